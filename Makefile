@@ -1,0 +1,43 @@
+# Every target installs what it needs first, so a fresh clone needs nothing but `make <target>`.
+SHELL := /bin/bash
+NPM_FLAGS := --no-audit --no-fund
+export npm_config_build_from_source := true
+
+.PHONY: all install build test unit interop bench demo man clean
+
+all: build
+
+# System tools the tests compare against (zstd, jq); installed through apt-get when missing.
+.deps-system:
+	@missing=""; for t in zstd jq; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) || \
+	  { echo "could not install$$missing: install them and retry" >&2; exit 1; }; \
+	fi
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci $(NPM_FLAGS)
+	@touch $@
+
+install: node_modules/.installed .deps-system
+
+build: install
+	npx tsc -p tsconfig.json
+	@chmod +x dist/cmd/*.js
+
+test: build
+	npx tap
+
+demo: build
+	node dist/scripts/demo.js
+
+bench: build
+	node dist/bench/run.js
+
+man:
+	@for f in man/*.md; do npx marked-man --date "$$(git log -1 --format=%cs -- $$f 2>/dev/null || date +%F)" $$f > $${f%.md}.1; done
+
+clean:
+	rm -rf dist .tap coverage node_modules/.installed .deps-system

@@ -1,0 +1,139 @@
+// rollout-cat's work: stream sessions' lines to an Output, byte for byte, with the few
+// transformations asked for (type filter, canonical meta only, full fork history, normalization).
+import { RolloutError, warn } from './cli.js';
+import { ancestry, type Segment } from './history.js';
+import type { Line, LineStats } from './lines.js';
+import type { Output } from './out.js';
+import { isBareGeneration, isEnvelope, Normalizer, parseLine, quickCheck, typeFilter, type Generation } from './record.js';
+import type { Resolver, Target } from './resolve.js';
+import { metaOf, openSession } from './session.js';
+import { STDIN } from './source.js';
+
+export interface CatOptions {
+  types: string[];
+  meta: boolean;
+  full: boolean;
+  normalize: boolean;
+  strict: boolean;
+}
+
+/** Warnings past this many per file are counted, not printed. */
+const WARNINGS_PER_FILE = 10;
+
+class FileDiagnostics {
+  private shown = 0;
+  private hidden = 0;
+
+  constructor(readonly label: string) {}
+
+  warn(message: string, line?: number): void {
+    if (this.shown < WARNINGS_PER_FILE) {
+      this.shown++;
+      warn(message, { file: this.label, line });
+    } else this.hidden++;
+  }
+
+  finish(): void {
+    if (this.hidden) warn(`${this.hidden} more warnings like these`, { file: this.label });
+  }
+}
+
+/** Streams one session; returns false when it failed (the error is already reported). */
+export async function catSession(target: Target, resolver: Resolver, opts: CatOptions, out: Output): Promise<void> {
+  const path = target.stdin ? STDIN : target.file.path;
+  const form = target.stdin ? undefined : target.file.form;
+  const session = await openSession(path, { form });
+  try {
+    if (opts.meta) return await writeMeta(session.label, session.batches, session.generation, opts, out);
+    if (opts.full) {
+      const chain = await ancestry(metaOf(session.first), resolver, session.label);
+      for (const segment of chain) await catSegment(segment, opts, out);
+    }
+    await copyLines(session.label, session.batches, session.stats, session.generation, opts, out);
+  } finally {
+    await session.close();
+  }
+}
+
+async function catSegment(segment: Segment, opts: CatOptions, out: Output): Promise<void> {
+  const s = await openSession(segment.path, { form: segment.form, limit: segment.limit });
+  try {
+    await copyLines(s.label, s.batches, s.stats, s.generation, opts, out, segment.limit !== undefined);
+  } finally {
+    await s.close();
+  }
+}
+
+async function copyLines(
+  label: string,
+  batches: AsyncIterable<Line[]>,
+  stats: LineStats,
+  generation: Generation | null,
+  opts: CatOptions,
+  out: Output,
+  prefixOnly = false,
+): Promise<void> {
+  const diag = new FileDiagnostics(label);
+  const keep = typeFilter(opts.types);
+  const normalizer = opts.normalize && isBareGeneration(generation) ? new Normalizer() : null;
+  for await (const batch of batches) {
+    for (const line of batch) {
+      if (normalizer) {
+        const record = parseLine(line.bytes);
+        if (record === undefined) {
+          if (opts.strict) throw malformed(label, line, 'not valid JSON');
+          diag.warn('not valid JSON; left out of the normalized output', line.no);
+          continue;
+        }
+        for (const converted of normalizer.convert(record)) {
+          const bytes = Buffer.from(converted);
+          if (!keep || keep(bytes)) out.line(bytes);
+        }
+        continue;
+      }
+      const problem = opts.strict ? (parseLine(line.bytes) === undefined ? 'json' : null) : quickCheck(line.bytes);
+      if (problem) {
+        const what = problem === 'utf8' ? 'invalid UTF-8' : 'not valid JSON';
+        if (opts.strict) throw malformed(label, line, what);
+        diag.warn(`${what}; passed through raw`, line.no);
+      }
+      if (!keep || keep(line.bytes)) out.line(line.bytes);
+    }
+  }
+  // A prefix cut by history_base ends where the child says; whatever follows is not torn.
+  if (stats.torn && !prefixOnly) {
+    const what = `torn last line (${stats.torn.bytes.length} bytes without a newline)`;
+    if (opts.strict) throw new RolloutError(what, { file: label, line: stats.torn.no });
+    diag.warn(`${what} left out`, stats.torn.no);
+  }
+  diag.finish();
+}
+
+function malformed(label: string, line: Line, what: string): RolloutError {
+  return new RolloutError(`${what} (--strict)`, { file: label, line: line.no });
+}
+
+/** The canonical session_meta: the first record when it is one (for bare generations, the bare meta). */
+async function writeMeta(
+  label: string,
+  batches: AsyncGenerator<Line[]>,
+  generation: Generation | null,
+  opts: CatOptions,
+  out: Output,
+): Promise<void> {
+  for await (const batch of batches) {
+    const first = batch[0];
+    if (isBareGeneration(generation)) {
+      const record = parseLine(first.bytes);
+      out.line(opts.normalize && record !== undefined ? new Normalizer().convert(record)[0] : first.bytes);
+      return;
+    }
+    const record = parseLine(first.bytes);
+    if (isEnvelope(record) && record.type === 'session_meta') {
+      out.line(first.bytes);
+      return;
+    }
+    break;
+  }
+  throw new RolloutError('no session_meta on the first line', { file: label });
+}

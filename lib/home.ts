@@ -1,0 +1,218 @@
+// CODEX_HOME, its two roots, the file-name grammar of every generation, and discovery.
+// Knows nothing of file contents: everything here comes from names and lstat.
+import { lstat, readdir, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+
+export type Root = 'sessions' | 'archived_sessions';
+export const ROOTS: readonly Root[] = ['sessions', 'archived_sessions'];
+
+export interface Home {
+  dir: string;
+  sessions: string;
+  archived: string;
+}
+
+/** `--codex-home DIR`, else `$CODEX_HOME`, else `~/.codex` (as Codex does; it need not exist yet). */
+export function codexHome(flag?: string, env: NodeJS.ProcessEnv = process.env): Home {
+  const dir = resolve(flag || env.CODEX_HOME || join(homedir(), '.codex'));
+  return { dir, sessions: join(dir, 'sessions'), archived: join(dir, 'archived_sessions') };
+}
+
+/** How a rollout file is named; which generation of Codex wrote that form. */
+export type NameForm =
+  | 'json' //      TypeScript CLI:        sessions/rollout-YYYY-MM-DD-<uuid>.json
+  | 'flat-date' // Rust, May 2025:        sessions/rollout-YYYY-MM-DD-<uuid>.jsonl
+  | 'flat' //      Rust, May-July 2025:   sessions/rollout-YYYY-MM-DDThh-mm-ss-<uuid>.jsonl
+  | 'nested'; //   Rust, July 2025 on:    sessions/YYYY/MM/DD/rollout-YYYY-MM-DDThh-mm-ss-<uuid>.jsonl
+
+export interface RolloutName {
+  /** `YYYY-MM-DDThh-mm-ss` or `YYYY-MM-DD`: local wall-clock time, no zone. */
+  stamp: string;
+  threadId: string;
+  /** Equals `threadId` except for reverted paginated threads (`<thread>_<rollout>`). */
+  rolloutId: string;
+  compressed: boolean;
+  json: boolean;
+}
+
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const JSONL_NAME = new RegExp(
+  `^rollout-(\\d{4}-\\d{2}-\\d{2}(?:T\\d{2}-\\d{2}-\\d{2})?)-(${UUID})(?:_(${UUID}))?\\.jsonl(\\.zst)?$`,
+  'i',
+);
+const JSON_NAME = new RegExp(`^rollout-(\\d{4}-\\d{2}-\\d{2})-(${UUID})\\.json$`, 'i');
+export const UUID_RE = new RegExp(`^${UUID}$`, 'i');
+
+export function parseRolloutName(name: string): RolloutName | null {
+  const m = JSONL_NAME.exec(name);
+  if (m) {
+    const threadId = m[2].toLowerCase();
+    return {
+      stamp: m[1],
+      threadId,
+      rolloutId: (m[3] ?? m[2]).toLowerCase(),
+      compressed: m[4] !== undefined,
+      json: false,
+    };
+  }
+  const j = JSON_NAME.exec(name);
+  if (j) return { stamp: j[1], threadId: j[2].toLowerCase(), rolloutId: j[2].toLowerCase(), compressed: false, json: true };
+  return null;
+}
+
+/** The stamp as an instant, read as if it were UTC (as Codex's lister does; the true zone is unknown). */
+export function stampTime(stamp: string): number {
+  const [date, time = '00-00-00'] = stamp.split('T');
+  return Date.parse(`${date}T${time.replace(/-/g, ':')}Z`);
+}
+
+/** One logical session file: `X.jsonl` and `X.jsonl.zst` are one, and the plain file wins. */
+export interface SessionFile {
+  /** The file to read. */
+  path: string;
+  /** Every file of this logical file (the one read first); they move and delete together. */
+  files: string[];
+  root: Root;
+  name: RolloutName;
+  compressed: boolean;
+  form: NameForm;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+export interface DiscoverOptions {
+  roots?: readonly Root[];
+  /** Keep only names that pass this test (checked before any lstat). */
+  where?: (name: RolloutName) => boolean;
+}
+
+interface Candidate {
+  path: string;
+  root: Root;
+  name: RolloutName;
+  form: NameForm;
+}
+
+const NUMERIC = /^\d+$/;
+
+async function entries(dir: string) {
+  try {
+    return await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw err;
+  }
+}
+
+/** Rollout files directly in `dir`; directories and symlinks are never taken. */
+async function filesIn(dir: string, root: Root, form: NameForm, where: DiscoverOptions['where'], out: Candidate[]) {
+  for (const e of await entries(dir)) {
+    if (!e.isFile()) continue;
+    const name = parseRolloutName(e.name);
+    if (!name || (where && !where(name))) continue;
+    const f: NameForm = form === 'nested' ? 'nested' : name.json ? 'json' : name.stamp.includes('T') ? 'flat' : 'flat-date';
+    out.push({ path: join(dir, e.name), root, name, form: f });
+  }
+}
+
+/** Numeric subdirectories (YYYY, MM, DD), in ascending order. */
+async function numericDirs(dir: string): Promise<string[]> {
+  const names = (await entries(dir)).filter((e) => e.isDirectory() && NUMERIC.test(e.name)).map((e) => e.name);
+  return names.sort((a, b) => Number(a) - Number(b)).map((n) => join(dir, n));
+}
+
+async function candidates(home: Home, opts: DiscoverOptions): Promise<Candidate[]> {
+  const out: Candidate[] = [];
+  const roots = opts.roots ?? ROOTS;
+  if (roots.includes('sessions')) {
+    await filesIn(home.sessions, 'sessions', 'flat', opts.where, out);
+    for (const year of await numericDirs(home.sessions)) {
+      for (const month of await numericDirs(year)) {
+        const days = await numericDirs(month);
+        await Promise.all(days.map((day) => filesIn(day, 'sessions', 'nested', opts.where, out)));
+      }
+    }
+  }
+  if (roots.includes('archived_sessions')) await filesIn(home.archived, 'archived_sessions', 'nested', opts.where, out);
+  return out;
+}
+
+/** Every session file of the home, oldest name first; empty files and symlinks are left out. */
+export async function discover(home: Home, opts: DiscoverOptions = {}): Promise<SessionFile[]> {
+  const found = await candidates(home, opts);
+  const stats = await Promise.all(found.map((c) => lstat(c.path).catch(() => null)));
+  const byPath = new Map<string, SessionFile>();
+  const compressed: SessionFile[] = [];
+  found.forEach((c, i) => {
+    const st = stats[i];
+    if (!st || !st.isFile() || st.size === 0) return;
+    const file = fileOf(c, st, [c.path]);
+    if (c.name.compressed) compressed.push(file);
+    else byPath.set(c.path, file);
+  });
+  for (const z of compressed) {
+    const plain = byPath.get(z.path.slice(0, -'.zst'.length));
+    if (plain) plain.files.push(z.path);
+    else byPath.set(z.path, z);
+  }
+  return [...byPath.values()].sort(byName);
+}
+
+function fileOf(c: Candidate, st: { size: number; mtimeMs: number; ino: number }, files: string[]): SessionFile {
+  return {
+    path: c.path,
+    files,
+    root: c.root,
+    name: c.name,
+    compressed: c.name.compressed,
+    form: c.form,
+    size: st.size,
+    mtimeMs: Math.trunc(st.mtimeMs),
+    ino: st.ino,
+  };
+}
+
+/** Chronological by the name's stamp, then by id: sorted names are sorted sessions. */
+export function byName(a: SessionFile, b: SessionFile): number {
+  return stampTime(a.name.stamp) - stampTime(b.name.stamp) || cmp(a.name.rolloutId, b.name.rolloutId) || cmp(a.path, b.path);
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Where a path lies in the home, or null when it is outside both roots. */
+export function rootOf(home: Home, path: string): Root | null {
+  const abs = resolve(path);
+  if (dirname(abs) === home.archived) return 'archived_sessions';
+  if (abs.startsWith(home.sessions + '/')) return 'sessions';
+  return null;
+}
+
+/**
+ * A path given by the user, described as discovery would describe it. A file whose name is not a
+ * rollout name is still readable; its ids are then empty and come from its `session_meta` alone.
+ */
+export async function fileAt(home: Home, path: string): Promise<SessionFile> {
+  const abs = resolve(path);
+  const base = basename(abs);
+  const name = parseRolloutName(base) ?? {
+    stamp: '',
+    threadId: '',
+    rolloutId: '',
+    compressed: base.endsWith('.zst'),
+    json: base.endsWith('.json'),
+  };
+  // Reading follows a link the user named; commands that change files check links themselves.
+  const st = await stat(abs);
+  const root = rootOf(home, abs) ?? 'sessions';
+  const nested = /\/\d{4}\/\d{2}\/\d{2}$/.test(dirname(abs)) || root === 'archived_sessions';
+  const form: NameForm = name.json ? 'json' : nested ? 'nested' : name.stamp.includes('T') ? 'flat' : 'flat-date';
+  const files = [abs];
+  if (!name.compressed) {
+    const zst = `${abs}.zst`;
+    if (await lstat(zst).then((s) => s.isFile(), () => false)) files.push(zst);
+  }
+  return fileOf({ path: abs, root, name, form }, st, files);
+}

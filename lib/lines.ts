@@ -1,0 +1,117 @@
+// Chunks of bytes to lines of bytes. Nothing is decoded here: a line is a Buffer (usually a slice of
+// the chunk it sits in), so passing it on costs no copy and no UTF-8 work.
+//
+// The rules, shared by every binary: a byte-order mark at the very start is dropped; `\r\n` ends a
+// line like `\n`; blank lines are skipped (Codex ignores them too); a last line without `\n` is a
+// torn write, never yielded, and reported in `stats.torn` for the caller to warn about or refuse.
+
+const NL = 0x0a;
+const CR = 0x0d;
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+export interface Line {
+  /** The line without its terminator. */
+  bytes: Buffer;
+  /** 1-based physical line number (blank lines count), as `sed -n Np` would show it. */
+  no: number;
+  /** Byte offset of the line's first byte in the stream. */
+  offset: number;
+  /** Byte offset just past the line's `\n`. */
+  end: number;
+}
+
+export interface Torn {
+  no: number;
+  offset: number;
+  bytes: Buffer;
+}
+
+export interface LineStats {
+  /** Lines yielded. */
+  lines: number;
+  blank: number;
+  crlf: number;
+  bom: boolean;
+  torn: Torn | null;
+  /** Bytes consumed, i.e. the stream's length once iteration ends. */
+  bytes: number;
+}
+
+export const newStats = (): LineStats => ({ lines: 0, blank: 0, crlf: 0, bom: false, torn: null, bytes: 0 });
+
+function isBlank(b: Buffer): boolean {
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i];
+    if (c !== 0x20 && c !== 0x09 && c !== CR) return false;
+  }
+  return true;
+}
+
+export interface LineOptions {
+  /** Offset of the first byte of `chunks` in the whole stream (when reading from the middle). */
+  startOffset?: number;
+  /** Line number of the line before the first one read (when reading from the middle). */
+  startLine?: number;
+}
+
+/** Lines, one batch per chunk read: a batch is cheaper to hand over than one line at a time. */
+export async function* lineBatches(
+  chunks: AsyncIterable<Buffer>,
+  stats: LineStats = newStats(),
+  opts: LineOptions = {},
+): AsyncGenerator<Line[]> {
+  const atStart = !opts.startOffset;
+  let carry: Buffer[] = [];
+  let carryLength = 0;
+  let chunkOffset = opts.startOffset ?? 0;
+  let lineOffset = chunkOffset;
+  let no = opts.startLine ?? 0;
+  let first = true;
+
+  for await (const chunk of chunks) {
+    let start = 0;
+    if (first && atStart && chunk.length >= 3 && chunk.subarray(0, 3).equals(BOM)) {
+      stats.bom = true;
+      start = 3;
+      lineOffset = 3;
+    }
+    first = false;
+    const batch: Line[] = [];
+    for (let nl = chunk.indexOf(NL, start); nl !== -1; nl = chunk.indexOf(NL, start)) {
+      let bytes = chunk.subarray(start, nl);
+      if (carryLength) {
+        carry.push(bytes);
+        bytes = Buffer.concat(carry, carryLength + bytes.length);
+        carry = [];
+        carryLength = 0;
+      }
+      no++;
+      const offset = lineOffset;
+      lineOffset = chunkOffset + nl + 1;
+      start = nl + 1;
+      if (bytes.length && bytes[bytes.length - 1] === CR) {
+        bytes = bytes.subarray(0, bytes.length - 1);
+        stats.crlf++;
+      }
+      if (bytes.length === 0 || isBlank(bytes)) stats.blank++;
+      else batch.push({ bytes, no, offset, end: lineOffset });
+    }
+    if (start < chunk.length) {
+      carry.push(start === 0 ? chunk : chunk.subarray(start));
+      carryLength += chunk.length - start;
+    }
+    chunkOffset += chunk.length;
+    stats.lines += batch.length;
+    if (batch.length) yield batch;
+  }
+  stats.bytes = chunkOffset;
+  if (carryLength) {
+    const bytes = Buffer.concat(carry, carryLength);
+    if (!isBlank(bytes)) stats.torn = { no: no + 1, offset: lineOffset, bytes };
+  }
+}
+
+/** The same lines one at a time, for code off the hot path. */
+export async function* lines(chunks: AsyncIterable<Buffer>, stats?: LineStats, opts?: LineOptions): AsyncGenerator<Line> {
+  for await (const batch of lineBatches(chunks, stats, opts)) yield* batch;
+}

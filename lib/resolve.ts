@@ -1,0 +1,133 @@
+// A session reference to one session file: a full id, a unique id prefix, a name, a path, `-` for
+// stdin, or `--last`. Ids live in file names, so this never opens a file to find an id.
+import { existsSync, realpathSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { RolloutError } from './cli.js';
+import { idsNamed, stateDbIdsNamed } from './codex-state.js';
+import { discover, fileAt, stampTime, UUID_RE, type Home, type SessionFile } from './home.js';
+import { lines } from './lines.js';
+import { isObject, parseLine } from './record.js';
+import { readHead } from './session.js';
+import { STDIN } from './source.js';
+
+/** What to read: a session file, or stdin. */
+export type Target = { stdin: true; label: '<stdin>' } | { stdin: false; file: SessionFile; label: string };
+
+const PREFIX = /^[0-9a-f][0-9a-f-]{3,35}$/i;
+
+const target = (file: SessionFile): Target => ({ stdin: false, file, label: file.path });
+
+/**
+ * Of several files of one thread (a reverted thread has one per revision; a copy may sit in both
+ * roots), the current one: the newest revision, an active file before an archived one.
+ */
+export function current(files: SessionFile[]): SessionFile {
+  return [...files].sort(
+    (a, b) =>
+      stampTime(b.name.stamp) - stampTime(a.name.stamp) ||
+      (a.root === b.root ? 0 : a.root === 'sessions' ? -1 : 1) ||
+      b.mtimeMs - a.mtimeMs,
+  )[0];
+}
+
+export class Resolver {
+  private files?: Promise<SessionFile[]>;
+
+  constructor(readonly home: Home) {}
+
+  /** Every session file of the home, discovered once. */
+  all(): Promise<SessionFile[]> {
+    return (this.files ??= discover(this.home));
+  }
+
+  async resolve(ref: string): Promise<Target> {
+    if (ref === STDIN) return { stdin: true, label: '<stdin>' };
+    const asPath = resolvePath(ref);
+    if (ref.includes('/') || /\.jsonl?(\.zst)?$/.test(ref)) {
+      if (existsSync(asPath)) return target(await fileAt(this.home, asPath));
+      if (ref.includes('/')) throw new RolloutError(`no such file: ${ref}`);
+    }
+    if (UUID_RE.test(ref)) return target(await this.byId(ref.toLowerCase()));
+    if (PREFIX.test(ref)) {
+      const id = await this.byPrefix(ref.toLowerCase());
+      if (id) return target(await this.byId(id));
+    }
+    const named = await this.byName(ref);
+    if (named) return target(named);
+    throw new RolloutError(`no session matches '${ref}' (not an id, id prefix, name or path)`);
+  }
+
+  /** The thread's current file; a rollout id (of a revision) names that very file. */
+  async byId(id: string): Promise<SessionFile> {
+    const files = (await this.all()).filter((f) => f.name.threadId === id);
+    if (files.length) return current(files);
+    const revision = (await this.all()).find((f) => f.name.rolloutId === id);
+    if (revision) return revision;
+    throw new RolloutError(`no session with id ${id}`);
+  }
+
+  /** The file whose rollout id is `id` (what `history_base.thread_id` names), or null. */
+  async byRolloutId(id: string): Promise<SessionFile | null> {
+    const files = (await this.all()).filter((f) => f.name.rolloutId === id.toLowerCase());
+    return files.length ? current(files) : null;
+  }
+
+  private async byPrefix(prefix: string): Promise<string | null> {
+    const ids = [...new Set((await this.all()).map((f) => f.name.threadId).filter((id) => id.startsWith(prefix)))];
+    if (ids.length > 1) {
+      const shown = ids.slice(0, 10).join(', ') + (ids.length > 10 ? `, and ${ids.length - 10} more` : '');
+      throw new RolloutError(`ambiguous id prefix '${prefix}' matches ${ids.length} sessions: ${shown}`);
+    }
+    return ids[0] ?? null;
+  }
+
+  private async byName(name: string): Promise<SessionFile | null> {
+    for (const ids of [await idsNamed(this.home, name), stateDbIdsNamed(this.home, name)]) {
+      for (const id of ids) {
+        const files = (await this.all()).filter((f) => f.name.threadId === id);
+        if (files.length) return current(files);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The most recently active session (by file mtime) whose cwd is `cwd`, or anywhere with `anywhere`.
+   * Archived sessions are left out, as `codex resume --last` leaves them out.
+   */
+  async last(cwd: string, anywhere = false): Promise<Target> {
+    const here = canonical(cwd);
+    const active = (await this.all()).filter((f) => f.root === 'sessions').sort((a, b) => b.mtimeMs - a.mtimeMs);
+    for (const file of active) {
+      if (anywhere) return target(file);
+      const { meta } = await readHead(file.path, file.form).catch(() => ({ meta: null }));
+      if (typeof meta?.cwd === 'string' && canonical(meta.cwd) === here) return target(file);
+    }
+    throw new RolloutError(anywhere ? 'no sessions in this home' : `no session was started in ${here} (try --all)`);
+  }
+}
+
+function canonical(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolvePath(path);
+  }
+}
+
+/**
+ * Session references read from a stream, one a line: a bare reference, or an NDJSON object from
+ * another rollout binary, whose `path` (else `id`) is taken.
+ */
+export async function* refsFrom(chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  for await (const line of lines(chunks)) {
+    const text = line.bytes.toString('utf8').trim();
+    if (!text) continue;
+    if (text.startsWith('{')) {
+      const row = parseLine(line.bytes);
+      const ref = isObject(row) ? (row.path ?? row.id) : undefined;
+      if (typeof ref === 'string' && ref) yield ref;
+      else yield text;
+    } else yield text;
+  }
+}

@@ -1,0 +1,102 @@
+// Opening one session for reading: its lines, its generation, and its first record. Generation 0
+// (the TypeScript CLI's pretty `.json`) is one JSON document, not lines, so it becomes one line.
+import { readFile, stat } from 'node:fs/promises';
+import { RolloutError } from './cli.js';
+import type { NameForm } from './home.js';
+import { lineBatches, newStats, type Line, type LineStats } from './lines.js';
+import { generationOf, isEnvelope, parseLine, type Generation, type SessionMetaPayload } from './record.js';
+import { openSource, STDIN } from './source.js';
+
+/** Generation-0 documents are read whole; they were small, and a string cannot exceed ~512 MB. */
+const MAX_JSON_DOCUMENT = 256 << 20;
+
+export interface OpenSession {
+  /** The path, or `<stdin>`. */
+  label: string;
+  generation: Generation | null;
+  /** The first line, parsed (undefined when it is not JSON). */
+  first: unknown;
+  /** Every line from the start. */
+  batches: AsyncGenerator<Line[]>;
+  stats: LineStats;
+  /** Releases the file when reading stops early (iterating to the end releases it too). */
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  form?: NameForm;
+  /** Bytes of the decompressed stream to read at most (a `history_base` prefix). */
+  limit?: number;
+}
+
+export async function openSession(path: string, opts: OpenOptions = {}): Promise<OpenSession> {
+  const label = path === STDIN ? '<stdin>' : path;
+  if (opts.form === 'json') return openDocument(path, label);
+  const stats = newStats();
+  const all = lineBatches(openSource(path), stats);
+  const head = await all.next();
+  const firstBatch = head.done ? [] : head.value;
+  const first = firstBatch.length ? parseLine(firstBatch[0].bytes) : undefined;
+  return {
+    label,
+    generation: generationOf(first, opts.form ?? 'nested'),
+    first,
+    batches: limited(replay(firstBatch, all), opts.limit),
+    stats,
+    close: async () => {
+      await all.return(undefined);
+    },
+  };
+}
+
+async function* replay(first: Line[], rest: AsyncGenerator<Line[]>): AsyncGenerator<Line[]> {
+  try {
+    if (first.length) yield first;
+    yield* rest;
+  } finally {
+    await rest.return(undefined);
+  }
+}
+
+/** Only the lines that end within the first `limit` bytes. */
+async function* limited(batches: AsyncGenerator<Line[]>, limit?: number): AsyncGenerator<Line[]> {
+  if (limit === undefined) return yield* batches;
+  try {
+    for await (const batch of batches) {
+      const keep = batch.filter((l) => l.end <= limit);
+      if (keep.length) yield keep;
+      if (keep.length < batch.length) return;
+    }
+  } finally {
+    await batches.return(undefined);
+  }
+}
+
+async function openDocument(path: string, label: string): Promise<OpenSession> {
+  const { size } = await stat(path);
+  if (size > MAX_JSON_DOCUMENT) throw new RolloutError(`a .json session of ${size} bytes is too large to read`, { file: label });
+  const raw = await readFile(path);
+  const doc = parseLine(raw);
+  if (doc === undefined) throw new RolloutError('not a JSON document', { file: label });
+  const bytes = Buffer.from(JSON.stringify(doc));
+  const stats = { ...newStats(), lines: 1, bytes: raw.length };
+  async function* one() {
+    yield [{ bytes, no: 1, offset: 0, end: raw.length }];
+  }
+  return { label, generation: generationOf(doc, 'json'), first: doc, batches: one(), stats, close: async () => {} };
+}
+
+/** The canonical `session_meta` payload: the first record's, when the first record is one. */
+export function metaOf(first: unknown): SessionMetaPayload | null {
+  if (isEnvelope(first) && first.type === 'session_meta' && typeof first.payload?.id === 'string') {
+    return first.payload as SessionMetaPayload;
+  }
+  return null;
+}
+
+/** Reads just the head of a session: its generation and canonical meta. */
+export async function readHead(path: string, form?: NameForm): Promise<{ generation: Generation | null; meta: SessionMetaPayload | null; first: unknown }> {
+  const s = await openSession(path, { form });
+  await s.close();
+  return { generation: s.generation, meta: metaOf(s.first), first: s.first };
+}
