@@ -1,0 +1,235 @@
+// Test fixtures: sessions of every generation, written into throwaway CODEX_HOMEs, shaped exactly as
+// the spec (sections 2, 3 and 12) says Codex writes them. Also: running the built binaries.
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** A fresh empty directory, removed when `t` ends. */
+export function tmpDir(t: { teardown(fn: () => void): void }, prefix = 'rollout-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A UUIDv7 whose time part is `ms` (ids sort by creation time, as Codex's do). */
+export function uuidv7(ms = Date.now()): string {
+  const hex = ms.toString(16).padStart(12, '0');
+  const rand = randomUUID().replace(/-/g, '');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7${rand.slice(13, 16)}-${((parseInt(rand[16], 16) & 3) | 8).toString(16)}${rand.slice(17, 20)}-${rand.slice(20, 32)}`;
+}
+
+export interface Turn {
+  user: string;
+  assistant?: string;
+  /** A shell call in the turn: the command and its output. */
+  tool?: { cmd: string; output: string };
+  /** Leave the turn open (no task_complete): the session is mid-turn. */
+  open?: boolean;
+  turnId?: string;
+}
+
+export interface SessionSpec {
+  id?: string;
+  /** Session start; also the file name's time (written as UTC here, so names are predictable). */
+  start?: Date;
+  cwd?: string;
+  history?: 'legacy' | 'paginated';
+  source?: unknown;
+  originator?: string;
+  provider?: string;
+  model?: string;
+  effort?: string;
+  git?: { commit_hash?: string; branch?: string; repository_url?: string };
+  turns?: Turn[];
+  /** Extra session_meta fields (forked_from_id, history_base, ...). */
+  meta?: Record<string, unknown>;
+  /** Skip the injected context messages at the start of the first turn. */
+  noContext?: boolean;
+  /** First ordinal (a referenced fork continues its parent's). */
+  firstOrdinal?: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const stampOf = (d: Date) => d.toISOString().slice(0, 19).replace(/:/g, '-');
+
+/** The lines of a generation D (legacy) or E (paginated) session. */
+export function sessionLines(spec: SessionSpec = {}): { id: string; lines: string[] } {
+  const start = spec.start ?? new Date('2026-08-20T14:03:07.391Z');
+  const id = spec.id ?? uuidv7(start.getTime());
+  const paginated = spec.history === 'paginated';
+  const cwd = spec.cwd ?? '/home/ana/src/shop';
+  let clock = start.getTime() + 1000;
+  let ordinal = spec.firstOrdinal ?? 0;
+  const lines: string[] = [];
+  const push = (type: string, payload: unknown) => {
+    const env: Record<string, unknown> = { timestamp: iso((clock += 7)) };
+    if (paginated) env.ordinal = ordinal++;
+    env.type = type;
+    env.payload = payload;
+    lines.push(JSON.stringify(env));
+  };
+  push('session_meta', {
+    session_id: id,
+    id,
+    ...spec.meta,
+    timestamp: iso(start.getTime()),
+    cwd,
+    originator: spec.originator ?? (paginated ? 'codex_exec' : 'codex_cli_rs'),
+    cli_version: paginated ? '0.169.0' : '0.146.0',
+    source: spec.source ?? (paginated ? 'exec' : 'cli'),
+    model_provider: spec.provider ?? 'openai',
+    base_instructions: { text: 'You are Codex, a coding agent.' },
+    history_mode: paginated ? 'paginated' : 'legacy',
+    ...(spec.git ? { git: spec.git } : {}),
+  });
+  let tokens = 0;
+  (spec.turns ?? []).forEach((turn, n) => {
+    const turnId = turn.turnId ?? uuidv7(clock);
+    push('event_msg', { type: 'task_started', turn_id: turnId, model_context_window: 258400, collaboration_mode_kind: 'default' });
+    if (n === 0 && !spec.noContext) {
+      push('response_item', { type: 'message', role: 'developer', content: [{ type: 'input_text', text: '<permissions instructions>\nsandboxed\n</permissions instructions>' }] });
+      push('response_item', {
+        type: 'message',
+        role: 'user',
+        content: [
+          { type: 'input_text', text: `# AGENTS.md instructions for ${cwd}\n\n<INSTRUCTIONS>\nbe brief\n</INSTRUCTIONS>` },
+          { type: 'input_text', text: `<environment_context>\n  <cwd>${cwd}</cwd>\n</environment_context>` },
+        ],
+      });
+    }
+    push('turn_context', { turn_id: turnId, cwd, approval_policy: 'on-request', sandbox_policy: { type: 'read-only' }, model: spec.model ?? 'gpt-5.5', effort: spec.effort ?? 'medium', summary: 'auto' });
+    push('response_item', { type: 'message', role: 'user', content: [{ type: 'input_text', text: turn.user }] });
+    if (paginated) {
+      push('event_msg', { type: 'item_completed', thread_id: id, turn_id: turnId, item: { type: 'UserMessage', id: uuidv7(clock), content: [{ type: 'text', text: turn.user, text_elements: [] }] } });
+    } else {
+      push('event_msg', { type: 'user_message', message: turn.user, images: [], local_images: [], text_elements: [] });
+    }
+    if (turn.tool) {
+      const callId = `call_${n}_${randomUUID().slice(0, 8)}`;
+      push('response_item', { type: 'reasoning', summary: [{ type: 'summary_text', text: `**Running ${turn.tool.cmd}**` }], content: null, encrypted_content: 'gAAAA' });
+      push('response_item', { type: 'function_call', name: 'exec_command', arguments: JSON.stringify({ cmd: turn.tool.cmd, workdir: cwd }), call_id: callId });
+      push('response_item', { type: 'function_call_output', call_id: callId, output: `Process exited with code 0\nOutput:\n${turn.tool.output}` });
+    }
+    if (turn.open) return;
+    const answer = turn.assistant ?? `Answer to: ${turn.user}`;
+    push('response_item', { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: answer }], phase: 'final_answer' });
+    if (paginated) {
+      push('event_msg', { type: 'item_completed', thread_id: id, turn_id: turnId, item: { type: 'AgentMessage', id: uuidv7(clock), content: [{ type: 'Text', text: answer }], phase: 'final_answer' } });
+    } else {
+      push('event_msg', { type: 'agent_message', message: answer, phase: 'final_answer', memory_citation: null });
+    }
+    tokens += 1000 + n;
+    push('event_msg', { type: 'token_count', info: { total_token_usage: { input_tokens: tokens - 100, cached_input_tokens: 0, output_tokens: 100, reasoning_output_tokens: 0, total_tokens: tokens }, last_token_usage: null, model_context_window: 258400 }, rate_limits: null });
+    push('event_msg', { type: 'task_complete', turn_id: turnId, last_agent_message: answer });
+  });
+  return { id, lines };
+}
+
+export interface WriteOptions {
+  root?: 'sessions' | 'archived_sessions';
+  /** Also (or only, with `only`) write a `.jsonl.zst`, compressed by the real zstd. */
+  zst?: boolean | 'only';
+  /** Second part of a `<thread>_<rollout>` revision name. */
+  rolloutId?: string;
+  /** File mtime (defaults to now). */
+  mtime?: Date;
+  /** Bytes to put verbatim in place of the joined lines. */
+  raw?: Buffer;
+}
+
+/** Writes a session into `home` where Codex would; returns its path (the plain one if written). */
+export function writeSession(home: string, spec: SessionSpec, opts: WriteOptions = {}): { id: string; path: string; lines: string[] } {
+  const start = spec.start ?? new Date('2026-08-20T14:03:07.391Z');
+  const { id, lines } = sessionLines({ ...spec, start });
+  const stamp = stampOf(start);
+  const dir = opts.root === 'archived_sessions' ? join(home, 'archived_sessions') : join(home, 'sessions', stamp.slice(0, 4), stamp.slice(5, 7), stamp.slice(8, 10));
+  const name = `rollout-${stamp}-${id}${opts.rolloutId ? `_${opts.rolloutId}` : ''}.jsonl`;
+  const path = join(dir, name);
+  const bytes = opts.raw ?? Buffer.from(lines.map((l) => l + '\n').join(''));
+  writeFile(path, bytes, opts.zst === 'only' ? null : bytes, opts);
+  return { id, path, lines };
+}
+
+function writeFile(path: string, bytes: Buffer, plain: Buffer | null, opts: WriteOptions) {
+  mkdirSync(dirname(path), { recursive: true });
+  if (plain) writeFileSync(path, plain);
+  if (opts.zst) writeFileSync(`${path}.zst`, zstd(bytes));
+  const when = opts.mtime ?? null;
+  if (when) {
+    if (plain) utimesSync(path, when, when);
+    if (opts.zst) utimesSync(`${path}.zst`, when, when);
+  }
+}
+
+/** Writes raw bytes at a path under `home` (for hand-made and broken files). */
+export function writeRaw(home: string, rel: string, bytes: Buffer | string): string {
+  const path = join(home, rel);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, bytes);
+  return path;
+}
+
+/** zstd level 3 through the real `zstd` command; `frames` > 1 splits the input into that many frames. */
+export function zstd(bytes: Buffer, frames = 1): Buffer {
+  if (frames === 1) return run1('zstd', ['-3', '-q', '-c'], bytes);
+  const size = Math.ceil(bytes.length / frames);
+  const out: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += size) out.push(run1('zstd', ['-3', '-q', '-c'], bytes.subarray(i, i + size)));
+  return Buffer.concat(out);
+}
+
+/** A skippable zstd frame (ignored by decoders) holding `payload`. */
+export function skippableFrame(payload: Buffer): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt32LE(0x184d2a50, 0);
+  head.writeUInt32LE(payload.length, 4);
+  return Buffer.concat([head, payload]);
+}
+
+function run1(cmd: string, args: string[], input: Buffer): Buffer {
+  const r = spawnSync(cmd, args, { input, maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Generation A/B/C: a bare meta line, then bare response items (and C's record_type state lines). */
+export function bareLines(gen: 'A' | 'B' | 'C', id: string, items: string[]): string[] {
+  const meta: Record<string, unknown> = { id, timestamp: '2025-08-01T10:00:00.000Z', instructions: null };
+  if (gen === 'C') meta.git = { commit_hash: 'abc123', branch: 'main' };
+  const lines = [JSON.stringify(meta)];
+  items.forEach((text, i) => {
+    lines.push(JSON.stringify({ type: 'message', id: null, role: i % 2 ? 'assistant' : 'user', content: [{ type: i % 2 ? 'output_text' : 'input_text', text }] }));
+    if (gen === 'C') lines.push(JSON.stringify({ record_type: 'state' }));
+  });
+  return lines;
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: Buffer;
+  out: string;
+  err: string;
+}
+
+/** Runs a built binary (`dist/cmd/<bin>.js`) as a real subprocess. */
+export function run(bin: string, args: string[], opts: { input?: Buffer | string; env?: Record<string, string | undefined>; cwd?: string } = {}): RunResult {
+  const r = spawnSync(process.execPath, [join(REPO, 'dist/cmd', `${bin}.js`), ...args], {
+    input: opts.input ?? '',
+    cwd: opts.cwd,
+    env: { ...process.env, NO_COLOR: '1', ...opts.env },
+    maxBuffer: 1 << 30,
+  });
+  return { code: r.status, stdout: r.stdout, out: r.stdout.toString('utf8'), err: r.stderr.toString('utf8') };
+}
+
+/** NDJSON text to values. */
+export const ndjson = (text: string): any[] =>
+  text
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
