@@ -1,0 +1,67 @@
+// The one way anything is written into a Codex home: a temp file in the same directory, fsynced,
+// then renamed over (or, with `exclusive`, linked to) the final name, so a reader sees either
+// nothing or the whole file, and a crash leaves at worst a stray `.rollout-*.tmp`.
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { link, mkdir, open, rename, unlink, utimes } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { RolloutError } from './cli.js';
+
+export interface WriteOptions {
+  /** Fail if the final name exists (checked atomically by link(2)); never overwrite. */
+  exclusive?: boolean;
+  mode?: number;
+  /** Set the file's mtime (and atime) before it appears. */
+  mtime?: Date;
+}
+
+export const tempName = (path: string): string => join(dirname(path), `.${basename(path)}.rollout-${randomBytes(4).toString('hex')}.tmp`);
+
+/** Writes `data` (bytes, or a stream of chunks) to `path` atomically; returns the bytes written. */
+export async function writeAtomic(path: string, data: Uint8Array | AsyncIterable<Uint8Array>, opts: WriteOptions = {}): Promise<number> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = tempName(path);
+  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, opts.mode ?? 0o644);
+  let size = 0;
+  try {
+    try {
+      const chunks = data instanceof Uint8Array ? [data] : data;
+      for await (const chunk of chunks) {
+        await fh.write(chunk);
+        size += chunk.length;
+      }
+      if (opts.mode !== undefined) await fh.chmod(opts.mode);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    if (opts.mtime) await utimes(tmp, opts.mtime, opts.mtime);
+    if (opts.exclusive) {
+      try {
+        await link(tmp, path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new RolloutError('already exists; not overwritten', { file: path });
+        throw err;
+      }
+      await unlink(tmp);
+    } else await rename(tmp, path);
+    await syncDir(dirname(path));
+    return size;
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+/** Makes a rename or new name durable: fsync the directory that holds it. */
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r').catch(() => null);
+  if (!fh) return;
+  try {
+    await fh.sync();
+  } catch {
+    // Some filesystems refuse fsync on directories; the rename itself is still atomic.
+  } finally {
+    await fh.close();
+  }
+}
