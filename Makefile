@@ -37,7 +37,7 @@ bench: build
 	node dist/bench/run.js
 
 man:
-	@for f in man/*.md; do npx marked-man --date "$$(git log -1 --format=%cs -- $$f 2>/dev/null || date +%F)" $$f > $${f%.md}.1; done
+	@for f in man/*.md; do npx marked-man --no-breaks --date "$$(git log -1 --format=%cs -- $$f 2>/dev/null || date +%F)" $$f > $${f%.md}.1; done
 
 clean:
 	rm -rf dist .tap coverage node_modules/.installed .deps-system
