@@ -1,7 +1,6 @@
 # Every target installs what it needs first, so a fresh clone needs nothing but `make <target>`.
 SHELL := /bin/bash
 NPM_FLAGS := --no-audit --no-fund
-export npm_config_build_from_source := true
 
 .PHONY: all install build test unit interop bench demo man clean
 
@@ -18,7 +17,8 @@ all: build
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
-	npm ci $(NPM_FLAGS)
+	@# Prebuilt native binaries cannot be downloaded here: build them from source.
+	npm_config_build_from_source=true npm ci $(NPM_FLAGS)
 	@touch $@
 
 install: node_modules/.installed .deps-system
@@ -37,7 +37,8 @@ bench: build
 	node dist/bench/run.js
 
 man:
-	@for f in man/*.md; do npx marked-man --no-breaks --date "$$(git log -1 --format=%cs -- $$f 2>/dev/null || date +%F)" $$f > $${f%.md}.1; done
+	@for f in man/*.md; do d=$$(git log -1 --format=%cs -- $$f 2>/dev/null); \
+	  npx marked-man --no-breaks --date "$${d:-$$(date +%F)}" $$f > $${f%.md}.1; done
 
 clean:
 	rm -rf dist .tap coverage node_modules/.installed .deps-system
