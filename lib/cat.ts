@@ -91,7 +91,8 @@ async function copyLines(
         }
         continue;
       }
-      const problem = opts.strict ? (parseLine(line.bytes) === undefined ? 'json' : null) : quickCheck(line.bytes);
+      let problem = quickCheck(line.bytes);
+      if (!problem && opts.strict && parseLine(line.bytes) === undefined) problem = 'json';
       if (problem) {
         const what = problem === 'utf8' ? 'invalid UTF-8' : 'not valid JSON';
         if (opts.strict) throw malformed(label, line, what);

@@ -68,7 +68,7 @@ export async function* lineBatches(
   let no = opts.startLine ?? 0;
   let first = true;
 
-  for await (const chunk of chunks) {
+  for await (const chunk of opts.startOffset ? chunks : headOfAtLeast(3, chunks)) {
     let start = 0;
     if (first && atStart && chunk.length >= 3 && chunk.subarray(0, 3).equals(BOM)) {
       stats.bom = true;
@@ -109,6 +109,21 @@ export async function* lineBatches(
     const bytes = Buffer.concat(carry, carryLength);
     if (!isBlank(bytes)) stats.torn = { no: no + 1, offset: lineOffset, bytes };
   }
+}
+
+/** The same chunks, but the first one holds at least `n` bytes (when the stream has them): a BOM is whole. */
+async function* headOfAtLeast(n: number, chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let head: Buffer | null = null;
+  for await (const chunk of chunks) {
+    if (head === null && chunk.length >= n) {
+      head = chunk;
+      yield chunk;
+    } else if (head === null || head.length < n) {
+      head = head ? Buffer.concat([head, chunk]) : chunk;
+      if (head.length >= n) yield head;
+    } else yield chunk;
+  }
+  if (head !== null && head.length < n) yield head;
 }
 
 /** The same lines one at a time, for code off the hot path. */

@@ -10,9 +10,10 @@ let native: Native | null | undefined;
 
 /** zstd-napi, or null when it is not installed or does not load on this machine. */
 export function nativeZstd(): Native | null {
+  if (process.env.ROLLOUT_ZSTD === 'js') return null;
   if (native === undefined) {
     try {
-      native = process.env.ROLLOUT_ZSTD === 'js' ? null : (require('zstd-napi') as Native);
+      native = require('zstd-napi') as Native;
     } catch {
       native = null;
     }
