@@ -30,8 +30,13 @@ async function* stdinChunks(): AsyncGenerator<Buffer> {
 
 /** Replays `first` in front of the rest of an iterator that has already been started. */
 async function* prepend(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
-  yield first;
-  for (let r = await rest.next(); !r.done; r = await rest.next()) yield r.value;
+  try {
+    yield first;
+    for (let r = await rest.next(); !r.done; r = await rest.next()) yield r.value;
+  } finally {
+    // Stopping early must reach the file reader, or its handle is left for the GC to close.
+    await rest.return?.(undefined);
+  }
 }
 
 /**
