@@ -1,0 +1,290 @@
+// rollout-fork's work: a new session made of a source session's history up to (or from) a turn.
+// Pass 1 (lib/fork-plan.ts) decides the cut from positions alone; pass 2 streams the kept lines,
+// unchanged but for the `ordinal` of paginated lines, behind a new `session_meta`, into an atomic
+// write that never replaces an existing file.
+import { createWriteStream } from 'node:fs';
+import { appendFile, mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { writeAtomic } from './atomic.js';
+import { RolloutError, warn } from './cli.js';
+import { sessionIndexPath } from './codex-state.js';
+import { mapTurns, ordinalSpan, planCut, timestampEnd, type Cut, type Plan, type TurnMap } from './fork-plan.js';
+import { ancestry, type Segment } from './history.js';
+import { parseRolloutName, type Home } from './home.js';
+import { isoMillis, localStamp, uuidv7 } from './ids.js';
+import type { Output } from './out.js';
+import { isObject, parseLine, quickCheck, type SessionMetaPayload } from './record.js';
+import type { Resolver, Target } from './resolve.js';
+import { metaOf, openSession } from './session.js';
+
+export interface ForkOptions {
+  cut: Cut;
+  /** Append Codex's interrupt marker when the kept history ends mid-turn. */
+  interrupted: boolean;
+  /** Write a Codex-0.169-style referenced fork (`history_base`) instead of copying the history. */
+  reference: boolean;
+  cwd?: string;
+  name?: string;
+  /** Write the new rollout here instead of into the home (which is then left alone). */
+  stdout?: Output;
+  dryRun: boolean;
+  now?: Date;
+}
+
+export interface ForkResult {
+  id: string;
+  path: string | null;
+  forked_from_id: string;
+  turns: number;
+  lines: number;
+}
+
+/**
+ * What Codex 0.169 puts in the model-visible interrupt marker (core/src/context/turn_aborted.rs),
+ * wrapped in `<turn_aborted>` as a user message (spec 6.2).
+ */
+export const INTERRUPTED_GUIDANCE =
+  'The user interrupted the previous turn on purpose. Any running unified exec processes may still be running in the background. If any tools/commands were aborted, they may have partially executed.';
+
+/** Writes chunks of about this size: few syscalls, bounded memory. */
+const BLOCK = 1 << 20;
+const NL = Buffer.from('\n');
+
+export async function forkSession(target: Target, resolver: Resolver, opts: ForkOptions): Promise<ForkResult> {
+  if (!target.stdin) return forkFrom(target.file.path, target, resolver, opts);
+  if (opts.reference) throw new RolloutError('--reference needs a source in the Codex home, not stdin: a referenced fork points at its parent file');
+  // Two passes need the bytes twice: stdin goes to a private temp file first (still compressed, if it was).
+  const dir = await mkdtemp(join(tmpdir(), 'rollout-fork-'));
+  try {
+    const path = join(dir, 'stdin');
+    await pipeline(process.stdin, createWriteStream(path, { mode: 0o600 }));
+    return await forkFrom(path, target, resolver, opts);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function forkFrom(path: string, target: Target, resolver: Resolver, opts: ForkOptions): Promise<ForkResult> {
+  const label = target.label;
+  const form = target.stdin ? undefined : target.file.form;
+  const head = await openSession(path, { form });
+  await head.close();
+  const meta = metaOf(head.first);
+  if (!meta) {
+    const bare = head.generation && head.generation !== 'D' && head.generation !== 'E';
+    throw new RolloutError(
+      bare
+        ? 'no session_meta: an old bare-line session, which Codex no longer reads (rollout-cat --normalize turns it into one that can be forked)'
+        : 'no session_meta on the first line; not a session Codex can resume',
+      { file: label },
+    );
+  }
+  const paginated = head.generation === 'E';
+  if (opts.reference && !paginated) throw new RolloutError('--reference needs a paginated source (history_mode "paginated"); this one is legacy', { file: label });
+  if (opts.reference && opts.cut.kind === 'last') throw new RolloutError('--reference keeps a prefix of the history; --last-turns keeps a suffix');
+
+  const segments: Segment[] = [...(paginated ? await ancestry(meta, resolver, label) : []), { path, form }];
+  const map = await mapTurns(segments);
+  const plan = planCut(map, opts.cut);
+
+  const now = opts.now ?? new Date();
+  const id = uuidv7(now.getTime());
+  const marker = opts.interrupted && plan.midTurn ? plan.midTurn : null;
+  const base = opts.reference ? await historyBase(map, plan, segments, target, resolver) : null;
+  // Paginated ordinals run on from the meta: 0 in a copy, the cut's ordinal in a referenced fork.
+  const firstOrdinal = !paginated ? null : base ? base.end_ordinal_exclusive : 0;
+  const metaLine = envelope(now, firstOrdinal, 'session_meta', forkMeta(meta, { id, now, cwd: opts.cwd, base }));
+  const kept = base ? 0 : plan.end - plan.start;
+  const markerLines = marker ? interruptLines(marker.turnId, now, firstOrdinal === null ? null : firstOrdinal + 1 + kept) : [];
+  const result: ForkResult = {
+    id,
+    path: opts.stdout ? null : destination(resolver.home, id, now),
+    forked_from_id: meta.id,
+    turns: plan.turns,
+    lines: 1 + kept + markerLines.length,
+  };
+
+  async function* content(): AsyncGenerator<Buffer[]> {
+    yield [Buffer.from(metaLine), NL];
+    if (!base) yield* keptLines(segments, plan, firstOrdinal === null ? null : firstOrdinal + 1, label);
+    for (const line of markerLines) yield [Buffer.from(line), NL];
+  }
+
+  if (opts.stdout) {
+    for await (const pieces of content()) for (const p of pieces) opts.stdout.write(p);
+    return result;
+  }
+  if (opts.dryRun) return result;
+  await writeAtomic(result.path!, blocks(content()), { exclusive: true });
+  if (opts.name !== undefined) await appendThreadName(resolver.home, id, opts.name, now);
+  return result;
+}
+
+/** Where Codex would put a session created now: the local day's folder, named by local time. */
+function destination(home: Home, id: string, now: Date): string {
+  const stamp = localStamp(now);
+  return join(home.sessions, stamp.slice(0, 4), stamp.slice(5, 7), stamp.slice(8, 10), `rollout-${stamp}-${id}.jsonl`);
+}
+
+type HistoryBase = { thread_id: string; end_ordinal_exclusive: number; end_byte_offset: number };
+
+/**
+ * The `history_base` of a referenced fork: the file holding the last kept line (the source, or the
+ * ancestor whose prefix the cut falls in), its ordinal after that line, and the byte offset there.
+ */
+async function historyBase(map: TurnMap, plan: Plan, segments: Segment[], target: Target, resolver: Resolver): Promise<HistoryBase> {
+  const place = map.before.get(plan.end);
+  if (!place || place.ordinal === null) throw new RolloutError('--reference: the line before the cut has no ordinal', { file: target.label });
+  const seg = segments[place.segment];
+  const own = place.segment === segments.length - 1 && !target.stdin;
+  const rolloutId = own ? target.file.name.rolloutId : (parseRolloutName(basename(seg.path))?.rolloutId ?? '');
+  // Codex finds the parent by rollout id under its home, so the parent must be found that way too.
+  const found = rolloutId ? await resolver.byRolloutId(rolloutId) : null;
+  if (!found || resolve(found.path) !== resolve(seg.path)) {
+    throw new RolloutError('--reference: the source is not a rollout in this Codex home, so Codex could not find it by id', { file: seg.path });
+  }
+  return { thread_id: rolloutId, end_ordinal_exclusive: place.ordinal + 1, end_byte_offset: place.end };
+}
+
+/**
+ * The fork's `session_meta` payload: the source's fields in the source's order, with a new id (and
+ * session id: a fork is a root thread), `forked_from_id` after the id as Codex writes it, a fresh
+ * timestamp and context-window id, and no `history_base` unless the fork references its parent.
+ */
+export function forkMeta(source: SessionMetaPayload, f: { id: string; now: Date; cwd?: string; base: HistoryBase | null }): Record<string, unknown> {
+  // Both describe ordinals of the source's own file, which a fork does not share.
+  const dropped = new Set(['forked_from_id', 'forked_from_ordinal_exclusive', 'history_base', 'subagent_history_start_ordinal']);
+  const cwd = f.cwd === undefined ? undefined : resolve(f.cwd);
+  const out: Record<string, unknown> = {};
+  if (!('session_id' in source)) out.session_id = f.id;
+  for (const [key, value] of Object.entries(source)) {
+    if (dropped.has(key)) continue;
+    if (key === 'session_id') out.session_id = f.id;
+    else if (key === 'id') {
+      out.id = f.id;
+      out.forked_from_id = source.id;
+      if (f.base) out.forked_from_ordinal_exclusive = f.base.end_ordinal_exclusive;
+    } else if (key === 'timestamp') out.timestamp = isoMillis(f.now);
+    else if (key === 'cwd') out.cwd = cwd ?? value;
+    // Workspace roots follow the cwd they were derived from.
+    else if (key === 'runtime_workspace_roots' && cwd !== undefined && Array.isArray(value)) {
+      out[key] = value.map((root) => (root === source.cwd ? cwd : root));
+    } else if (key === 'context_window' && isObject(value) && 'window_id' in value) {
+      out[key] = { ...value, window_id: uuidv7(f.now.getTime()) };
+    } else if (key === 'history_mode') {
+      out[key] = value;
+      if (f.base) out.history_base = f.base;
+    } else out[key] = value;
+  }
+  if (cwd !== undefined && !('cwd' in out)) out.cwd = cwd;
+  if (f.base && !('history_base' in out)) out.history_base = f.base;
+  return out;
+}
+
+/** A compact envelope line in Codex's key order. */
+function envelope(now: Date, ordinal: number | null, type: string, payload: unknown): string {
+  const env: Record<string, unknown> = { timestamp: isoMillis(now) };
+  if (ordinal !== null) env.ordinal = ordinal;
+  env.type = type;
+  env.payload = payload;
+  return JSON.stringify(env);
+}
+
+/** Codex's interrupt marker (spec 6.2): the `<turn_aborted>` user message, then the `turn_aborted` event. */
+export function interruptLines(turnId: string | null, now: Date, ordinal: number | null): string[] {
+  const text = `<turn_aborted>\n${INTERRUPTED_GUIDANCE}\n</turn_aborted>`;
+  return [
+    envelope(now, ordinal, 'response_item', { type: 'message', role: 'user', content: [{ type: 'input_text', text }] }),
+    envelope(now, ordinal === null ? null : ordinal + 1, 'event_msg', { type: 'turn_aborted', turn_id: turnId, reason: 'interrupted' }),
+  ];
+}
+
+/** Pass 2: the history's lines `[plan.start, plan.end)`, each as pieces ending in a newline. */
+async function* keptLines(segments: Segment[], plan: Plan, firstOrdinal: number | null, label: string): AsyncGenerator<Buffer[]> {
+  let i = 0;
+  let ordinal = firstOrdinal;
+  let problems = 0;
+  for (let s = 0; s < segments.length && i < plan.end; s++) {
+    const seg = segments[s];
+    const session = await openSession(seg.path, { form: seg.form, limit: seg.limit });
+    const where = s === segments.length - 1 ? label : seg.path;
+    try {
+      for await (const batch of session.batches) {
+        for (const line of batch) {
+          const at = i++;
+          if (at < plan.start) continue;
+          if (at >= plan.end) return;
+          if (quickCheck(line.bytes) && problems++ < 10) warn('not a valid JSON line; copied as it is', { file: where, line: line.no });
+          if (ordinal === null) yield [line.bytes, NL];
+          else yield [...renumbered(line.bytes, ordinal++), NL];
+        }
+      }
+      if (session.stats.torn && seg.limit === undefined) warn('torn last line left out of the fork', { file: where, line: session.stats.torn.no });
+    } finally {
+      await session.close();
+    }
+  }
+}
+
+const ORDINAL_KEY = Buffer.from(',"ordinal":');
+const TYPE_KEY = Buffer.from(',"type":"');
+
+/**
+ * The line with its `ordinal` set to `n`. Lines in Codex's canonical shape get just the digits
+ * replaced (or the key inserted), so every other byte, big numbers and key order included, stays as
+ * it was. Other JSON lines are re-serialized, the only way to set a key in them; a line that is not
+ * JSON is copied as it is and its ordinal left as a gap, which Codex tolerates for a line it rejects.
+ */
+export function renumbered(bytes: Buffer, n: number): Buffer[] {
+  const digits = Buffer.from(String(n));
+  const span = ordinalSpan(bytes);
+  if (span) return [bytes.subarray(0, span[0]), digits, bytes.subarray(span[1])];
+  const at = timestampEnd(bytes);
+  if (at !== -1 && bytes.compare(TYPE_KEY, 0, TYPE_KEY.length, at, at + TYPE_KEY.length) === 0) {
+    return [bytes.subarray(0, at), ORDINAL_KEY, digits, bytes.subarray(at)];
+  }
+  const value = parseLine(bytes);
+  if (!isObject(value)) return [bytes];
+  const { timestamp, ordinal: _old, ...rest } = value;
+  const env = timestamp === undefined ? { ordinal: n, ...rest } : { timestamp, ordinal: n, ...rest };
+  return [Buffer.from(JSON.stringify(env))];
+}
+
+/** Line pieces gathered into blocks of about BLOCK bytes. */
+async function* blocks(lines: AsyncIterable<Buffer[]>): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  let size = 0;
+  for await (const pieces of lines) {
+    for (const p of pieces) {
+      pending.push(p);
+      size += p.length;
+    }
+    if (size >= BLOCK) {
+      yield Buffer.concat(pending, size);
+      pending = [];
+      size = 0;
+    }
+  }
+  if (size) yield Buffer.concat(pending, size);
+}
+
+/**
+ * Names a thread as Codex does: one appended line in `session_index.jsonl`, newest wins (spec 8.2).
+ * TODO(lead): belongs in lib/codex-state.ts with the reading side.
+ */
+export async function appendThreadName(home: Home, id: string, name: string, now = new Date()): Promise<void> {
+  const path = sessionIndexPath(home);
+  const line = JSON.stringify({ id, thread_name: name, updated_at: now.toISOString() }) + '\n';
+  // A torn last line would swallow ours; start on a fresh line.
+  const fh = await open(path, 'a+');
+  try {
+    const { size } = await fh.stat();
+    const last = Buffer.alloc(1);
+    if (size > 0) await fh.read(last, 0, 1, size - 1);
+    await appendFile(fh, size > 0 && last[0] !== 0x0a ? '\n' + line : line);
+  } finally {
+    await fh.close();
+  }
+}
