@@ -1,0 +1,492 @@
+// Reading one session file into an index row and its full-text documents. A row carries everything
+// needed to continue when the file grows (rollouts are append-only): how far it was read, the turn
+// tally, the latest model and token total, and where a copied fork's inherited lines end.
+import { open } from 'node:fs/promises';
+import { stampTime, type SessionFile } from '../home.js';
+import { lineBatches, newStats, type Line } from '../lines.js';
+import {
+  isBareGeneration,
+  isEnvelope,
+  isObject,
+  Normalizer,
+  parseLine,
+  peekType,
+  quickCheck,
+  type Envelope,
+  type Generation,
+  type SessionMetaPayload,
+} from '../record.js';
+import { openSession } from '../session.js';
+import { messageText, TurnTally, userTurnText } from '../turns.js';
+
+/** One searchable text: a message, a reasoning summary, a tool call or its output. */
+export interface Doc {
+  line: number;
+  ordinal: number | null;
+  role: 'user' | 'assistant' | 'reasoning' | 'tool' | 'output' | 'agent';
+  text: string;
+}
+
+/** The row of one session file, as stored (timestamps in ms since the epoch). */
+export interface Row {
+  id: string;
+  rollout_id: string;
+  path: string;
+  root: string;
+  archived: number;
+  compressed: number;
+  generation: Generation | null;
+  history_mode: string | null;
+  size: number;
+  mtime_ms: number;
+  ino: number;
+  name_at: number;
+  created_at: number;
+  updated_at: number;
+  last_line_at: number;
+  cwd: string | null;
+  originator: string | null;
+  source: string | null;
+  model_provider: string | null;
+  model: string | null;
+  effort: string | null;
+  cli_version: string | null;
+  git_branch: string | null;
+  git_sha: string | null;
+  git_origin_url: string | null;
+  forked_from_id: string | null;
+  parent_thread_id: string | null;
+  history_base: string | null;
+  title: string | null;
+  turns: number;
+  own_turns: number;
+  tokens: number;
+  bad_lines: number;
+  read_offset: number;
+  read_line: number;
+  tail: string | null;
+  docs: number;
+  state: string | null;
+}
+
+/** What a row needs beyond its columns to carry on reading (kept as JSON in `state`). */
+interface Carry {
+  /** Legacy copied fork: reading the parent's copied lines ('copied'), or the fork's own. */
+  copy?: 'copied' | 'own';
+  /** Whether the copy rewrote envelope timestamps (then a pause in them ends the copy). */
+  rewritten?: boolean;
+  lastCopiedAt?: number;
+  /** A referenced fork's `history_base`, and the turns and title it inherits through it. */
+  base?: { thread_id: string; end_byte_offset: number };
+  baseTurns?: number;
+  baseTitle?: string | null;
+}
+
+/** A text longer than this is indexed by its first part: enough to find it, not a copy of a log. */
+const MAX_DOC = 64 << 10;
+/** Bytes before the read offset kept to recognise, next time, that the file only grew. */
+const TAIL = 64;
+/** A pause this long in a copy's rewritten timestamps ends the copy (it is written in one append). */
+const COPY_PAUSE_MS = 2000;
+
+const TIMESTAMP = Buffer.from('{"timestamp":"');
+
+/** The envelope timestamp of a line, read from its first bytes (NaN when it has another shape). */
+export function lineTime(bytes: Buffer): number {
+  if (bytes.length < 40 || bytes.compare(TIMESTAMP, 0, TIMESTAMP.length, 0, TIMESTAMP.length) !== 0) return NaN;
+  const end = bytes.indexOf(0x22, TIMESTAMP.length);
+  return end === -1 || end - TIMESTAMP.length > 40 ? NaN : Date.parse(bytes.toString('latin1', TIMESTAMP.length, end));
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v ? v : null);
+const lower = (v: unknown): string | null => str(v)?.toLowerCase() ?? null;
+
+/** Event payloads that matter to the row; everything else is passed over unparsed. */
+const EVENTS_ALWAYS = new Set(['thread_settings_applied', 'token_count', 'thread_rolled_back']);
+const EVENTS_FOR_TITLE = new Set(['user_message', 'item_completed']);
+const ITEMS = new Set([
+  'message',
+  'agent_message',
+  'reasoning',
+  'function_call',
+  'function_call_output',
+  'custom_tool_call',
+  'custom_tool_call_output',
+  'local_shell_call',
+]);
+const TYPES = new Set(['session_meta', 'turn_context', 'inter_agent_communication']);
+
+/** A new row for `file`, before any of its lines are read. */
+export function freshRow(file: SessionFile): Row {
+  const nameAt = file.name.stamp ? stampTime(file.name.stamp) : 0;
+  return {
+    id: file.name.threadId,
+    rollout_id: file.name.rolloutId,
+    path: file.path,
+    root: file.root,
+    archived: file.root === 'archived_sessions' ? 1 : 0,
+    compressed: file.compressed ? 1 : 0,
+    generation: null,
+    history_mode: null,
+    size: file.size,
+    mtime_ms: file.mtimeMs,
+    ino: file.ino,
+    name_at: nameAt,
+    created_at: nameAt,
+    updated_at: file.mtimeMs,
+    last_line_at: 0,
+    cwd: null,
+    originator: null,
+    source: null,
+    model_provider: null,
+    model: null,
+    effort: null,
+    cli_version: null,
+    git_branch: null,
+    git_sha: null,
+    git_origin_url: null,
+    forked_from_id: null,
+    parent_thread_id: null,
+    history_base: null,
+    title: null,
+    turns: 0,
+    own_turns: 0,
+    tokens: 0,
+    bad_lines: 0,
+    read_offset: 0,
+    read_line: 0,
+    tail: null,
+    docs: 0,
+    state: null,
+  };
+}
+
+/** Streams the lines of one file into a row; `emit` receives its documents as they are found. */
+export class FileScan {
+  private readonly tally: TurnTally;
+  private readonly carry: Carry;
+  private normalizer: Normalizer | null = null;
+  private first: boolean;
+  /** Bytes consumed through the last complete line. */
+  bytesRead = 0;
+
+  constructor(
+    readonly row: Row,
+    private readonly emit: (doc: Doc) => void,
+  ) {
+    this.tally = new TurnTally(row.own_turns, row.title);
+    this.carry = row.state ? (JSON.parse(row.state) as Carry) : {};
+    this.first = row.read_line === 0;
+  }
+
+  start(generation: Generation | null): void {
+    if (this.first) this.row.generation = generation;
+    if (isBareGeneration(this.row.generation)) this.normalizer = new Normalizer();
+  }
+
+  batch(lines: Line[]): void {
+    for (const line of lines) {
+      if (this.normalizer) this.bare(line);
+      else this.envelopeLine(line);
+    }
+    const last = lines[lines.length - 1];
+    if (!last) return;
+    this.row.read_line = last.no;
+    this.row.read_offset = last.end;
+    const at = lineTime(last.bytes);
+    if (!Number.isNaN(at)) this.row.last_line_at = Math.max(this.row.last_line_at, at);
+  }
+
+  finish(): Row {
+    const r = this.row;
+    r.own_turns = this.tally.turns;
+    r.turns = (this.carry.baseTurns ?? 0) + this.tally.turns;
+    r.title = this.tally.title ?? this.carry.baseTitle ?? null;
+    r.updated_at = Math.max(r.last_line_at, r.mtime_ms);
+    r.state = Object.keys(this.carry).length ? JSON.stringify(this.carry) : null;
+    return r;
+  }
+
+  private bare(line: Line): void {
+    const record = parseLine(line.bytes);
+    if (record === undefined) {
+      this.row.bad_lines++;
+      return;
+    }
+    for (const text of this.normalizer!.convert(record)) this.envelope(JSON.parse(text) as Envelope, line);
+  }
+
+  private envelopeLine(line: Line): void {
+    const info = peekType(line.bytes);
+    if (info && !this.first) {
+      const t = info.type!;
+      const p = info.payloadType;
+      const wanted =
+        TYPES.has(t) ||
+        (t === 'response_item' && (p === undefined || ITEMS.has(p))) ||
+        (t === 'event_msg' && (p === undefined || EVENTS_ALWAYS.has(p) || (EVENTS_FOR_TITLE.has(p) && this.tally.title === null)));
+      if (!wanted) {
+        if (this.carry.copy === 'copied') this.copyClock(line, null);
+        if (quickCheck(line.bytes)) this.row.bad_lines++;
+        return;
+      }
+    }
+    const env = parseLine(line.bytes);
+    if (!isEnvelope(env)) {
+      this.row.bad_lines++;
+      this.first = false;
+      return;
+    }
+    this.envelope(env, line);
+  }
+
+  private envelope(env: Envelope, line: Line): void {
+    const p = isObject(env.payload) ? env.payload : {};
+    if (this.first) {
+      this.first = false;
+      if (env.type === 'session_meta') this.meta(p as SessionMetaPayload);
+      return;
+    }
+    if (this.carry.copy === 'copied') this.copyClock(line, env);
+    switch (env.type) {
+      case 'session_meta':
+        return this.laterMeta(p as SessionMetaPayload, line);
+      case 'turn_context':
+        this.row.model = str(p.model) ?? this.row.model;
+        this.row.effort = str(p.effort) ?? this.row.effort;
+        return;
+      case 'event_msg':
+        if (p.type === 'token_count') {
+          const total = Number(p.info?.total_token_usage?.total_tokens);
+          if (Number.isFinite(total)) this.row.tokens = total;
+          return;
+        }
+        if (p.type === 'thread_settings_applied') {
+          const s = isObject(p.thread_settings) ? p.thread_settings : {};
+          this.row.model = str(s.model) ?? this.row.model;
+          this.row.effort = str(s.reasoning_effort) ?? this.row.effort;
+          if (this.carry.copy === 'copied') this.carry.copy = 'own';
+          return;
+        }
+        return this.tally.add(env);
+      case 'response_item':
+        this.tally.add(env);
+        return this.doc(line, env.ordinal, itemDoc(p));
+      case 'inter_agent_communication':
+        this.tally.add(env);
+        return this.doc(line, env.ordinal, typeof p.content === 'string' ? ['agent', p.content] : null);
+    }
+  }
+
+  private doc(line: Line, ordinal: number | undefined, d: [Doc['role'], string] | null): void {
+    if (!d || this.carry.copy === 'copied') return;
+    const text = d[1].length > MAX_DOC ? d[1].slice(0, MAX_DOC) : d[1];
+    if (!text.trim()) return;
+    this.row.docs++;
+    this.emit({ line: line.no, ordinal: typeof ordinal === 'number' ? ordinal : null, role: d[0], text });
+  }
+
+  private meta(m: SessionMetaPayload): void {
+    const r = this.row;
+    const id = lower(m.id);
+    if (!r.id && id) r.id = id;
+    if (!r.rollout_id) r.rollout_id = r.id;
+    const created = typeof m.timestamp === 'string' ? Date.parse(m.timestamp) : NaN;
+    if (!Number.isNaN(created)) r.created_at = created;
+    r.cwd = str(m.cwd);
+    r.originator = str(m.originator);
+    r.cli_version = str(m.cli_version);
+    r.source = typeof m.source === 'string' ? m.source : isObject(m.source) ? JSON.stringify(m.source) : null;
+    r.model_provider = str(m.model_provider);
+    r.forked_from_id = lower(m.forked_from_id);
+    const spawn = isObject(m.source) && isObject(m.source.subagent) ? m.source.subagent.thread_spawn : undefined;
+    r.parent_thread_id = lower(m.parent_thread_id) ?? lower(isObject(spawn) ? spawn.parent_thread_id : undefined);
+    r.history_base = isObject(m.history_base) ? lower(m.history_base.thread_id) : null;
+    if (r.history_base) this.carry.base = { thread_id: r.history_base, end_byte_offset: Number(m.history_base!.end_byte_offset) };
+    r.history_mode = str(m.history_mode) ?? (r.generation === 'E' ? 'paginated' : 'legacy');
+    this.git(m);
+  }
+
+  private git(m: SessionMetaPayload): void {
+    if (!isObject(m.git)) return;
+    this.row.git_branch = str(m.git.branch) ?? this.row.git_branch;
+    this.row.git_sha = str(m.git.commit_hash) ?? this.row.git_sha;
+    this.row.git_origin_url = str(m.git.repository_url) ?? this.row.git_origin_url;
+  }
+
+  /**
+   * A later session_meta with the file's own id updates git info (Codex appends one); one with
+   * another id, before any turn of the file's own, is a legacy fork's copy of its parent.
+   */
+  private laterMeta(m: SessionMetaPayload, line: Line): void {
+    const id = lower(m.id);
+    if (id === this.row.id) return this.git(m);
+    if (this.carry.copy || this.tally.turns > 0 || this.row.history_base) return;
+    const at = lineTime(line.bytes);
+    this.carry.copy = 'copied';
+    this.carry.rewritten = !(at < this.row.created_at);
+    this.carry.lastCopiedAt = at;
+  }
+
+  /**
+   * Where the copy ends: at the `thread_settings_applied` Codex writes after it; failing that, at the
+   * first line written after the fork was made (copies that kept their timestamps) or after a pause
+   * (copies that were re-stamped, all in one append).
+   */
+  private copyClock(line: Line, env: Envelope | null): void {
+    if (env?.type === 'session_meta') return;
+    const at = lineTime(line.bytes);
+    if (Number.isNaN(at)) return;
+    const ended = this.carry.rewritten ? at - (this.carry.lastCopiedAt ?? at) > COPY_PAUSE_MS : at >= this.row.created_at;
+    if (ended) {
+      this.carry.copy = 'own';
+      delete this.carry.lastCopiedAt;
+    } else this.carry.lastCopiedAt = at;
+  }
+}
+
+/** The searchable text of a response item, with its role; null when it has none worth indexing. */
+function itemDoc(p: Record<string, any>): [Doc['role'], string] | null {
+  switch (p.type) {
+    case 'message':
+      if (p.role === 'user') return userTurnText(p) === null ? null : ['user', messageText(p)];
+      return p.role === 'assistant' ? ['assistant', messageText(p)] : null;
+    case 'reasoning':
+      return Array.isArray(p.summary) ? ['reasoning', p.summary.map((s: any) => (typeof s?.text === 'string' ? s.text : '')).join('\n')] : null;
+    case 'function_call':
+      return ['tool', `${p.name ?? ''} ${typeof p.arguments === 'string' ? p.arguments : ''}`];
+    case 'custom_tool_call':
+      return ['tool', `${p.name ?? ''} ${typeof p.input === 'string' ? p.input : ''}`];
+    case 'local_shell_call':
+      return Array.isArray(p.action?.command) ? ['tool', p.action.command.join(' ')] : null;
+    case 'function_call_output':
+    case 'custom_tool_call_output':
+      return ['output', outputText(p.output)];
+  }
+  return null;
+}
+
+function outputText(output: unknown): string {
+  if (typeof output === 'string') return output;
+  if (Array.isArray(output)) return output.map((o) => (isObject(o) && typeof o.text === 'string' ? o.text : '')).join('\n');
+  if (isObject(output) && typeof output.content === 'string') return output.content;
+  return '';
+}
+
+/** The raw bytes of a plain file from `start` on. */
+async function* bytesFrom(path: string, start: number): AsyncGenerator<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    let at = start;
+    for (;;) {
+      const buf = Buffer.allocUnsafe(1 << 20);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, at);
+      if (bytesRead === 0) return;
+      at += bytesRead;
+      yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The `TAIL` bytes before `offset`, as base64: the fingerprint of what was read last time. */
+export async function tailAt(path: string, offset: number): Promise<string | null> {
+  if (offset <= 0) return null;
+  const fh = await open(path, 'r');
+  try {
+    const len = Math.min(TAIL, offset);
+    const buf = Buffer.alloc(len);
+    const { bytesRead } = await fh.read(buf, 0, len, offset - len);
+    return buf.subarray(0, bytesRead).toString('base64');
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The `history_base` a row's file starts from, when it is a referenced fork or revert. */
+export function baseOf(row: Row): Carry['base'] | null {
+  return row.state ? ((JSON.parse(row.state) as Carry).base ?? null) : null;
+}
+
+/** Gives a referenced fork its ancestors' turns, and their title when it has none of its own. */
+export function inherit(row: Row, turns: number, title: string | null): void {
+  const carry = JSON.parse(row.state ?? '{}') as Carry;
+  carry.baseTurns = turns;
+  carry.baseTitle = title;
+  row.state = JSON.stringify(carry);
+  row.turns = turns + row.own_turns;
+  row.title ??= title;
+}
+
+export interface ScanResult {
+  row: Row;
+  bytes: number;
+  /** Whether the file was read from where the previous run stopped. */
+  appended: boolean;
+}
+
+/**
+ * Whether `file` is `prev`'s file grown by appends: same plain file (inode), at least as long, and
+ * the bytes just before where the last read stopped are the ones seen then.
+ */
+export async function canAppend(file: SessionFile, prev: Row): Promise<boolean> {
+  if (file.compressed || file.form === 'json' || prev.compressed || prev.ino !== file.ino) return false;
+  if (prev.read_offset <= 0 || file.size < prev.read_offset || prev.tail === null) return false;
+  return (await tailAt(file.path, prev.read_offset).catch(() => null)) === prev.tail;
+}
+
+/**
+ * Reads `file` into a row: with `prev` (see canAppend), only the lines after where that read
+ * stopped, carrying its aggregates on; without, the whole file.
+ */
+export async function scanFile(file: SessionFile, prev: Row | null, emit: (doc: Doc) => void): Promise<ScanResult> {
+  if (prev) {
+    const row: Row = { ...prev, path: file.path, root: file.root, archived: file.root === 'archived_sessions' ? 1 : 0, size: file.size, mtime_ms: file.mtimeMs };
+    const scan = new FileScan(row, emit);
+    scan.start(row.generation);
+    const stats = newStats();
+    for await (const batch of lineBatches(bytesFrom(file.path, row.read_offset), stats, { startOffset: row.read_offset, startLine: row.read_line })) {
+      scan.batch(batch);
+    }
+    const done = scan.finish();
+    done.tail = await tailAt(file.path, done.read_offset);
+    return { row: done, bytes: stats.bytes - prev.read_offset, appended: true };
+  }
+  const scan = new FileScan(freshRow(file), emit);
+  const session = await openSession(file.path, { form: file.form });
+  try {
+    scan.start(session.generation);
+    for await (const batch of session.batches) scan.batch(batch);
+  } finally {
+    await session.close();
+  }
+  const row = scan.finish();
+  row.tail = file.compressed || file.form === 'json' ? null : await tailAt(file.path, row.read_offset);
+  return { row, bytes: session.stats.bytes, appended: false };
+}
+
+/** Turns and title of the lines of a history prefix (a referenced fork's ancestors). */
+export async function tallyPrefix(path: string, limit: number | undefined, form: SessionFile['form'] | undefined, into: TurnTally): Promise<void> {
+  const session = await openSession(path, { form, limit });
+  try {
+    for await (const batch of session.batches) {
+      for (const line of batch) {
+        const info = peekType(line.bytes);
+        if (info && !turnLine(info.type!, info.payloadType, into.title === null)) continue;
+        const env = parseLine(line.bytes);
+        if (isEnvelope(env)) into.add(env);
+      }
+    }
+  } finally {
+    await session.close();
+  }
+}
+
+/** Whether a line (by its types) can open or drop a turn, or give the title while there is none. */
+function turnLine(type: string, payloadType: string | undefined, needTitle: boolean): boolean {
+  if (type === 'inter_agent_communication') return true;
+  if (type === 'response_item') return payloadType === undefined || payloadType === 'message' || payloadType === 'agent_message';
+  if (type === 'event_msg') return payloadType === undefined || payloadType === 'thread_rolled_back' || (needTitle && EVENTS_FOR_TITLE.has(payloadType));
+  return false;
+}

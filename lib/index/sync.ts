@@ -1,0 +1,519 @@
+// Keeping the index equal to the files. A run compares what discovery sees (path, size, mtime, inode)
+// with the rows: unchanged files are not opened, grown files are read from where the last run
+// stopped, moved files (archive, unarchive) are recognised by id and re-pointed, vanished files drop
+// out, anything else is read whole. One writer at a time (the lock); work is committed in batches,
+// each a transaction, so a run killed at any moment leaves the previous state usable.
+import { existsSync, lstatSync, renameSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { syncDir } from '../atomic.js';
+import { RolloutError, warn } from '../cli.js';
+import { openStateDb, sessionIndexPath, stateDbPath, threadNames } from '../codex-state.js';
+import { ancestry } from '../history.js';
+import { discover, fileAt, parseRolloutName, rootOf, type Home, type SessionFile } from '../home.js';
+import { Resolver } from '../resolve.js';
+import { TurnTally } from '../turns.js';
+import { drainWal, finishScratch, openIndex, openScratch, WriterLock, type Database } from './db.js';
+import { Progress } from './progress.js';
+import { baseOf, canAppend, freshRow, inherit, scanFile, tallyPrefix, type Doc, type Row } from './scan.js';
+
+/** `--index FILE`, else `$ROLLOUT_INDEX`, else `<CODEX_HOME>/rollout-index.sqlite`. */
+export function indexPath(home: Home, flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(flag || env.ROLLOUT_INDEX || join(home.dir, 'rollout-index.sqlite'));
+}
+
+export interface Summary {
+  scanned: number;
+  added: number;
+  updated: number;
+  removed: number;
+  unchanged: number;
+  moved: number;
+  bytes_read: number;
+  ms: number;
+}
+
+export interface Drift {
+  drift: 'new' | 'grown' | 'changed' | 'moved' | 'gone' | 'names';
+  id?: string;
+  path?: string;
+  from?: string;
+}
+
+export interface UpdateOptions {
+  index: string;
+  /** How long to wait for another writer, in ms; past that the run returns null. */
+  waitMs?: number;
+  /** Build a fresh index beside the old one and rename it into place. */
+  rebuild?: boolean;
+  progress?: boolean;
+}
+
+/** The stored fields a run compares against discovery. */
+interface Known {
+  file: number;
+  id: string;
+  rollout_id: string;
+  path: string;
+  size: number;
+  mtime_ms: number;
+  ino: number;
+  compressed: number;
+}
+
+/** Rows are committed at least this often (bytes read, files written). */
+const BATCH_BYTES = 64 << 20;
+const BATCH_FILES = 500;
+const DOC_SHIFT = 2 ** 32;
+
+interface Plan {
+  read: Array<{ file: SessionFile; prev: Known | null }>;
+  moved: Array<{ file: SessionFile; row: Known }>;
+  gone: Known[];
+  unchanged: number;
+}
+
+/** What changed between the files and the rows. */
+function plan(files: SessionFile[], known: Known[]): Plan {
+  const byPath = new Map(known.map((k) => [k.path, k]));
+  const seen = new Set<string>();
+  const out: Plan = { read: [], moved: [], gone: [], unchanged: 0 };
+  const fresh: SessionFile[] = [];
+  for (const f of files) {
+    const k = byPath.get(f.path);
+    if (!k) {
+      fresh.push(f);
+      continue;
+    }
+    seen.add(f.path);
+    if (k.size === f.size && k.mtime_ms === f.mtimeMs && k.ino === f.ino) out.unchanged++;
+    else out.read.push({ file: f, prev: k });
+  }
+  const vanished = new Map<string, Known[]>();
+  for (const k of known) {
+    if (seen.has(k.path)) continue;
+    const list = vanished.get(k.rollout_id) ?? [];
+    list.push(k);
+    vanished.set(k.rollout_id, list);
+  }
+  for (const f of fresh) {
+    const candidates = vanished.get(f.name.rolloutId) ?? [];
+    const i = candidates.findIndex((k) => sameFile(k, f));
+    if (i === -1) out.read.push({ file: f, prev: null });
+    else out.moved.push({ file: f, row: candidates.splice(i, 1)[0] });
+  }
+  for (const list of vanished.values()) out.gone.push(...list);
+  return out;
+}
+
+/** A file that moved keeps its bytes: same compression and size, and its inode or its mtime. */
+const sameFile = (k: Known, f: SessionFile) =>
+  k.compressed === (f.compressed ? 1 : 0) && k.size === f.size && (k.ino === f.ino || k.mtime_ms === f.mtimeMs);
+
+const COLUMNS = Object.keys(freshRow({ path: '', files: [], root: 'sessions', name: { stamp: '', threadId: '', rolloutId: '', compressed: false, json: false }, compressed: false, form: 'nested', size: 0, mtimeMs: 0, ino: 0 }));
+
+/** Prepared statements over one connection, and the batch being written. */
+class Writer {
+  private readonly insertRow;
+  private readonly updateRow;
+  private readonly selectRow;
+  private readonly deleteRow;
+  private readonly insertDoc;
+  private readonly deleteDocs;
+  private readonly moveRow;
+  private readonly markCurrent;
+  private pendingBytes = 0;
+  private pendingFiles = 0;
+  /** Thread ids whose rows changed in this batch: their `current` file is chosen again. */
+  private touched = new Set<string>();
+
+  constructor(
+    readonly db: Database,
+    private readonly history: HistoryReader,
+  ) {
+    this.insertRow = db.prepare(`INSERT INTO sessions (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => '@' + c).join(', ')})`);
+    this.updateRow = db.prepare(`UPDATE sessions SET ${COLUMNS.map((c) => `${c} = @${c}`).join(', ')} WHERE file = @file`);
+    this.selectRow = db.prepare('SELECT * FROM sessions WHERE file = ?');
+    this.deleteRow = db.prepare('DELETE FROM sessions WHERE file = ?');
+    this.insertDoc = db.prepare('INSERT INTO docs (rowid, text, role, line, ordinal) VALUES (?, ?, ?, ?, ?)');
+    this.deleteDocs = db.prepare('DELETE FROM docs WHERE rowid >= ? AND rowid < ?');
+    this.moveRow = db.prepare(
+      `UPDATE sessions SET path = @path, root = @root, archived = @archived, mtime_ms = @mtime, ino = @ino,
+         updated_at = max(last_line_at, @mtime) WHERE file = @file`,
+    );
+    // Of a thread's files: the newest revision, an active file before an archived copy, the newest.
+    this.markCurrent = db.prepare(
+      `UPDATE sessions SET current = (file = (SELECT s.file FROM sessions s WHERE s.id = sessions.id
+         ORDER BY s.name_at DESC, s.archived, s.mtime_ms DESC, s.file DESC LIMIT 1))
+       WHERE id IN (SELECT value FROM json_each(?))`,
+    );
+  }
+
+  private begin(): void {
+    if (!this.db.inTransaction) this.db.exec('BEGIN IMMEDIATE');
+  }
+
+  /** Commits when enough work is pending, so a killed run loses at most one batch. */
+  maybeCommit(): void {
+    if (this.pendingBytes >= BATCH_BYTES || this.pendingFiles >= BATCH_FILES) this.commit();
+  }
+
+  commit(): void {
+    if (this.touched.size) {
+      this.begin();
+      this.markCurrent.run(JSON.stringify([...this.touched]));
+      this.touched.clear();
+    }
+    if (this.db.inTransaction) this.db.exec('COMMIT');
+    this.pendingBytes = 0;
+    this.pendingFiles = 0;
+  }
+
+  rollback(): void {
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+  }
+
+  /** Runs `fn` inside the current batch. */
+  within(fn: () => void): void {
+    this.begin();
+    fn();
+  }
+
+  remove(k: Known): void {
+    this.begin();
+    this.deleteDocs.run(k.file * DOC_SHIFT, (k.file + 1) * DOC_SHIFT);
+    this.deleteRow.run(k.file);
+    this.touched.add(k.id);
+    this.pendingFiles++;
+  }
+
+  move(k: Known, f: SessionFile): void {
+    this.begin();
+    this.moveRow.run({ path: f.path, root: f.root, archived: f.root === 'archived_sessions' ? 1 : 0, mtime: f.mtimeMs, ino: f.ino, file: k.file });
+    this.touched.add(k.id);
+    this.pendingFiles++;
+  }
+
+  /**
+   * Reads one file into its row and documents, inside the current batch. A file that cannot be read
+   * (a broken .zst, no permission) still gets a row, so it is listed and not retried until it changes.
+   */
+  async read(f: SessionFile, prev: Known | null, resume: boolean): Promise<number> {
+    this.begin();
+    this.db.exec('SAVEPOINT file');
+    const old = prev ? (this.selectRow.get(prev.file) as (Row & { file: number }) | undefined) ?? null : null;
+    try {
+      const append = old !== null && resume && (await canAppend(f, old));
+      let file: number;
+      if (old) {
+        file = old.file;
+        if (!append) this.deleteDocs.run(file * DOC_SHIFT, (file + 1) * DOC_SHIFT);
+      } else file = Number(this.insertRow.run(freshRow(f)).lastInsertRowid);
+      let n = append ? old!.docs : 0;
+      const emit = (d: Doc) => void this.insertDoc.run(file * DOC_SHIFT + n++, d.text, d.role, d.line, d.ordinal);
+      const result = await scanFile(f, append ? old : null, emit);
+      if (!result.appended) await this.history.inheritFor(result.row);
+      this.updateRow.run({ ...result.row, file });
+      this.db.exec('RELEASE file');
+      this.touched.add(result.row.id);
+      if (old && old.id !== result.row.id) this.touched.add(old.id);
+      this.pendingBytes += result.bytes;
+      this.pendingFiles++;
+      return result.bytes;
+    } catch (err) {
+      this.db.exec('ROLLBACK TO file');
+      this.db.exec('RELEASE file');
+      if (!(err instanceof RolloutError) && !(err as NodeJS.ErrnoException)?.code) throw err;
+      warn(`${err instanceof RolloutError ? err.message : describe(err as Error)}; listed without its contents`, { file: f.path });
+      const row = { ...freshRow(f), bad_lines: 1 };
+      if (old) {
+        this.deleteDocs.run(old.file * DOC_SHIFT, (old.file + 1) * DOC_SHIFT);
+        this.updateRow.run({ ...row, file: old.file });
+      } else this.insertRow.run(row);
+      this.touched.add(row.id);
+      this.pendingFiles++;
+      return 0;
+    }
+  }
+}
+
+const describe = (e: Error) => e.message.replace(/^[A-Z]+: /, '');
+
+/** A referenced fork's inherited turns and title, read from its ancestors' prefixes. */
+class HistoryReader {
+  private resolver?: Resolver;
+
+  constructor(private readonly home: Home) {}
+
+  async inheritFor(row: Row): Promise<void> {
+    const base = baseOf(row);
+    if (!base) return;
+    this.resolver ??= new Resolver(this.home);
+    const meta = { id: row.id, history_base: { thread_id: base.thread_id, end_ordinal_exclusive: 0, end_byte_offset: base.end_byte_offset } };
+    try {
+      const tally = new TurnTally();
+      for (const s of await ancestry(meta, this.resolver, row.path)) await tallyPrefix(s.path, s.limit, s.form, tally);
+      inherit(row, tally.turns, tally.title);
+    } catch (err) {
+      // A fork whose parent is gone or broken keeps its own turns; rollout-fsck reports the chain.
+      if (!(err instanceof RolloutError) && !(err as NodeJS.ErrnoException)?.code) throw err;
+    }
+  }
+}
+
+function readKnown(db: Database): Known[] {
+  return db.prepare('SELECT file, id, rollout_id, path, size, mtime_ms, ino, compressed FROM sessions').all() as Known[];
+}
+
+const emptySummary = (): Summary => ({ scanned: 0, added: 0, updated: 0, removed: 0, unchanged: 0, moved: 0, bytes_read: 0, ms: 0 });
+
+/** Applies a plan to the index. */
+async function apply(db: Database, home: Home, p: Plan, progress: boolean, resume = true): Promise<Summary> {
+  const w = new Writer(db, new HistoryReader(home));
+  const s = emptySummary();
+  const total = p.read.reduce((n, r) => n + r.file.size, 0);
+  const bar = new Progress(total, progress);
+  try {
+    for (const k of p.gone) {
+      w.remove(k);
+      s.removed++;
+    }
+    for (const { file, row } of p.moved) {
+      w.move(row, file);
+      s.moved++;
+    }
+    let done = 0;
+    let sizes = 0;
+    for (const { file, prev } of p.read) {
+      s.bytes_read += await w.read(file, prev, resume);
+      if (prev) s.updated++;
+      else s.added++;
+      sizes += file.size;
+      bar.update(++done, p.read.length, sizes);
+      w.maybeCommit();
+    }
+    const sig = namesSignature(home);
+    if (sig !== (db.prepare("SELECT value FROM meta WHERE key = 'names'").pluck().get() ?? null)) {
+      const names = await currentNames(home);
+      w.within(() => replaceNames(db, names, sig));
+    }
+    w.commit();
+  } catch (err) {
+    w.rollback();
+    throw err;
+  } finally {
+    bar.done();
+  }
+  s.unchanged = p.unchanged;
+  return s;
+}
+
+/** Brings the whole index up to date; null when another writer held the lock past `waitMs`. */
+export async function update(home: Home, opts: UpdateOptions): Promise<Summary | null> {
+  const started = Date.now();
+  const lock = WriterLock.acquire(opts.index, opts.waitMs ?? 60_000);
+  if (!lock) return null;
+  try {
+    const files = await discover(home);
+    const progress = opts.progress ?? Boolean(process.stderr.isTTY);
+    let s: Summary;
+    if (opts.rebuild) s = await rebuild(home, opts.index, files, progress);
+    else {
+      const db = openIndex(opts.index, { create: true });
+      try {
+        s = await apply(db, home, plan(files, readKnown(db)), progress);
+      } finally {
+        db.close();
+      }
+    }
+    return { ...s, scanned: files.length, ms: Date.now() - started };
+  } finally {
+    lock.release();
+  }
+}
+
+/** A fresh index built beside the old one, then renamed over it: readers see the old or the new. */
+async function rebuild(home: Home, index: string, files: SessionFile[], progress: boolean): Promise<Summary> {
+  const tmp = `${index}.rebuild-${randomBytes(4).toString('hex')}.tmp`;
+  const db = openScratch(tmp);
+  let s: Summary;
+  try {
+    s = await apply(db, home, plan(files, []), progress);
+    finishScratch(db);
+  } catch (err) {
+    if (db.open) db.close();
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  // Frames left in the old file's WAL would be played onto the new file: empty it, or remove it
+  // when the old file is too damaged to open.
+  if (!drainWal(index)) for (const ext of ['-wal', '-shm']) rmSync(index + ext, { force: true });
+  renameSync(tmp, index);
+  await syncDir(resolve(index, '..'));
+  return s;
+}
+
+/** What `update` would do, without doing it: one entry per drifted session. */
+export async function check(home: Home, index: string): Promise<Drift[]> {
+  const files = await discover(home);
+  let known: Known[] = [];
+  let names: string | null = null;
+  if (existsSync(index)) {
+    const db = openIndex(index, { readonly: true });
+    try {
+      known = readKnown(db);
+      names = (db.prepare("SELECT value FROM meta WHERE key = 'names'").pluck().get() as string | undefined) ?? null;
+    } finally {
+      db.close();
+    }
+  }
+  const p = plan(files, known);
+  const out: Drift[] = [];
+  for (const { file, prev } of p.read) {
+    const grown = prev !== null && prev.ino === file.ino && file.size > prev.size && !file.compressed;
+    out.push({ drift: prev ? (grown ? 'grown' : 'changed') : 'new', id: file.name.threadId, path: file.path });
+  }
+  for (const { file, row } of p.moved) out.push({ drift: 'moved', id: row.id, path: file.path, from: row.path });
+  for (const k of p.gone) out.push({ drift: 'gone', id: k.id, path: k.path });
+  if (names !== null && names !== namesSignature(home)) out.push({ drift: 'names' });
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names live outside the rollouts: Codex's session_index.jsonl (newest entry wins) and its state DB.
+
+function namesSignature(home: Home): string {
+  const db = stateDbPath(home);
+  return [sessionIndexPath(home), db, `${db}-wal`]
+    .map((p) => {
+      try {
+        const st = statSync(p);
+        return `${st.size}:${Math.trunc(st.mtimeMs)}:${st.ino}`;
+      } catch {
+        return '-';
+      }
+    })
+    .join('|');
+}
+
+async function currentNames(home: Home): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  try {
+    const db = openStateDb(home);
+    if (db) {
+      try {
+        const columns = (db.prepare('PRAGMA table_info(threads)').all() as { name: string }[]).map((c) => c.name);
+        if (columns.includes('name')) {
+          for (const r of db.prepare("SELECT id, name FROM threads WHERE name IS NOT NULL AND name <> ''").all() as { id: string; name: string }[]) {
+            names.set(r.id.toLowerCase(), r.name);
+          }
+        }
+      } finally {
+        db.close();
+      }
+    }
+  } catch (err) {
+    warn(`names from Codex's state DB skipped: ${(err as Error).message}`);
+  }
+  for (const [id, e] of await threadNames(home)) names.set(id, e.name);
+  return names;
+}
+
+function replaceNames(db: Database, names: Map<string, string>, sig: string): void {
+  db.exec('DELETE FROM names');
+  const put = db.prepare('INSERT INTO names (id, name) VALUES (?, ?)');
+  for (const [id, name] of names) if (name) put.run(id, name);
+  db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('names', ?)").run(sig);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Updating just some paths: what other binaries call after they write, and `rollout-index --stdin`.
+
+export interface PathsOptions {
+  index: string;
+  /** Re-read every named file whole, changed or not. */
+  force?: boolean;
+  waitMs?: number;
+}
+
+/** The logical session file at `path` (a `.jsonl` or its `.zst`), or null when there is none. */
+async function logicalFile(home: Home, path: string): Promise<SessionFile | null> {
+  const plain = path.endsWith('.zst') ? path.slice(0, -4) : path;
+  for (const candidate of [plain, `${plain}.zst`]) {
+    let st;
+    try {
+      st = lstatSync(candidate);
+    } catch {
+      continue;
+    }
+    if (!st.isFile() || st.size === 0) continue;
+    return fileAt(home, candidate);
+  }
+  return null;
+}
+
+/** Brings the rows of these paths up to date; null when another writer held the lock. */
+export async function updatePaths(home: Home, paths: string[], opts: PathsOptions): Promise<Summary | null> {
+  const started = Date.now();
+  const lock = WriterLock.acquire(opts.index, opts.waitMs ?? 60_000);
+  if (!lock) return null;
+  try {
+    const db = openIndex(opts.index, { create: true });
+    try {
+      const known = readKnown(db);
+      const byPath = new Map(known.map((k) => [k.path, k]));
+      const p: Plan = { read: [], moved: [], gone: [], unchanged: 0 };
+      const seen = new Set<string>();
+      for (const given of paths) {
+        const abs = resolve(given);
+        const plain = abs.endsWith('.zst') ? abs.slice(0, -4) : abs;
+        if (seen.has(plain)) continue;
+        seen.add(plain);
+        const name = parseRolloutName(plain.slice(plain.lastIndexOf('/') + 1));
+        const file = rootOf(home, plain) && name ? await logicalFile(home, plain) : null;
+        if (!file && !byPath.has(plain) && !byPath.has(`${plain}.zst`)) {
+          if (!rootOf(home, plain) || !name) warn('not a session file of this home; skipped', { file: given });
+          continue;
+        }
+        for (const stale of [plain, `${plain}.zst`]) {
+          const k = byPath.get(stale);
+          if (k && stale !== file?.path) p.gone.push(k);
+        }
+        if (!file) continue;
+        const k = byPath.get(file.path);
+        if (k) {
+          if (!opts.force && k.size === file.size && k.mtime_ms === file.mtimeMs && k.ino === file.ino) p.unchanged++;
+          else p.read.push({ file, prev: k });
+          continue;
+        }
+        // Not indexed at this path: moved here from a path that no longer exists?
+        const from = known.find((o) => o.rollout_id === file.name.rolloutId && !existsSync(o.path) && sameFile(o, file));
+        if (from && !opts.force) {
+          p.moved.push({ file, row: from });
+          p.gone = p.gone.filter((g) => g.file !== from.file);
+        } else p.read.push({ file, prev: null });
+      }
+      const s = await apply(db, home, p, false, !opts.force);
+      return { ...s, scanned: seen.size, ms: Date.now() - started };
+    } finally {
+      db.close();
+    }
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * For other binaries, after they create, move or delete session files: brings the rows of these
+ * paths up to date, only if an index already exists. Never fails the caller: problems are warnings.
+ */
+export async function syncPaths(home: Home, paths: string[], opts: { index?: string } = {}): Promise<void> {
+  const index = indexPath(home, opts.index);
+  if (!existsSync(index) || paths.length === 0) return;
+  try {
+    const s = await updatePaths(home, paths, { index, waitMs: 10_000 });
+    if (!s) warn(`the index ${index} is busy; run rollout-index to bring it up to date`);
+  } catch (err) {
+    warn(`the index ${index} was not updated (${(err as Error).message}); run rollout-index --rebuild`);
+  }
+}
