@@ -1,10 +1,12 @@
 // Reading Codex's own state beside the rollouts: the thread-name log `session_index.jsonl` and the
 // SQLite metadata DB `state_5.sqlite`. better-sqlite3 is loaded only when a DB is really consulted.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import { writeAtomic } from './atomic.js';
+import { RolloutError } from './cli.js';
 import type { Home } from './home.js';
-import { lines } from './lines.js';
+import { lines, newStats } from './lines.js';
 import { isObject, parseLine } from './record.js';
 import { fileChunks } from './source.js';
 
@@ -78,3 +80,160 @@ export function stateDbIdsNamed(home: Home, name: string): string[] {
     db?.close();
   }
 }
+
+/** Ids of threads that have a user-set name in Codex's DB (`threads.name`); empty without a DB; throws when unreadable. */
+export function stateDbNamedIds(home: Home): Set<string> {
+  let db: Database | null = null;
+  try {
+    db = openStateDb(home);
+    if (!db) return new Set();
+    const columns = new Set((db.prepare('PRAGMA table_info(threads)').all() as { name: string }[]).map((c) => c.name));
+    if (!columns.has('name')) return new Set();
+    const rows = db.prepare("SELECT id FROM threads WHERE name IS NOT NULL AND name <> ''").all() as { id: string }[];
+    return new Set(rows.map((r) => r.id.toLowerCase()));
+  } catch (err) {
+    // Sparing named sessions must not silently spare none: an unreadable DB stops the run.
+    throw new RolloutError(`cannot read thread names: ${(err as Error).message}`, { file: stateDbPath(home) });
+  } finally {
+    db?.close();
+  }
+}
+
+// ---- Write side: keeping Codex's own state in step when sessions are deleted, archived or moved.
+// Each DB is opened only for its write, with Codex's busy timeout, and written in one short
+// IMMEDIATE transaction, so a running Codex waits milliseconds at most. A DB that is not there, or a
+// table that an older Codex never made, is simply not written.
+
+/** Where each of Codex's DBs keeps per-thread rows, as `codex delete` (0.169) removes them. */
+const THREAD_ROWS: Record<string, Array<[table: string, column: string]>> = {
+  'state_5.sqlite': [
+    ['thread_dynamic_tools', 'thread_id'],
+    ['thread_attachments', 'thread_id'],
+    ['guardian_review_feedback', 'thread_id'],
+    ['thread_read_receipts', 'thread_id'],
+    ['thread_spawn_edges', 'parent_thread_id'],
+    ['thread_spawn_edges', 'child_thread_id'],
+    ['threads', 'id'],
+  ],
+  'thread_history_1.sqlite': [
+    ['thread_items', 'thread_id'],
+    ['thread_turns', 'thread_id'],
+    ['thread_history_projection_state', 'thread_id'],
+  ],
+  'goals_1.sqlite': [
+    ['thread_goals', 'thread_id'],
+    ['thread_goal_continuation_deferrals', 'thread_id'],
+  ],
+  'queue_1.sqlite': [['queued_items', 'thread_id']],
+};
+
+function openForWrite(path: string): Database | null {
+  if (!existsSync(path)) return null;
+  const BetterSqlite3 = require('better-sqlite3') as typeof import('better-sqlite3');
+  const db = new BetterSqlite3(path, { fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+/** Runs `write` in one IMMEDIATE transaction on the DB at `path`; returns its result, or null without a DB. */
+function inTransaction<T>(path: string, write: (db: Database) => T): T | null {
+  const db = openForWrite(path);
+  if (!db) return null;
+  try {
+    return db.transaction(() => write(db)).immediate();
+  } finally {
+    db.close();
+  }
+}
+
+function columnsOf(db: Database, table: string): Set<string> {
+  return new Set((db.prepare(`PRAGMA table_info("${table}")`).all() as { name: string }[]).map((c) => c.name));
+}
+
+/**
+ * Removes a thread's rows from Codex's DBs, as `codex delete` does: the `threads` row and the rows
+ * that hang off it, its `thread_history_1` projection, its goal and its queued items. Returns the
+ * number of rows removed.
+ */
+export function deleteThreadRows(home: Home, threadId: string): number {
+  let removed = 0;
+  for (const [file, tables] of Object.entries(THREAD_ROWS)) {
+    removed +=
+      inTransaction(join(sqliteHome(home), file), (db) => {
+        let n = 0;
+        for (const [table, column] of tables) {
+          if (!columnsOf(db, table).has(column)) continue;
+          n += db.prepare(`DELETE FROM "${table}" WHERE "${column}" = ?`).run(threadId).changes;
+        }
+        return n;
+      }) ?? 0;
+  }
+  return removed;
+}
+
+export interface ThreadMove {
+  /** Where the thread's current rollout is now (same name as `rollout_path` had, new folder). */
+  rolloutPath: (old: string) => string;
+  archived: boolean;
+  /** Seconds and ms for `archived_at` and `updated_at*`, as Codex sets them on (un)archive. */
+  nowMs: number;
+  /** The moved file's mtime: archive re-reads `updated_at_ms` from it; unarchive touches it to now. */
+  mtimeMs: number;
+}
+
+/**
+ * Records an archive or unarchive in the `threads` row, as `codex archive`/`unarchive` do:
+ * `rollout_path` to the new folder; archive sets `archived = 1`, `archived_at = now` and
+ * `updated_at*` from the file's mtime; unarchive clears both and sets `updated_at*` to now. False
+ * when Codex has no row for the thread (its read-repair will make one from the file).
+ */
+export function moveThreadRow(home: Home, threadId: string, move: ThreadMove): boolean {
+  return (
+    inTransaction(stateDbPath(home), (db) => {
+      const cols = columnsOf(db, 'threads');
+      if (!cols.has('rollout_path')) return false;
+      const row = db.prepare('SELECT rollout_path FROM threads WHERE id = ?').get(threadId) as { rollout_path: string } | undefined;
+      if (!row) return false;
+      const set: Record<string, unknown> = {
+        rollout_path: move.rolloutPath(row.rollout_path),
+        archived: move.archived ? 1 : 0,
+        archived_at: move.archived ? Math.floor(move.nowMs / 1000) : null,
+        updated_at: Math.floor(move.mtimeMs / 1000),
+        updated_at_ms: Math.trunc(move.mtimeMs),
+      };
+      const names = Object.keys(set).filter((c) => cols.has(c));
+      db.prepare(`UPDATE threads SET ${names.map((c) => `"${c}" = @${c}`).join(', ')} WHERE id = @id`).run({
+        ...Object.fromEntries(names.map((c) => [c, set[c]])),
+        id: threadId,
+      });
+      return true;
+    }) ?? false
+  );
+}
+
+/**
+ * Rewrites `session_index.jsonl` without the entries of `ids` (atomically, mode kept), as `codex
+ * delete` does. Lines that are not entries are kept as they are. Returns the entries removed; the
+ * file is not rewritten when there are none.
+ */
+export async function removeNameEntries(home: Home, ids: ReadonlySet<string>): Promise<number> {
+  const path = sessionIndexPath(home);
+  if (!ids.size || !existsSync(path)) return 0;
+  const dropped = (bytes: Buffer) => {
+    const e = parseLine(bytes);
+    return isObject(e) && typeof e.id === 'string' && ids.has(e.id.toLowerCase());
+  };
+  let removed = 0;
+  for await (const line of lines(fileChunks(path))) if (dropped(line.bytes)) removed++;
+  if (!removed) return 0;
+  async function* kept() {
+    const stats = newStats();
+    for await (const line of lines(fileChunks(path), stats)) if (!dropped(line.bytes)) yield Buffer.concat([line.bytes, NEWLINE]);
+    // An entry being appended right now is kept as far as it got.
+    if (stats.torn) yield stats.torn.bytes;
+  }
+  await writeAtomic(path, kept(), { mode: statSync(path).mode & 0o7777 });
+  return removed;
+}
+
+const NEWLINE = Buffer.from('\n');

@@ -1,0 +1,144 @@
+#!/usr/bin/env node
+import { writeSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { list, main, positiveInt, report, setQuiet, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
+import { codexHome, type Root } from '../lib/home.js';
+import { stdout } from '../lib/out.js';
+import { prune, type Action, type Summary } from '../lib/prune.js';
+import { refsFrom } from '../lib/resolve.js';
+import { parseDuration } from '../lib/safety.js';
+import { openSource, STDIN } from '../lib/source.js';
+
+const ACTIONS: Action[] = ['archive', 'compress', 'unarchive'];
+const PAST: Record<Action, string> = { delete: 'deleted', archive: 'archived', compress: 'compressed', unarchive: 'unarchived' };
+
+await main({
+  name: 'rollout-prune',
+  usage: '[options] (--older-than AGE | --stdin)',
+  summary: 'Delete, archive, compress or unarchive the sessions chosen by age, kind and size, safely',
+  details: [
+    'Sessions are chosen only by explicit criteria: --older-than, --stdin, or both; the other filters narrow them. ' +
+      'Each session acted on prints one NDJSON line {"action","id","path","to","bytes","dry_run"}; a session left alone ' +
+      'for safety prints {"action":"skip","id","path","reason"}. A summary goes to stderr.',
+    'Never touched: files outside sessions/ and archived_sessions/ or reached through a symlink, sessions open in a ' +
+      'running Codex or modified within --grace, and sessions that a kept fork or revert still reads.',
+  ],
+  options: [
+    ['--older-than <age>', 'Sessions whose last activity is older than AGE (30d, 12h, 2w, 90m) or before a date (2026-01-31)'],
+    ['--stdin', 'Sessions named on stdin: ids, names, paths, or rollout-ls NDJSON rows'],
+    ['--cwd <dir>', 'Only sessions started in DIR or below it (repeatable)'],
+    ['--source <kind>', 'Only sessions of this source: cli, vscode, exec, mcp, subagent, subagent:review, ... (repeatable)'],
+    ['--provider <name>', 'Only sessions of this model provider (repeatable)'],
+    ['--min-size <size>', 'Only sessions of at least SIZE bytes on disk (K, M, G suffixes)'],
+    ['--active', 'Only sessions in sessions/'],
+    ['--archived', 'Only sessions in archived_sessions/'],
+    ['--unnamed', 'Spare sessions that have a name'],
+    ['--keep-last <n>', 'Per working directory, the N most recently active sessions always survive'],
+    ['--archive', 'Move the sessions into archived_sessions/ (as codex archive) instead of deleting them'],
+    ['--compress', 'Compress the sessions to .jsonl.zst (as Codex compresses) instead of deleting them'],
+    ['--unarchive', 'Move archived sessions back into sessions/YYYY/MM/DD/ (as codex unarchive)'],
+    ['--backup <dir>', 'Copy every file of each session into DIR (same layout as under the home) before acting'],
+    ['--grace <age>', 'Leave sessions modified within AGE alone (default 10m)'],
+    ['-n, --dry-run', 'Print what would be done, and do nothing'],
+    ['--codex-home <dir>', 'The Codex home (default: $CODEX_HOME, else ~/.codex)'],
+    ['-q, --quiet', 'Print nothing unless something failed (for cron)'],
+  ],
+  examples: [
+    'rollout-prune --older-than 90d --dry-run',
+    'rollout-prune --older-than 30d --source exec --source subagent --backup ~/codex-backup',
+    'rollout-prune --older-than 14d --archive --keep-last 5 -q',
+    'rollout-ls --cwd ~/src/old | rollout-prune --stdin --compress',
+  ],
+  async run(args, o) {
+    const quiet = Boolean(o.quiet);
+    setQuiet(quiet);
+    if (args.length) throw new UsageError(`unexpected argument '${args[0]}': name sessions on stdin with --stdin`);
+    const actions = ACTIONS.filter((a) => o[a]);
+    if (actions.length > 1) throw new UsageError(`choose one action, not --${actions.join(' and --')}`);
+    const action: Action = actions[0] ?? 'delete';
+    const olderThan = cutoff(single(o.olderThan));
+    if (olderThan === undefined && !o.stdin) throw new UsageError('say which sessions: --older-than AGE and/or --stdin');
+    const roots: Root[] = o.active && !o.archived ? ['sessions'] : o.archived && !o.active ? ['archived_sessions'] : ['sessions', 'archived_sessions'];
+    if (action === 'archive' && o.archived && !o.active) throw new UsageError('--archive moves active sessions; --archived selects none');
+    if (action === 'unarchive' && o.active && !o.archived) throw new UsageError('--unarchive moves archived sessions; --active selects none');
+    const grace = single(o.grace);
+    const graceMs = grace === undefined ? 10 * 60_000 : parseDuration(grace);
+    if (graceMs === null) throw new UsageError(`--grace takes a duration like 10m, 2h or 0, not '${grace}'`);
+    const backup = single(o.backup);
+    const dryRun = Boolean(o.dryRun);
+
+    const summary = await prune(
+      codexHome(single(o.codexHome)),
+      {
+        action,
+        olderThan,
+        refs: o.stdin ? refsFrom(openSource(STDIN)) : undefined,
+        cwds: list(o.cwd),
+        sources: list(o.source),
+        providers: list(o.provider),
+        minSize: size(single(o.minSize)),
+        roots,
+        unnamed: Boolean(o.unnamed),
+        keepLast: positiveInt(o.keepLast, '--keep-last'),
+        graceMs,
+        dryRun,
+        backup: backup === undefined ? undefined : resolve(backup),
+        now: Date.now(),
+      },
+      {
+        line: (row) => {
+          if (!quiet) stdout.json(row);
+        },
+        error: (err) => {
+          stdout.flush();
+          report(err);
+        },
+      },
+    );
+    stdout.flush();
+    if (!quiet) tell(summary, action, dryRun);
+    return summary.errors ? EXIT_FAILURE : EXIT_OK;
+  },
+});
+
+/** The instant before which last activity must lie: now less a duration, or a date. */
+function cutoff(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  if (ms !== null && /[smhdw]$/i.test(text.trim())) return Date.now() - ms;
+  const date = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
+  if (Number.isFinite(date)) return date;
+  throw new UsageError(`--older-than takes an age like 30d, 12h, 2w, 90m or a date like 2026-01-31, not '${text}'`);
+}
+
+function size(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)i?b?$/i.exec(text.trim());
+  if (!m) throw new UsageError(`--min-size takes a size like 500K, 20M or 1G, not '${text}'`);
+  return Math.round(Number(m[1]) * 1024 ** ' kmg'.indexOf(m[2].toLowerCase() || ' '));
+}
+
+function tell(s: Summary, action: Action, dryRun: boolean): void {
+  const n = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
+  let text = `${dryRun ? `would have ${PAST[action]}` : PAST[action]} ${n(s.acted, 'session')} (${human(s.bytes)}`;
+  if (action === 'compress' && !dryRun && s.acted) text += ` to ${human(s.compressedBytes)}`;
+  text += ')';
+  if (s.skipped) text += `, skipped ${s.skipped}`;
+  if (s.errors) text += `, ${n(s.errors, 'error')}`;
+  try {
+    writeSync(2, `rollout-prune: ${text}\n`);
+  } catch {
+    // stderr is gone: nobody to tell.
+  }
+}
+
+function human(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
+}

@@ -1,0 +1,172 @@
+// The one place that decides whether a destructive action may touch a session. Every rule here is a
+// reason to leave a session alone, said in words the user can act on:
+// - only rollout files inside the home's two roots, reached without a symlink anywhere below the home;
+// - not while a Codex process holds the thread's writer lock (`thread-writer-locks/<thread>.lock`,
+//   flock(2)ed by the writing process for as long as the thread is open; a clean exit removes it);
+// - not while the files are fresh (modified within the grace period) or have changed since selection;
+// - never a session whose rollout another kept session still reads through `history_base`.
+import { readFileSync } from 'node:fs';
+import { lstat } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { parseRolloutName, rootOf, stampTime, type Home, type SessionFile } from './home.js';
+import { readHead } from './session.js';
+
+/** A file is refused when this says why; null when it is fine. */
+export async function outsideReason(home: Home, path: string): Promise<string | null> {
+  const abs = resolve(path);
+  const root = rootOf(home, abs);
+  if (!root) return 'outside the sessions and archived_sessions folders of the Codex home';
+  if (!parseRolloutName(basename(abs))) return 'not a rollout file name';
+  const link = await symlinkBelowHome(home, abs);
+  if (link) return `reached through a symlink (${link})`;
+  const st = await lstat(abs).catch(() => null);
+  if (!st) return 'no longer exists';
+  if (!st.isFile()) return 'not a regular file';
+  return null;
+}
+
+/** The first path component below the home that is a symlink, or null. Missing components are fine. */
+export async function symlinkBelowHome(home: Home, path: string): Promise<string | null> {
+  const rel = relative(home.dir, resolve(path));
+  if (rel.startsWith('..') || rel === '') return null;
+  let at = home.dir;
+  for (const part of rel.split(sep)) {
+    at = join(at, part);
+    const st = await lstat(at).catch(() => null);
+    if (!st) return null;
+    if (st.isSymbolicLink()) return at;
+  }
+  return null;
+}
+
+/** Where Codex's writers announce themselves. */
+export const writerLockDir = (home: Home): string => join(home.dir, 'thread-writer-locks');
+
+/**
+ * Whether a running Codex holds the thread's writer lock. The lock file alone is not proof: a
+ * killed Codex leaves it behind, unlocked. On Linux /proc/locks says whether anyone holds it; where
+ * that cannot be read, an existing lock file counts as held, because "cannot tell" must not mean
+ * "not running".
+ */
+export async function writerLockHeld(home: Home, threadId: string): Promise<boolean> {
+  const st = await lstat(join(writerLockDir(home), `${threadId}.lock`)).catch(() => null);
+  if (!st) return false;
+  const held = heldLocks();
+  if (!held) return true;
+  return held.has(`${major(st.dev)}:${minor(st.dev)}:${st.ino}`);
+}
+
+/** `major:minor:inode` of every file some process holds a lock on, or null off Linux. */
+function heldLocks(): Set<string> | null {
+  let text: string;
+  try {
+    text = readFileSync('/proc/locks', 'utf8');
+  } catch {
+    return null;
+  }
+  const held = new Set<string>();
+  // "1: FLOCK  ADVISORY  WRITE 7898 fe:00:2146344 0 EOF"; blocked waiters ("-> ...") hold nothing.
+  for (const line of text.split('\n')) {
+    if (line.includes('->')) continue;
+    const m = /\s([0-9a-f]+):([0-9a-f]+):(\d+)\s/.exec(line);
+    if (m) held.add(`${parseInt(m[1], 16)}:${parseInt(m[2], 16)}:${m[3]}`);
+  }
+  return held;
+}
+
+// st_dev split as glibc's gnu_dev_major/gnu_dev_minor do; /proc/locks prints the two parts.
+const major = (dev: number) => Number(((BigInt(dev) >> 8n) & 0xfffn) | ((BigInt(dev) >> 32n) & ~0xfffn));
+const minor = (dev: number) => Number((BigInt(dev) & 0xffn) | ((BigInt(dev) >> 12n) & ~0xffn));
+
+/** Milliseconds in a duration like `10m`, `12h`, `30d`, `2w`, `45s` (a bare number is seconds). */
+export function parseDuration(text: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?$/i.exec(text.trim());
+  if (!m) return null;
+  const unit = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[(m[2] ?? 's').toLowerCase() as 's'];
+  return Math.round(Number(m[1]) * unit * 1000);
+}
+
+export interface GuardOptions {
+  /** Files modified less than this long ago are still being written. */
+  graceMs: number;
+  now: number;
+}
+
+/** The files of one thread, as selection saw them. */
+export interface SessionFiles {
+  id: string;
+  files: SessionFile[];
+}
+
+/**
+ * Why the session's files may not be touched right now, or null. Checked just before acting, so
+ * the window in which a Codex could start writing is as small as it can be.
+ */
+export async function refuseReason(home: Home, session: SessionFiles, opts: GuardOptions): Promise<string | null> {
+  for (const file of session.files) {
+    for (const path of file.files) {
+      const why = await outsideReason(home, path);
+      if (why) return `${path}: ${why}`;
+    }
+  }
+  if (await writerLockHeld(home, session.id)) return 'open in a running Codex (its writer lock is held)';
+  for (const file of session.files) {
+    for (const path of file.files) {
+      const st = await lstat(path);
+      if (opts.now - st.mtimeMs < opts.graceMs) return `modified within the grace period (${basename(path)})`;
+    }
+    const st = await lstat(file.path);
+    if (st.size !== file.size || Math.trunc(st.mtimeMs) !== file.mtimeMs) return `changed since it was selected (${basename(file.path)})`;
+  }
+  return null;
+}
+
+/** A destination directory inside the home that a symlink would lead elsewhere: refused. */
+export async function destinationReason(home: Home, path: string): Promise<string | null> {
+  if (!rootOf(home, path)) return `${path} is outside the Codex home's roots`;
+  const link = await symlinkBelowHome(home, dirname(path));
+  return link ? `${path} would be reached through a symlink (${link})` : null;
+}
+
+/**
+ * Who reads whom through `history_base`. A paginated fork or revert stores only its own lines and
+ * names its parent's rollout id; deleting or archiving the parent would cut its history off.
+ */
+export class References {
+  /** rollout id -> thread ids of the files whose `history_base` names it. */
+  private readers = new Map<string, Set<string>>();
+
+  /**
+   * Reads the heads of the files that could name one of `targets`: a child is created after its
+   * parent, so only files whose name is no older than the oldest target (less a day for time
+   * zones, as names are local time) need opening.
+   */
+  static async scan(all: SessionFile[], targets: SessionFile[]): Promise<References> {
+    const refs = new References();
+    if (!targets.length) return refs;
+    const DAY = 86_400_000;
+    const oldest = Math.min(...targets.map((f) => stampTime(f.name.stamp))) - DAY;
+    for (const file of all) {
+      if (file.form === 'json' || stampTime(file.name.stamp) < oldest) continue;
+      const base = await readHead(file.path, file.form).then(
+        (h) => h.meta?.history_base,
+        () => undefined,
+      );
+      if (base && typeof base.thread_id === 'string') refs.add(base.thread_id.toLowerCase(), file.name.threadId);
+    }
+    return refs;
+  }
+
+  add(rolloutId: string, readerThreadId: string): void {
+    let set = this.readers.get(rolloutId);
+    if (!set) this.readers.set(rolloutId, (set = new Set()));
+    set.add(readerThreadId);
+  }
+
+  /** Other threads that read one of this session's files. */
+  readersOf(session: SessionFiles): string[] {
+    const out = new Set<string>();
+    for (const f of session.files) for (const id of this.readers.get(f.name.rolloutId) ?? []) if (id !== session.id) out.add(id);
+    return [...out].sort();
+  }
+}
