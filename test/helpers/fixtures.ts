@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+// The repository root, whether this runs from test/ (tap) or compiled from dist/test/.
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..').replace(/\/dist$/, '');
 
 /** A fresh empty directory, removed when `t` ends. */
 export function tmpDir(t: { teardown(fn: () => void): void }, prefix = 'rollout-test-'): string {
