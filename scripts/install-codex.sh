@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Install the pinned real Codex CLI for the interop tests, outside the package's
+# own dependencies, and print the path of its native binary as the last line.
+#
+# The npm package @openai/codex is a small launcher (bin/codex.js); the binary
+# itself comes from a per-platform optional dependency aliased to
+# @openai/codex@<version>-<platform> (e.g. 0.169.0-linux-x64), so it installs
+# from the npm registry alone. We print the native binary rather than the
+# launcher: on Node < 22 the launcher stays alive as a parent process, which
+# would make killing timed-out runs unreliable.
+set -euo pipefail
+
+CODEX_VERSION=0.169.0
+CACHE_ROOT="${ROLLOUT_CODEX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rollout}"
+PREFIX="$CACHE_ROOT/codex-$CODEX_VERSION"
+
+fail() {
+  echo "install-codex: $*" >&2
+  exit 1
+}
+
+target_triple() {
+  case "$(uname -s)-$(uname -m)" in
+    Linux-x86_64) echo "x86_64-unknown-linux-musl linux-x64" ;;
+    Linux-aarch64 | Linux-arm64) echo "aarch64-unknown-linux-musl linux-arm64" ;;
+    Darwin-x86_64) echo "x86_64-apple-darwin darwin-x64" ;;
+    Darwin-arm64) echo "aarch64-apple-darwin darwin-arm64" ;;
+    *) fail "no Codex binary is published for $(uname -s) $(uname -m)" ;;
+  esac
+}
+
+read -r TRIPLE PLATFORM < <(target_triple)
+BIN="$PREFIX/node_modules/@openai/codex-$PLATFORM/vendor/$TRIPLE/bin/codex"
+
+# Idempotent: the version check also catches a half-finished earlier install.
+installed_version() {
+  [ -x "$BIN" ] && "$BIN" --version 2>/dev/null | awk '{print $NF}'
+}
+
+if [ "$(installed_version || true)" != "$CODEX_VERSION" ]; then
+  command -v npm >/dev/null || fail "npm is not on PATH"
+  mkdir -p "$PREFIX" || fail "cannot create $PREFIX"
+  echo "install-codex: installing @openai/codex@$CODEX_VERSION into $PREFIX" >&2
+  # --include=optional: the binary is an optional dependency, and an inherited
+  # npm_config_omit=optional would silently leave only the launcher.
+  npm install --prefix "$PREFIX" --no-save --no-package-lock --no-audit --no-fund \
+    --include=optional --loglevel=error "@openai/codex@$CODEX_VERSION" >&2 \
+    || fail "npm install @openai/codex@$CODEX_VERSION failed (is the npm registry reachable?)"
+  [ -x "$BIN" ] || fail "npm installed the launcher but not the platform binary $BIN"
+  [ "$(installed_version || true)" = "$CODEX_VERSION" ] \
+    || fail "$BIN does not report version $CODEX_VERSION"
+fi
+
+echo "$BIN"
