@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+import { existsSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { main, positiveInt, report, RolloutError, setQuiet, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
+import { exportName, isFormat, prepareExport, writeFileExport, writeTo, type ExportOptions } from '../lib/export/export.js';
+import { parseTurnRange } from '../lib/export/plan.js';
+import { documentSchema, ndjsonSchema } from '../lib/export/schema.js';
+import { codexHome } from '../lib/home.js';
+import { stdout } from '../lib/out.js';
+import { refsFrom, Resolver } from '../lib/resolve.js';
+import { openSource, STDIN } from '../lib/source.js';
+
+/** Tool output kept per call by default in the formats people read. */
+const READABLE_MAX_OUTPUT = 2000;
+
+await main({
+  name: 'rollout-export',
+  usage: '[options] <session>...',
+  summary: 'Export sessions as Markdown or HTML transcripts, or as JSON, NDJSON or CSV data',
+  details: [
+    'Every format shows the effective history: rolled-back turns are left out, a fork shows the turns it inherits, and injected context is left out unless --all.',
+  ],
+  options: [
+    ['-f, --format <format>', 'md, html, json, ndjson or csv (default: md)'],
+    ['-o, --output <path>', 'Write to PATH (a file; with several sessions, a directory of <id>.<format>)'],
+    ['--turns <range>', 'Only turns N, A..B, A.. or ..B (negative counts from the last)'],
+    ['--all', 'Include injected context and developer messages'],
+    ['--reasoning', 'Include reasoning summaries'],
+    ['--max-output <n>', 'Characters of tool output kept per call (default: 2000 for md and html, all for data; 0: all)'],
+    ['--redact', 'Mask secrets (API keys, tokens, private keys, password=... values)'],
+    ['--schema [kind]', 'Print the JSON Schema of the json document, or of one ndjson line with "ndjson", and exit'],
+    ['--batch', 'Read session references from stdin, one a line (or rollout-ls NDJSON rows)'],
+    ['--last', 'The most recent session started in the current directory'],
+    ['--codex-home <dir>', 'The Codex home (default: $CODEX_HOME, else ~/.codex)'],
+    ['-q, --quiet', 'No warnings on stderr'],
+  ],
+  examples: [
+    'rollout-export 0199a213 > session.md',
+    'rollout-export -f html -o session.html --redact 0199a213',
+    "rollout-ls --since 7d | rollout-export --batch -f ndjson | jq -r 'select(.kind==\"tool_call\") | .command'",
+    'rollout-export --schema ndjson',
+  ],
+  async run(args, o) {
+    setQuiet(Boolean(o.quiet));
+    if (o.schema !== undefined && o.schema !== false) {
+      const kind = o.schema === true ? 'json' : String(o.schema);
+      if (kind !== 'json' && kind !== 'ndjson') throw new UsageError(`--schema takes json or ndjson, not '${kind}'`);
+      stdout.write(JSON.stringify(kind === 'json' ? documentSchema() : ndjsonSchema(), null, 2) + '\n');
+      return EXIT_OK;
+    }
+    const format = single(o.format) ?? 'md';
+    if (!isFormat(format)) throw new UsageError(`--format takes md, html, json, ndjson or csv, not '${format}'`);
+    if (o.batch && (args.length || o.last)) throw new UsageError('--batch reads references from stdin; give no others');
+    if (o.last && args.length) throw new UsageError('--last takes no session arguments');
+    if (!args.length && !o.batch && !o.last) throw new UsageError("no session given (an id, prefix, name, path, '-' or --last)");
+    if (args.filter((a) => a === STDIN).length > 1) throw new UsageError("stdin ('-') can be read only once");
+
+    const maxOutput = positiveInt(o.maxOutput, '--max-output');
+    const turnsSpec = single(o.turns);
+    const opts: ExportOptions = {
+      format,
+      all: Boolean(o.all),
+      reasoning: Boolean(o.reasoning),
+      maxOutput: maxOutput === 0 ? null : (maxOutput ?? (format === 'md' || format === 'html' ? READABLE_MAX_OUTPUT : null)),
+      turns: turnsSpec === undefined ? null : parseTurnRange(turnsSpec),
+      redact: Boolean(o.redact),
+    };
+
+    const output = single(o.output);
+    const several = Boolean(o.batch) || args.length > 1;
+    const toDir = output !== undefined && (several || output.endsWith('/') || (existsSync(output) && statSync(output).isDirectory()));
+    if (output === undefined && several && format === 'html') throw new UsageError('several HTML pages need a directory: give -o DIR');
+    if (toDir) await mkdir(output!, { recursive: true });
+
+    const resolver = new Resolver(codexHome(single(o.codexHome)));
+    let failed = false;
+    let written = 0;
+
+    const one = async (ref: string | null): Promise<void> => {
+      try {
+        const target = ref === null ? await resolver.last(process.cwd()) : await resolver.resolve(ref);
+        const prepared = await prepareExport(target, resolver, opts);
+        try {
+          if (output === undefined) await writeTo(stdout, prepared, written);
+          else await writeFileExport(toDir ? join(output, exportName(prepared.facts, format)) : output, prepared);
+          written++;
+        } finally {
+          await prepared.close();
+        }
+      } catch (err) {
+        if (!(err instanceof RolloutError) && !(err as NodeJS.ErrnoException)?.code) throw err;
+        stdout.flush();
+        report(err);
+        failed = true;
+      }
+    };
+
+    if (o.last) await one(null);
+    else if (o.batch) for await (const ref of refsFrom(openSource(STDIN))) await one(ref);
+    else for (const ref of args) await one(ref);
+    return failed ? EXIT_FAILURE : EXIT_OK;
+  },
+});

@@ -1,0 +1,122 @@
+// rollout-export's work: one session, read in two streaming passes (the plan, then the transcript),
+// rendered in one format, written to stdout, a file, or a file in a directory.
+import { randomBytes } from 'node:crypto';
+import { open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeAtomic } from '../atomic.js';
+import { threadNames } from '../codex-state.js';
+import { ancestry } from '../history.js';
+import type { Output } from '../out.js';
+import { isBareGeneration, Normalizer, parseLine, type SessionMetaPayload } from '../record.js';
+import type { Resolver, Target } from '../resolve.js';
+import { metaOf, readHead } from '../session.js';
+import { openSource, STDIN } from '../source.js';
+import { csv, json, ndjson } from './data.js';
+import { html } from './html.js';
+import { markdown } from './markdown.js';
+import type { SessionFacts } from './model.js';
+import { planSession } from './plan.js';
+import type { Source } from './records.js';
+import { redact } from './redact.js';
+import type { Renderer } from './render.js';
+import { transcript, type TranscriptOptions } from './transcript.js';
+
+export type Format = 'md' | 'html' | 'json' | 'ndjson' | 'csv';
+
+export const FORMATS: Record<Format, Renderer> = { md: markdown, html, json, ndjson, csv };
+
+export const isFormat = (f: string): f is Format => Object.hasOwn(FORMATS, f);
+
+export interface ExportOptions extends TranscriptOptions {
+  format: Format;
+}
+
+export interface PreparedExport {
+  facts: SessionFacts;
+  /** The rendered session, in chunks; `index` counts the sessions already written to the same output. */
+  render(index: number): AsyncGenerator<string>;
+  /** Removes what preparing made (the spooled copy of stdin). */
+  close(): Promise<void>;
+}
+
+/** Runs the first pass over a session (and its ancestors); the second runs as `render` is read. */
+export async function prepareExport(target: Target, resolver: Resolver, opts: ExportOptions): Promise<PreparedExport> {
+  const spooled = target.stdin ? await spoolStdin() : null;
+  try {
+    const path = spooled ?? (target.stdin ? STDIN : target.file.path);
+    const form = target.stdin ? undefined : target.file.form;
+    const label = target.stdin ? '<stdin>' : target.file.path;
+    const head = await readHead(path, form);
+    const meta = metaOf(head.first) ?? bareMeta(head.first, head.generation);
+    const sources: Source[] = [...(await ancestry(meta, resolver, label)).map((s) => ({ ...s, label: s.path })), { path, form, label }];
+    const id = typeof meta?.id === 'string' ? meta.id.toLowerCase() : null;
+    const name = id ? ((await threadNames(resolver.home)).get(id)?.name ?? null) : null;
+    const plan = await planSession({ sources, meta, generation: head.generation, label, name });
+    if (opts.redact && plan.facts.title) plan.facts.title = redact(plan.facts.title);
+    const renderer = FORMATS[opts.format];
+    return {
+      facts: plan.facts,
+      render: (index) => renderer(plan.facts, transcript(sources, plan, opts), { index }),
+      close: async () => {
+        if (spooled) await rm(spooled, { force: true });
+      },
+    };
+  } catch (err) {
+    if (spooled) await rm(spooled, { force: true });
+    throw err;
+  }
+}
+
+/** The meta of an old bare-line session, as the normalizer would write it. */
+function bareMeta(first: unknown, generation: string | null): SessionMetaPayload | null {
+  if (!isBareGeneration(generation as never)) return null;
+  const [line] = new Normalizer().convert(first);
+  return line ? (parseLine(Buffer.from(line))?.payload ?? null) : null;
+}
+
+/** Stdin can be read once, and an export reads twice: keep a private copy (decompressed) meanwhile. */
+async function spoolStdin(): Promise<string> {
+  const path = join(tmpdir(), `rollout-export-${process.pid}-${randomBytes(6).toString('hex')}.jsonl`);
+  const fh = await open(path, 'wx', 0o600);
+  try {
+    for await (const chunk of openSource(STDIN)) await fh.write(chunk);
+  } catch (err) {
+    await fh.close();
+    await rm(path, { force: true });
+    throw err;
+  }
+  await fh.close();
+  return path;
+}
+
+const BLOCK = 1 << 16;
+
+/** Chunks gathered into blocks of about 64 KB: one write each. */
+export async function* blocks(chunks: AsyncIterable<string>): AsyncGenerator<Buffer> {
+  let parts: string[] = [];
+  let size = 0;
+  for await (const c of chunks) {
+    parts.push(c);
+    size += c.length;
+    if (size >= BLOCK) {
+      yield Buffer.from(parts.join(''));
+      parts = [];
+      size = 0;
+    }
+  }
+  if (size) yield Buffer.from(parts.join(''));
+}
+
+/** Writes a prepared export to stdout. */
+export async function writeTo(out: Output, prepared: PreparedExport, index: number): Promise<void> {
+  for await (const block of blocks(prepared.render(index))) out.write(block);
+}
+
+/** Writes a prepared export to `path`, atomically (a reader never sees half a file). */
+export async function writeFileExport(path: string, prepared: PreparedExport): Promise<void> {
+  await writeAtomic(path, blocks(prepared.render(0)));
+}
+
+/** The file name of a session's export in an output directory. */
+export const exportName = (facts: SessionFacts, format: Format): string => `${facts.session.replace(/[^\w.-]/g, '_')}.${format}`;

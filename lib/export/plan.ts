@@ -1,0 +1,214 @@
+// The first of an export's two passes: a cheap read of the whole history that finds where each user
+// turn starts, which turns later rollbacks dropped, and the session's facts (title, model, tokens),
+// so that the second pass can stream the surviving turns without holding any of them. Only small
+// records are parsed: user messages, task events, turn contexts, token counts.
+import { UsageError } from '../cli.js';
+import type { SessionMetaPayload } from '../record.js';
+import { isObject, parseLine, peekType, typeOf } from '../record.js';
+import { titleFrom, userTurnText } from '../turns.js';
+import { tokenTotals, type SessionFacts, type TurnStatus } from './model.js';
+import { peekTimestamp, records, type Source } from './records.js';
+
+export interface TurnPlan {
+  /** Position of the turn's first record (its `task_started` when it has one, else its user message). */
+  start: number;
+  turn_id: string | null;
+  time: string | null;
+  status: TurnStatus;
+  duration_ms: number | null;
+  error: string | null;
+  model: string | null;
+  cwd: string | null;
+  inherited: boolean;
+  /** The start of what the user said, for the title. */
+  said: string;
+}
+
+export interface Plan {
+  facts: SessionFacts;
+  /** The turns of the effective history, in order (turn n is `turns[n - 1]`). */
+  turns: TurnPlan[];
+  /** Position ranges `[from, to)` that rollbacks dropped, sorted and disjoint. */
+  dropped: Array<[number, number]>;
+}
+
+const ROLE_USER = Buffer.from('"role":"user"');
+
+export interface PlanInput {
+  sources: Source[];
+  meta: SessionMetaPayload | null;
+  generation: string | null;
+  label: string;
+  /** The session's name from Codex's index, if it has one. */
+  name: string | null;
+}
+
+export async function planSession(input: PlanInput): Promise<Plan> {
+  const { meta } = input;
+  const own = input.sources.length - 1;
+  const alive: TurnPlan[] = [];
+  const dropped: Array<[number, number]> = [];
+  let rolledBack = 0;
+  let compactions = 0;
+  let tokens: SessionFacts['tokens'] = null;
+  let updated: string | null = null;
+  let context: { model: string | null; cwd: string | null } = { model: null, cwd: null };
+  let latestModel: string | null = null;
+  // A task_started since the last user turn: the turn it opens starts there.
+  let pending: { pos: number; turn_id: string | null; time: string | null } | null = null;
+
+  const current = (turnId: unknown): TurnPlan | undefined => {
+    const last = alive[alive.length - 1];
+    if (!last) return undefined;
+    if (typeof turnId === 'string' && turnId && last.turn_id && last.turn_id !== turnId) {
+      for (let i = alive.length - 1; i >= 0; i--) if (alive[i].turn_id === turnId) return alive[i];
+      return undefined;
+    }
+    return last;
+  };
+
+  for await (const batch of records(input.sources, true)) {
+    for (const rec of batch) {
+      const { bytes } = rec;
+      updated = peekTimestamp(bytes) ?? updated;
+      const info = peekType(bytes) ?? typeOf(bytes);
+      const type = info.type;
+      const pt = info.payloadType;
+      if (type === 'response_item') {
+        if ((pt === 'message' && bytes.includes(ROLE_USER)) || pt === 'agent_message') {
+          const env = parseLine(bytes);
+          const said = userTurnText(env?.payload);
+          if (said === null) continue;
+          const start = pending ?? { pos: rec.pos, turn_id: null, time: env.timestamp ?? null };
+          alive.push({
+            start: start.pos,
+            turn_id: start.turn_id,
+            time: start.time,
+            status: pending ? 'open' : 'unknown',
+            duration_ms: null,
+            error: null,
+            model: context.model,
+            cwd: context.cwd,
+            inherited: rec.segment < own,
+            said: said.slice(0, 500),
+          });
+          pending = null;
+        }
+      } else if (type === 'inter_agent_communication') {
+        const env = parseLine(bytes);
+        alive.push({ start: pending?.pos ?? rec.pos, turn_id: pending?.turn_id ?? null, time: env?.timestamp ?? null, status: pending ? 'open' : 'unknown', duration_ms: null, error: null, model: context.model, cwd: context.cwd, inherited: rec.segment < own, said: '' });
+        pending = null;
+      } else if (type === 'turn_context') {
+        const p = parseLine(bytes)?.payload;
+        if (isObject(p)) {
+          context = { model: typeof p.model === 'string' ? p.model : context.model, cwd: typeof p.cwd === 'string' ? p.cwd : context.cwd };
+          latestModel = context.model ?? latestModel;
+        }
+      } else if (type === 'compacted') {
+        compactions++;
+      } else if (type === 'event_msg') {
+        if (pt !== 'task_started' && pt !== 'task_complete' && pt !== 'turn_aborted' && pt !== 'thread_rolled_back' && pt !== 'token_count' && pt !== 'thread_settings_applied') continue;
+        const env = parseLine(bytes);
+        const p = env?.payload;
+        if (!isObject(p)) continue;
+        if (pt === 'task_started') {
+          pending = { pos: rec.pos, turn_id: typeof p.turn_id === 'string' ? p.turn_id : null, time: env.timestamp ?? null };
+        } else if (pt === 'task_complete' || pt === 'turn_aborted') {
+          // A task that ends before any user message (a manual compaction, say) opened no turn.
+          if (pending && (!pending.turn_id || pending.turn_id === p.turn_id)) {
+            pending = null;
+            continue;
+          }
+          const turn = current(p.turn_id);
+          if (!turn) continue;
+          if (pt === 'turn_aborted') turn.status = 'aborted';
+          else if (isObject(p.error)) {
+            turn.status = 'failed';
+            turn.error = typeof p.error.message === 'string' ? p.error.message : JSON.stringify(p.error);
+          } else turn.status = 'completed';
+          if (typeof p.duration_ms === 'number') turn.duration_ms = p.duration_ms;
+          else if (typeof p.started_at === 'number' && typeof p.completed_at === 'number') turn.duration_ms = (p.completed_at - p.started_at) * 1000;
+        } else if (pt === 'thread_rolled_back') {
+          const n = Number(p.num_turns);
+          if (!Number.isSafeInteger(n) || n <= 0) continue;
+          const keep = Math.max(0, alive.length - n);
+          if (keep < alive.length) {
+            dropped.push([alive[keep].start, rec.pos + 1]);
+            rolledBack += alive.length - keep;
+            alive.length = keep;
+          }
+          pending = null;
+        } else if (pt === 'token_count') {
+          tokens = tokenTotals(p.info?.total_token_usage) ?? tokens;
+        } else if (pt === 'thread_settings_applied' && isObject(p.thread_settings)) {
+          const s = p.thread_settings;
+          context = { model: typeof s.model === 'string' ? s.model : context.model, cwd: typeof s.cwd === 'string' ? s.cwd : context.cwd };
+          latestModel = context.model ?? latestModel;
+        }
+      }
+    }
+  }
+
+  // A fork is named by what it adds (as Codex titles it), else by what it inherits.
+  const said = (turns: TurnPlan[]) => turns.map((t) => titleFrom(t.said)).find((t) => t) ?? null;
+  const firstSaid = said(alive.filter((t) => !t.inherited)) ?? said(alive);
+  const git = isObject(meta?.git) ? meta.git : null;
+  const facts: SessionFacts = {
+    kind: 'session',
+    session: typeof meta?.id === 'string' ? meta.id : 'unknown',
+    title: input.name ?? firstSaid,
+    file: input.label,
+    generation: input.generation,
+    history_mode: meta?.history_mode === 'paginated' ? 'paginated' : 'legacy',
+    created: typeof meta?.timestamp === 'string' ? meta.timestamp : null,
+    updated,
+    cwd: typeof meta?.cwd === 'string' ? meta.cwd : context.cwd,
+    git: git ? { branch: git.branch ?? null, commit: git.commit_hash ?? null, repository: git.repository_url ?? null } : null,
+    model: latestModel,
+    provider: typeof meta?.model_provider === 'string' ? meta.model_provider : null,
+    cli_version: typeof meta?.cli_version === 'string' ? meta.cli_version : null,
+    originator: typeof meta?.originator === 'string' ? meta.originator : null,
+    source: meta?.source ?? null,
+    forked_from: typeof meta?.forked_from_id === 'string' ? meta.forked_from_id : null,
+    turns: alive.length,
+    inherited_turns: alive.filter((t) => t.inherited).length,
+    rolled_back_turns: rolledBack,
+    compactions,
+    tokens,
+  };
+  return { facts, turns: alive, dropped: merge(dropped) };
+}
+
+function merge(ranges: Array<[number, number]>): Array<[number, number]> {
+  const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
+  const out: Array<[number, number]> = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
+    else out.push([r[0], r[1]]);
+  }
+  return out;
+}
+
+/** `--turns`: `N`, `A..B`, `A..`, `..B`; negative numbers count from the last turn (-1 is the last). */
+export interface TurnRange {
+  from: number | null;
+  to: number | null;
+}
+
+export function parseTurnRange(spec: string): TurnRange {
+  const m = /^(-?\d+)?(\.\.)?(-?\d+)?$/.exec(spec.trim());
+  if (!m || (!m[1] && !m[3]) || (!m[2] && m[3] !== undefined)) {
+    throw new UsageError(`--turns takes N, A..B, A.. or ..B (negative counts from the end), not '${spec}'`);
+  }
+  const from = m[1] === undefined ? null : Number(m[1]);
+  const to = m[2] ? (m[3] === undefined ? null : Number(m[3])) : from;
+  if (from === 0 || to === 0) throw new UsageError('--turns counts from 1 (or from -1 at the end)');
+  return { from, to };
+}
+
+/** The turn numbers `range` selects among `count` turns, as an inclusive pair (empty when from > to). */
+export function resolveTurnRange(range: TurnRange, count: number): [number, number] {
+  const at = (n: number) => (n < 0 ? count + 1 + n : n);
+  return [range.from === null ? 1 : Math.max(1, at(range.from)), range.to === null ? count : Math.min(count, at(range.to))];
+}

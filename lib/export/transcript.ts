@@ -1,0 +1,214 @@
+// The second pass: the session's records, read again, become the normalized items of its effective
+// history, one at a time. The plan from the first pass says where turns start and what rollbacks
+// dropped, so nothing is held back except tool calls waiting for their output (paired by call_id,
+// and released at the latest when their turn ends).
+import { isObject, parseLine, peekType, typeOf } from '../record.js';
+import { isContextualText } from '../turns.js';
+import {
+  contentText,
+  describeCall,
+  durationMs,
+  OUTPUT_TYPES,
+  pathOfUrl,
+  readOutput,
+  SELF_CONTAINED_CALLS,
+  type Item,
+  type MessageItem,
+  type ToolCallItem,
+  type TurnItem,
+} from './model.js';
+import { resolveTurnRange, type Plan, type TurnRange } from './plan.js';
+import { records, type Source } from './records.js';
+import { redact } from './redact.js';
+
+export interface TranscriptOptions {
+  /** Include injected context and developer messages. */
+  all: boolean;
+  reasoning: boolean;
+  /** Characters of tool output to keep; null keeps all. */
+  maxOutput: number | null;
+  turns: TurnRange | null;
+  redact: boolean;
+}
+
+/** Tool calls still waiting for their output past this many are written without it. */
+const MAX_PENDING_CALLS = 1000;
+
+const COMMAND_EXECUTION = Buffer.from('"type":"CommandExecution"');
+
+export async function* transcript(sources: Source[], plan: Plan, opts: TranscriptOptions): AsyncGenerator<Item> {
+  const session = plan.facts.session;
+  const [first, last] = opts.turns ? resolveTurnRange(opts.turns, plan.turns.length) : [0, Infinity];
+  const finish = finisher(opts);
+  const pending = new Map<string, ToolCallItem>();
+  let turn = 0;
+  let nextTurn = 0;
+  let drop = 0;
+
+  function* release(): Generator<Item> {
+    for (const call of pending.values()) yield finish(call);
+    pending.clear();
+  }
+
+  for await (const batch of records(sources, false)) {
+    for (const { pos, bytes } of batch) {
+      while (drop < plan.dropped.length && plan.dropped[drop][1] <= pos) drop++;
+      if (drop < plan.dropped.length && plan.dropped[drop][0] <= pos) continue;
+      while (nextTurn < plan.turns.length && plan.turns[nextTurn].start <= pos) {
+        yield* release();
+        const t = plan.turns[nextTurn++];
+        turn = nextTurn;
+        if (turn >= first && turn <= last) yield finish(turnItem(session, turn, t));
+      }
+      if (turn < first || turn > last) continue;
+
+      const info = peekType(bytes) ?? typeOf(bytes);
+      const pt = info.payloadType;
+      if (info.type === 'response_item') {
+        if (pt === 'message') {
+          const item = message(session, turn, parseLine(bytes));
+          if (item && (opts.all || !item.context)) yield finish(item);
+        } else if (pt === 'reasoning') {
+          if (!opts.reasoning) continue;
+          const env = parseLine(bytes);
+          const text = reasoningText(env?.payload);
+          if (text) yield finish({ kind: 'reasoning', session, turn, time: env.timestamp ?? null, text });
+        } else if (pt !== undefined && OUTPUT_TYPES.has(pt)) {
+          const env = parseLine(bytes);
+          const p = env?.payload;
+          if (!isObject(p)) continue;
+          const id = typeof p.call_id === 'string' ? p.call_id : null;
+          const call = (id !== null && pending.get(id)) || orphan(session, turn, env.timestamp, p);
+          if (id !== null) pending.delete(id);
+          const out = readOutput(p);
+          call.output = out.text;
+          call.exit_code ??= out.exit_code;
+          call.duration_ms ??= out.duration_ms;
+          yield finish(call);
+        } else if (pt !== undefined) {
+          const env = parseLine(bytes);
+          const p = env?.payload;
+          const described = isObject(p) ? describeCall(p) : null;
+          if (!described) continue;
+          const call: ToolCallItem = { kind: 'tool_call', session, turn, time: env.timestamp ?? null, ...described, output: null, omitted_chars: 0, exit_code: null, duration_ms: null };
+          call.cwd ??= plan.turns[turn - 1]?.cwd ?? plan.facts.cwd;
+          if (SELF_CONTAINED_CALLS.has(pt) || call.call_id === null) {
+            yield finish(call);
+            continue;
+          }
+          pending.set(call.call_id, call);
+          if (pending.size > MAX_PENDING_CALLS) {
+            const [oldest] = pending.values();
+            pending.delete(oldest.call_id!);
+            yield finish(oldest);
+          }
+        }
+      } else if (info.type === 'event_msg') {
+        // Command results carry what the call's output text may not: exit code, duration, directory.
+        if (pt === 'exec_command_end' || (pt === 'item_completed' && bytes.includes(COMMAND_EXECUTION))) {
+          const p = parseLine(bytes)?.payload;
+          const r = pt === 'exec_command_end' ? p : p?.item;
+          const call = isObject(r) ? pending.get(String(r.call_id ?? r.id)) : undefined;
+          if (!call || !isObject(r)) continue;
+          if (Number.isInteger(r.exit_code)) call.exit_code = r.exit_code;
+          call.duration_ms = durationMs(r.duration_ms ?? r.duration) ?? call.duration_ms;
+          call.cwd = pathOfUrl(r.cwd) ?? call.cwd;
+        }
+      } else if (info.type === 'compacted') {
+        const env = parseLine(bytes);
+        const p = env?.payload;
+        if (!isObject(p)) continue;
+        yield finish({
+          kind: 'compaction',
+          session,
+          turn,
+          time: env.timestamp ?? null,
+          summary: typeof p.message === 'string' ? p.message : '',
+          replaced_by: Array.isArray(p.replacement_history) ? p.replacement_history.length : null,
+        });
+      }
+    }
+  }
+  yield* release();
+}
+
+function turnItem(session: string, turn: number, t: Plan['turns'][number]): TurnItem {
+  return { kind: 'turn', session, turn, time: t.time, turn_id: t.turn_id, status: t.status, duration_ms: t.duration_ms, error: t.error, model: t.model, cwd: t.cwd, inherited: t.inherited };
+}
+
+const ROLES = new Set(['user', 'assistant', 'developer', 'system']);
+
+function message(session: string, turn: number, env: any): MessageItem | null {
+  const p = env?.payload;
+  if (!isObject(p) || !ROLES.has(p.role)) return null;
+  const { text, images } = contentText(p.content);
+  const parts = Array.isArray(p.content) ? p.content : [];
+  const injected = p.role === 'user' && parts.some((x: any) => typeof x?.text === 'string' && isContextualText(x.text));
+  return {
+    kind: 'message',
+    session,
+    turn,
+    time: env.timestamp ?? null,
+    role: p.role,
+    phase: typeof p.phase === 'string' ? p.phase : null,
+    text,
+    images,
+    context: injected || p.role === 'developer' || p.role === 'system',
+  };
+}
+
+function reasoningText(p: unknown): string {
+  if (!isObject(p)) return '';
+  const from = (parts: unknown) => (Array.isArray(parts) ? parts.filter((x) => typeof x?.text === 'string').map((x) => x.text as string) : []);
+  const summary = from(p.summary);
+  return (summary.length ? summary : from(p.content)).join('\n\n');
+}
+
+/** An output whose call is not in the history (cut off by a fork's base, say). */
+function orphan(session: string, turn: number, time: unknown, p: Record<string, any>): ToolCallItem {
+  return {
+    kind: 'tool_call',
+    session,
+    turn,
+    time: typeof time === 'string' ? time : null,
+    call_id: typeof p.call_id === 'string' ? p.call_id : null,
+    tool: typeof p.name === 'string' ? p.name : 'unknown',
+    command: null,
+    input: null,
+    cwd: null,
+    output: null,
+    omitted_chars: 0,
+    exit_code: null,
+    duration_ms: null,
+  };
+}
+
+/** Redaction, then truncation: a secret is masked before it could be cut into an unrecognizable half. */
+function finisher(opts: TranscriptOptions): (item: Item) => Item {
+  return (item) => {
+    if (opts.redact) {
+      switch (item.kind) {
+        case 'message':
+        case 'reasoning':
+          item.text = redact(item.text);
+          break;
+        case 'tool_call':
+          if (item.command !== null) item.command = redact(item.command);
+          if (item.input !== null) item.input = redact(item.input);
+          if (item.output !== null) item.output = redact(item.output);
+          break;
+        case 'compaction':
+          item.summary = redact(item.summary);
+          break;
+        case 'turn':
+          if (item.error !== null) item.error = redact(item.error);
+          break;
+      }
+    }
+    if (item.kind === 'tool_call' && item.output !== null && opts.maxOutput !== null && item.output.length > opts.maxOutput) {
+      item.omitted_chars = item.output.length - opts.maxOutput;
+      item.output = item.output.slice(0, opts.maxOutput);
+    }
+    return item;
+  };
+}
