@@ -62,7 +62,7 @@ const MIGRATIONS: string[] = [
      read_offset INTEGER NOT NULL DEFAULT 0,
      read_line INTEGER NOT NULL DEFAULT 0,
      tail TEXT,
-     docs INTEGER NOT NULL DEFAULT 0,
+     doc_count INTEGER NOT NULL DEFAULT 0,
      state TEXT
    );
    CREATE INDEX sessions_id ON sessions(id);

@@ -65,7 +65,7 @@ export interface Row {
   read_offset: number;
   read_line: number;
   tail: string | null;
-  docs: number;
+  doc_count: number;
   state: string | null;
 }
 
@@ -156,7 +156,7 @@ export function freshRow(file: SessionFile): Row {
     read_offset: 0,
     read_line: 0,
     tail: null,
-    docs: 0,
+    doc_count: 0,
     state: null,
   };
 }
@@ -282,7 +282,7 @@ export class FileScan {
     if (!d || this.carry.copy === 'copied') return;
     const text = d[1].length > MAX_DOC ? d[1].slice(0, MAX_DOC) : d[1];
     if (!text.trim()) return;
-    this.row.docs++;
+    this.row.doc_count++;
     this.emit({ line: line.no, ordinal: typeof ordinal === 'number' ? ordinal : null, role: d[0], text });
   }
 

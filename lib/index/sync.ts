@@ -15,6 +15,7 @@ import { Resolver } from '../resolve.js';
 import { TurnTally } from '../turns.js';
 import { drainWal, finishScratch, openIndex, openScratch, WriterLock, type Database } from './db.js';
 import { Progress } from './progress.js';
+import { DOC_SHIFT } from './query.js';
 import { baseOf, canAppend, freshRow, inherit, scanFile, tallyPrefix, type Doc, type Row } from './scan.js';
 
 /** `--index FILE`, else `$ROLLOUT_INDEX`, else `<CODEX_HOME>/rollout-index.sqlite`. */
@@ -47,6 +48,8 @@ export interface UpdateOptions {
   /** Build a fresh index beside the old one and rename it into place. */
   rebuild?: boolean;
   progress?: boolean;
+  /** What discovery just found, when the caller already looked. */
+  files?: SessionFile[];
 }
 
 /** The stored fields a run compares against discovery. */
@@ -64,7 +67,6 @@ interface Known {
 /** Rows are committed at least this often (bytes read, files written). */
 const BATCH_BYTES = 64 << 20;
 const BATCH_FILES = 500;
-const DOC_SHIFT = 2 ** 32;
 
 interface Plan {
   read: Array<{ file: SessionFile; prev: Known | null }>;
@@ -209,7 +211,7 @@ class Writer {
         file = old.file;
         if (!append) this.deleteDocs.run(file * DOC_SHIFT, (file + 1) * DOC_SHIFT);
       } else file = Number(this.insertRow.run(freshRow(f)).lastInsertRowid);
-      let n = append ? old!.docs : 0;
+      let n = append ? old!.doc_count : 0;
       const emit = (d: Doc) => void this.insertDoc.run(file * DOC_SHIFT + n++, d.text, d.role, d.line, d.ordinal);
       const result = await scanFile(f, append ? old : null, emit);
       if (!result.appended) await this.history.inheritFor(result.row);
@@ -314,7 +316,7 @@ export async function update(home: Home, opts: UpdateOptions): Promise<Summary |
   const lock = WriterLock.acquire(opts.index, opts.waitMs ?? 60_000);
   if (!lock) return null;
   try {
-    const files = await discover(home);
+    const files = opts.files ?? (await discover(home));
     const progress = opts.progress ?? Boolean(process.stderr.isTTY);
     let s: Summary;
     if (opts.rebuild) s = await rebuild(home, opts.index, files, progress);
@@ -330,6 +332,25 @@ export async function update(home: Home, opts: UpdateOptions): Promise<Summary |
   } finally {
     lock.release();
   }
+}
+
+/**
+ * Brings the index up to date before it is read: cheaply (a directory walk, lstat, one query) when
+ * nothing changed, and never waiting for another writer, whose index is then read as it stands.
+ */
+export async function freshen(home: Home, index: string): Promise<void> {
+  const files = await discover(home);
+  if (existsSync(index)) {
+    const db = openIndex(index);
+    try {
+      const p = plan(files, readKnown(db));
+      const names = db.prepare("SELECT value FROM meta WHERE key = 'names'").pluck().get() ?? null;
+      if (!p.read.length && !p.moved.length && !p.gone.length && names === namesSignature(home)) return;
+    } finally {
+      db.close();
+    }
+  }
+  await update(home, { index, waitMs: 0, files });
 }
 
 /** A fresh index built beside the old one, then renamed over it: readers see the old or the new. */

@@ -1,0 +1,150 @@
+// How listed sessions are printed for people: `--format` lines with `%(atom)` placeholders (as in
+// `git for-each-ref`), and the table shown on a terminal.
+import { UsageError } from '../cli.js';
+import type { Hit, Listed } from './query.js';
+
+type Value = string | number | boolean | null | undefined;
+type Row = Listed | Hit;
+
+/** Atoms and the row field each reads; dates also take `:relative`, `:iso`, `:date`, `:unix`. */
+const ATOMS: Record<string, (r: any) => Value> = {
+  id: (r) => r.id,
+  path: (r) => r.path,
+  root: (r) => r.root,
+  archived: (r) => r.archived,
+  compressed: (r) => r.compressed,
+  created: (r) => r.created_at,
+  updated: (r) => r.updated_at,
+  cwd: (r) => r.cwd,
+  title: (r) => r.title,
+  name: (r) => r.name,
+  label: (r) => r.name || r.title,
+  turns: (r) => r.turns,
+  tokens: (r) => r.tokens,
+  size: (r) => r.size,
+  model: (r) => r.model,
+  effort: (r) => r.effort,
+  provider: (r) => r.model_provider,
+  source: (r) => (typeof r.source === 'object' && r.source !== null ? JSON.stringify(r.source) : r.source),
+  originator: (r) => r.originator,
+  cli_version: (r) => r.cli_version,
+  branch: (r) => r.git_branch,
+  git_sha: (r) => r.git_sha,
+  git_origin_url: (r) => r.git_origin_url,
+  forked_from_id: (r) => r.forked_from_id,
+  parent_thread_id: (r) => r.parent_thread_id,
+  history_base: (r) => r.history_base,
+  history_mode: (r) => r.history_mode,
+  generation: (r) => r.generation,
+  rollout_id: (r) => r.rollout_id,
+  bad_lines: (r) => r.bad_lines,
+  snippet: (r) => r.snippet,
+  line: (r) => r.line,
+  ordinal: (r) => r.ordinal,
+  role: (r) => r.role,
+};
+
+const DATES = new Set(['created', 'updated']);
+const DATE_MODIFIERS = new Set(['relative', 'iso', 'date', 'unix']);
+
+/** "5 minutes ago", "3 days ago", like git's relative dates. */
+export function relative(isoTime: string | null, now = Date.now()): string {
+  if (!isoTime) return '';
+  const s = Math.round((now - Date.parse(isoTime)) / 1000);
+  if (s < 0) return 'in the future';
+  const steps: Array<[number, string, number]> = [
+    [90, 'second', 1],
+    [90 * 60, 'minute', 60],
+    [36 * 3600, 'hour', 3600],
+    [14 * 86400, 'day', 86400],
+    [70 * 86400, 'week', 7 * 86400],
+    [365 * 86400, 'month', 30 * 86400],
+  ];
+  for (const [limit, unit, size] of steps) {
+    if (s < limit) {
+      const n = Math.round(s / size);
+      return `${n} ${unit}${n === 1 ? '' : 's'} ago`;
+    }
+  }
+  const years = Math.round(s / (365 * 86400));
+  return `${years} year${years === 1 ? '' : 's'} ago`;
+}
+
+function dateAs(isoTime: string | null, modifier: string, now: number): string {
+  if (!isoTime) return '';
+  switch (modifier) {
+    case 'relative':
+      return relative(isoTime, now);
+    case 'date':
+      return isoTime.slice(0, 10);
+    case 'unix':
+      return String(Math.floor(Date.parse(isoTime) / 1000));
+    default:
+      return isoTime;
+  }
+}
+
+/** Text without line breaks or tabs, so one session stays one line. */
+const oneLine = (s: string) => s.replace(/[\r\n\t]+/g, ' ');
+
+type Piece = string | ((r: Row) => string);
+
+/** Compiles a `--format` string; an unknown atom or modifier is a usage error. */
+export function compileFormat(format: string, now = Date.now()): (r: Row) => string {
+  const pieces: Piece[] = [];
+  const re = /%\(([a-z_]+)(?::([a-z]+))?\)|%%/g;
+  let at = 0;
+  for (let m = re.exec(format); m; m = re.exec(format)) {
+    pieces.push(format.slice(at, m.index));
+    at = m.index + m[0].length;
+    if (m[0] === '%%') {
+      pieces.push('%');
+      continue;
+    }
+    const [, atom, modifier] = m;
+    const get = ATOMS[atom];
+    if (!get) throw new UsageError(`--format: unknown atom %(${atom}) (known: ${Object.keys(ATOMS).join(', ')})`);
+    if (modifier !== undefined) {
+      if (DATES.has(atom) && DATE_MODIFIERS.has(modifier)) {
+        pieces.push((r) => dateAs(get(r) as string | null, modifier, now));
+        continue;
+      }
+      if (atom === 'id' && modifier === 'short') {
+        pieces.push((r) => String(get(r) ?? '').slice(0, 8));
+        continue;
+      }
+      throw new UsageError(`--format: %(${atom}) takes no :${modifier}`);
+    }
+    pieces.push((r) => {
+      const v = get(r);
+      return v === null || v === undefined ? '' : oneLine(String(v));
+    });
+  }
+  pieces.push(format.slice(at));
+  const parts = pieces.filter((p) => p !== '');
+  return (r) => parts.map((p) => (typeof p === 'string' ? p : p(r))).join('');
+}
+
+/** The terminal table: like Codex's resume picker, newest activity first. */
+export function table(rows: Listed[], width: number, now = Date.now()): string[] {
+  const head = ['UPDATED', 'CREATED', 'TURNS', 'BRANCH', 'CONVERSATION'];
+  const cells = rows.map((r) => [
+    relative(r.updated_at, now),
+    relative(r.created_at, now),
+    String(r.turns),
+    r.git_branch ?? '',
+    oneLine(r.name ? `${r.name} (${r.title ?? ''})`.replace(/ \(\)$/, '') : (r.title ?? `(no message) ${r.id}`)),
+  ]);
+  const widths = head.slice(0, 4).map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  widths[3] = Math.min(widths[3], 24);
+  const line = (c: string[]) => {
+    const fixed = c.slice(0, 4).map((v, i) => (i === 2 ? v.padStart(widths[i]) : clip(v, widths[i]).padEnd(widths[i]))).join('  ');
+    return `${fixed}  ${clip(c[4], Math.max(10, width - fixed.length - 2))}`.trimEnd();
+  };
+  return [line(head), ...cells.map(line)];
+}
+
+function clip(s: string, width: number): string {
+  const chars = [...s];
+  return chars.length <= width ? s : chars.slice(0, Math.max(0, width - 1)).join('') + '…';
+}

@@ -1,0 +1,345 @@
+// Questions asked of the index: which sessions, in what order, a page at a time; and full-text
+// search, by session (best first, with a snippet) or by message.
+import { UsageError } from '../cli.js';
+import type { Database } from './db.js';
+
+export type SortKey = 'created' | 'updated' | 'size' | 'tokens' | 'turns';
+const SORT_COLUMNS: Record<SortKey, string> = {
+  created: 'created_at',
+  updated: 'updated_at',
+  size: 'size',
+  tokens: 'tokens',
+  turns: 'turns',
+};
+
+export interface Sort {
+  key: SortKey | 'rank';
+  descending: boolean;
+}
+
+/** `updated` (oldest first) or `-updated` (newest first), and so on. */
+export function parseSort(spec: string): Sort {
+  const descending = spec.startsWith('-');
+  const key = (descending ? spec.slice(1) : spec) as SortKey;
+  if (!(key in SORT_COLUMNS)) throw new UsageError(`--sort takes created, updated, size, tokens or turns (with - to reverse), not '${spec}'`);
+  return { key, descending };
+}
+
+export interface Filters {
+  cwd?: string[];
+  archived?: 'exclude' | 'include' | 'only';
+  /** Last activity at or after / before these instants (ms). */
+  since?: number;
+  until?: number;
+  model?: string[];
+  provider?: string[];
+  source?: string[];
+  name?: string[];
+  forkedFrom?: string;
+  minSize?: number;
+}
+
+export interface Query extends Filters {
+  sort: Sort;
+  limit?: number;
+  cursor?: string;
+  search?: string;
+}
+
+/** A session as listed: the row's fields with times as ISO strings. */
+export interface Listed {
+  id: string;
+  path: string;
+  root: string;
+  archived: boolean;
+  compressed: boolean;
+  created_at: string | null;
+  updated_at: string | null;
+  cwd: string | null;
+  title: string | null;
+  name: string | null;
+  turns: number;
+  tokens: number;
+  size: number;
+  model: string | null;
+  effort: string | null;
+  model_provider: string | null;
+  source: unknown;
+  originator: string | null;
+  cli_version: string | null;
+  git_branch: string | null;
+  git_sha: string | null;
+  git_origin_url: string | null;
+  forked_from_id: string | null;
+  parent_thread_id: string | null;
+  history_base: string | null;
+  history_mode: string | null;
+  generation: string | null;
+  rollout_id: string;
+  bad_lines: number;
+  snippet?: string;
+}
+
+export interface Hit {
+  id: string;
+  path: string;
+  line: number;
+  ordinal: number | null;
+  role: string;
+  snippet: string;
+}
+
+export interface Page<T> {
+  rows: T[];
+  next?: string;
+}
+
+const iso = (ms: number): string | null => (ms > 0 ? new Date(ms).toISOString() : null);
+
+function sourceValue(s: string | null): unknown {
+  if (s === null || !s.startsWith('{')) return s;
+  try {
+    return JSON.parse(s);
+  } catch {
+    return s;
+  }
+}
+
+function listed(r: any): Listed {
+  const out: Listed = {
+    id: r.id,
+    path: r.path,
+    root: r.root,
+    archived: r.archived === 1,
+    compressed: r.compressed === 1,
+    created_at: iso(r.created_at),
+    updated_at: iso(r.updated_at),
+    cwd: r.cwd,
+    title: r.title,
+    name: r.name ?? null,
+    turns: r.turns,
+    tokens: r.tokens,
+    size: r.size,
+    model: r.model,
+    effort: r.effort,
+    model_provider: r.model_provider,
+    source: sourceValue(r.source),
+    originator: r.originator,
+    cli_version: r.cli_version,
+    git_branch: r.git_branch,
+    git_sha: r.git_sha,
+    git_origin_url: r.git_origin_url,
+    forked_from_id: r.forked_from_id,
+    parent_thread_id: r.parent_thread_id,
+    history_base: r.history_base,
+    history_mode: r.history_mode,
+    generation: r.generation,
+    rollout_id: r.rollout_id,
+    bad_lines: r.bad_lines,
+  };
+  return out;
+}
+
+// Cursors are opaque to users: the last row's sort value and id, so a page starts strictly after it
+// and rows that share a sort value are neither skipped nor repeated.
+interface Cursor {
+  k: string;
+  v: number;
+  id: string;
+}
+
+const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
+
+function decodeCursor(s: string, key: string): Cursor {
+  let c: Cursor;
+  try {
+    c = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+  } catch {
+    throw new UsageError(`--cursor '${s}' is not a cursor printed by rollout-ls`);
+  }
+  if (typeof c?.v !== 'number' || typeof c.id !== 'string' || typeof c.k !== 'string') throw new UsageError(`--cursor '${s}' is not a cursor printed by rollout-ls`);
+  if (c.k !== key) throw new UsageError(`--cursor was made for --sort ${c.k}, not ${key}`);
+  return c;
+}
+
+const sortName = (s: Sort) => (s.descending ? '-' : '') + s.key;
+
+/** The WHERE clause for the filters, over `s` (sessions) and `n` (names). */
+function where(f: Filters, params: unknown[]): string[] {
+  const w = ['s.current = 1'];
+  const inList = (column: string, values: string[] | undefined) => {
+    if (!values?.length) return;
+    w.push(`${column} IN (${values.map(() => '?').join(', ')})`);
+    params.push(...values);
+  };
+  if (f.archived === 'exclude' || f.archived === undefined) w.push('s.archived = 0');
+  else if (f.archived === 'only') w.push('s.archived = 1');
+  inList('s.cwd', f.cwd);
+  inList('s.model', f.model);
+  inList('s.model_provider', f.provider);
+  inList('s.source', f.source);
+  inList('n.name', f.name);
+  if (f.since !== undefined) {
+    w.push('s.updated_at >= ?');
+    params.push(f.since);
+  }
+  if (f.until !== undefined) {
+    w.push('s.updated_at < ?');
+    params.push(f.until);
+  }
+  if (f.forkedFrom) {
+    w.push("(s.forked_from_id = ? OR s.forked_from_id LIKE ? ESCAPE '\\')");
+    params.push(f.forkedFrom, `${f.forkedFrom.replace(/[%_\\]/g, (c) => '\\' + c)}%`);
+  }
+  if (f.minSize !== undefined) {
+    w.push('s.size >= ?');
+    params.push(f.minSize);
+  }
+  return w;
+}
+
+/** Sessions matching the filters, one page of them. */
+export function list(db: Database, q: Query): Page<Listed> {
+  if (q.search !== undefined) return searchSessions(db, q);
+  const params: unknown[] = [];
+  const w = where(q, params);
+  const column = `s.${SORT_COLUMNS[q.sort.key as SortKey]}`;
+  const cmp = q.sort.descending ? '<' : '>';
+  const dir = q.sort.descending ? 'DESC' : 'ASC';
+  if (q.cursor) {
+    const c = decodeCursor(q.cursor, sortName(q.sort));
+    w.push(`(${column} ${cmp} ? OR (${column} = ? AND s.id ${cmp} ?))`);
+    params.push(c.v, c.v, c.id);
+  }
+  const limit = q.limit === undefined ? -1 : q.limit + 1;
+  const sql = `SELECT s.*, n.name AS name, ${column} AS sort_value FROM sessions s LEFT JOIN names n ON n.id = s.id
+    WHERE ${w.join(' AND ')} ORDER BY ${column} ${dir}, s.id ${dir} LIMIT ?`;
+  const rows = db.prepare(sql).all(...params, limit) as any[];
+  return page(rows, q.limit, (r) => ({ k: sortName(q.sort), v: r.sort_value, id: r.id }), listed);
+}
+
+function page<T>(rows: any[], limit: number | undefined, cursorOf: (r: any) => Cursor, map: (r: any) => T): Page<T> {
+  if (limit === undefined || rows.length <= limit) return { rows: rows.map(map) };
+  const kept = rows.slice(0, limit);
+  return { rows: kept.map(map), next: encodeCursor(cursorOf(kept[kept.length - 1])) };
+}
+
+/** A document's rowid is its file's number times this, plus its own number (see db.ts). */
+export const DOC_SHIFT = 2 ** 32;
+
+export const SNIPPET_OPEN = '**';
+export const SNIPPET_CLOSE = '**';
+const SNIPPET = `snippet(docs, 0, '${SNIPPET_OPEN}', '${SNIPPET_CLOSE}', '…', 16)`;
+
+/** FTS5 reports a bad query as a SQLite error; to the user it is a usage error. */
+function ftsQuery<T>(search: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    if (e.code === 'SQLITE_ERROR' && /fts5|syntax|no such column|unterminated|unknown special query/i.test(e.message ?? '')) {
+      throw new UsageError(`--search '${search}': ${e.message}`);
+    }
+    throw err;
+  }
+}
+
+/**
+ * Sessions with a matching message, best match first (bm25 over their best message), or in the
+ * order asked for; each with a snippet of its best message.
+ */
+function searchSessions(db: Database, q: Query): Page<Listed> {
+  const params: unknown[] = [q.search];
+  const w = where(q, params);
+  const byRank = q.sort.key === 'rank';
+  const column = byRank ? 'h.rank' : `s.${SORT_COLUMNS[q.sort.key as SortKey]}`;
+  const descending = !byRank && q.sort.descending;
+  const cmp = descending ? '<' : '>';
+  const dir = descending ? 'DESC' : 'ASC';
+  if (q.cursor) {
+    const c = decodeCursor(q.cursor, byRank ? 'rank' : sortName(q.sort));
+    w.push(`(${column} ${cmp} ? OR (${column} = ? AND s.id ${cmp} ?))`);
+    params.push(c.v, c.v, c.id);
+  }
+  const limit = q.limit === undefined ? -1 : q.limit + 1;
+  const sql = `WITH m AS MATERIALIZED (SELECT rowid >> 32 AS file, bm25(docs) AS rank FROM docs WHERE docs MATCH ?),
+    hits AS (SELECT f.id AS id, min(m.rank) AS rank FROM m JOIN sessions f ON f.file = m.file GROUP BY f.id)
+    SELECT s.*, n.name AS name, h.rank AS rank, ${column} AS sort_value FROM hits h JOIN sessions s ON s.id = h.id
+      LEFT JOIN names n ON n.id = s.id
+    WHERE ${w.join(' AND ')} ORDER BY ${column} ${dir}, s.id ${dir} LIMIT ?`;
+  return ftsQuery(q.search!, () => {
+    const rows = db.prepare(sql).all(...params, limit) as any[];
+    const files = db.prepare('SELECT file FROM sessions WHERE id = ?').pluck();
+    const inFile = db.prepare(`SELECT rank, ${SNIPPET} AS snippet FROM docs WHERE docs MATCH ? AND rowid >= ? AND rowid < ? ORDER BY rank LIMIT 1`);
+    // The snippet of the thread's best message, in whichever of its files it is.
+    const snippet = (id: string): string => {
+      let best: { rank: number; snippet: string } | undefined;
+      for (const file of files.all(id) as number[]) {
+        const hit = inFile.get(q.search, file * DOC_SHIFT, (file + 1) * DOC_SHIFT) as typeof best;
+        if (hit && (!best || hit.rank < best.rank)) best = hit;
+      }
+      return best?.snippet ?? '';
+    };
+    const key = byRank ? 'rank' : sortName(q.sort);
+    return page(rows, q.limit, (r) => ({ k: key, v: r.sort_value, id: r.id }), (r) => {
+      const out = listed(r);
+      out.snippet = snippet(r.id);
+      return out;
+    });
+  });
+}
+
+/** Matching messages, best first: one per line, with where it is. */
+export function searchHits(db: Database, q: Query): Page<Hit> {
+  const params: unknown[] = [q.search];
+  const w = where(q, params);
+  if (q.cursor) {
+    const c = decodeCursor(q.cursor, 'hits');
+    w.push('(h.rank > ? OR (h.rank = ? AND h.doc > ?))');
+    params.push(c.v, c.v, Number(c.id));
+  }
+  const limit = q.limit === undefined ? -1 : q.limit + 1;
+  // Hits in any file of a thread count for it, listed under the thread's current file's filters.
+  const sql = `WITH hits AS (
+      SELECT docs.rowid AS doc, bm25(docs) AS rank, ${SNIPPET} AS snippet, docs.role AS role, docs.line AS line,
+        docs.ordinal AS ordinal, f.id AS id, f.path AS hit_path
+      FROM docs JOIN sessions f ON f.file = (docs.rowid >> 32) WHERE docs MATCH ?)
+    SELECT h.*, s.path AS path FROM hits h JOIN sessions s ON s.id = h.id LEFT JOIN names n ON n.id = s.id
+    WHERE ${w.join(' AND ')} ORDER BY h.rank, h.doc LIMIT ?`;
+  return ftsQuery(q.search!, () => {
+    const rows = db.prepare(sql).all(...params, limit) as any[];
+    return page(rows, q.limit, (r) => ({ k: 'hits', v: r.rank, id: String(r.doc) }), (r) => ({
+      id: r.id,
+      path: r.hit_path,
+      line: r.line,
+      ordinal: r.ordinal,
+      role: r.role,
+      snippet: r.snippet,
+    }));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ages, dates and sizes as users write them.
+
+const UNITS: Record<string, number> = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3, y: 365 * 86400e3 };
+
+/** `30d`, `12h`, `2w`, `90m`, `1y` ago, or a date (`2026-08-01`, any ISO time): an instant in ms. */
+export function parseWhen(s: string, flag: string, now = Date.now()): number {
+  const age = /^(\d+(?:\.\d+)?)\s*([smhdwy])$/i.exec(s.trim());
+  if (age) return now - Number(age[1]) * UNITS[age[2].toLowerCase()];
+  if (/^\d{4}-\d{2}-\d{2}/.test(s)) {
+    const t = Date.parse(s);
+    if (!Number.isNaN(t)) return t;
+  }
+  throw new UsageError(`${flag} takes an age (30d, 12h, 2w) or a date (2026-08-01), not '${s}'`);
+}
+
+const SIZES: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** `500`, `10k`, `2M`, `1G` (binary units): bytes. */
+export function parseSize(s: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)i?b?$/i.exec(s.trim());
+  if (!m) throw new UsageError(`${flag} takes a size (500, 10k, 2M, 1G), not '${s}'`);
+  return Math.round(Number(m[1]) * SIZES[m[2].toLowerCase()]);
+}
