@@ -40,6 +40,7 @@ await main({
     ['--backup <dir>', 'Copy every file of each session into DIR (same layout as under the home) before acting'],
     ['--grace <age>', 'Leave sessions modified within AGE alone (default 10m)'],
     ['-n, --dry-run', 'Print what would be done, and do nothing'],
+    ['--index <file>', 'The rollout index to update (default: $ROLLOUT_INDEX, else <CODEX_HOME>/rollout-index.sqlite)'],
     ['--codex-home <dir>', 'The Codex home (default: $CODEX_HOME, else ~/.codex)'],
     ['-q, --quiet', 'Print nothing unless something failed (for cron)'],
   ],
@@ -83,6 +84,7 @@ await main({
         graceMs,
         dryRun,
         backup: backup === undefined ? undefined : resolve(backup),
+        index: single(o.index),
         now: Date.now(),
       },
       {

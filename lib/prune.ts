@@ -39,6 +39,8 @@ export interface PruneOptions {
   graceMs: number;
   dryRun: boolean;
   backup?: string;
+  /** The rollout index to bring up to date afterwards (default: indexPath's). */
+  index?: string;
   now: number;
 }
 
@@ -279,6 +281,11 @@ export async function prune(home: Home, opts: PruneOptions, sink: Sink): Promise
 
   if (deleted.size && !opts.dryRun) {
     await removeNameEntries(home, deleted).catch((err) => out.error(err));
+  }
+  if (summary.touched.length) {
+    // Loaded only now: a dry run, or a run that changed nothing, never opens the index.
+    const { syncPaths } = await import('./index/sync.js');
+    await syncPaths(home, summary.touched, { index: opts.index });
   }
   return summary;
 }
