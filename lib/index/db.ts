@@ -78,6 +78,9 @@ const MIGRATIONS: string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/** Page cache of a writer: full-text segments merge in memory instead of through the disk. */
+const CACHE_KB = 64 << 10;
+
 export interface OpenOptions {
   /** Make the file (and its directory) when missing; otherwise a missing index is an error. */
   create?: boolean;
@@ -94,6 +97,7 @@ export function openIndex(path: string, opts: OpenOptions = {}): Database {
   try {
     db.pragma(`busy_timeout = ${opts.busyMs ?? 10_000}`);
     if (!opts.readonly) {
+      db.pragma(`cache_size = -${CACHE_KB}`);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       migrate(db);
@@ -157,6 +161,7 @@ export function openScratch(path: string): Database {
   const db = new (driver())(path);
   db.pragma('journal_mode = MEMORY');
   db.pragma('synchronous = OFF');
+  db.pragma(`cache_size = -${CACHE_KB}`);
   migrate(db);
   return db;
 }

@@ -5,6 +5,7 @@ import { open } from 'node:fs/promises';
 import { stampTime, type SessionFile } from '../home.js';
 import { lineBatches, newStats, type Line } from '../lines.js';
 import {
+  generationOf,
   isBareGeneration,
   isEnvelope,
   isObject,
@@ -17,6 +18,7 @@ import {
   type SessionMetaPayload,
 } from '../record.js';
 import { openSession } from '../session.js';
+import { openSource } from '../source.js';
 import { messageText, TurnTally, userTurnText } from '../turns.js';
 
 /** One searchable text: a message, a reasoning summary, a tool call or its output. */
@@ -438,9 +440,10 @@ export async function canAppend(file: SessionFile, prev: Row): Promise<boolean> 
 
 /**
  * Reads `file` into a row: with `prev` (see canAppend), only the lines after where that read
- * stopped, carrying its aggregates on; without, the whole file.
+ * stopped, carrying its aggregates on; without, the whole file (from `bytes` when the caller has
+ * already read a small plain file whole).
  */
-export async function scanFile(file: SessionFile, prev: Row | null, emit: (doc: Doc) => void): Promise<ScanResult> {
+export async function scanFile(file: SessionFile, prev: Row | null, emit: (doc: Doc) => void, bytes?: Buffer): Promise<ScanResult> {
   if (prev) {
     const row: Row = { ...prev, path: file.path, root: file.root, archived: file.root === 'archived_sessions' ? 1 : 0, size: file.size, mtime_ms: file.mtimeMs };
     const scan = new FileScan(row, emit);
@@ -454,17 +457,37 @@ export async function scanFile(file: SessionFile, prev: Row | null, emit: (doc: 
     return { row: done, bytes: stats.bytes - prev.read_offset, appended: true };
   }
   const scan = new FileScan(freshRow(file), emit);
-  const session = await openSession(file.path, { form: file.form });
-  try {
-    scan.start(session.generation);
-    for await (const batch of session.batches) scan.batch(batch);
-  } finally {
-    await session.close();
+  if (file.form === 'json') {
+    // Generation 0 is one JSON document, which openSession turns into one line.
+    const session = await openSession(file.path, { form: file.form });
+    try {
+      scan.start(session.generation);
+      for await (const batch of session.batches) scan.batch(batch);
+    } finally {
+      await session.close();
+    }
+    return { row: scan.finish(), bytes: session.stats.bytes, appended: false };
+  }
+  const stats = newStats();
+  let first = true;
+  for await (const batch of lineBatches(bytes ? once(bytes) : openSource(file.path), stats)) {
+    if (first) {
+      first = false;
+      scan.start(generationOf(parseLine(batch[0].bytes), file.form));
+    }
+    scan.batch(batch);
   }
   const row = scan.finish();
-  row.tail = file.compressed || file.form === 'json' ? null : await tailAt(file.path, row.read_offset);
-  return { row, bytes: session.stats.bytes, appended: false };
+  if (!file.compressed) row.tail = bytes ? tailOf(bytes, row.read_offset) : await tailAt(file.path, row.read_offset);
+  return { row, bytes: stats.bytes, appended: false };
 }
+
+async function* once(bytes: Buffer): AsyncGenerator<Buffer> {
+  yield bytes;
+}
+
+const tailOf = (bytes: Buffer, offset: number): string | null =>
+  offset > 0 ? bytes.subarray(Math.max(0, offset - TAIL), offset).toString('base64') : null;
 
 /** Turns and title of the lines of a history prefix (a referenced fork's ancestors). */
 export async function tallyPrefix(path: string, limit: number | undefined, form: SessionFile['form'] | undefined, into: TurnTally): Promise<void> {

@@ -4,6 +4,7 @@
 // out, anything else is read whole. One writer at a time (the lock); work is committed in batches,
 // each a transaction, so a run killed at any moment leaves the previous state usable.
 import { existsSync, lstatSync, renameSync, rmSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { syncDir } from '../atomic.js';
@@ -67,6 +68,8 @@ interface Known {
 /** Rows are committed at least this often (bytes read, files written). */
 const BATCH_BYTES = 64 << 20;
 const BATCH_FILES = 500;
+const PREFETCH_FILES = 16;
+const PREFETCH_MAX = 4 << 20;
 
 interface Plan {
   read: Array<{ file: SessionFile; prev: Known | null }>;
@@ -200,7 +203,7 @@ class Writer {
    * Reads one file into its row and documents, inside the current batch. A file that cannot be read
    * (a broken .zst, no permission) still gets a row, so it is listed and not retried until it changes.
    */
-  async read(f: SessionFile, prev: Known | null, resume: boolean): Promise<number> {
+  async read(f: SessionFile, prev: Known | null, resume: boolean, bytes?: Promise<Buffer | undefined>): Promise<number> {
     this.begin();
     this.db.exec('SAVEPOINT file');
     const old = prev ? (this.selectRow.get(prev.file) as (Row & { file: number }) | undefined) ?? null : null;
@@ -213,7 +216,7 @@ class Writer {
       } else file = Number(this.insertRow.run(freshRow(f)).lastInsertRowid);
       let n = append ? old!.doc_count : 0;
       const emit = (d: Doc) => void this.insertDoc.run(file * DOC_SHIFT + n++, d.text, d.role, d.line, d.ordinal);
-      const result = await scanFile(f, append ? old : null, emit);
+      const result = await scanFile(f, append ? old : null, emit, append ? undefined : await bytes);
       if (!result.appended) await this.history.inheritFor(result.row);
       this.updateRow.run({ ...result.row, file });
       this.db.exec('RELEASE file');
@@ -263,6 +266,30 @@ class HistoryReader {
   }
 }
 
+/**
+ * Small plain files are read whole a few files ahead of the one being indexed, so reading overlaps
+ * with parsing instead of waiting on it file by file. Larger files are streamed when their turn comes.
+ */
+class Prefetch {
+  private readonly pending = new Map<number, Promise<Buffer | undefined>>();
+  private next = 0;
+
+  constructor(private readonly files: SessionFile[]) {}
+
+  take(i: number): Promise<Buffer | undefined> {
+    while (this.next < this.files.length && this.next <= i + PREFETCH_FILES) {
+      const f = this.files[this.next];
+      if (!f.compressed && f.form !== 'json' && f.size <= PREFETCH_MAX) {
+        this.pending.set(this.next, readFile(f.path).catch(() => undefined));
+      }
+      this.next++;
+    }
+    const got = this.pending.get(i) ?? Promise.resolve(undefined);
+    this.pending.delete(i);
+    return got;
+  }
+}
+
 function readKnown(db: Database): Known[] {
   return db.prepare('SELECT file, id, rollout_id, path, size, mtime_ms, ino, compressed FROM sessions').all() as Known[];
 }
@@ -286,8 +313,9 @@ async function apply(db: Database, home: Home, p: Plan, progress: boolean, resum
     }
     let done = 0;
     let sizes = 0;
-    for (const { file, prev } of p.read) {
-      s.bytes_read += await w.read(file, prev, resume);
+    const ahead = new Prefetch(p.read.map((r) => r.file));
+    for (const [i, { file, prev }] of p.read.entries()) {
+      s.bytes_read += await w.read(file, prev, resume, ahead.take(i));
       if (prev) s.updated++;
       else s.added++;
       sizes += file.size;
@@ -319,7 +347,8 @@ export async function update(home: Home, opts: UpdateOptions): Promise<Summary |
     const files = opts.files ?? (await discover(home));
     const progress = opts.progress ?? Boolean(process.stderr.isTTY);
     let s: Summary;
-    if (opts.rebuild) s = await rebuild(home, opts.index, files, progress);
+    // A first build is a rebuild too: built beside, without a journal, and renamed into place.
+    if (opts.rebuild || !existsSync(opts.index)) s = await rebuild(home, opts.index, files, progress);
     else {
       const db = openIndex(opts.index, { create: true });
       try {
