@@ -4,6 +4,7 @@
 // rollbacks happen. Memory grows with the number of turns, never with the size of the lines.
 import { RolloutError } from './cli.js';
 import type { Segment } from './history.js';
+import type { Line, Torn } from './lines.js';
 import { isEnvelope, isObject, parseLine, peekType, type Envelope } from './record.js';
 import { openSession } from './session.js';
 import { opensTurn, rolledBack } from './turns.js';
@@ -97,6 +98,34 @@ export function timestampEnd(bytes: Buffer): number {
   return close + 1;
 }
 
+export interface HistoryOptions {
+  /** Told about a torn last line of a segment read to its end. */
+  onTorn?: (segment: number, torn: Torn) => void;
+}
+
+/**
+ * The lines of a full history, batch by batch: each segment's lines, except that a referencing
+ * file's head `session_meta` is left out, as Codex leaves it out (spec 2.9): its history is the
+ * parent's prefix, then its records after its head. Copied along, that head's `history_base` would
+ * make Codex splice the parent in a second time.
+ */
+export async function* historyLines(segments: Segment[], opts: HistoryOptions = {}): AsyncGenerator<{ segment: number; batch: Line[] }> {
+  for (let segment = 0; segment < segments.length; segment++) {
+    const seg = segments[segment];
+    const session = await openSession(seg.path, { form: seg.form, limit: seg.limit });
+    try {
+      let head = segment > 0;
+      for await (const batch of session.batches) {
+        yield { segment, batch: head ? batch.slice(1) : batch };
+        head = false;
+      }
+      if (session.stats.torn && seg.limit === undefined) opts.onTorn?.(segment, session.stats.torn);
+    } finally {
+      await session.close();
+    }
+  }
+}
+
 /** Pass 1: the turn map of a history made of `segments` (ancestors' prefixes first, the file last). */
 export async function mapTurns(segments: Segment[]): Promise<TurnMap> {
   const map: TurnMap = { lines: 0, users: [], tasks: [], terminals: [], rollbacks: [], before: new Map() };
@@ -107,43 +136,35 @@ export async function mapTurns(segments: Segment[]): Promise<TurnMap> {
   const mark = (i: number) => {
     if (prev) map.before.set(i, { segment: prev.segment, end: prev.end, ordinal: ordinalOf(prev.bytes) });
   };
-  for (let s = 0; s < segments.length; s++) {
-    const seg = segments[s];
-    const session = await openSession(seg.path, { form: seg.form, limit: seg.limit });
-    try {
-      for await (const batch of session.batches) {
-        for (const line of batch) {
-          const i = map.lines++;
-          const env = relevant(line.bytes);
-          if (env) {
-            const p = env.payload;
-            if (env.type === 'event_msg' && (p.type === 'task_started' || p.type === 'turn_started')) {
-              pendingTask = { at: i, turnId: typeof p.turn_id === 'string' ? p.turn_id : '', user: null };
-              map.tasks.push(pendingTask);
-              mark(i);
-            } else if (env.type === 'event_msg' && TERMINALS.has(p.type)) {
-              map.terminals.push(i);
-              pendingTask = null;
-            } else if (opensTurn(env)) {
-              const turn: UserTurn = { at: i, start: pendingTask?.at ?? i, task: pendingTask, dropped: false };
-              if (pendingTask) pendingTask.user = turn;
-              else mark(i);
-              pendingTask = null;
-              map.users.push(turn);
-              live.push(turn);
-            } else {
-              const n = rolledBack(env);
-              if (n) {
-                map.rollbacks.push({ at: i, turns: n });
-                for (const turn of live.splice(Math.max(0, live.length - n))) turn.dropped = true;
-              }
-            }
+  for await (const { segment, batch } of historyLines(segments)) {
+    for (const line of batch) {
+      const i = map.lines++;
+      const env = relevant(line.bytes);
+      if (env) {
+        const p = env.payload;
+        if (env.type === 'event_msg' && (p.type === 'task_started' || p.type === 'turn_started')) {
+          pendingTask = { at: i, turnId: typeof p.turn_id === 'string' ? p.turn_id : '', user: null };
+          map.tasks.push(pendingTask);
+          mark(i);
+        } else if (env.type === 'event_msg' && TERMINALS.has(p.type)) {
+          map.terminals.push(i);
+          pendingTask = null;
+        } else if (opensTurn(env)) {
+          const turn: UserTurn = { at: i, start: pendingTask?.at ?? i, task: pendingTask, dropped: false };
+          if (pendingTask) pendingTask.user = turn;
+          else mark(i);
+          pendingTask = null;
+          map.users.push(turn);
+          live.push(turn);
+        } else {
+          const n = rolledBack(env);
+          if (n) {
+            map.rollbacks.push({ at: i, turns: n });
+            for (const turn of live.splice(Math.max(0, live.length - n))) turn.dropped = true;
           }
-          prev = { segment: s, end: line.end, bytes: line.bytes };
         }
       }
-    } finally {
-      await session.close();
+      prev = { segment, end: line.end, bytes: line.bytes };
     }
   }
   mark(map.lines);

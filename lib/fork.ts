@@ -10,10 +10,11 @@ import { pipeline } from 'node:stream/promises';
 import { writeAtomic } from './atomic.js';
 import { RolloutError, warn } from './cli.js';
 import { sessionIndexPath } from './codex-state.js';
-import { mapTurns, ordinalSpan, planCut, timestampEnd, type Cut, type Plan, type TurnMap } from './fork-plan.js';
+import { historyLines, mapTurns, ordinalSpan, planCut, timestampEnd, type Cut, type Plan, type TurnMap } from './fork-plan.js';
 import { ancestry, type Segment } from './history.js';
 import { parseRolloutName, type Home } from './home.js';
 import { isoMillis, localStamp, uuidv7 } from './ids.js';
+import type { Torn } from './lines.js';
 import type { Output } from './out.js';
 import { isObject, parseLine, quickCheck, type SessionMetaPayload } from './record.js';
 import type { Resolver, Target } from './resolve.js';
@@ -192,38 +193,46 @@ function envelope(now: Date, ordinal: number | null, type: string, payload: unkn
   return JSON.stringify(env);
 }
 
-/** Codex's interrupt marker (spec 6.2): the `<turn_aborted>` user message, then the `turn_aborted` event. */
+/**
+ * Codex's interrupt marker (spec 6.2), as 0.169 writes it: the `<turn_aborted>` user message, tagged
+ * as harness-made context, then the `turn_aborted` event.
+ */
 export function interruptLines(turnId: string | null, now: Date, ordinal: number | null): string[] {
   const text = `<turn_aborted>\n${INTERRUPTED_GUIDANCE}\n</turn_aborted>`;
+  const passthrough = {
+    ...(turnId ? { turn_id: turnId } : {}),
+    create_time: now.getTime() / 1000,
+    content_item_kinds: ['generic.turn_aborted'],
+    content_item_metadata: [{ provenance: { type: 'harness', hook: false } }],
+  };
+  const message = {
+    type: 'message',
+    id: `msg_${uuidv7(now.getTime())}`,
+    role: 'user',
+    content: [{ type: 'input_text', text }],
+    internal_chat_message_metadata_passthrough: passthrough,
+  };
   return [
-    envelope(now, ordinal, 'response_item', { type: 'message', role: 'user', content: [{ type: 'input_text', text }] }),
+    envelope(now, ordinal, 'response_item', message),
     envelope(now, ordinal === null ? null : ordinal + 1, 'event_msg', { type: 'turn_aborted', turn_id: turnId, reason: 'interrupted' }),
   ];
 }
 
 /** Pass 2: the history's lines `[plan.start, plan.end)`, each as pieces ending in a newline. */
 async function* keptLines(segments: Segment[], plan: Plan, firstOrdinal: number | null, label: string): AsyncGenerator<Buffer[]> {
+  const where = (segment: number) => (segment === segments.length - 1 ? label : segments[segment].path);
+  const onTorn = (segment: number, torn: Torn) => warn('torn last line left out of the fork', { file: where(segment), line: torn.no });
   let i = 0;
   let ordinal = firstOrdinal;
   let problems = 0;
-  for (let s = 0; s < segments.length && i < plan.end; s++) {
-    const seg = segments[s];
-    const session = await openSession(seg.path, { form: seg.form, limit: seg.limit });
-    const where = s === segments.length - 1 ? label : seg.path;
-    try {
-      for await (const batch of session.batches) {
-        for (const line of batch) {
-          const at = i++;
-          if (at < plan.start) continue;
-          if (at >= plan.end) return;
-          if (quickCheck(line.bytes) && problems++ < 10) warn('not a valid JSON line; copied as it is', { file: where, line: line.no });
-          if (ordinal === null) yield [line.bytes, NL];
-          else yield [...renumbered(line.bytes, ordinal++), NL];
-        }
-      }
-      if (session.stats.torn && seg.limit === undefined) warn('torn last line left out of the fork', { file: where, line: session.stats.torn.no });
-    } finally {
-      await session.close();
+  for await (const { segment, batch } of historyLines(segments, { onTorn })) {
+    for (const line of batch) {
+      const at = i++;
+      if (at < plan.start) continue;
+      if (at >= plan.end) return;
+      if (quickCheck(line.bytes) && problems++ < 10) warn('not a valid JSON line; copied as it is', { file: where(segment), line: line.no });
+      if (ordinal === null) yield [line.bytes, NL];
+      else yield [...renumbered(line.bytes, ordinal++), NL];
     }
   }
 }
