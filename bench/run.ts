@@ -1,0 +1,577 @@
+// `make bench`: each binary against its baseline, in the same run, on synthetic homes of a chosen
+// scale. Every figure is the median of several runs (with min-max), ours and the baseline
+// alternating so that both see the same machine state; peak memory comes from /usr/bin/time -v.
+// Prints a Markdown table and writes it, with the machine and date, to bench/results.md.
+//
+//   BENCH_SCALE=0.1   a factor on the default home (2,000 sessions, 2 GB) and on the probes (1 GB)
+//   BENCH_RUNS=5      runs per measurement (heavy ones use at most 3)
+//   BENCH_OUT=DIR     where the generated homes go (default bench/out, which git ignores)
+//   BENCH_SKIP_CODEX=1  leave out the comparison with the real Codex listing
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, truncateSync, utimesSync, appendFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateHome, generateProbe, GENERATOR_VERSION, RARE_TERM, type HomeManifest, type SessionInfo } from './gen-home.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
+const HEAVY_RUNS = Math.min(RUNS, 3);
+const OUT = resolve(process.env.BENCH_OUT ?? join(REPO, 'bench/out'));
+const MB = 1 << 20;
+const BIN = (name: string) => join(REPO, 'dist/cmd', `${name}.js`);
+const TIME = '/usr/bin/time';
+
+const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+const notes: string[] = [];
+
+// ---------------------------------------------------------------------------------------------
+// Measuring one process: wall time from spawn to exit, peak RSS from GNU time.
+
+interface Sample {
+  ms: number;
+  rssMb: number | null;
+}
+
+interface Cmd {
+  argv: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  /** A file for stdin (default /dev/null). */
+  stdin?: string;
+}
+
+const haveTime = existsSync(TIME);
+const devNull = openSync('/dev/null', 'w');
+
+function once(cmd: Cmd): Sample {
+  const report = join(OUT, '.time-report');
+  const argv = haveTime ? [TIME, '-v', '-o', report, ...cmd.argv] : cmd.argv;
+  const stdin = cmd.stdin ? openSync(cmd.stdin, 'r') : 'ignore';
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv.slice(1), {
+    stdio: [stdin, devNull, 'pipe'],
+    env: { ...process.env, NO_COLOR: '1', ...cmd.env },
+    cwd: cmd.cwd,
+    maxBuffer: 64 * MB,
+  });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (typeof stdin === 'number') closeSync(stdin);
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${cmd.argv.join(' ')} exited ${r.status}: ${r.stderr.toString().slice(-2000)}`);
+  let rssMb: number | null = null;
+  if (haveTime) {
+    const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(readFileSync(report, 'utf8'));
+    rssMb = m ? Number(m[1]) / 1024 : null;
+  }
+  return { ms, rssMb };
+}
+
+interface Stats {
+  median: number;
+  min: number;
+  max: number;
+  rssMb: number | null;
+  runs: number;
+}
+
+function stats(samples: Sample[]): Stats {
+  const ms = samples.map((s) => s.ms).sort((a, b) => a - b);
+  const rss = samples.map((s) => s.rssMb).filter((x): x is number => x !== null);
+  const mid = Math.floor(ms.length / 2);
+  return {
+    median: ms.length % 2 ? ms[mid] : (ms[mid - 1] + ms[mid]) / 2,
+    min: ms[0],
+    max: ms[ms.length - 1],
+    rssMb: rss.length ? Math.max(...rss) : null,
+    runs: ms.length,
+  };
+}
+
+/** Ours and the baseline, alternating, after one unmeasured warm-up each (page cache, JIT of node). */
+function pair(ours: Cmd, base: Cmd | null, runs: number, before?: () => void): [Stats, Stats | null] {
+  before?.();
+  once(ours);
+  if (base) once(base);
+  const a: Sample[] = [];
+  const b: Sample[] = [];
+  for (let i = 0; i < runs; i++) {
+    before?.();
+    a.push(once(ours));
+    if (base) b.push(once(base));
+  }
+  return [stats(a), base ? stats(b) : null];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results.
+
+interface Row {
+  what: string;
+  ours: Stats;
+  base: Stats | null;
+  baseLabel: string;
+  /** Bytes processed, for a throughput column. */
+  bytes?: number;
+  target?: Target;
+}
+
+type Target =
+  | { kind: 'ratio'; max: number } // ours/baseline time at most this
+  | { kind: 'faster'; min: number } // baseline/ours at least this
+  | { kind: 'ms'; max: number }
+  | { kind: 'mbps'; min: number };
+
+const rows: Row[] = [];
+const rssRows = new Map<string, Map<string, number | null>>();
+
+const fmtMs = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+const fmtStats = (s: Stats) => `${fmtMs(s.median)} (${fmtMs(s.min)}–${fmtMs(s.max)}, n=${s.runs})`;
+const mbps = (bytes: number, ms: number) => bytes / MB / (ms / 1000);
+
+function targetText(t: Target | undefined): string {
+  if (!t) return '';
+  switch (t.kind) {
+    case 'ratio':
+      return `≤ ${t.max}x baseline`;
+    case 'faster':
+      return `≥ ${t.min}x faster`;
+    case 'ms':
+      return `< ${t.max} ms`;
+    case 'mbps':
+      return `≥ ${t.min} MB/s`;
+  }
+}
+
+function met(r: Row): boolean | null {
+  const t = r.target;
+  if (!t) return null;
+  if (t.kind === 'ratio') return r.base ? r.ours.median / r.base.median <= t.max : null;
+  if (t.kind === 'faster') return r.base ? r.base.median / r.ours.median >= t.min : null;
+  if (t.kind === 'ms') return r.ours.median < t.max;
+  return r.bytes ? mbps(r.bytes, r.ours.median) >= t.min : null;
+}
+
+function table(): string {
+  const out = ['| Measurement | rollout | baseline | ratio | throughput | target | met |', '|---|---|---|---|---|---|---|'];
+  for (const r of rows) {
+    const ratio = r.base ? r.ours.median / r.base.median : null;
+    const ratioText = ratio === null ? '' : ratio >= 1 ? `${ratio.toFixed(2)}x` : `${ratio.toFixed(2)}x (${(1 / ratio).toFixed(1)}x faster)`;
+    const m = met(r);
+    out.push(
+      `| ${r.what} | ${fmtStats(r.ours)} | ${r.base ? `${r.baseLabel}: ${fmtStats(r.base)}` : r.baseLabel} | ${ratioText} | ${r.bytes ? `${mbps(r.bytes, r.ours.median).toFixed(0)} MB/s` : ''} | ${targetText(r.target)} | ${m === null ? '' : m ? 'yes' : '**no**'} |`,
+    );
+  }
+  return out.join('\n');
+}
+
+function rssTable(labels: string[]): string {
+  const out = [`| Peak RSS (MB) | ${labels.join(' | ')} | target |`, `|---|${labels.map(() => '---|').join('')}---|`];
+  for (const [what, bySize] of rssRows) {
+    const cells = labels.map((l) => {
+      const v = bySize.get(l);
+      return v === undefined || v === null ? '' : v.toFixed(0);
+    });
+    const all = [...bySize.values()].filter((v): v is number => v !== null);
+    out.push(`| ${what} | ${cells.join(' | ')} | < 100 MB: ${all.every((v) => v < 100) ? 'yes' : '**no**'} |`);
+  }
+  return out.join('\n');
+}
+
+function record(what: string, ours: Stats, base: Stats | null, baseLabel: string, extra: Partial<Row> = {}): void {
+  const row: Row = { what, ours, base, baseLabel, ...extra };
+  rows.push(row);
+  const ratio = base ? ` = ${(ours.median / base.median).toFixed(2)}x` : '';
+  log(`${what}: ${fmtMs(ours.median)}${base ? ` vs ${baseLabel} ${fmtMs(base.median)}${ratio}` : ''}${row.bytes ? `, ${mbps(row.bytes, ours.median).toFixed(0)} MB/s` : ''}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Homes and probes, generated once per scale and reused while the generator stays the same.
+
+interface Built<T> {
+  value: T;
+  fresh: boolean;
+}
+
+function cached<T>(dir: string, key: unknown, build: () => T): Built<T> {
+  const stamp = join(dir, 'bench-manifest.json');
+  const want = JSON.stringify(key);
+  if (existsSync(stamp)) {
+    const saved = JSON.parse(readFileSync(stamp, 'utf8'));
+    if (JSON.stringify(saved.key) === want) return { value: saved.value as T, fresh: false };
+  }
+  const value = build();
+  writeFileSync(stamp, JSON.stringify({ key, value }));
+  return { value, fresh: true };
+}
+
+function mainHome(): { dir: string; manifest: HomeManifest } {
+  const dir = join(OUT, `home-x${SCALE}`);
+  const t0 = Date.now();
+  const built = cached(dir, { v: GENERATOR_VERSION, scale: SCALE }, () => {
+    log(`generating the home (scale ${SCALE}) in ${dir}`);
+    return generateHome({ dir, scale: SCALE, log });
+  });
+  if (built.fresh) log(`  done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return { dir, manifest: built.value };
+}
+
+/** Many small sessions: the home of the no-change and listing targets (10,000 sessions at scale 1). */
+function manyHome(): { dir: string; manifest: HomeManifest } {
+  const dir = join(OUT, `many-x${SCALE}`);
+  const sessions = Math.max(50, Math.round(10_000 * SCALE));
+  const built = cached(dir, { v: GENERATOR_VERSION, sessions }, () => {
+    log(`generating ${sessions} small sessions in ${dir}`);
+    return generateHome({ dir, sessions, bytes: sessions * 40 * 1024, maxSession: 4 * MB, seed: 21, log });
+  });
+  return { dir, manifest: built.value };
+}
+
+interface Probe {
+  label: string;
+  home: string;
+  path: string;
+  bytes: number;
+  zstHome: string;
+  zstPath: string;
+}
+
+function probe(label: string, bytes: number): Probe {
+  const home = join(OUT, `probe-${label}`);
+  const zstHome = join(OUT, `probe-${label}-zst`);
+  return cached(home, { v: GENERATOR_VERSION, bytes }, () => {
+    log(`generating a ${label} session in ${home}`);
+    rmSync(zstHome, { recursive: true, force: true });
+    const info = generateProbe(home, bytes);
+    const zstPath = join(zstHome, `${info.path}.zst`);
+    mkdirSync(dirname(zstPath), { recursive: true });
+    const z = spawnSync('zstd', ['-3', '-q', '-f', info.abs, '-o', zstPath]);
+    if (z.status !== 0) throw new Error(`zstd: ${z.stderr}`);
+    return { label, home, path: info.abs, bytes: info.bytes, zstHome, zstPath };
+  }).value;
+}
+
+/** A home left changed by an interrupted run (appended turns) is put back as generated. */
+function restore(home: string, manifest: HomeManifest): void {
+  for (const s of manifest.sessions) {
+    if (s.compressed) continue;
+    const path = join(home, s.path);
+    if (existsSync(path) && statSync(path).size !== s.bytes) {
+      truncateSync(path, s.bytes);
+      utimesSync(path, s.mtime / 1000, s.mtime / 1000);
+    }
+  }
+}
+
+/** Appends one small complete turn to a plain session, continuing its ordinals and clock. */
+function appendTurn(path: string, s: SessionInfo, n: number): void {
+  const fd = openSync(path, 'r');
+  const size = statSync(path).size;
+  const tail = Buffer.alloc(Math.min(size, 4 * MB));
+  readSync(fd, tail, 0, tail.length, size - tail.length);
+  closeSync(fd);
+  const text = tail.toString('utf8').trimEnd();
+  const last = JSON.parse(text.slice(text.lastIndexOf('\n') + 1));
+  let ordinal: number | undefined = typeof last.ordinal === 'number' ? last.ordinal + 1 : undefined;
+  let clock = Date.parse(last.timestamp) + 60_000;
+  const turnId = `bench-append-${n}`;
+  const user = `Appended question ${n} about the ${RARE_TERM}-free checkout flow`;
+  const lines: string[] = [];
+  const push = (type: string, payload: unknown) => {
+    const env: Record<string, unknown> = { timestamp: new Date((clock += 5)).toISOString() };
+    if (ordinal !== undefined) env.ordinal = ordinal++;
+    Object.assign(env, { type, payload });
+    lines.push(JSON.stringify(env));
+  };
+  push('event_msg', { type: 'task_started', turn_id: turnId, model_context_window: 258400, collaboration_mode_kind: 'default' });
+  push('response_item', { type: 'message', role: 'user', content: [{ type: 'input_text', text: user }] });
+  if (s.kind === 'E') push('event_msg', { type: 'item_completed', thread_id: s.id, turn_id: turnId, item: { type: 'UserMessage', id: `u-${n}`, content: [{ type: 'text', text: user, text_elements: [] }] } });
+  else push('event_msg', { type: 'user_message', message: user, images: [], local_images: [], text_elements: [] });
+  push('response_item', { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Done.' }], phase: 'final_answer' });
+  push('event_msg', { type: 'task_complete', turn_id: turnId, last_agent_message: 'Done.' });
+  appendFileSync(path, lines.map((l) => l + '\n').join(''));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The real Codex listing the same home (app-server thread/list), when its harness is there.
+
+interface CodexClient {
+  appServer(home: string, opts?: { cwd?: string }): Promise<{ request(m: string, p?: unknown, t?: number): Promise<any>; close(): Promise<void> }>;
+  codexBin(): string;
+  ALL_SOURCE_KINDS: string[];
+}
+
+async function codexClient(): Promise<CodexClient | null> {
+  if (process.env.BENCH_SKIP_CODEX === '1') {
+    notes.push('The real Codex listing was skipped (BENCH_SKIP_CODEX=1).');
+    return null;
+  }
+  const module = join(REPO, 'dist/test/interop/codex.js');
+  if (!existsSync(module)) {
+    notes.push('The real Codex listing was skipped: the interop harness (test/interop/codex.ts) is not built.');
+    return null;
+  }
+  try {
+    const client = (await import(module)) as CodexClient;
+    log('installing or finding the real Codex CLI (scripts/install-codex.sh)');
+    client.codexBin();
+    return client;
+  } catch (err) {
+    notes.push(`The real Codex listing was skipped: ${(err as Error).message.split('\n')[0]}`);
+    return null;
+  }
+}
+
+/** Wall time from starting `codex app-server` to the answer of one thread/list. */
+async function codexList(client: CodexClient, home: string, params: Record<string, unknown>): Promise<{ ms: number; count: number }> {
+  const t0 = process.hrtime.bigint();
+  const server = await client.appServer(home);
+  try {
+    const r = await server.request('thread/list', { sourceKinds: client.ALL_SOURCE_KINDS, modelProviders: [], limit: 25, ...params }, 180_000);
+    return { ms: Number(process.hrtime.bigint() - t0) / 1e6, count: (r?.data ?? []).length };
+  } finally {
+    await server.close();
+  }
+}
+
+async function codexStats(client: CodexClient, home: string, params: Record<string, unknown>, runs: number): Promise<Stats> {
+  const samples: Sample[] = [];
+  for (let i = 0; i < runs; i++) samples.push({ ms: (await codexList(client, home, params)).ms, rssMb: null });
+  return stats(samples);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const have = (bin: string) => {
+  if (existsSync(BIN(bin))) return true;
+  notes.push(`${bin} was not measured: dist/cmd/${bin}.js does not exist yet.`);
+  return false;
+};
+
+const node = (bin: string, ...args: string[]): string[] => [process.execPath, BIN(bin), ...args];
+const sh = (script: string): string[] => ['bash', '-c', script];
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+function version(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return (r.stdout || r.stderr || '').split('\n')[0].trim() || 'missing';
+}
+
+async function main(): Promise<void> {
+  mkdirSync(OUT, { recursive: true });
+  for (const tool of ['zstd', 'jq']) if (version(tool, ['--version']) === 'missing') throw new Error(`${tool} is needed (make installs it)`);
+  if (!haveTime) notes.push('Peak memory was not measured: /usr/bin/time is missing (Debian package `time`).');
+  if (!existsSync(BIN('rollout-cat'))) throw new Error('dist/cmd/rollout-cat.js is missing: run make build first');
+
+  const started = Date.now();
+  const home = mainHome();
+  const many = manyHome();
+  restore(home.dir, home.manifest);
+  const sizes: [string, number][] = [
+    ['10MB', 10 * MB],
+    ['100MB', 100 * MB],
+    ['1GB', 1024 * MB],
+  ].map(([l, b]) => {
+    const bytes = Math.max(MB, Math.round((b as number) * SCALE));
+    return [SCALE === 1 ? (l as string) : `${Math.round(bytes / MB)}MB`, bytes];
+  });
+  const probes = sizes.map(([l, b]) => probe(l, b));
+  const [, mid, big] = probes;
+  const homeBytes = home.manifest.bytes;
+  log(`home: ${home.manifest.sessions.length} sessions, ${(homeBytes / MB).toFixed(0)} MB; many: ${many.manifest.sessions.length} sessions`);
+
+  // rollout-cat against cat, zstd -dc and jq.
+  record(
+    `rollout-cat, ${big.label} plain session`,
+    ...pair({ argv: node('rollout-cat', big.path) }, { argv: ['cat', big.path] }, HEAVY_RUNS),
+    'cat',
+    { bytes: big.bytes, target: { kind: 'ratio', max: 1.5 } },
+  );
+  record(
+    `rollout-cat, ${big.label} session as .zst`,
+    ...pair({ argv: node('rollout-cat', big.zstPath) }, { argv: ['zstd', '-dcq', big.zstPath] }, HEAVY_RUNS),
+    'zstd -dc',
+    { bytes: big.bytes, target: { kind: 'ratio', max: 2 } },
+  );
+  record(
+    `rollout-cat --type event_msg, ${mid.label}`,
+    ...pair({ argv: node('rollout-cat', '--type', 'event_msg', mid.path) }, { argv: ['jq', '-c', 'select(.type=="event_msg")', mid.path] }, HEAVY_RUNS),
+    `jq select`,
+    { bytes: mid.bytes, target: { kind: 'faster', min: 5 } },
+  );
+
+  const index = (name: string) => join(OUT, `index-${name}-x${SCALE}.sqlite`);
+  const dropIndex = (path: string) => () => {
+    for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
+  };
+  const env = (dir: string, idx: string) => ({ CODEX_HOME: dir, ROLLOUT_INDEX: idx });
+  const readAll = (dir: string) =>
+    sh(`cd ${q(dir)} && find sessions archived_sessions -type f -name 'rollout-*.json*' ! -name '*.zst' -print0 | xargs -0 -r cat && find sessions archived_sessions -type f -name '*.zst' -print0 | xargs -0 -r zstd -dcq`);
+  const statAll = (dir: string) => sh(`find ${q(dir)}/sessions ${q(dir)}/archived_sessions -type f -printf '%s %T@ %i %p\\n'`);
+
+  const mainIdx = index('home');
+  const manyIdx = index('many');
+  if (have('rollout-index')) {
+    record(
+      `rollout-index, full build (${home.manifest.sessions.length} sessions, ${(homeBytes / MB).toFixed(0)} MB)`,
+      ...pair({ argv: node('rollout-index'), env: env(home.dir, mainIdx) }, { argv: readAll(home.dir) }, HEAVY_RUNS, dropIndex(mainIdx)),
+      'read every byte (cat, zstd -dc)',
+      { bytes: homeBytes, target: { kind: 'mbps', min: 150 } },
+    );
+    once({ argv: node('rollout-index'), env: env(many.dir, manyIdx) });
+    record(
+      `rollout-index, no change (${many.manifest.sessions.length} sessions)`,
+      ...pair({ argv: node('rollout-index'), env: env(many.dir, manyIdx) }, { argv: statAll(many.dir) }, RUNS),
+      'find -printf (stat every file)',
+      { target: { kind: 'ms', max: 1000 } },
+    );
+    const plain = home.manifest.sessions.filter((s) => !s.compressed && (s.kind === 'D' || s.kind === 'E'));
+    const step = Math.max(1, Math.floor(plain.length / Math.max(1, Math.round(home.manifest.sessions.length / 100))));
+    const touched = plain.filter((_, i) => i % step === 0).slice(0, Math.max(1, Math.round(home.manifest.sessions.length / 100)));
+    let n = 0;
+    try {
+      record(
+        `rollout-index after appending a turn to 1% of sessions (${touched.length})`,
+        ...pair(
+          { argv: node('rollout-index'), env: env(home.dir, mainIdx) },
+          null,
+          RUNS,
+          () => {
+            n++;
+            for (const s of touched) appendTurn(join(home.dir, s.path), s, n);
+          },
+        ),
+        '',
+      );
+    } finally {
+      restore(home.dir, home.manifest);
+      once({ argv: node('rollout-index'), env: env(home.dir, mainIdx) });
+    }
+  }
+
+  // Listing and search, against the real Codex's app-server on the same home.
+  const codex = have('rollout-ls') ? await codexClient() : null;
+  if (have('rollout-ls')) {
+    for (const [label, h, idx] of [
+      ['many', many, manyIdx],
+      ['home', home, mainIdx],
+    ] as const) {
+      const n = h.manifest.sessions.length;
+      if (!existsSync(idx)) once({ argv: node('rollout-index'), env: env(h.dir, idx) });
+      const ours = pair({ argv: node('rollout-ls', '--limit', '25'), env: env(h.dir, idx) }, null, RUNS)[0];
+      let base: Stats | null = null;
+      if (codex) {
+        for (const f of ['state_5.sqlite', 'state_5.sqlite-wal', 'state_5.sqlite-shm']) rmSync(join(h.dir, f), { force: true });
+        const cold = await codexList(codex, h.dir, {});
+        const ourCold = once({ argv: node('rollout-ls', '--limit', '25'), env: env(h.dir, join(OUT, `cold-${label}.sqlite`)) });
+        dropIndex(join(OUT, `cold-${label}.sqlite`))();
+        notes.push(
+          `First listing of the ${label} home (${n} sessions), nothing built yet: rollout-ls (index build included) ${fmtMs(ourCold.ms)}, ` +
+            `Codex app-server thread/list (state DB backfill included) ${fmtMs(cold.ms)} (${cold.count} threads returned).`,
+        );
+        base = await codexStats(codex, h.dir, {}, RUNS);
+      }
+      record(`rollout-ls --limit 25 (${n} sessions)`, ours, base, 'codex app-server thread/list, limit 25', { target: { kind: 'ms', max: 150 } });
+    }
+    const search = pair({ argv: node('rollout-ls', '--search', RARE_TERM, '--limit', '25'), env: env(home.dir, mainIdx) }, null, RUNS)[0];
+    const codexSearch = codex ? await codexStats(codex, home.dir, { searchTerm: RARE_TERM }, HEAVY_RUNS) : null;
+    record(`rollout-ls --search ${RARE_TERM} (${(homeBytes / MB).toFixed(0)} MB home)`, search, codexSearch, 'codex thread/list searchTerm', {
+      target: { kind: 'ms', max: 100 },
+    });
+  }
+
+  if (have('rollout-export')) {
+    const largest = [...home.manifest.sessions].filter((s) => s.kind === 'D' || s.kind === 'E').sort((a, b) => b.bytes - a.bytes)[0];
+    const path = join(home.dir, largest.path);
+    record(
+      `rollout-export --format md, largest session (${(largest.bytes / MB).toFixed(0)} MB${largest.compressed ? ', .zst' : ''})`,
+      ...pair(
+        { argv: node('rollout-export', '--format', 'md', path), env: { CODEX_HOME: home.dir } },
+        { argv: largest.compressed ? ['zstd', '-dcq', path] : ['cat', path] },
+        HEAVY_RUNS,
+      ),
+      largest.compressed ? 'zstd -dc' : 'cat',
+      { bytes: largest.bytes, target: { kind: 'mbps', min: 100 } },
+    );
+  }
+
+  if (have('rollout-prune')) {
+    record(
+      `rollout-prune -n --older-than 30d (${home.manifest.sessions.length} sessions)`,
+      ...pair(
+        { argv: node('rollout-prune', '-n', '-q', '--older-than', '30d'), env: env(home.dir, mainIdx) },
+        { argv: sh(`find ${q(home.dir)}/sessions ${q(home.dir)}/archived_sessions -type f -mtime +30`) },
+        RUNS,
+      ),
+      'find -mtime +30',
+    );
+  }
+
+  // Peak memory as sessions grow: it must stay flat.
+  if (haveTime) {
+    const rss = (what: string, label: string, cmd: Cmd) => {
+      if (!rssRows.has(what)) rssRows.set(what, new Map());
+      rssRows.get(what)!.set(label, once(cmd).rssMb);
+    };
+    for (const p of probes) {
+      log(`peak memory, ${p.label} session`);
+      rss('rollout-cat', p.label, { argv: node('rollout-cat', p.path) });
+      rss('rollout-cat (.zst)', p.label, { argv: node('rollout-cat', p.zstPath) });
+      rss('rollout-cat --type event_msg', p.label, { argv: node('rollout-cat', '--type', 'event_msg', p.path) });
+      if (existsSync(BIN('rollout-export'))) rss('rollout-export --format md', p.label, { argv: node('rollout-export', '--format', 'md', p.path) });
+      const idx = join(OUT, `index-probe.sqlite`);
+      if (existsSync(BIN('rollout-index'))) {
+        dropIndex(idx)();
+        rss('rollout-index (full build)', p.label, { argv: node('rollout-index'), env: env(p.home, idx) });
+      }
+      if (existsSync(BIN('rollout-ls'))) rss('rollout-ls --search', p.label, { argv: node('rollout-ls', '--search', 'checkout'), env: env(p.home, idx) });
+      if (existsSync(BIN('rollout-prune'))) rss('rollout-prune -n', p.label, { argv: node('rollout-prune', '-n', '-q', '--older-than', '1d'), env: env(p.home, idx) });
+      dropIndex(idx)();
+    }
+  }
+
+  const machine = [
+    `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 1024 ** 3).toFixed(0)} GB RAM`,
+    `Node ${process.version}, zstd ${/v[\d.]+/.exec(version('zstd', ['--version']))?.[0] ?? '?'}, ${version('jq', ['--version'])}, zstd-napi ${zstdNapi()}`,
+  ];
+  const report = [
+    '# Benchmark results',
+    '',
+    `Generated by \`make bench\` (bench/run.ts) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+    '',
+    `- Machine: ${machine[0]}; load average at the start ${loadAverage}.`,
+    `- Software: ${machine[1]}.`,
+    `- Scale ${SCALE}: a home of ${home.manifest.sessions.length} sessions, ${(homeBytes / MB).toFixed(0)} MB (${(home.manifest.diskBytes / MB).toFixed(0)} MB on disk, ` +
+      `${home.manifest.sessions.filter((s) => s.compressed).length} compressed, ${home.manifest.sessions.filter((s) => s.archived).length} archived, ` +
+      `${home.manifest.sessions.filter((s) => s.fork).length} forks and reverts); a home of ${many.manifest.sessions.length} small sessions ` +
+      `(${(many.manifest.bytes / MB).toFixed(0)} MB); single sessions of ${probes.map((p) => `${(p.bytes / MB).toFixed(0)} MB`).join(', ')}.`,
+    `- Each figure: median of n runs (min–max), wall time from process start to exit with output to /dev/null; ` +
+      `ours and the baseline alternate within the same run after one unmeasured warm-up each (files in the page cache).`,
+    '',
+    table(),
+    '',
+    ...(rssRows.size ? ['Peak memory (maximum resident set size from `/usr/bin/time -v`), by session size:', '', rssTable(probes.map((p) => p.label)), ''] : []),
+    ...(notes.length ? ['Notes:', '', ...notes.map((n) => `- ${n}`), ''] : []),
+    `Bench run took ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+    '',
+  ].join('\n');
+  process.stdout.write(report);
+  writeFileSync(join(REPO, 'bench/results.md'), report);
+  log('written to bench/results.md');
+}
+
+function zstdNapi(): string {
+  try {
+    return JSON.parse(readFileSync(join(REPO, 'node_modules/zstd-napi/package.json'), 'utf8')).version;
+  } catch {
+    return 'not installed (fzstd used)';
+  }
+}
+
+const loadAverage = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+main().catch((err) => {
+  process.stderr.write(`bench: error: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
