@@ -26,6 +26,7 @@ await main({
     ['--name <name>', 'Name the new session (appended to session_index.jsonl)'],
     ['--stdout', 'Write the new rollout to stdout instead of into the home'],
     ['-n, --dry-run', 'Write nothing; print what would be written'],
+    ['--index <file>', 'The rollout index to add the fork to, if it exists (default: $ROLLOUT_INDEX, else <CODEX_HOME>/rollout-index.sqlite)'],
     ['--codex-home <dir>', 'The Codex home (default: $CODEX_HOME, else ~/.codex)'],
     ['-q, --quiet', 'No warnings on stderr'],
   ],
@@ -49,6 +50,7 @@ await main({
       name: single(o.name),
       stdout: o.stdout ? stdout : undefined,
       dryRun: Boolean(o.dryRun),
+      index: single(o.index),
     });
     if (!o.stdout) stdout.json(result);
     return EXIT_OK;

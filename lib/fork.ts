@@ -31,6 +31,8 @@ export interface ForkOptions {
   /** Write the new rollout here instead of into the home (which is then left alone). */
   stdout?: Output;
   dryRun: boolean;
+  /** The rollout index to add the fork to, when it exists (default: lib/index's). */
+  index?: string;
   now?: Date;
 }
 
@@ -120,6 +122,9 @@ async function forkFrom(path: string, target: Target, resolver: Resolver, opts: 
   if (opts.dryRun) return result;
   await writeAtomic(result.path!, blocks(content()), { exclusive: true });
   if (opts.name !== undefined) await appendThreadName(resolver.home, id, opts.name, now);
+  // Loaded only after a write: the index code is of no use to a dry run or --stdout.
+  const { syncPaths } = await import('./index/sync.js');
+  await syncPaths(resolver.home, [result.path!], { index: opts.index });
   return result;
 }
 

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import t from 'tap';
 import { bareLines, ndjson, run, tmpDir, uuidv7, writeRaw, writeSession, zstd, type Turn } from './helpers/fixtures.js';
 
-const fork = (home: string, args: string[], input?: Buffer | string) => run('rollout-fork', ['--codex-home', home, ...args], { input });
+const fork = (home: string, args: string[], input?: Buffer | string) => run('rollout-fork', ['--codex-home', home, ...args], { input, env: { ROLLOUT_INDEX: '' } });
 
 /** Every file under `dir`, relative, sorted. */
 function files(dir: string): string[] {
@@ -303,4 +303,17 @@ t.test('a torn last line is left out, with a warning', async (t) => {
   const { lines, err } = ok(t, home, [src.id]);
   t.same(lines.slice(1), base.lines);
   t.match(err, /rollout-fork: warning: .*: torn last line left out of the fork/);
+});
+
+t.test('an existing rollout index gets the new session; none is created', async (t) => {
+  const home = tmpDir(t);
+  const src = writeSession(home, { turns: threeTurns() });
+  const first = ok(t, home, [src.id, '--keep-turns', '1']).summary;
+  t.notOk(existsSync(join(home, 'rollout-index.sqlite')), 'no index, none made');
+  t.equal(run('rollout-index', ['--codex-home', home], { env: { ROLLOUT_INDEX: '' } }).code, 0);
+  const { summary } = ok(t, home, [src.id, '--keep-turns', '2']);
+  const check = run('rollout-index', ['--codex-home', home, '--check'], { env: { ROLLOUT_INDEX: '' } });
+  t.equal(check.code, 0, `the index agrees with the files: ${check.out}`);
+  const listed = ndjson(run('rollout-ls', ['--codex-home', home, '--forked-from', src.id], { env: { ROLLOUT_INDEX: '' } }).out);
+  t.same(listed.map((row) => row.id).sort(), [first.id, summary.id].sort(), 'both forks, the second added by rollout-fork');
 });
