@@ -2,9 +2,10 @@
 // transformations asked for (type filter, canonical meta only, full fork history, normalization).
 import { RolloutError, warn } from './cli.js';
 import { ancestry, type Segment } from './history.js';
-import type { Line, LineStats } from './lines.js';
+import { isUtf8 } from 'node:buffer';
+import type { Line, LineBatch, LineStats } from './lines.js';
 import type { Output } from './out.js';
-import { isBareGeneration, isEnvelope, Normalizer, parseLine, quickCheck, typeFilter, type Generation } from './record.js';
+import { isBareGeneration, isEnvelope, looksLikeObject, Normalizer, parseLine, quickCheck, typeFilter, type Generation } from './record.js';
 import type { Resolver, Target } from './resolve.js';
 import { metaOf, openSession } from './session.js';
 import { STDIN } from './source.js';
@@ -42,7 +43,8 @@ class FileDiagnostics {
 export async function catSession(target: Target, resolver: Resolver, opts: CatOptions, out: Output): Promise<void> {
   const path = target.stdin ? STDIN : target.file.path;
   const form = target.stdin ? undefined : target.file.form;
-  const session = await openSession(path, { form });
+  // Lines are written out before the next batch is read, so the read buffer can be reused.
+  const session = await openSession(path, { form, transient: true });
   try {
     if (opts.meta) return await writeMeta(session.label, session.batches, session.generation, opts, out);
     if (opts.full) {
@@ -56,7 +58,7 @@ export async function catSession(target: Target, resolver: Resolver, opts: CatOp
 }
 
 async function catSegment(segment: Segment, opts: CatOptions, out: Output): Promise<void> {
-  const s = await openSession(segment.path, { form: segment.form, limit: segment.limit });
+  const s = await openSession(segment.path, { form: segment.form, limit: segment.limit, transient: true });
   try {
     await copyLines(s.label, s.batches, s.stats, s.generation, opts, out, segment.limit !== undefined);
   } finally {
@@ -66,7 +68,7 @@ async function catSegment(segment: Segment, opts: CatOptions, out: Output): Prom
 
 async function copyLines(
   label: string,
-  batches: AsyncIterable<Line[]>,
+  batches: AsyncIterable<LineBatch>,
   stats: LineStats,
   generation: Generation | null,
   opts: CatOptions,
@@ -76,8 +78,15 @@ async function copyLines(
   const diag = new FileDiagnostics(label);
   const keep = typeFilter(opts.types);
   const normalizer = opts.normalize && isBareGeneration(generation) ? new Normalizer() : null;
+  const passThrough = !keep && !normalizer && !opts.strict;
   for await (const batch of batches) {
-    for (const line of batch) {
+    // The common case: a run of good lines is written as the bytes it was read as, in one piece.
+    let upTo = batch.length;
+    if (passThrough && batch.span && isUtf8(batch.span) && batch.every((l, i) => i < batch.spanFirst! || looksLikeObject(l.bytes))) {
+      upTo = batch.spanFirst!;
+    }
+    for (let i = 0; i < upTo; i++) {
+      const line = batch[i];
       if (normalizer) {
         const record = parseLine(line.bytes);
         if (record === undefined) {
@@ -100,6 +109,7 @@ async function copyLines(
       }
       if (!keep || keep(line.bytes)) out.line(line.bytes);
     }
+    if (upTo < batch.length) out.write(batch.span!);
   }
   // A prefix cut by history_base ends where the child says; whatever follows is not torn.
   if (stats.torn && !prefixOnly) {

@@ -9,6 +9,10 @@ const NL = 0x0a;
 const CR = 0x0d;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
+/**
+ * A line's bytes may be a view of the chunk it was read from; with a transient source that memory
+ * is reused once the next batch is pulled, so a consumer copies what it keeps beyond its batch.
+ */
 export interface Line {
   /** The line without its terminator. */
   bytes: Buffer;
@@ -19,6 +23,14 @@ export interface Line {
   /** Byte offset just past the line's `\n`. */
   end: number;
 }
+
+/**
+ * The lines read from one chunk. When `span` is set, the lines from index `spanFirst` on, each
+ * followed by `\n`, are exactly the bytes of `span` (nothing was skipped or rewritten), so a
+ * consumer passing them through can write them in one piece. (Lines before `spanFirst` began in
+ * an earlier chunk.)
+ */
+export type LineBatch = Line[] & { span?: Buffer; spanFirst?: number };
 
 export interface Torn {
   no: number;
@@ -59,7 +71,7 @@ export async function* lineBatches(
   chunks: AsyncIterable<Buffer>,
   stats: LineStats = newStats(),
   opts: LineOptions = {},
-): AsyncGenerator<Line[]> {
+): AsyncGenerator<LineBatch> {
   const atStart = !opts.startOffset;
   let carry: Buffer[] = [];
   let carryLength = 0;
@@ -76,7 +88,12 @@ export async function* lineBatches(
       lineOffset = 3;
     }
     first = false;
-    const batch: Line[] = [];
+    const batch: LineBatch = [];
+    const carried = carryLength > 0;
+    let spanStart = start;
+    let spanFirst = 0;
+    let pastCarried = false;
+    let clean = true;
     for (let nl = chunk.indexOf(NL, start); nl !== -1; nl = chunk.indexOf(NL, start)) {
       let bytes = chunk.subarray(start, nl);
       if (carryLength) {
@@ -92,12 +109,25 @@ export async function* lineBatches(
       if (bytes.length && bytes[bytes.length - 1] === CR) {
         bytes = bytes.subarray(0, bytes.length - 1);
         stats.crlf++;
+        clean = false;
       }
-      if (bytes.length === 0 || isBlank(bytes)) stats.blank++;
+      const blank = bytes.length === 0 || isBlank(bytes);
+      if (blank) stats.blank++;
       else batch.push({ bytes, no, offset, end: lineOffset });
+      if (carried && !pastCarried) {
+        // The first line began in an earlier chunk; the span starts after it.
+        pastCarried = true;
+        spanStart = start;
+        spanFirst = batch.length;
+      } else if (blank) clean = false;
+    }
+    if (clean && spanFirst < batch.length) {
+      batch.span = chunk.subarray(spanStart, start);
+      batch.spanFirst = spanFirst;
     }
     if (start < chunk.length) {
-      carry.push(start === 0 ? chunk : chunk.subarray(start));
+      // A copy, since the source may reuse the chunk's memory for the next read.
+      carry.push(Buffer.from(chunk.subarray(start)));
       carryLength += chunk.length - start;
     }
     chunkOffset += chunk.length;

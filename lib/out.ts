@@ -4,6 +4,8 @@
 import { writeSync } from 'node:fs';
 
 const BLOCK = 1 << 20;
+/** Larger writes skip the block: copying them would cost more than the extra system call. */
+const DIRECT = BLOCK >> 2;
 const NEWLINE = 0x0a;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
@@ -28,9 +30,9 @@ export class Output {
 
   write(data: Uint8Array | string): void {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    if (bytes.length > BLOCK - this.used) {
+    if (bytes.length >= DIRECT || bytes.length > BLOCK - this.used) {
       this.flush();
-      if (bytes.length >= BLOCK) return this.writeAll(bytes);
+      if (bytes.length >= DIRECT) return this.writeAll(bytes);
     }
     this.block.set(bytes, this.used);
     this.used += bytes.length;

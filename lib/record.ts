@@ -60,11 +60,16 @@ export type LineProblem = 'utf8' | 'json';
  */
 export function quickCheck(bytes: Buffer): LineProblem | null {
   if (!isUtf8(bytes)) return 'utf8';
+  return looksLikeObject(bytes) ? null : 'json';
+}
+
+/** Opens with `{` and closes with `}`, give or take spaces and tabs. */
+export function looksLikeObject(bytes: Buffer): boolean {
   let i = 0;
   while (bytes[i] === 0x20 || bytes[i] === 0x09) i++;
   let j = bytes.length - 1;
   while (j > i && (bytes[j] === 0x20 || bytes[j] === 0x09)) j--;
-  return bytes[i] === 0x7b && bytes[j] === 0x7d ? null : 'json';
+  return bytes[i] === 0x7b && bytes[j] === 0x7d;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -27,13 +27,15 @@ export interface OpenOptions {
   form?: NameForm;
   /** Bytes of the decompressed stream to read at most (a `history_base` prefix). */
   limit?: number;
+  /** Reuse one read buffer: lines are valid only until the next batch is pulled (see lines.ts). */
+  transient?: boolean;
 }
 
 export async function openSession(path: string, opts: OpenOptions = {}): Promise<OpenSession> {
   const label = path === STDIN ? '<stdin>' : path;
   if (opts.form === 'json') return openDocument(path, label);
   const stats = newStats();
-  const all = lineBatches(openSource(path), stats);
+  const all = lineBatches(openSource(path, { transient: opts.transient }), stats);
   const head = await all.next();
   const firstBatch = head.done ? [] : head.value;
   const first = firstBatch.length ? parseLine(firstBatch[0].bytes) : undefined;

@@ -1,25 +1,30 @@
 // Choosing the zstd decoder: the native one (zstd-napi, optional) when it is installed, else fzstd,
 // pure JavaScript and several times slower. Both handle several frames and skippable frames.
+// Output is pulled, a bounded buffer at a time: a rollout compresses 10x or more, and a stream
+// transform that inflates a whole input chunk at once would hold gigabytes for a small file.
 import { createRequire } from 'node:module';
 import { RolloutError } from './cli.js';
 
 const require = createRequire(import.meta.url);
 
 type Native = typeof import('zstd-napi');
-let native: Native | null | undefined;
+type Binding = typeof import('zstd-napi/binding.js');
+let native: { api: Native; binding: Binding } | null | undefined;
 
-/** zstd-napi, or null when it is not installed or does not load on this machine. */
-export function nativeZstd(): Native | null {
+function loadNative(): { api: Native; binding: Binding } | null {
   if (process.env.ROLLOUT_ZSTD === 'js') return null;
   if (native === undefined) {
     try {
-      native = require('zstd-napi') as Native;
+      native = { api: require('zstd-napi') as Native, binding: require('zstd-napi/binding.js') as Binding };
     } catch {
       native = null;
     }
   }
   return native;
 }
+
+/** zstd-napi (compression streams and one-shot calls), or null when it is not installed here. */
+export const nativeZstd = (): Native | null => loadNative()?.api ?? null;
 
 export const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 
@@ -37,37 +42,37 @@ function corrupt(file: string, cause: unknown): RolloutError {
 
 /** Decompresses a stream of compressed chunks; errors name `file` and say the data is corrupt. */
 export async function* decompress(chunks: AsyncIterable<Buffer>, file: string): AsyncGenerator<Buffer> {
-  const z = nativeZstd();
-  if (z) yield* decompressNative(z, chunks, file);
+  const z = loadNative();
+  if (z) yield* decompressNative(z.binding, chunks, file);
   else yield* decompressJs(chunks, file);
 }
 
-async function* decompressNative(z: Native, chunks: AsyncIterable<Buffer>, file: string): AsyncGenerator<Buffer> {
-  const stream = new z.DecompressStream();
-  const out: Buffer[] = [];
-  stream.on('data', (b: Buffer) => out.push(b));
-  const feed = (chunk: Buffer | null) =>
-    new Promise<void>((resolve, reject) => {
-      stream.once('error', reject);
-      const done = () => {
-        stream.off('error', reject);
-        resolve();
-      };
-      if (chunk) stream.write(chunk, done);
-      else stream.end(done);
-    });
-  try {
-    for await (const chunk of chunks) {
-      await feed(chunk);
-      while (out.length) yield out.shift()!;
+async function* decompressNative(binding: Binding, chunks: AsyncIterable<Buffer>, file: string): AsyncGenerator<Buffer> {
+  const dctx = new binding.DCtx();
+  const size = binding.dStreamOutSize();
+  let pending = 0;
+  for await (const chunk of chunks) {
+    let src: Buffer = chunk;
+    for (;;) {
+      const dst = Buffer.allocUnsafe(size);
+      let produced: number;
+      let consumed: number;
+      try {
+        [pending, produced, consumed] = dctx.decompressStream(dst, src);
+      } catch (err) {
+        throw corrupt(file, err);
+      }
+      src = src.subarray(consumed);
+      if (produced) yield produced === size ? dst : dst.subarray(0, produced);
+      // Done with this chunk once it is consumed and the context holds no more output for it.
+      if (src.length === 0 && produced < size) break;
     }
-    await feed(null);
-  } catch (err) {
-    if (err instanceof RolloutError) throw err;
-    throw corrupt(file, err);
   }
-  while (out.length) yield out.shift()!;
+  if (pending !== 0) throw corrupt(file, 'truncated: the last frame is incomplete');
 }
+
+/** fzstd pushes all the output of an input at once, so input goes in small slices. */
+const JS_SLICE = 16 << 10;
 
 async function* decompressJs(chunks: AsyncIterable<Buffer>, file: string): AsyncGenerator<Buffer> {
   const { Decompress } = await import('fzstd');
@@ -75,11 +80,14 @@ async function* decompressJs(chunks: AsyncIterable<Buffer>, file: string): Async
   const d = new Decompress((data) => out.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength)));
   let last: Buffer | null = null;
   try {
-    // fzstd wants to be told which chunk is the last one, so each chunk is pushed one step late.
+    // fzstd wants to be told which slice is the last one, so each slice is pushed one step late.
     for await (const chunk of chunks) {
-      if (last) d.push(last);
-      last = chunk;
-      while (out.length) yield out.shift()!;
+      for (let at = 0; at < chunk.length; at += JS_SLICE) {
+        if (last) d.push(last);
+        // A copy: fzstd may hold on to input, and the caller may reuse its buffer.
+        last = Buffer.from(chunk.subarray(at, at + JS_SLICE));
+        while (out.length) yield out.shift()!;
+      }
     }
     d.push(last ?? new Uint8Array(0), true);
   } catch (err) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import t from 'tap';
-import { lineBatches, lines, newStats, type Line } from '../../lib/lines.js';
+import { lineBatches, newStats, type Line } from '../../lib/lines.js';
 
 async function* chunked(bytes: Buffer, sizes: number[]): AsyncGenerator<Buffer> {
   let at = 0;
@@ -15,7 +15,14 @@ async function* chunked(bytes: Buffer, sizes: number[]): AsyncGenerator<Buffer> 
 async function collect(bytes: Buffer, sizes: number[] = []) {
   const stats = newStats();
   const out: Line[] = [];
-  for await (const l of lines(chunked(bytes, sizes), stats)) out.push({ ...l, bytes: Buffer.from(l.bytes) });
+  for await (const batch of lineBatches(chunked(bytes, sizes), stats)) {
+    // A batch's span, when it has one, is exactly its lines from spanFirst on, newline-terminated.
+    if (batch.span) {
+      const joined = Buffer.concat(batch.slice(batch.spanFirst).flatMap((l) => [l.bytes, Buffer.from('\n')]));
+      assert.ok(joined.equals(batch.span), 'span matches its lines');
+    }
+    for (const l of batch) out.push({ ...l, bytes: Buffer.from(l.bytes) });
+  }
   return { out, stats };
 }
 
