@@ -1,0 +1,373 @@
+// rollout-index as a subprocess: incremental behaviour, every generation, concurrency and crashes.
+import { spawn } from 'node:child_process';
+import { appendFileSync, mkdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import t from 'tap';
+import { bareLines, ndjson, REPO, run, sessionLines, tmpDir, uuidv7, writeRaw, writeSession } from './helpers/fixtures.js';
+
+const require = createRequire(import.meta.url);
+// Every check runs real subprocesses, some over homes of hundreds of sessions.
+t.setTimeout(900_000);
+const Database = require('better-sqlite3');
+
+const index = (home: string, ...args: string[]) => run('rollout-index', args, { env: { CODEX_HOME: home, ROLLOUT_INDEX: '' } });
+const ls = (home: string, ...args: string[]) => ndjson(run('rollout-ls', ['--no-update', '--include-archived', ...args], { env: { CODEX_HOME: home, ROLLOUT_INDEX: '' } }).out);
+const summary = (home: string, ...args: string[]) => {
+  const r = index(home, ...args);
+  if (r.code !== 0) throw new Error(`rollout-index failed: ${r.err}`);
+  return JSON.parse(r.out.trim().split('\n').pop()!);
+};
+const past = new Date('2026-09-01T12:00:00Z');
+const turns = (n: number, word = 'turn') => Array.from({ length: n }, (_, i) => ({ user: `${word} ${i + 1}`, tool: { cmd: 'ls', output: `out ${i}` } }));
+
+t.test('first run adds, second run opens nothing, a change is seen', (t) => {
+  const home = tmpDir(t);
+  const a = writeSession(home, { turns: turns(2), start: new Date('2026-08-01T10:00:00Z') }, { mtime: past });
+  writeSession(home, { turns: turns(1), history: 'paginated', start: new Date('2026-08-02T10:00:00Z') }, { mtime: past });
+  const first = summary(home);
+  t.match(first, { scanned: 2, added: 2, updated: 0, removed: 0, unchanged: 0 });
+  t.ok(first.bytes_read > 0);
+  t.match(summary(home), { scanned: 2, added: 0, updated: 0, unchanged: 2, bytes_read: 0 });
+  rmSync(a.path);
+  t.match(summary(home), { scanned: 1, removed: 1, unchanged: 1 });
+  t.equal(ls(home).length, 1);
+  t.end();
+});
+
+t.test('rows carry the session fields; the title skips injected context', (t) => {
+  const home = tmpDir(t);
+  const s = writeSession(
+    home,
+    { turns: turns(3, 'Fix the cart'), model: 'gpt-5.5-codex', effort: 'high', git: { branch: 'main', commit_hash: 'abc', repository_url: 'git@x:y.git' }, cwd: '/w/shop' },
+    { mtime: past },
+  );
+  summary(home);
+  const [row] = ls(home);
+  t.match(row, {
+    id: s.id,
+    path: s.path,
+    archived: false,
+    compressed: false,
+    cwd: '/w/shop',
+    title: 'Fix the cart 1',
+    turns: 3,
+    model: 'gpt-5.5-codex',
+    effort: 'high',
+    git_branch: 'main',
+    git_sha: 'abc',
+    git_origin_url: 'git@x:y.git',
+    model_provider: 'openai',
+    source: 'cli',
+    history_mode: 'legacy',
+    generation: 'D',
+    tokens: 3003, // the last cumulative total: 1000, 2001, 3003
+    created_at: '2026-08-20T14:03:07.391Z',
+    bad_lines: 0,
+  });
+  // updated_at: the later of the last line's time and the file's mtime (here: the last line).
+  t.ok(Date.parse(row.updated_at) > Date.parse(row.created_at));
+  t.end();
+});
+
+t.test('every generation gets a row with a created time and a title', (t) => {
+  const home = tmpDir(t);
+  const idA = uuidv7();
+  const idB = uuidv7();
+  const idC = uuidv7();
+  const id0 = uuidv7();
+  writeRaw(home, `sessions/rollout-2025-05-08-${idA}.jsonl`, bareLines('A', idA, ['gen A question', 'answer']).join('\n') + '\n');
+  writeRaw(home, `sessions/rollout-2025-06-01T10-00-00-${idB}.jsonl`, bareLines('B', idB, ['gen B question', 'answer']).join('\n') + '\n');
+  writeRaw(home, `sessions/2025/08/01/rollout-2025-08-01T10-00-00-${idC}.jsonl`, bareLines('C', idC, ['gen C question', 'answer', 'second']).join('\n') + '\n');
+  const doc = { session: { id: id0, timestamp: '2025-04-20T09:00:00.000Z', instructions: '' }, items: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'gen 0 question' }] }] };
+  writeRaw(home, `sessions/rollout-2025-04-20-${id0}.json`, JSON.stringify(doc, null, 2));
+  const e = writeSession(home, { history: 'paginated', turns: turns(2, 'gen E') });
+  summary(home);
+  const rows = new Map(ls(home).map((r: any) => [r.id, r]));
+  t.match(rows.get(idA), { generation: 'A', title: 'gen A question', turns: 1 });
+  t.match(rows.get(idB), { generation: 'B', title: 'gen B question', turns: 1 });
+  t.match(rows.get(idC), { generation: 'C', title: 'gen C question', turns: 2, git_branch: 'main', created_at: '2025-08-01T10:00:00.000Z' });
+  t.match(rows.get(id0), { generation: '0', title: 'gen 0 question', created_at: '2025-04-20T09:00:00.000Z' });
+  t.match(rows.get(e.id), { generation: 'E', history_mode: 'paginated', title: 'gen E 1', turns: 2 });
+  t.end();
+});
+
+t.test('a first user message 300 lines in is the title', (t) => {
+  const home = tmpDir(t);
+  const { id, lines } = sessionLines({ turns: [{ user: 'the real question' }] });
+  const noise = Array.from({ length: 300 }, (_, i) => JSON.stringify({ timestamp: '2026-08-20T14:03:08.000Z', type: 'event_msg', payload: { type: 'token_count', info: null, rate_limits: null, n: i } }));
+  const file = writeRaw(home, `sessions/2026/08/20/rollout-2026-08-20T14-03-07-${id}.jsonl`, [lines[0], ...noise, ...lines.slice(1)].join('\n') + '\n');
+  summary(home);
+  t.match(ls(home), [{ id, path: file, title: 'the real question', turns: 1 }]);
+  t.end();
+});
+
+t.test('.jsonl.zst: indexed, and a plain+zst pair is one row', (t) => {
+  const home = tmpDir(t);
+  const z = writeSession(home, { turns: turns(2, 'compressed') }, { zst: 'only' });
+  const pair = writeSession(home, { turns: turns(1, 'pair'), start: new Date('2026-08-21T10:00:00Z') }, { zst: true });
+  summary(home);
+  const rows = ls(home);
+  t.equal(rows.length, 2);
+  t.match(rows.find((r: any) => r.id === z.id), { compressed: true, path: `${z.path}.zst`, title: 'compressed 1', turns: 2 });
+  t.match(rows.find((r: any) => r.id === pair.id), { compressed: false, path: pair.path });
+  // Compressing in place (the plain file goes, its .zst stays): the row now reads the .zst.
+  rmSync(pair.path);
+  t.match(summary(home), { removed: 1, added: 1, scanned: 2 });
+  t.match(ls(home).find((r: any) => r.id === pair.id), { compressed: true, path: `${pair.path}.zst`, title: 'pair 1' });
+  t.end();
+});
+
+t.test('appends are read from where the last run stopped', (t) => {
+  const home = tmpDir(t);
+  const { id, lines } = sessionLines({ turns: turns(3, 'step') });
+  const path = writeRaw(home, `sessions/2026/08/20/rollout-2026-08-20T14-03-07-${id}.jsonl`, lines.slice(0, 20).join('\n') + '\n');
+  const first = summary(home);
+  t.equal(first.bytes_read, Buffer.byteLength(lines.slice(0, 20).join('\n') + '\n'));
+  const before = ls(home)[0];
+  appendFileSync(path, lines.slice(20).join('\n') + '\n');
+  const second = summary(home);
+  t.match(second, { updated: 1, added: 0 });
+  t.equal(second.bytes_read, Buffer.byteLength(lines.slice(20).join('\n') + '\n'), 'only the new bytes');
+  const after = ls(home)[0];
+  t.equal(after.turns, 3);
+  t.equal(after.title, before.title);
+  // The same counts as one whole read.
+  const fresh = tmpDir(t);
+  writeRaw(fresh, `sessions/2026/08/20/rollout-2026-08-20T14-03-07-${id}.jsonl`, lines.join('\n') + '\n');
+  summary(fresh);
+  const whole = ls(fresh)[0];
+  for (const k of ['turns', 'title', 'tokens', 'model', 'effort']) t.same(after[k], whole[k], k);
+  t.same(ndjson(run('rollout-ls', ['--no-update', '--search', 'step', '--hits'], { env: { CODEX_HOME: home } }).out).length, ndjson(run('rollout-ls', ['--no-update', '--search', 'step', '--hits'], { env: { CODEX_HOME: fresh } }).out).length, 'same hits');
+  t.end();
+});
+
+t.test('a torn last line is left for later, then indexed once complete', (t) => {
+  const home = tmpDir(t);
+  const { id, lines } = sessionLines({ turns: turns(2, 'torn') });
+  const path = writeRaw(home, `sessions/2026/08/20/rollout-2026-08-20T14-03-07-${id}.jsonl`, lines.slice(0, 6).join('\n') + '\n' + lines[6].slice(0, 30));
+  summary(home);
+  t.equal(ls(home)[0].bad_lines, 0);
+  appendFileSync(path, lines[6].slice(30) + '\n' + lines.slice(7).join('\n') + '\n');
+  summary(home);
+  t.match(ls(home)[0], { turns: 2, bad_lines: 0 });
+  t.end();
+});
+
+t.test('archive and unarchive are moves, recognised without re-reading', (t) => {
+  const home = tmpDir(t);
+  const s = writeSession(home, { turns: turns(1) }, { mtime: past });
+  summary(home);
+  const archived = join(home, 'archived_sessions', s.path.split('/').pop()!);
+  mkdirSync(join(home, 'archived_sessions'));
+  renameSync(s.path, archived);
+  t.match(summary(home), { moved: 1, added: 0, removed: 0, bytes_read: 0 });
+  t.match(ls(home), [{ id: s.id, path: archived, archived: true }]);
+  t.same(ndjson(run('rollout-ls', ['--no-update'], { env: { CODEX_HOME: home } }).out), [], 'archived sessions are left out by default');
+  renameSync(archived, s.path);
+  utimesSync(s.path, new Date(), new Date()); // Codex touches an unarchived file
+  t.match(summary(home), { moved: 1, bytes_read: 0 });
+  t.match(ls(home), [{ id: s.id, path: s.path, archived: false }]);
+  t.end();
+});
+
+t.test('names come from session_index.jsonl (newest wins) and update without touching rollouts', (t) => {
+  const home = tmpDir(t);
+  const s = writeSession(home, { turns: turns(1) }, { mtime: past });
+  const log = join(home, 'session_index.jsonl');
+  writeFileSync(log, JSON.stringify({ id: s.id, thread_name: 'first name', updated_at: '2026-09-01T00:00:00Z' }) + '\n');
+  summary(home);
+  t.equal(ls(home)[0].name, 'first name');
+  appendFileSync(log, JSON.stringify({ id: s.id, thread_name: 'better name', updated_at: '2026-09-02T00:00:00Z' }) + '\n');
+  t.match(summary(home), { unchanged: 1 });
+  t.equal(ls(home)[0].name, 'better name');
+  t.match(ls(home, '--name', 'better name'), [{ id: s.id }]);
+  t.end();
+});
+
+t.test('a legacy copied fork: its copy of the parent is not searchable twice, its turns count', (t) => {
+  const home = tmpDir(t);
+  const parent = sessionLines({ turns: [{ user: 'parent question zebra' }, { user: 'parent second' }], start: new Date('2026-08-01T10:00:00Z') });
+  writeRaw(home, `sessions/2026/08/01/rollout-2026-08-01T10-00-00-${parent.id}.jsonl`, parent.lines.join('\n') + '\n');
+  const child = sessionLines({ turns: [{ user: 'child question' }], start: new Date('2026-08-05T10:00:00Z'), meta: { forked_from_id: parent.id }, noContext: true });
+  // Copied lines keep their time (older than the fork); Codex then writes thread_settings_applied.
+  const settings = JSON.stringify({ timestamp: '2026-08-05T10:00:00.500Z', type: 'event_msg', payload: { type: 'thread_settings_applied', thread_settings: { model: 'gpt-5.5' } } });
+  const lines = [child.lines[0], ...parent.lines, settings, ...child.lines.slice(1)];
+  writeRaw(home, `sessions/2026/08/05/rollout-2026-08-05T10-00-00-${child.id}.jsonl`, lines.join('\n') + '\n');
+  summary(home);
+  const row = ls(home).find((r: any) => r.id === child.id);
+  t.match(row, { forked_from_id: parent.id, turns: 3, title: 'parent question zebra' });
+  const hits = ndjson(run('rollout-ls', ['--no-update', '--search', 'zebra', '--hits'], { env: { CODEX_HOME: home } }).out);
+  t.same(hits.map((h: any) => h.id), [parent.id, parent.id], 'the question and its answer, in the parent only');
+  t.match(ls(home, '--search', 'child'), [{ id: child.id }]);
+  t.end();
+});
+
+t.test('a referenced (paginated) fork inherits its parent’s turns up to the cut', (t) => {
+  const home = tmpDir(t);
+  const parent = writeSession(home, { history: 'paginated', turns: turns(3, 'p'), start: new Date('2026-08-01T10:00:00Z') });
+  const cut = parent.lines.slice(0, 1 + parent.lines.findIndex((l, i) => i > 0 && l.includes('task_complete')));
+  const end = Buffer.byteLength(cut.join('\n') + '\n');
+  const child = writeSession(home, {
+    history: 'paginated',
+    start: new Date('2026-08-03T10:00:00Z'),
+    firstOrdinal: cut.length,
+    noContext: true,
+    meta: { forked_from_id: parent.id, history_base: { thread_id: parent.id, end_ordinal_exclusive: cut.length, end_byte_offset: end } },
+    turns: [{ user: 'child own turn' }],
+  });
+  summary(home);
+  t.match(ls(home).find((r: any) => r.id === child.id), { turns: 2, title: 'child own turn', history_base: parent.id, forked_from_id: parent.id });
+  t.match(ls(home, '--forked-from', parent.id.slice(0, 8)), [{ id: child.id }]);
+  t.end();
+});
+
+t.test('--check lists drift and exits 1; clean exits 0', (t) => {
+  const home = tmpDir(t);
+  const s = writeSession(home, { turns: turns(1) }, { mtime: past });
+  let r = index(home, '--check');
+  t.equal(r.code, 1);
+  t.match(ndjson(r.out), [{ drift: 'new', id: s.id, path: s.path }]);
+  summary(home);
+  r = index(home, '--check');
+  t.equal(r.code, 0, r.err);
+  t.equal(r.out, '');
+  appendFileSync(s.path, sessionLines({ turns: turns(1) }).lines[1] + '\n');
+  r = index(home, '--check');
+  t.match(ndjson(r.out), [{ drift: 'grown', id: s.id }]);
+  t.end();
+});
+
+t.test('--stdin re-reads just the sessions named; --rebuild swaps in a fresh index', (t) => {
+  const home = tmpDir(t);
+  const a = writeSession(home, { turns: turns(1) }, { mtime: past });
+  const b = writeSession(home, { turns: turns(2), start: new Date('2026-08-22T10:00:00Z') }, { mtime: past });
+  summary(home);
+  const r = run('rollout-index', ['--stdin'], { input: `${a.id}\n${b.path}\n`, env: { CODEX_HOME: home } });
+  t.equal(r.code, 0, r.err);
+  t.match(JSON.parse(r.out), { updated: 2, scanned: 2 });
+  const bad = run('rollout-index', ['--stdin'], { input: 'no-such-session\n', env: { CODEX_HOME: home } });
+  t.equal(bad.code, 1);
+  t.match(bad.err, /no session matches 'no-such-session'/);
+  const rebuilt = summary(home, '--rebuild');
+  t.match(rebuilt, { added: 2, scanned: 2 });
+  t.equal(ls(home).length, 2);
+  t.end();
+});
+
+t.test('--index and $ROLLOUT_INDEX choose the file; usage errors exit 2', (t) => {
+  const home = tmpDir(t);
+  writeSession(home, { turns: turns(1) });
+  const other = join(tmpDir(t), 'sub', 'x.sqlite');
+  t.equal(run('rollout-index', ['--index', other], { env: { CODEX_HOME: home } }).code, 0);
+  const db = new Database(other, { readonly: true });
+  t.equal(db.prepare('SELECT count(*) FROM sessions').pluck().get(), 1);
+  t.ok(db.pragma('user_version', { simple: true }) >= 1, 'schema version recorded');
+  t.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  db.close();
+  t.equal(run('rollout-index', ['--rebuild', '--check'], { env: { CODEX_HOME: home } }).code, 2);
+  t.equal(run('rollout-index', ['stray'], { env: { CODEX_HOME: home } }).code, 2);
+  t.end();
+});
+
+t.test('an unreadable file is listed, warned about once, and does not stop the run', (t) => {
+  const home = tmpDir(t);
+  const id = uuidv7();
+  writeRaw(home, `sessions/2026/08/20/rollout-2026-08-20T14-03-07-${id}.jsonl.zst`, Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3, 4, 5, 6]));
+  const good = writeSession(home, { turns: turns(1) });
+  const r = index(home);
+  t.equal(r.code, 0);
+  t.match(r.err, /corrupt zstd/);
+  t.equal(ls(home).length, 2);
+  t.match(ls(home).find((x: any) => x.id === id), { bad_lines: 1 });
+  const again = index(home);
+  t.equal(again.err, '', 'not retried while unchanged');
+  t.ok(ls(home).some((x: any) => x.id === good.id));
+  t.end();
+});
+
+/** A home big enough that indexing it takes a while. */
+function bigHome(t: any, n: number): string {
+  const home = tmpDir(t);
+  const output = 'lorem ipsum dolor sit amet '.repeat(2000);
+  for (let i = 0; i < n; i++) {
+    writeSession(home, { start: new Date(Date.UTC(2026, 6, 1, 0, i)), turns: [{ user: `q${i}`, tool: { cmd: 'cat', output } }, { user: `r${i}`, tool: { cmd: 'cat', output } }] }, { mtime: past });
+  }
+  return home;
+}
+
+const spawnIndex = (home: string, args: string[] = []) =>
+  spawn(process.execPath, [join(REPO, 'dist/cmd/rollout-index.js'), ...args], { env: { ...process.env, CODEX_HOME: home, ROLLOUT_INDEX: '', NO_COLOR: '1' } });
+
+const finished = (p: ReturnType<typeof spawn>) =>
+  new Promise<{ code: number | null; signal: string | null; out: string }>((done) => {
+    let out = '';
+    p.stdout!.on('data', (d) => (out += d));
+    p.on('close', (code, signal) => done({ code, signal, out }));
+  });
+
+t.test('two runs at once: neither corrupts nor double counts', async (t) => {
+  const home = bigHome(t, 150);
+  summary(home); // an existing index, so both runs share it
+  const rows = ls(home);
+  for (let i = 0; i < 150; i += 3) appendFileSync(rows[i].path, sessionLines({ turns: turns(1, 'more') }).lines.slice(1).join('\n') + '\n');
+  const [x, y] = await Promise.all([finished(spawnIndex(home)), finished(spawnIndex(home))]);
+  t.equal(x.code, 0);
+  t.equal(y.code, 0);
+  const [sx, sy] = [JSON.parse(x.out), JSON.parse(y.out)];
+  t.equal(sx.updated + sy.updated, 50, 'each grown file read once');
+  const db = new Database(join(home, 'rollout-index.sqlite'), { readonly: true });
+  t.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+  t.equal(db.prepare('SELECT count(*) FROM sessions').pluck().get(), 150);
+  const more = db.prepare("SELECT count(*) FROM docs WHERE docs MATCH 'more'").pluck().get();
+  t.equal(more, 50 * 2, 'no document twice (the user message and its answer per grown file)');
+  db.close();
+});
+
+t.test('a run killed midway leaves the old index usable; the next run finishes the work', async (t) => {
+  const home = bigHome(t, 300);
+  writeSession(home, { turns: turns(1, 'before') }, { mtime: past });
+  summary(home);
+  for (let i = 0; i < 300; i++) {
+    writeSession(home, { start: new Date(Date.UTC(2026, 7, 1, 0, i)), turns: [{ user: `new ${i}`, tool: { cmd: 'cat', output: 'lorem ipsum '.repeat(40000) } }] }, { mtime: past });
+  }
+  const p = spawnIndex(home);
+  await new Promise((r) => setTimeout(r, 400));
+  p.kill('SIGKILL');
+  const end = await finished(p);
+  t.equal(end.signal, 'SIGKILL');
+  const usable = run('rollout-ls', ['--no-update', '--search', 'before'], { env: { CODEX_HOME: home } });
+  t.equal(usable.code, 0, usable.err);
+  t.equal(ndjson(usable.out).length, 1);
+  const next = summary(home);
+  t.equal(next.added + next.unchanged, 601);
+  t.equal(ls(home).length, 601);
+  const db = new Database(join(home, 'rollout-index.sqlite'), { readonly: true });
+  t.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+  db.close();
+});
+
+t.test('a file being written while indexed is indexed up to its last complete line', async (t) => {
+  const home = tmpDir(t);
+  const { id, lines } = sessionLines({ turns: turns(40, 'live') });
+  const path = writeRaw(home, `sessions/2026/08/20/rollout-2026-08-20T14-03-07-${id}.jsonl`, lines[0] + '\n');
+  const writer = (async () => {
+    for (let i = 1; i < lines.length; i++) {
+      // Each line arrives in two writes, as a crash or a slow writer could leave it.
+      appendFileSync(path, lines[i].slice(0, 10));
+      appendFileSync(path, lines[i].slice(10) + '\n');
+      if (i % 20 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  const runs: Promise<unknown>[] = [];
+  for (let k = 0; k < 4; k++) runs.push(finished(spawnIndex(home)));
+  await Promise.all([writer, ...runs]);
+  summary(home);
+  const row = ls(home)[0];
+  t.match(row, { id, turns: 40, bad_lines: 0 });
+  const fresh = tmpDir(t);
+  writeRaw(fresh, `sessions/2026/08/20/rollout-2026-08-20T14-03-07-${id}.jsonl`, lines.join('\n') + '\n');
+  summary(fresh);
+  const whole = ndjson(run('rollout-ls', ['--no-update', '--search', 'live', '--hits'], { env: { CODEX_HOME: fresh } }).out).length;
+  t.equal(ndjson(run('rollout-ls', ['--no-update', '--search', 'live', '--hits'], { env: { CODEX_HOME: home } }).out).length, whole, 'every message once');
+});
