@@ -14,7 +14,7 @@ const PAST: Record<Action, string> = { delete: 'deleted', archive: 'archived', c
 
 await main({
   name: 'rollout-prune',
-  usage: '[options] (--older-than AGE | --stdin)',
+  usage: '[options] (--older-than <age> | --stdin)',
   summary: 'Delete, archive, compress or unarchive the sessions chosen by age, kind and size, safely',
   details: [
     'Sessions are chosen only by explicit criteria: --older-than, --stdin, or both; the other filters narrow them. ' +
