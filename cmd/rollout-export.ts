@@ -24,7 +24,7 @@ await main({
   options: [
     ['-f, --format <format>', 'md, html, json, ndjson or csv (default: md)'],
     ['-o, --output <path>', 'Write to PATH (a file; with several sessions, a directory of <id>.<format>)'],
-    ['--turns <range>', 'Only turns N, A..B, A.. or ..B (negative counts from the last)'],
+    ['--turns <range>', 'Only turns N, A..B, A.. or ..B; negative counts from the last (--turns=-1)'],
     ['--all', 'Include injected context and developer messages'],
     ['--reasoning', 'Include reasoning summaries'],
     ['--max-output <n>', 'Characters of tool output kept per call (default: 2000 for md and html, all for data; 0: all)'],

@@ -92,20 +92,25 @@ async function spoolStdin(): Promise<string> {
 
 const BLOCK = 1 << 16;
 
-/** Chunks gathered into blocks of about 64 KB: one write each. */
+/**
+ * Chunks gathered into blocks of about 64 KB: one write each. Each chunk is encoded at once: a
+ * rendered string may be a slice of a much larger one (a truncated tool output), and holding the
+ * slice would hold all of it.
+ */
 export async function* blocks(chunks: AsyncIterable<string>): AsyncGenerator<Buffer> {
-  let parts: string[] = [];
+  let parts: Buffer[] = [];
   let size = 0;
   for await (const c of chunks) {
-    parts.push(c);
-    size += c.length;
+    const b = Buffer.from(c);
+    parts.push(b);
+    size += b.length;
     if (size >= BLOCK) {
-      yield Buffer.from(parts.join(''));
+      yield Buffer.concat(parts, size);
       parts = [];
       size = 0;
     }
   }
-  if (size) yield Buffer.from(parts.join(''));
+  if (size) yield Buffer.concat(parts, size);
 }
 
 /** Writes a prepared export to stdout. */

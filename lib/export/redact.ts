@@ -29,14 +29,14 @@ const TOKENS: Rule[] = [
 const BEARER = /\b(Bearer|Basic|Token)(\s+)([A-Za-z0-9._~+/=-]{16,})/g;
 
 /** `scheme://user:password@host`: the password goes. */
-const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@'"]+:)([^\s@/'"]+)(@)/gi;
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@'"[\]]+:)([^\s@/'"[\]]+)(@)/gi;
 
 /**
  * `password=x`, `API_KEY: "x"`, `"client_secret": "x"`, `--password x`: a key naming a secret, then
  * `=` or `:` (not `==`), then a value. The key may be part of a longer name that ends in it.
  */
 const PAIR =
-  /((?:\b|[-_])(?:password|passwd|pwd|passphrase|secret|secret[_-]?key|client[_-]?secret|api[_-]?key|apikey|access[_-]?key|access[_-]?token|auth[_-]?token|refresh[_-]?token|private[_-]?key|token)["']?\s*(?:=|:)(?!=)\s*)("[^"\n]{1,400}"|'[^'\n]{1,400}'|[^\s"',;)}\]]{1,400})/gi;
+  /((?:\b|[-_])(?:password|passwd|pwd|passphrase|secret|secret[_-]?key|client[_-]?secret|api[_-]?key|apikey|access[_-]?key|access[_-]?token|auth[_-]?token|refresh[_-]?token|private[_-]?key|token)["']?[ \t]*(?:=|:)(?!=)[ \t]*)("[^"\n]{1,400}"|'[^'\n]{1,400}'|[^\s"',;)}\]]{1,400})/gi;
 
 const FLAG = /(--(?:password|passwd|token|api-key|secret)(?:=|\s+))([^\s"'-][^\s"']{0,400}|"[^"\n]{1,400}"|'[^'\n]{1,400}')/gi;
 
@@ -57,10 +57,9 @@ const mask = (kind: string) => `[REDACTED:${kind}]`;
 /** `text` with every secret masked. */
 export function redact(text: string): string {
   if (!text) return text;
-  let out = text;
+  let out = text.replace(URL_PASSWORD, (_m, head: string, _pw: string, at: string) => `${head}${mask('password')}${at}`);
   for (const { kind, re } of TOKENS) out = out.replace(re, mask(kind));
   out = out.replace(BEARER, (_m, scheme: string, space: string) => `${scheme}${space}${mask('credential')}`);
-  out = out.replace(URL_PASSWORD, (_m, head: string, _pw: string, at: string) => `${head}${mask('password')}${at}`);
   out = out.replace(FLAG, (m, head: string, value: string) => (isPlaceholder(value) ? m : `${head}${mask('secret')}`));
   out = out.replace(PAIR, (m, head: string, value: string) => {
     const q = /^["']/.test(value) ? value[0] : '';
