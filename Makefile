@@ -2,13 +2,15 @@
 SHELL := /bin/bash
 NPM_FLAGS := --no-audit --no-fund
 
-.PHONY: all install build test unit interop bench demo man clean
+.PHONY: all install build test interop bench demo man clean
 
 all: build
 
-# System tools the tests compare against (zstd, jq); installed through apt-get when missing.
+# Debian packages the tests and the bench use, as command:package; installed when missing.
+SYSTEM_DEPS := zstd:zstd jq:jq /usr/bin/time:time
+
 .deps-system:
-	@missing=""; for t in zstd jq; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	@missing=""; for d in $(SYSTEM_DEPS); do command -v $${d%%:*} >/dev/null || missing="$$missing $${d##*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) || \
@@ -27,8 +29,14 @@ build: install
 	npx tsc -p tsconfig.json
 	@chmod +x dist/cmd/*.js
 
+# The whole suite, the real-Codex interop tests included (ROLLOUT_SKIP_INTEROP=1 leaves them out).
 test: build
 	npx tap
+
+# Only the interop tests: they install @openai/codex 0.169.0 into a cache outside node_modules.
+interop: build
+	bash scripts/install-codex.sh >/dev/null
+	npx tap --disable-coverage test/interop/*.test.ts
 
 demo: build
 	node dist/scripts/demo.js
