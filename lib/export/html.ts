@@ -70,10 +70,11 @@ function item(it: Item): string {
       return `<div class="msg ${cls}"><div class="who">${escapeHtml(roleLabel(it))}</div><div class="text">${escapeHtml(it.text.trim())}</div></div>\n`;
     }
     case 'reasoning':
-      return `<div class="reasoning">${escapeHtml(it.text.trim())}</div>\n`;
+      // Summaries title themselves `**Like this**`; bold is the one piece of Markdown worth showing.
+      return `<div class="reasoning">${escapeHtml(it.text.trim()).replace(/\*\*([^*\n]+)\*\*/g, '<strong>$1</strong>')}</div>\n`;
     case 'compaction':
       return (
-        `<div class="compaction">Context compacted${it.replaced_by !== null ? ` (the model now sees ${it.replaced_by} items)` : ''}.` +
+        `<div class="compaction">Context compacted${it.replaced_by !== null ? ` (the model now sees ${it.replaced_by} item${it.replaced_by === 1 ? '' : 's'})` : ''}.` +
         (it.summary.trim() ? `<pre>${escapeHtml(it.summary.trim())}</pre>` : '') +
         `</div>\n`
       );

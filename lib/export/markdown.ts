@@ -42,7 +42,7 @@ function item(it: Item): string {
     case 'reasoning':
       return `\n> *Reasoning:* ${it.text.trim().split('\n').join('\n> ')}\n`;
     case 'compaction':
-      return `\n*Context compacted${it.replaced_by !== null ? ` (the model now sees ${it.replaced_by} items)` : ''}.*\n${it.summary.trim() ? `\n${fence(it.summary.trim(), 'text')}` : ''}`;
+      return `\n*Context compacted${it.replaced_by !== null ? ` (the model now sees ${it.replaced_by} item${it.replaced_by === 1 ? '' : 's'})` : ''}.*\n${it.summary.trim() ? `\n${fence(it.summary.trim(), 'text')}` : ''}`;
     case 'tool_call': {
       const status = callStatus(it);
       let out = `\n**Tool** ${code(it.tool)}${status ? ` · ${status}` : ''}${it.cwd ? ` · in ${code(it.cwd)}` : ''}\n`;
