@@ -79,20 +79,24 @@ const TIMESTAMP = Buffer.from('{"timestamp":"');
 const ORDINAL = Buffer.from(',"ordinal":');
 const TYPE = Buffer.from(',"type":"');
 
+/** Whether `bytes` holds `prefix` at `at`. */
+export const holdsAt = (bytes: Buffer, at: number, prefix: Buffer): boolean =>
+  bytes.length >= at + prefix.length && bytes.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0;
+
 /** Where the canonical prefix puts the ordinal's digits, or null when the line has another shape. */
 export function ordinalSpan(bytes: Buffer): [number, number] | null {
   const at = timestampEnd(bytes);
-  if (at === -1 || bytes.compare(ORDINAL, 0, ORDINAL.length, at, at + ORDINAL.length) !== 0) return null;
+  if (at === -1 || !holdsAt(bytes, at, ORDINAL)) return null;
   const start = at + ORDINAL.length;
   let end = start;
   while (bytes[end] >= 0x30 && bytes[end] <= 0x39) end++;
   if (end === start || end - start > 15) return null;
-  return bytes.compare(TYPE, 0, TYPE.length, end, end + TYPE.length) === 0 ? [start, end] : null;
+  return holdsAt(bytes, end, TYPE) ? [start, end] : null;
 }
 
 /** Just past the closing quote of the canonical `{"timestamp":"…"`, or -1. */
 export function timestampEnd(bytes: Buffer): number {
-  if (bytes.compare(TIMESTAMP, 0, TIMESTAMP.length, 0, Math.min(bytes.length, TIMESTAMP.length)) !== 0) return -1;
+  if (!holdsAt(bytes, 0, TIMESTAMP)) return -1;
   const close = bytes.indexOf(0x22, TIMESTAMP.length);
   if (close === -1 || close - TIMESTAMP.length > 64) return -1;
   return close + 1;

@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { writeAtomic } from './atomic.js';
 import { RolloutError, warn } from './cli.js';
 import { sessionIndexPath } from './codex-state.js';
-import { historyLines, mapTurns, ordinalSpan, planCut, timestampEnd, type Cut, type Plan, type TurnMap } from './fork-plan.js';
+import { historyLines, holdsAt, mapTurns, ordinalSpan, planCut, timestampEnd, type Cut, type Plan, type TurnMap } from './fork-plan.js';
 import { ancestry, type Segment } from './history.js';
 import { parseRolloutName, type Home } from './home.js';
 import { isoMillis, localStamp, uuidv7 } from './ids.js';
@@ -256,7 +256,7 @@ export function renumbered(bytes: Buffer, n: number): Buffer[] {
   const span = ordinalSpan(bytes);
   if (span) return [bytes.subarray(0, span[0]), digits, bytes.subarray(span[1])];
   const at = timestampEnd(bytes);
-  if (at !== -1 && bytes.compare(TYPE_KEY, 0, TYPE_KEY.length, at, at + TYPE_KEY.length) === 0) {
+  if (at !== -1 && holdsAt(bytes, at, TYPE_KEY)) {
     return [bytes.subarray(0, at), ORDINAL_KEY, digits, bytes.subarray(at)];
   }
   const value = parseLine(bytes);
