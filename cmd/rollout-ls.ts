@@ -94,7 +94,17 @@ await main({
     }
     return EXIT_OK;
   },
-});
+}, sortValueAttached(process.argv.slice(2)));
+
+/** `--sort -updated` would read `-updated` as flags: keep a descending key with its flag. */
+function sortValueAttached(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--sort' && /^-[a-z]+$/.test(argv[i + 1] ?? '')) out.push(`--sort=${argv[++i]}`);
+    else out.push(argv[i]);
+  }
+  return out;
+}
 
 /** A directory as sessions record it: absolute, and also its real path when a link leads there. */
 function directories(dir: string): string[] {
