@@ -85,6 +85,14 @@ async function main() {
     t.ok(texts.some((text) => text.startsWith('<turn_aborted>\nThe user interrupted the previous turn on purpose.')))
   })
 
+  t.test('--name: Codex resumes the fork by its name', async (t) => {
+    const result = fork([paginated, '--keep-turns', '1', '--name', 'rollout-fork interop branch'])
+    made.set(result.id, result.forked_from_id)
+    const before = mock.responses().length
+    await codex(['resume', '--skip-git-repo-check', 'rollout-fork interop branch', 'next'])
+    t.same(userTexts(mock.responses()[before].body).filter((text) => everyPrompt.has(text)), [prompts[0], 'next'])
+  })
+
   t.test('thread/list shows every fork with its parent', async (t) => {
     const server = await appServer(home, { cwd: work })
     t.teardown(() => server.close())
