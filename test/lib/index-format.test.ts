@@ -1,0 +1,53 @@
+// Printing listed sessions for people, and reading the ages, dates and sizes they type.
+import t from 'tap';
+import { compileFormat, relative, table } from '../../lib/index/format.js';
+import { parseSize, parseSort, parseWhen } from '../../lib/index/query.js';
+
+const now = Date.parse('2026-11-22T12:00:00Z');
+const row: any = { id: '0199a213-aaaa-7bbb-8ccc-dddddddddddd', created_at: '2026-11-20T12:00:00.000Z', updated_at: '2026-11-22T11:55:00.000Z', title: 'Fix\nthe cart', name: null, turns: 3, git_branch: 'main', source: { subagent: 'review' } };
+
+t.test('relative times read like git', (t) => {
+  t.equal(relative('2026-11-22T11:59:30Z', now), '30 seconds ago');
+  t.equal(relative('2026-11-22T11:55:00Z', now), '5 minutes ago');
+  t.equal(relative('2026-11-22T09:00:00Z', now), '3 hours ago');
+  t.equal(relative('2026-11-19T12:00:00Z', now), '3 days ago');
+  t.equal(relative('2026-10-01T12:00:00Z', now), '7 weeks ago');
+  t.equal(relative('2024-11-01T12:00:00Z', now), '2 years ago');
+  t.equal(relative(null, now), '');
+  t.end();
+});
+
+t.test('--format atoms and modifiers', (t) => {
+  t.equal(compileFormat('%(id:short) %(updated:relative) %(created:date) %(turns) %(title)', now)(row), '0199a213 5 minutes ago 2026-11-20 3 Fix the cart');
+  t.equal(compileFormat('%(label)|%(name)|%(source)|%%|%(created:unix)', now)(row), 'Fix the cart||{"subagent":"review"}|%|1795176000');
+  t.throws(() => compileFormat('%(nope)'), /unknown atom %\(nope\)/);
+  t.throws(() => compileFormat('%(title:short)'), /takes no :short/);
+  t.equal(compileFormat('plain text')(row), 'plain text');
+  t.end();
+});
+
+t.test('the terminal table fits the width and keeps one session a line', (t) => {
+  const lines = table([row, { ...row, name: 'cart work', git_branch: null }], 60, now);
+  t.equal(lines.length, 3);
+  t.match(lines[0], /^UPDATED\s+CREATED\s+TURNS\s+BRANCH\s+CONVERSATION$/);
+  t.match(lines[1], /5 minutes ago\s+2 days ago\s+3\s+main\s+Fix the cart/);
+  t.match(lines[2], /\s+cart work \(Fix th…$/, "the name first, the title after it, clipped");
+  for (const l of lines) t.ok([...l].length <= 60, 'fits');
+  t.end();
+});
+
+t.test('ages, dates, sizes and sort keys', (t) => {
+  t.equal(parseWhen('30d', '--since', now), now - 30 * 86400e3);
+  t.equal(parseWhen('12h', '--since', now), now - 12 * 3600e3);
+  t.equal(parseWhen('2w', '--since', now), now - 14 * 86400e3);
+  t.equal(parseWhen('2026-08-01', '--since', now), Date.parse('2026-08-01'));
+  t.throws(() => parseWhen('yesterday', '--since'), /--since takes an age/);
+  t.equal(parseSize('10k', '--min-size'), 10240);
+  t.equal(parseSize('2M', '--min-size'), 2 * 1024 * 1024);
+  t.equal(parseSize('512', '--min-size'), 512);
+  t.throws(() => parseSize('big', '--min-size'));
+  t.same(parseSort('-tokens'), { key: 'tokens', descending: true });
+  t.same(parseSort('created'), { key: 'created', descending: false });
+  t.throws(() => parseSort('-colour'));
+  t.end();
+});
