@@ -67,6 +67,22 @@ export async function planSession(input: PlanInput): Promise<Plan> {
     return last;
   };
 
+  const open = (pos: number, segment: number, time: unknown, said: string) => {
+    alive.push({
+      start: pending?.pos ?? pos,
+      turn_id: pending?.turn_id ?? null,
+      time: pending?.time ?? (typeof time === 'string' ? time : null),
+      status: pending ? 'open' : 'unknown',
+      duration_ms: null,
+      error: null,
+      model: context.model,
+      cwd: context.cwd,
+      inherited: segment < own,
+      said: said.slice(0, 500),
+    });
+    pending = null;
+  };
+
   for await (const batch of records(input.sources, true)) {
     for (const rec of batch) {
       const { bytes } = rec;
@@ -78,26 +94,10 @@ export async function planSession(input: PlanInput): Promise<Plan> {
         if ((pt === 'message' && bytes.includes(ROLE_USER)) || pt === 'agent_message') {
           const env = parseLine(bytes);
           const said = userTurnText(env?.payload);
-          if (said === null) continue;
-          const start = pending ?? { pos: rec.pos, turn_id: null, time: env.timestamp ?? null };
-          alive.push({
-            start: start.pos,
-            turn_id: start.turn_id,
-            time: start.time,
-            status: pending ? 'open' : 'unknown',
-            duration_ms: null,
-            error: null,
-            model: context.model,
-            cwd: context.cwd,
-            inherited: rec.segment < own,
-            said: said.slice(0, 500),
-          });
-          pending = null;
+          if (said !== null) open(rec.pos, rec.segment, env.timestamp, said);
         }
       } else if (type === 'inter_agent_communication') {
-        const env = parseLine(bytes);
-        alive.push({ start: pending?.pos ?? rec.pos, turn_id: pending?.turn_id ?? null, time: env?.timestamp ?? null, status: pending ? 'open' : 'unknown', duration_ms: null, error: null, model: context.model, cwd: context.cwd, inherited: rec.segment < own, said: '' });
-        pending = null;
+        open(rec.pos, rec.segment, parseLine(bytes)?.timestamp, '');
       } else if (type === 'turn_context') {
         const p = parseLine(bytes)?.payload;
         if (isObject(p)) {
