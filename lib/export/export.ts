@@ -8,7 +8,7 @@ import { writeAtomic } from '../atomic.js';
 import { threadNames } from '../codex-state.js';
 import { ancestry } from '../history.js';
 import type { Output } from '../out.js';
-import { isBareGeneration, Normalizer, parseLine, type SessionMetaPayload } from '../record.js';
+import { isBareGeneration, Normalizer, parseLine, type Generation, type SessionMetaPayload } from '../record.js';
 import type { Resolver, Target } from '../resolve.js';
 import { metaOf, readHead } from '../session.js';
 import { openSource, STDIN } from '../source.js';
@@ -69,8 +69,8 @@ export async function prepareExport(target: Target, resolver: Resolver, opts: Ex
 }
 
 /** The meta of an old bare-line session, as the normalizer would write it. */
-function bareMeta(first: unknown, generation: string | null): SessionMetaPayload | null {
-  if (!isBareGeneration(generation as never)) return null;
+function bareMeta(first: unknown, generation: Generation | null): SessionMetaPayload | null {
+  if (!isBareGeneration(generation)) return null;
   const [line] = new Normalizer().convert(first);
   return line ? (parseLine(Buffer.from(line))?.payload ?? null) : null;
 }
