@@ -1,6 +1,7 @@
 // CODEX_HOME, its two roots, the file-name grammar of every generation, and discovery.
 // Knows nothing of file contents: everything here comes from names and lstat.
-import { lstat, readdir, stat } from 'node:fs/promises';
+import { lstatSync, readdirSync, type Dirent } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 
@@ -97,9 +98,11 @@ interface Candidate {
 
 const NUMERIC = /^\d+$/;
 
-async function entries(dir: string) {
+// The walk is synchronous on purpose: a home holds thousands of small directories and files, and
+// a promise per readdir and lstat costs several times the system calls themselves.
+function entries(dir: string): Dirent[] {
   try {
-    return await readdir(dir, { withFileTypes: true });
+    return readdirSync(dir, { withFileTypes: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return [];
@@ -108,8 +111,8 @@ async function entries(dir: string) {
 }
 
 /** Rollout files directly in `dir`; directories and symlinks are never taken. */
-async function filesIn(dir: string, root: Root, form: NameForm, where: DiscoverOptions['where'], out: Candidate[]) {
-  for (const e of await entries(dir)) {
+function filesIn(dir: string, root: Root, form: NameForm, where: DiscoverOptions['where'], out: Candidate[]): void {
+  for (const e of entries(dir)) {
     if (!e.isFile()) continue;
     const name = parseRolloutName(e.name);
     if (!name || (where && !where(name))) continue;
@@ -119,31 +122,32 @@ async function filesIn(dir: string, root: Root, form: NameForm, where: DiscoverO
 }
 
 /** Numeric subdirectories (YYYY, MM, DD), in ascending order. */
-async function numericDirs(dir: string): Promise<string[]> {
-  const names = (await entries(dir)).filter((e) => e.isDirectory() && NUMERIC.test(e.name)).map((e) => e.name);
+function numericDirs(dir: string): string[] {
+  const names = entries(dir)
+    .filter((e) => e.isDirectory() && NUMERIC.test(e.name))
+    .map((e) => e.name);
   return names.sort((a, b) => Number(a) - Number(b)).map((n) => join(dir, n));
 }
 
-async function candidates(home: Home, opts: DiscoverOptions): Promise<Candidate[]> {
+function candidates(home: Home, opts: DiscoverOptions): Candidate[] {
   const out: Candidate[] = [];
   const roots = opts.roots ?? ROOTS;
   if (roots.includes('sessions')) {
-    await filesIn(home.sessions, 'sessions', 'flat', opts.where, out);
-    for (const year of await numericDirs(home.sessions)) {
-      for (const month of await numericDirs(year)) {
-        const days = await numericDirs(month);
-        await Promise.all(days.map((day) => filesIn(day, 'sessions', 'nested', opts.where, out)));
+    filesIn(home.sessions, 'sessions', 'flat', opts.where, out);
+    for (const year of numericDirs(home.sessions)) {
+      for (const month of numericDirs(year)) {
+        for (const day of numericDirs(month)) filesIn(day, 'sessions', 'nested', opts.where, out);
       }
     }
   }
-  if (roots.includes('archived_sessions')) await filesIn(home.archived, 'archived_sessions', 'nested', opts.where, out);
+  if (roots.includes('archived_sessions')) filesIn(home.archived, 'archived_sessions', 'nested', opts.where, out);
   return out;
 }
 
 /** Every session file of the home, oldest name first; empty files and symlinks are left out. */
 export async function discover(home: Home, opts: DiscoverOptions = {}): Promise<SessionFile[]> {
-  const found = await candidates(home, opts);
-  const stats = await Promise.all(found.map((c) => lstat(c.path).catch(() => null)));
+  const found = candidates(home, opts);
+  const stats = found.map((c) => lstatSync(c.path, { throwIfNoEntry: false }));
   const byPath = new Map<string, SessionFile>();
   const compressed: SessionFile[] = [];
   found.forEach((c, i) => {
@@ -212,7 +216,7 @@ export async function fileAt(home: Home, path: string): Promise<SessionFile> {
   const files = [abs];
   if (!name.compressed) {
     const zst = `${abs}.zst`;
-    if (await lstat(zst).then((s) => s.isFile(), () => false)) files.push(zst);
+    if (lstatSync(zst, { throwIfNoEntry: false })?.isFile()) files.push(zst);
   }
   return fileOf({ path: abs, root, name, form }, st, files);
 }

@@ -1,6 +1,6 @@
 // Opening a session as a stream of bytes: a plain file, a .zst file, or stdin (compressed or not,
 // told apart by the zstd magic number). Chunks are fresh buffers, so a consumer may keep slices.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { decompress, looksLikeZstd } from './zstd.js';
 
 const CHUNK = 1 << 20;
@@ -27,12 +27,16 @@ export interface ChunkOptions {
 export async function* fileChunks(path: string, opts: ChunkOptions = {}): AsyncGenerator<Buffer> {
   const fd = openSync(path, 'r');
   try {
-    let left = opts.limit ?? Infinity;
     let position = opts.start ?? 0;
-    const shared = opts.transient ? Buffer.allocUnsafe(CHUNK) : null;
+    // Most files are small: a buffer the size of what is left saves allocating a megabyte each.
+    // (A pipe or device named by path has no size; it is read to its end.) Bytes appended while
+    // reading are left for the next reader, which keeps one read a consistent snapshot.
+    const st = fstatSync(fd);
+    let left = Math.min(opts.limit ?? Infinity, st.isFile() ? Math.max(0, st.size - position) : Infinity);
+    const shared = opts.transient ? Buffer.allocUnsafe(Math.min(CHUNK, left)) : null;
     while (left > 0) {
       const buf = shared ?? Buffer.allocUnsafe(Math.min(CHUNK, left));
-      const n = readSync(fd, buf, 0, Math.min(buf.length, left), position);
+      const n = readSync(fd, buf, 0, Math.min(buf.length, left), st.isFile() ? position : null);
       if (n === 0) break;
       left -= n;
       position += n;
