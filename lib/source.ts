@@ -78,6 +78,6 @@ export async function* openSource(path: string, opts: { transient?: boolean } = 
   }
   if (head.length === 0) return;
   const all = prepend(head, raw);
-  if (looksLikeZstd(head)) yield* decompress(all, label);
+  if (looksLikeZstd(head)) yield* decompress(all, label, opts);
   else yield* all;
 }

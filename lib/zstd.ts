@@ -40,21 +40,28 @@ function corrupt(file: string, cause: unknown): RolloutError {
   return new RolloutError(`corrupt zstd data (${why.replace(/^Error: /, '')})`, { file });
 }
 
-/** Decompresses a stream of compressed chunks; errors name `file` and say the data is corrupt. */
-export async function* decompress(chunks: AsyncIterable<Buffer>, file: string): AsyncGenerator<Buffer> {
+/**
+ * Decompresses a stream of compressed chunks; errors name `file` and say the data is corrupt.
+ * With `transient`, output chunks share one buffer (see ChunkOptions in source.ts).
+ */
+export async function* decompress(chunks: AsyncIterable<Buffer>, file: string, opts: { transient?: boolean } = {}): AsyncGenerator<Buffer> {
   const z = loadNative();
-  if (z) yield* decompressNative(z.binding, chunks, file);
+  if (z) yield* decompressNative(z.binding, chunks, file, Boolean(opts.transient));
   else yield* decompressJs(chunks, file);
 }
 
-async function* decompressNative(binding: Binding, chunks: AsyncIterable<Buffer>, file: string): AsyncGenerator<Buffer> {
+/** Output per step: larger than zstd's own 128 KB suggestion, so lines are split in fewer places. */
+const OUT_CHUNK = 1 << 20;
+
+async function* decompressNative(binding: Binding, chunks: AsyncIterable<Buffer>, file: string, transient: boolean): AsyncGenerator<Buffer> {
   const dctx = new binding.DCtx();
-  const size = binding.dStreamOutSize();
+  const size = OUT_CHUNK;
+  const shared = transient ? Buffer.allocUnsafe(size) : null;
   let pending = 0;
   for await (const chunk of chunks) {
     let src: Buffer = chunk;
     for (;;) {
-      const dst = Buffer.allocUnsafe(size);
+      const dst = shared ?? Buffer.allocUnsafe(size);
       let produced: number;
       let consumed: number;
       try {
