@@ -87,8 +87,10 @@ export const ACTION_ROOTS: Record<Action, readonly Root[]> = {
 };
 
 /** One thread's files in the selected roots: a reverted thread has several, each plain and/or .zst. */
+type Head = Pick<SessionMetaPayload, 'cwd' | 'source' | 'model_provider' | 'thread_source'>;
+
 class Session {
-  head?: SessionMetaPayload | null;
+  head?: Head | null;
   activity?: number;
   private sizes = new Map<string, number>();
 
@@ -115,11 +117,12 @@ class Session {
     return total;
   }
 
-  async meta(): Promise<SessionMetaPayload | null> {
+  /** The few head fields the filters read (not the whole meta: its instructions run to 20 KB and more). */
+  async meta(): Promise<Head | null> {
     if (this.head === undefined) {
       const f = this.current;
       this.head = await readHead(f.path, f.form).then(
-        (h) => h.meta,
+        ({ meta }) => meta && { cwd: meta.cwd, source: meta.source, model_provider: meta.model_provider, thread_source: meta.thread_source },
         () => null,
       );
     }
@@ -191,7 +194,7 @@ export async function lastLineTime(path: string): Promise<number | null> {
  * object forms their kind and kind:variant (`subagent`, `subagent:review`, `subagent:thread_spawn`,
  * `custom`, `custom:atlas`, `internal`, ...). A missing source is `vscode`, as Codex reads it.
  */
-export function sourceKinds(meta: SessionMetaPayload | null): string[] {
+export function sourceKinds(meta: Pick<SessionMetaPayload, 'source' | 'thread_source'> | null): string[] {
   const source = meta?.source ?? 'vscode';
   const kinds: string[] = [];
   if (typeof source === 'string') kinds.push(source);
@@ -315,7 +318,7 @@ async function named(home: Home, opts: PruneOptions, all: SessionFile[], groups:
       chosen.set(id, session);
     } catch (err) {
       if (!(err instanceof RolloutError) && !(err as NodeJS.ErrnoException)?.code) throw err;
-      out.error(err instanceof RolloutError && !err.where ? new RolloutError(`${ref}: ${err.message}`) : err);
+      out.error(err);
     }
   }
   return [...chosen.values()];
@@ -395,11 +398,11 @@ function destinations(home: Home, s: Session, action: Action): Array<[string, st
 const zstOf = (f: SessionFile) => (f.compressed ? f.path : `${f.path}.zst`);
 
 /** The files are done; a DB that cannot be written is reported, and does not undo the line. */
-function updateCodexState(out: Sink, write: () => unknown): void {
+function updateCodexState(out: Sink, file: string, write: () => unknown): void {
   try {
     write();
   } catch (err) {
-    out.error(new RolloutError(`Codex's state was not updated: ${(err as Error).message}`));
+    out.error(new RolloutError(`done, but Codex's state was not updated: ${(err as Error).message}`, { file }));
   }
 }
 
@@ -431,7 +434,7 @@ async function actOn(home: Home, s: Session, opts: PruneOptions, out: Sink, summ
     case 'delete':
       for (const p of files) await unlink(p);
       for (const dir of new Set(files.map(dirname))) await syncDir(dir);
-      updateCodexState(out, () => deleteThreadRows(home, s.id));
+      updateCodexState(out, cur.path, () => deleteThreadRows(home, s.id));
       break;
     case 'archive':
     case 'unarchive': {
@@ -442,7 +445,7 @@ async function actOn(home: Home, s: Session, opts: PruneOptions, out: Sink, summ
         // Codex touches an unarchived file, so it counts as fresh and is not archived again at once.
         if (!archived) await touch(dst, new Date(opts.now));
       }
-      updateCodexState(out, () =>
+      updateCodexState(out, cur.path, () =>
         moveThreadRow(home, s.id, {
           rolloutPath: (old) => (archived ? join(home.archived, basename(old)) : unarchivedPath(home, basename(old))),
           archived,

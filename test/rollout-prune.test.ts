@@ -368,7 +368,7 @@ t.test('-q prints nothing unless something failed; exit 1 at the end after a per
   const r = prune(home, ['--stdin', '-q'], `no-such-session\n${s.id}\n`);
   t.equal(r.code, 1);
   t.equal(r.out, '');
-  t.match(r.err, /^rollout-prune: error: no-such-session: no session matches/);
+  t.match(r.err, /^rollout-prune: error: no session matches 'no-such-session'/);
   t.notOk(existsSync(s.path), 'the run went on');
 });
 
