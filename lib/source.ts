@@ -4,6 +4,8 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { decompress, looksLikeZstd } from './zstd.js';
 
 const CHUNK = 1 << 20;
+/** A reused buffer can afford to be larger: fewer megabyte-long image lines straddle two reads. */
+const TRANSIENT_CHUNK = 4 << 20;
 
 export const STDIN = '-';
 
@@ -33,7 +35,7 @@ export async function* fileChunks(path: string, opts: ChunkOptions = {}): AsyncG
     // reading are left for the next reader, which keeps one read a consistent snapshot.
     const st = fstatSync(fd);
     let left = Math.min(opts.limit ?? Infinity, st.isFile() ? Math.max(0, st.size - position) : Infinity);
-    const shared = opts.transient ? Buffer.allocUnsafe(Math.min(CHUNK, left)) : null;
+    const shared = opts.transient ? Buffer.allocUnsafe(Math.min(TRANSIENT_CHUNK, left)) : null;
     while (left > 0) {
       const buf = shared ?? Buffer.allocUnsafe(Math.min(CHUNK, left));
       const n = readSync(fd, buf, 0, Math.min(buf.length, left), st.isFile() ? position : null);
