@@ -7,7 +7,8 @@ NPM_FLAGS := --no-audit --no-fund
 all: build
 
 # Debian packages the tests and the bench use, as command:package; installed when missing.
-SYSTEM_DEPS := zstd:zstd jq:jq /usr/bin/time:time
+# (chromium: the HTML export is opened in a real headless browser.)
+SYSTEM_DEPS := zstd:zstd jq:jq /usr/bin/time:time chromium:chromium
 
 .deps-system:
 	@missing=""; for d in $(SYSTEM_DEPS); do command -v $${d%%:*} >/dev/null || missing="$$missing $${d##*:}"; done; \
