@@ -8,7 +8,7 @@
 //   BENCH_OUT=DIR     where the generated homes go (default bench/out, which git ignores)
 //   BENCH_SKIP_CODEX=1  leave out the comparison with the real Codex listing
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -311,13 +311,6 @@ async function codexClient(): Promise<CodexClient | null> {
   if (!existsSync(module)) {
     notes.push('The real Codex listing was skipped: the interop harness (test/interop/codex.ts) is not built.');
     return null;
-  }
-  // The compiled harness looks for its installer relative to itself, i.e. in dist/scripts/;
-  // until it finds the repository root on its own, point it at the real script.
-  const installer = join(REPO, 'dist/scripts/install-codex.sh');
-  if (!existsSync(installer)) {
-    mkdirSync(dirname(installer), { recursive: true });
-    symlinkSync(join(REPO, 'scripts/install-codex.sh'), installer);
   }
   try {
     const client = (await import(module)) as CodexClient;

@@ -6,7 +6,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const CODEX_VERSION = '0.169.0'
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+// The repository root, whether this runs from test/ (tap) or compiled into dist/test/ (the bench).
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..').replace(/\/dist$/, '')
 /** The provider's env_key; Codex requires the variable to be set, the mock ignores its value. */
 const API_KEY_ENV = 'ROLLOUT_MOCK_API_KEY'
 
