@@ -394,12 +394,15 @@ async function main(): Promise<void> {
     'zstd -dc',
     { bytes: big.bytes, target: { kind: 'ratio', max: 2 } },
   );
-  record(
-    `rollout-cat --type event_msg, ${mid.label}`,
-    ...pair({ argv: node('rollout-cat', '--type', 'event_msg', mid.path) }, { argv: ['jq', '-c', 'select(.type=="event_msg")', mid.path] }, HEAVY_RUNS),
-    `jq select`,
-    { bytes: mid.bytes, target: { kind: 'faster', min: 5 } },
-  );
+  // Twice: on a mid-sized session Node's start-up is a large share; on a big one it is not.
+  for (const p of [mid, big]) {
+    record(
+      `rollout-cat --type event_msg, ${p.label}`,
+      ...pair({ argv: node('rollout-cat', '--type', 'event_msg', p.path) }, { argv: ['jq', '-c', 'select(.type=="event_msg")', p.path] }, HEAVY_RUNS),
+      `jq select`,
+      { bytes: p.bytes, target: { kind: 'faster', min: 5 } },
+    );
+  }
 
   const index = (name: string) => join(OUT, `index-${name}-x${SCALE}.sqlite`);
   const dropIndex = (path: string) => () => {
