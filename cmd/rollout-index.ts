@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { main, RolloutError, setQuiet, single, UsageError, warn, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
+import { syncCodex } from '../lib/codex-sync.js';
 import { codexHome } from '../lib/home.js';
 import { check, indexPath, update, updatePaths } from '../lib/index/sync.js';
 import { stdout } from '../lib/out.js';
@@ -17,12 +18,13 @@ await main({
     ['--rebuild', 'Build a fresh index beside the old one and swap it in atomically'],
     ['--stdin', 'Re-read just the sessions (paths or ids) read from stdin, one a line'],
     ['--check', 'Change nothing: print each drifted session as NDJSON, exit 1 if any'],
+    ['--codex', "Bring Codex's own thread table (state_5.sqlite) in step with the files instead"],
     ['--wait <seconds>', 'How long to wait for another run holding the index (default 60)'],
     ['--index <file>', 'The index (default: $ROLLOUT_INDEX, else <CODEX_HOME>/rollout-index.sqlite)'],
     ['--codex-home <dir>', 'The Codex home (default: $CODEX_HOME, else ~/.codex)'],
     ['-q, --quiet', 'No warnings on stderr'],
   ],
-  examples: ['rollout-index', 'rollout-index --check || rollout-index', 'rollout-ls --since 1d | rollout-index --stdin'],
+  examples: ['rollout-index', 'rollout-index --check || rollout-index', 'rollout-ls --since 1d | rollout-index --stdin', 'rollout-index --check --codex || rollout-index --codex'],
   async run(args, o) {
     setQuiet(Boolean(o.quiet));
     if (args.length) throw new UsageError(`unexpected argument '${args[0]}' (sessions to re-read go on stdin with --stdin)`);
@@ -31,6 +33,10 @@ await main({
     const wait = single(o.wait);
     if (wait !== undefined && !/^\d+(\.\d+)?$/.test(wait)) throw new UsageError(`--wait takes a number of seconds, not '${wait}'`);
     const home = codexHome(single(o.codexHome));
+    if (o.codex) {
+      if (o.rebuild || o.stdin) throw new UsageError(`--codex goes with --check only, not --${o.rebuild ? 'rebuild' : 'stdin'}`);
+      return (await syncCodex(home, { check: Boolean(o.check) }, (v) => stdout.json(v))) ? EXIT_FAILURE : EXIT_OK;
+    }
     const index = indexPath(home, single(o.index));
     const waitMs = wait === undefined ? undefined : Number(wait) * 1000;
 

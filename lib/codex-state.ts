@@ -1,8 +1,8 @@
 // Reading Codex's own state beside the rollouts: the thread-name log `session_index.jsonl` and the
 // SQLite metadata DB `state_5.sqlite`. better-sqlite3 is loaded only when a DB is really consulted.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { writeAtomic } from './atomic.js';
 import { RolloutError } from './cli.js';
 import type { Home } from './home.js';
@@ -237,3 +237,25 @@ export async function removeNameEntries(home: Home, ids: ReadonlySet<string>): P
 }
 
 const NEWLINE = Buffer.from('\n');
+
+/** Codex's state DB opened for writing, with Codex's busy timeout; null when there is none. */
+export const openStateDbForWrite = (home: Home): Database | null => openForWrite(stateDbPath(home));
+
+/**
+ * Copies the state DB that `db` has open to `<db>.rollout-backup-<UTC time>` beside it, through
+ * SQLite's online backup (a consistent single file: what the `-wal` holds is in it, and a running
+ * Codex may go on writing), and keeps only the newest `keep` of these copies. Returns the copy's path.
+ */
+export async function backupStateDb(db: Database, keep = 3): Promise<string> {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('.', '-');
+  const prefix = `${basename(db.name)}.rollout-backup-`;
+  const path = join(dirname(db.name), prefix + stamp);
+  await db.backup(path);
+  const backups = readdirSync(dirname(db.name))
+    .filter((n) => n.startsWith(prefix) && !/-(wal|shm|journal)$/.test(n))
+    .sort();
+  for (const old of backups.slice(0, Math.max(0, backups.length - keep))) {
+    for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(join(dirname(db.name), old + suffix), { force: true });
+  }
+  return path;
+}
