@@ -1,0 +1,177 @@
+// Repairing what rollout-fsck found, without losing a byte: the original files go to a backup first
+// (a verified copy), every line taken out goes to `<file>.rejected`, and the repaired file replaces
+// the original by an atomic rename, with its mode and mtime. What is repaired: a torn last line
+// (ended when it is whole, else taken out), a byte-order mark (dropped), invalid UTF-8 (each bad
+// sequence becomes U+FFFD, if the line is then JSON; else it is taken out), lines that are not JSON
+// (taken out), and a stale or unreadable `.zst` beside a good plain file (removed). A compressed
+// session stays compressed under the same name, so Codex's `rollout_path` still holds.
+import { constants } from 'node:fs';
+import { lstat, open, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { syncDir, writeAtomic } from './atomic.js';
+import { RolloutError } from './cli.js';
+import { judgeLine, type FileReport, type ProblemKind } from './fsck.js';
+import type { Home, SessionFile } from './home.js';
+import { lineBatches, newStats } from './lines.js';
+import { compressFile, copyVerified, digestFile } from './move.js';
+import { refuseReason } from './safety.js';
+import { openSource } from './source.js';
+
+export interface RepairOptions {
+  /** Where the originals are copied, in the same layout as under the home. */
+  backup: string;
+  dryRun: boolean;
+  /** Files modified less than this long ago are still being written: left alone. */
+  graceMs: number;
+  now: number;
+}
+
+export interface Repaired {
+  action: 'repair';
+  id: string;
+  path: string;
+  /** The kinds of problem fixed. */
+  fixed: ProblemKind[];
+  /** Copies of the originals. */
+  backup: string[];
+  /** Where the lines taken out went, or null when none were. */
+  rejected: string | null;
+  rejected_lines: number;
+  /** Files removed (a stale or unreadable `.zst`). */
+  removed: string[];
+  dry_run: boolean;
+}
+
+export interface Skipped {
+  action: 'skip';
+  id: string;
+  path: string;
+  reason: string;
+}
+
+const plainOf = (f: SessionFile) => (f.compressed ? f.path.slice(0, -'.zst'.length) : f.path);
+export const rejectedPath = (f: SessionFile): string => `${plainOf(f)}.rejected`;
+
+/** Repairs the fixable problems of one file; null when it has none. */
+export async function repairFile(home: Home, report: FileReport, opts: RepairOptions): Promise<Repaired | Skipped | null> {
+  const { file } = report;
+  const fixable = report.problems.filter((p) => p.fixable);
+  if (!fixable.length) return null;
+  const id = report.problems[0].id;
+  const refused = await refuseReason(home, { id, files: [file] }, { graceMs: opts.graceMs, now: opts.now });
+  if (refused) return { action: 'skip', id, path: file.path, reason: refused };
+
+  const rewrite = fixable.some((p) => p.fix !== 'remove_zst');
+  // A twin is dropped when it is stale or unreadable, and also when the plain file it copies is rewritten.
+  const twin = file.files.length > 1 ? file.files[1] : null;
+  const removeTwin = twin !== null && (rewrite || fixable.some((p) => p.path === twin));
+  const result: Repaired = {
+    action: 'repair',
+    id,
+    path: file.path,
+    fixed: [...new Set(fixable.map((p) => p.problem))],
+    backup: file.files.map((p) => join(opts.backup, relative(home.dir, p))),
+    rejected: null,
+    rejected_lines: 0,
+    removed: removeTwin ? [twin!] : [],
+    dry_run: opts.dryRun,
+  };
+  if (opts.dryRun) {
+    result.rejected_lines = fixable.filter((p) => p.fix === 'reject_line').length;
+    result.rejected = result.rejected_lines ? rejectedPath(file) : null;
+    return result;
+  }
+
+  result.backup = [];
+  for (const p of file.files) result.backup.push(await backUp(p, join(opts.backup, relative(home.dir, p))));
+  if (rewrite) {
+    const taken = await rewriteFile(file);
+    result.rejected_lines = taken;
+    result.rejected = taken ? rejectedPath(file) : null;
+  }
+  if (removeTwin) {
+    await unlink(twin!);
+    await syncDir(dirname(twin!));
+  }
+  return result;
+}
+
+/** Copies `src` to `dst`, or to `dst.1`, `dst.2`, ... when an earlier backup of other bytes is there. */
+async function backUp(src: string, dst: string): Promise<string> {
+  const want = await digestFile(src);
+  for (let n = 0; ; n++) {
+    const at = n ? `${dst}.${n}` : dst;
+    const there = await lstat(at).catch(() => null);
+    if (!there) {
+      await copyVerified(src, at);
+      return at;
+    }
+    const have = await digestFile(at);
+    if (have.bytes === want.bytes && have.sha256 === want.sha256) return at;
+  }
+}
+
+const NL = Buffer.from('\n');
+const BLOCK = 1 << 20;
+
+/** Writes the repaired lines over the file (compressed again when it was); returns the lines taken out. */
+async function rewriteFile(file: SessionFile): Promise<number> {
+  const before = await lstat(file.path);
+  const plain = plainOf(file);
+  let rejected = null as FileHandle | null;
+  let taken = 0;
+  async function* repaired(): AsyncGenerator<Buffer> {
+    const stats = newStats();
+    let pending: Buffer[] = [];
+    let size = 0;
+    const keep = (bytes: Buffer) => {
+      pending.push(bytes, NL);
+      size += bytes.length + 1;
+    };
+    const takeOut = async (bytes: Buffer) => {
+      rejected ??= await open(rejectedPath(file), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, before.mode & 0o666);
+      await rejected.write(Buffer.concat([bytes, NL]));
+      taken++;
+    };
+    const one = async (bytes: Buffer) => {
+      const v = judgeLine(bytes);
+      if (v.ok) keep(bytes);
+      else if (v.problem === 'invalid_utf8' && v.salvaged) keep(v.salvaged);
+      else await takeOut(bytes);
+    };
+    for await (const batch of lineBatches(openSource(file.path), stats)) {
+      for (const line of batch) await one(line.bytes);
+      if (size >= BLOCK) {
+        yield Buffer.concat(pending, size);
+        pending = [];
+        size = 0;
+      }
+    }
+    if (stats.torn) await one(stats.torn.bytes);
+    if (size) yield Buffer.concat(pending, size);
+    // The lines taken out are safe on disk before the original is replaced.
+    await rejected?.sync();
+    const now = await lstat(file.path);
+    if (now.size !== before.size || now.mtimeMs !== before.mtimeMs || now.ino !== before.ino) {
+      throw new RolloutError('changed while it was being repaired; left as it was', { file: file.path });
+    }
+  }
+  try {
+    const mode = before.mode & 0o7777;
+    if (!file.compressed) {
+      await writeAtomic(plain, repaired(), { mode, mtime: before.mtime });
+    } else {
+      // Compressed the way Codex compresses, under the same name; the plain file exists only meanwhile.
+      await writeAtomic(plain, repaired(), { mode, mtime: before.mtime, exclusive: true });
+      try {
+        await compressFile(plain);
+      } catch (err) {
+        await unlink(plain).catch(() => {});
+        throw err;
+      }
+    }
+  } finally {
+    await rejected?.close();
+  }
+  return taken;
+}
