@@ -293,17 +293,21 @@ export interface RowRef {
   id: string;
   rollout_path: string;
   archived: number;
+  /** Undefined when the table has no `name` column (before 0.169's migration 0041). */
+  name?: string | null;
 }
 
 /** One disagreement between Codex's table and the files (`--check --codex` prints these). */
 export interface CodexDrift {
-  drift: 'missing' | 'moved' | 'archived' | 'gone' | 'unreadable';
+  drift: 'missing' | 'moved' | 'archived' | 'name' | 'gone' | 'unreadable';
   id: string;
   /** The file (for `gone`: none). */
   path?: string;
   /** The row's `rollout_path`, when the row points elsewhere or at nothing. */
   from?: string;
   archived?: boolean;
+  /** For `name`: the name `session_index.jsonl` gives (Codex's rebuilds lose it). */
+  name?: string;
   reason?: string;
 }
 
@@ -328,7 +332,8 @@ function readRows(db: Database): RowRef[] {
   const cols = new Set((db.prepare('PRAGMA table_info(threads)').all() as { name: string }[]).map((c) => c.name));
   if (!cols.has('id') || !cols.has('rollout_path')) throw new RolloutError("Codex's state DB has no threads table", { file: db.name });
   const archived = cols.has('archived') ? 'archived' : '0';
-  return db.prepare(`SELECT id, rollout_path, ${archived} AS archived FROM threads`).all() as RowRef[];
+  const name = cols.has('name') ? ', name' : '';
+  return db.prepare(`SELECT id, rollout_path, ${archived} AS archived${name} FROM threads`).all() as RowRef[];
 }
 
 /**
@@ -351,6 +356,7 @@ export async function planCodexSync(home: Home): Promise<CodexPlan> {
     else byThread.set(f.name.threadId, [f]);
   }
   const plan: CodexPlan = { drifts: [], inserts: [], unchanged: 0, errors: [] };
+  const names = await threadNames(home);
   const missing: SessionFile[] = [];
   const rowOf = new Map(rows.map((r) => [r.id.toLowerCase(), r]));
 
@@ -371,7 +377,9 @@ export async function planCodexSync(home: Home): Promise<CodexPlan> {
       continue;
     }
     const archived = target.root === 'archived_sessions';
+    const name = names.get(id)?.name;
     if (Boolean(row.archived) !== archived) plan.drifts.push({ drift: 'archived', id, path: target.path, archived });
+    else if (name !== undefined && row.name !== undefined && row.name !== name) plan.drifts.push({ drift: 'name', id, path: target.path, name });
     else plan.unchanged++;
   }
   for (const row of rows) {
@@ -381,7 +389,6 @@ export async function planCodexSync(home: Home): Promise<CodexPlan> {
     else plan.drifts.push({ drift: 'gone', id, from: row.rollout_path });
   }
 
-  const names = missing.length ? await threadNames(home) : new Map();
   const provider = defaultProvider(home);
   for (const file of missing) {
     try {
@@ -409,6 +416,7 @@ export interface CodexAction {
   path?: string;
   from?: string;
   archived?: boolean;
+  name?: string;
 }
 
 export interface CodexSummary {
@@ -480,6 +488,12 @@ export async function applyCodexSync(home: Home, plan: CodexPlan, onAction: (a: 
           continue;
         }
         const now = rowNow.get(d.id) as { rollout_path: string; archived: number } | undefined;
+        if (d.drift === 'name') {
+          if (now && db.prepare('UPDATE threads SET name = ? WHERE id = ? AND rollout_path = ?').run(d.name, d.id, now.rollout_path).changes) {
+            actions.push({ action: 'fix', id: d.id, path: d.path, name: d.name });
+          } else summary.raced++;
+          continue;
+        }
         if (d.drift === 'gone') {
           if (now && now.rollout_path === d.from && db.prepare('DELETE FROM threads WHERE id = ? AND rollout_path = ?').run(d.id, d.from).changes) {
             actions.push({ action: 'remove', id: d.id, from: d.from });
