@@ -1,6 +1,7 @@
 // Reading Codex's own state beside the rollouts: the thread-name log `session_index.jsonl` and the
 // SQLite metadata DB `state_5.sqlite`. better-sqlite3 is loaded only when a DB is really consulted.
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { appendFile, open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { writeAtomic } from './atomic.js';
@@ -258,4 +259,49 @@ export async function backupStateDb(db: Database, keep = 3): Promise<string> {
     for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(join(dirname(db.name), old + suffix), { force: true });
   }
   return path;
+}
+
+// ---- Names, kept as Codex's `thread/name/set` keeps them: a line appended to `session_index.jsonl`
+// (newest wins) and `threads.name` in the state DB. Both are needed: Codex lists names from the DB,
+// and a DB rebuilt from the files has none (FINDINGS 4).
+
+/** Names a thread as Codex does: one line `{"id","thread_name","updated_at"}` appended to `session_index.jsonl`. */
+export async function appendThreadName(home: Home, id: string, name: string, now = new Date()): Promise<void> {
+  const line = JSON.stringify({ id, thread_name: name, updated_at: now.toISOString() }) + '\n';
+  // A torn last line would swallow ours; start on a fresh line.
+  const fh = await open(sessionIndexPath(home), 'a+');
+  try {
+    const { size } = await fh.stat();
+    const last = Buffer.alloc(1);
+    if (size > 0) await fh.read(last, 0, 1, size - 1);
+    await appendFile(fh, size > 0 && last[0] !== 0x0a ? '\n' + line : line);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Sets `threads.name` (null clears it) in one short transaction; false without a DB, a name column or a row. */
+export function setThreadNameRow(home: Home, id: string, name: string | null): boolean {
+  return (
+    inTransaction(stateDbPath(home), (db) => {
+      if (!columnsOf(db, 'threads').has('name')) return false;
+      return db.prepare('UPDATE threads SET name = ? WHERE id = ?').run(name, id).changes > 0;
+    }) ?? false
+  );
+}
+
+/** Every thread's name in Codex's DB (`threads.name`, not titles), by lower-case id; empty without a DB. */
+export function stateDbThreadNames(home: Home): Map<string, string> {
+  let db: Database | null = null;
+  try {
+    db = openStateDb(home);
+    if (!db || !columnsOf(db, 'threads').has('name')) return new Map();
+    const rows = db.prepare("SELECT id, name FROM threads WHERE name IS NOT NULL AND name <> ''").all() as { id: string; name: string }[];
+    return new Map(rows.map((r) => [r.id.toLowerCase(), r.name]));
+  } catch (err) {
+    throw new RolloutError(`cannot read thread names: ${(err as Error).message}`, { file: stateDbPath(home) });
+  } finally {
+    db?.close();
+  }
 }
