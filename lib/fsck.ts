@@ -147,6 +147,7 @@ async function checkLines(ctx: Ctx, resolver: Resolver): Promise<void> {
       }
     }
   }
+  if (first && stats.bom) add(ctx, 'bom', 1, 'drop_bom', 'the file starts with a UTF-8 byte-order mark');
   if (stats.torn) reportTorn(ctx, stats);
   if (first && !stats.torn) add(ctx, 'no_session_meta', null, null, 'the file holds no lines');
 }
