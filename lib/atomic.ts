@@ -65,3 +65,30 @@ export async function syncDir(dir: string): Promise<void> {
     await fh.close();
   }
 }
+
+const BLOCK = 1 << 20;
+
+/**
+ * Small pieces (lines, rendered text) gathered into blocks of about a megabyte, for few large
+ * writes. Pieces are copied as they arrive, so a producer may hand over views of a buffer it
+ * reuses; a block is reused once the consumer asks for the next one.
+ */
+export async function* inBlocks(pieces: AsyncIterable<Uint8Array | string | readonly (Uint8Array | string)[]>): AsyncGenerator<Buffer> {
+  const block = Buffer.allocUnsafe(BLOCK);
+  let used = 0;
+  for await (const item of pieces) {
+    for (const piece of typeof item === 'string' || item instanceof Uint8Array ? [item] : item) {
+      const bytes = typeof piece === 'string' ? Buffer.from(piece) : piece;
+      if (used + bytes.length > BLOCK && used > 0) {
+        yield block.subarray(0, used);
+        used = 0;
+      }
+      if (bytes.length >= BLOCK) yield Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      else {
+        block.set(bytes, used);
+        used += bytes.length;
+      }
+    }
+  }
+  if (used) yield block.subarray(0, used);
+}

@@ -116,7 +116,8 @@ export interface HistoryOptions {
 export async function* historyLines(segments: Segment[], opts: HistoryOptions = {}): AsyncGenerator<{ segment: number; batch: Line[] }> {
   for (let segment = 0; segment < segments.length; segment++) {
     const seg = segments[segment];
-    const session = await openSession(seg.path, { form: seg.form, limit: seg.limit });
+    // One reused read buffer: both passes are done with a batch before asking for the next.
+    const session = await openSession(seg.path, { form: seg.form, limit: seg.limit, transient: true });
     try {
       let head = segment > 0;
       for await (const batch of session.batches) {
@@ -170,6 +171,8 @@ export async function mapTurns(segments: Segment[]): Promise<TurnMap> {
       }
       prev = { segment, end: line.end, bytes: line.bytes };
     }
+    // The read buffer is about to be reused: keep a copy of the one line that outlives its batch.
+    if (prev) prev.bytes = Buffer.from(prev.bytes);
   }
   mark(map.lines);
   return map;

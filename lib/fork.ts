@@ -7,7 +7,7 @@ import { appendFile, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { writeAtomic } from './atomic.js';
+import { inBlocks, writeAtomic } from './atomic.js';
 import { RolloutError, warn } from './cli.js';
 import { sessionIndexPath } from './codex-state.js';
 import { historyLines, holdsAt, mapTurns, ordinalSpan, planCut, timestampEnd, type Cut, type Plan, type TurnMap } from './fork-plan.js';
@@ -51,8 +51,6 @@ export interface ForkResult {
 export const INTERRUPTED_GUIDANCE =
   'The user interrupted the previous turn on purpose. Any running unified exec processes may still be running in the background. If any tools/commands were aborted, they may have partially executed.';
 
-/** Writes chunks of about this size: few syscalls, bounded memory. */
-const BLOCK = 1 << 20;
 const NL = Buffer.from('\n');
 
 export async function forkSession(target: Target, resolver: Resolver, opts: ForkOptions): Promise<ForkResult> {
@@ -120,7 +118,7 @@ async function forkFrom(path: string, target: Target, resolver: Resolver, opts: 
     return result;
   }
   if (opts.dryRun) return result;
-  await writeAtomic(result.path!, blocks(content()), { exclusive: true });
+  await writeAtomic(result.path!, inBlocks(content()), { exclusive: true });
   if (opts.name !== undefined) await appendThreadName(resolver.home, id, opts.name, now);
   // Loaded only after a write: the index code is of no use to a dry run or --stdout.
   const { syncPaths } = await import('./index/sync.js');
@@ -264,24 +262,6 @@ export function renumbered(bytes: Buffer, n: number): Buffer[] {
   const { timestamp, ordinal: _old, ...rest } = value;
   const env = timestamp === undefined ? { ordinal: n, ...rest } : { timestamp, ordinal: n, ...rest };
   return [Buffer.from(JSON.stringify(env))];
-}
-
-/** Line pieces gathered into blocks of about BLOCK bytes. */
-async function* blocks(lines: AsyncIterable<Buffer[]>): AsyncGenerator<Buffer> {
-  let pending: Buffer[] = [];
-  let size = 0;
-  for await (const pieces of lines) {
-    for (const p of pieces) {
-      pending.push(p);
-      size += p.length;
-    }
-    if (size >= BLOCK) {
-      yield Buffer.concat(pending, size);
-      pending = [];
-      size = 0;
-    }
-  }
-  if (size) yield Buffer.concat(pending, size);
 }
 
 /**
