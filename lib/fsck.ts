@@ -40,7 +40,7 @@ export interface Problem {
   detail: string;
 }
 
-export type Fix = 'add_newline' | 'drop_bom' | 'replace_bytes' | 'reject_line' | 'remove_zst';
+export type Fix = 'add_newline' | 'drop_bom' | 'replace_bytes' | 'split_line' | 'reject_line' | 'remove_zst';
 
 
 // ---------------------------------------------------------------------------------------------
@@ -50,7 +50,8 @@ export type LineVerdict =
   | { ok: true; value: Record<string, any> }
   /** `salvaged`: the line with invalid bytes replaced by U+FFFD, when that is a JSON object. */
   | { ok: false; problem: 'invalid_utf8'; salvaged: Buffer | null; value?: Record<string, any> }
-  | { ok: false; problem: 'not_json' };
+  /** `record`: a whole record that a torn write ran into (the bytes before it are the torn part). */
+  | { ok: false; problem: 'not_json'; record: Buffer | null };
 
 /** Whether a line is one JSON object, and if only its bytes are wrong, what it would be with them replaced. */
 export function judgeLine(bytes: Buffer): LineVerdict {
@@ -61,7 +62,22 @@ export function judgeLine(bytes: Buffer): LineVerdict {
     return value ? { ok: false, problem: 'invalid_utf8', salvaged: Buffer.from(text), value } : { ok: false, problem: 'invalid_utf8', salvaged: null };
   }
   const value = parseObject(bytes.toString('utf8'));
-  return value ? { ok: true, value } : { ok: false, problem: 'not_json' };
+  return value ? { ok: true, value } : { ok: false, problem: 'not_json', record: mergedRecord(bytes) };
+}
+
+const RECORD_START = Buffer.from('{"timestamp":"');
+
+/**
+ * Codex before July 2026 appended after a torn write without starting a new line, so the torn
+ * fragment and the next record became one line, and Codex lost both. The record is the longest
+ * tail of the line that opens like a record and parses whole.
+ */
+function mergedRecord(bytes: Buffer): Buffer | null {
+  for (let at = bytes.indexOf(RECORD_START, 1); at !== -1; at = bytes.indexOf(RECORD_START, at + 1)) {
+    const tail = bytes.subarray(at);
+    if (isUtf8(tail) && parseObject(tail.toString('utf8'))) return tail;
+  }
+  return null;
 }
 
 function parseObject(text: string): Record<string, any> | null {
@@ -157,7 +173,9 @@ function reportLine(ctx: Ctx, line: Line, verdict: Exclude<LineVerdict, { ok: tr
     const how = verdict.salvaged ? 'repair replaces the bad bytes with U+FFFD' : 'not JSON even with the bad bytes replaced; repair moves it to the .rejected file';
     add(ctx, 'invalid_utf8', line.no, verdict.salvaged ? 'replace_bytes' : 'reject_line', `invalid UTF-8 at byte ${line.offset + firstBadByte(line.bytes)} (${how})`);
   } else {
-    add(ctx, 'not_json', line.no, 'reject_line', `not a JSON object: ${excerpt(line.bytes)} (repair moves it to the .rejected file)`);
+    const torn = verdict.record ? line.bytes.length - verdict.record.length : 0;
+    if (torn) add(ctx, 'not_json', line.no, 'split_line', `a torn write of ${torn} bytes ran into a whole record: ${excerpt(line.bytes)} (repair keeps the record and moves the torn part to the .rejected file)`);
+    else add(ctx, 'not_json', line.no, 'reject_line', `not a JSON object: ${excerpt(line.bytes)} (repair moves it to the .rejected file)`);
   }
 }
 

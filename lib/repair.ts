@@ -77,7 +77,7 @@ export async function repairFile(home: Home, report: FileReport, opts: RepairOpt
     dry_run: opts.dryRun,
   };
   if (opts.dryRun) {
-    result.rejected_lines = fixable.filter((p) => p.fix === 'reject_line').length;
+    result.rejected_lines = fixable.filter((p) => p.fix === 'reject_line' || p.fix === 'split_line').length;
     result.rejected = result.rejected_lines ? rejectedPath(file) : null;
     return result;
   }
@@ -137,7 +137,10 @@ async function rewriteFile(file: SessionFile): Promise<number> {
       const v = judgeLine(bytes);
       if (v.ok) keep(bytes);
       else if (v.problem === 'invalid_utf8' && v.salvaged) keep(v.salvaged);
-      else await takeOut(bytes);
+      else if (v.problem === 'not_json' && v.record) {
+        await takeOut(bytes.subarray(0, bytes.length - v.record.length));
+        keep(v.record);
+      } else await takeOut(bytes);
     };
     for await (const batch of lineBatches(openSource(file.path), stats)) {
       for (const line of batch) await one(line.bytes);

@@ -91,10 +91,12 @@ t.test('lines that are not JSON objects, including a torn write merged with the 
   const s = writeSession(dir, { turns: [{ user: 'hi' }] });
   const merged = s.lines[2].slice(0, 30) + s.lines[3];
   writeFileSync(s.path, text([s.lines[0], s.lines[1], merged, '[1,2]', ...s.lines.slice(4)]));
-  t.same(brief(await check(dir)), [
-    ['not_json', 3, 'reject_line'],
+  const ps = await check(dir);
+  t.same(brief(ps), [
+    ['not_json', 3, 'split_line'],
     ['not_json', 4, 'reject_line'],
   ]);
+  t.match(ps[0].detail, 'a torn write of 30 bytes ran into a whole record');
 });
 
 t.test('the first line must be the session_meta, with the id of the file name', async (t) => {
@@ -144,7 +146,7 @@ t.test('history_base: the parent must be there, and be cut at the end of the rig
   t.same(brief(await check(dir)).filter((p) => p[0] === 'base_mismatch'), [['base_mismatch', 1, null]]);
   const firstLine = Buffer.byteLength(parent.lines[0]) + 1;
   rewrite({ end_byte_offset: firstLine, end_ordinal_exclusive: 1 });
-  t.same(brief(await check(dir)).filter((p) => p[0].startsWith('base')), [], 'a cut after the first line is fine');
+  t.same(brief(await check(dir)).filter((p) => String(p[0]).startsWith('base')), [], 'a cut after the first line is fine');
   rewrite({ thread_id: uuidv7() });
   t.same(brief(await check(dir)), [['missing_parent', 1, null]]);
   // A compressed parent is measured decompressed.
@@ -208,8 +210,11 @@ t.test('an unreadable file is reported and the run goes on', { skip: process.get
 
 t.test('judgeLine', async (t) => {
   t.same(judgeLine(Buffer.from('{"a":1}')), { ok: true, value: { a: 1 } });
-  t.same(judgeLine(Buffer.from('{"a":')), { ok: false, problem: 'not_json' });
-  t.same(judgeLine(Buffer.from('"a string"')), { ok: false, problem: 'not_json' }, 'JSON, but not an object');
+  t.same(judgeLine(Buffer.from('{"a":')), { ok: false, problem: 'not_json', record: null });
+  t.same(judgeLine(Buffer.from('"a string"')), { ok: false, problem: 'not_json', record: null }, 'JSON, but not an object');
+  const record = '{"timestamp":"t","type":"x","payload":{"nested":{"timestamp":"u"}}}';
+  const merged = judgeLine(Buffer.from(`{"timestamp":"s","type":"ev${record}`));
+  t.equal(!merged.ok && merged.problem === 'not_json' && merged.record?.toString(), record, 'the whole record a torn write ran into, not a nested object');
   const v = judgeLine(Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc3, 0x22, 0x7d]));
   t.equal(v.ok, false);
   if (!v.ok && v.problem === 'invalid_utf8') t.equal(v.salvaged!.toString(), '{"a":"\ufffd"}');

@@ -95,6 +95,18 @@ t.test('a whole last line without a newline gets one', async (t) => {
   t.notOk(existsSync(`${s.path}.rejected`));
 });
 
+t.test('a torn write that ran into the next record: the record is kept, the torn part rejected', async (t) => {
+  const dir = tmpDir(t);
+  const s = writeSession(dir, { history: 'paginated', turns: [{ user: 'hi' }] });
+  const torn = s.lines[2].slice(0, 45);
+  damage(s.path, text([s.lines[0], s.lines[1], torn + s.lines[3], ...s.lines.slice(4)]));
+  const [done] = await repairAll(dir);
+  t.same(done.action === 'repair' && [done.fixed, done.rejected_lines], [['not_json'], 1]);
+  t.equal(readFileSync(`${s.path}.rejected`, 'utf8'), torn + '\n');
+  t.same(readFileSync(s.path), text([s.lines[0], s.lines[1], ...s.lines.slice(3)]));
+  t.same(await problems(dir), ['ordinal_gap'], 'the torn record itself is lost');
+});
+
 t.test('.rejected is appended to, never replaced', async (t) => {
   const dir = tmpDir(t);
   const s = writeSession(dir, { turns: [{ user: 'hi' }] });
