@@ -64,6 +64,61 @@ export interface LineOptions {
   startOffset?: number;
   /** Line number of the line before the first one read (when reading from the middle). */
   startLine?: number;
+  /**
+   * The chunks reuse their memory (a transient source), and the consumer is done with a batch
+   * before it pulls the next: lines that straddle chunks are then assembled in reused buffers too.
+   */
+  transient?: boolean;
+}
+
+/**
+ * The start of a line that continues in the next chunk. For a transient source it is copied into
+ * one of two growable buffers used in turn (the line finished in one batch must survive until
+ * the next batch's tail is stored); otherwise it is kept as views and joined once.
+ */
+class Carry {
+  length = 0;
+  private parts: Buffer[] = [];
+  private buffers: Buffer[] | null;
+  private current = 0;
+
+  constructor(transient: boolean) {
+    this.buffers = transient ? [Buffer.alloc(0), Buffer.alloc(0)] : null;
+  }
+
+  add(piece: Buffer): void {
+    if (this.buffers) this.append(piece);
+    else this.parts.push(piece);
+    this.length += piece.length;
+  }
+
+  /** The whole line, ending with `rest`; the carry is empty afterwards. */
+  finish(rest: Buffer): Buffer {
+    let line: Buffer;
+    if (this.buffers) {
+      this.append(rest);
+      line = this.buffers[this.current].subarray(0, this.length + rest.length);
+      this.current ^= 1;
+    } else {
+      this.parts.push(rest);
+      line = Buffer.concat(this.parts, this.length + rest.length);
+      this.parts = [];
+    }
+    this.length = 0;
+    return line;
+  }
+
+  private append(piece: Buffer): void {
+    const buffers = this.buffers!;
+    let buf = buffers[this.current];
+    const need = this.length + piece.length;
+    if (buf.length < need) {
+      const grown = Buffer.allocUnsafe(Math.max(need, buf.length * 2, 1 << 16));
+      buf.copy(grown, 0, 0, this.length);
+      buf = buffers[this.current] = grown;
+    }
+    piece.copy(buf, this.length);
+  }
 }
 
 /** Lines, one batch per chunk read: a batch is cheaper to hand over than one line at a time. */
@@ -73,8 +128,7 @@ export async function* lineBatches(
   opts: LineOptions = {},
 ): AsyncGenerator<LineBatch> {
   const atStart = !opts.startOffset;
-  let carry: Buffer[] = [];
-  let carryLength = 0;
+  const carry = new Carry(Boolean(opts.transient));
   let chunkOffset = opts.startOffset ?? 0;
   let lineOffset = chunkOffset;
   let no = opts.startLine ?? 0;
@@ -89,19 +143,14 @@ export async function* lineBatches(
     }
     first = false;
     const batch: LineBatch = [];
-    const carried = carryLength > 0;
+    const carried = carry.length > 0;
     let spanStart = start;
     let spanFirst = 0;
     let pastCarried = false;
     let clean = true;
     for (let nl = chunk.indexOf(NL, start); nl !== -1; nl = chunk.indexOf(NL, start)) {
       let bytes = chunk.subarray(start, nl);
-      if (carryLength) {
-        carry.push(bytes);
-        bytes = Buffer.concat(carry, carryLength + bytes.length);
-        carry = [];
-        carryLength = 0;
-      }
+      if (carry.length) bytes = carry.finish(bytes);
       no++;
       const offset = lineOffset;
       lineOffset = chunkOffset + nl + 1;
@@ -125,18 +174,14 @@ export async function* lineBatches(
       batch.span = chunk.subarray(spanStart, start);
       batch.spanFirst = spanFirst;
     }
-    if (start < chunk.length) {
-      // A copy, since the source may reuse the chunk's memory for the next read.
-      carry.push(Buffer.from(chunk.subarray(start)));
-      carryLength += chunk.length - start;
-    }
+    if (start < chunk.length) carry.add(chunk.subarray(start));
     chunkOffset += chunk.length;
     stats.lines += batch.length;
     if (batch.length) yield batch;
   }
   stats.bytes = chunkOffset;
-  if (carryLength) {
-    const bytes = Buffer.concat(carry, carryLength);
+  if (carry.length) {
+    const bytes = carry.finish(Buffer.alloc(0));
     if (!isBlank(bytes)) stats.torn = { no: no + 1, offset: lineOffset, bytes };
   }
 }
@@ -149,7 +194,8 @@ async function* headOfAtLeast(n: number, chunks: AsyncIterable<Buffer>): AsyncGe
       head = chunk;
       yield chunk;
     } else if (head === null || head.length < n) {
-      head = head ? Buffer.concat([head, chunk]) : chunk;
+      // Copied: a transient source reuses the chunk's memory for the next one.
+      head = head ? Buffer.concat([head, chunk]) : Buffer.from(chunk);
       if (head.length >= n) yield head;
     } else yield chunk;
   }

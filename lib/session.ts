@@ -35,7 +35,7 @@ export async function openSession(path: string, opts: OpenOptions = {}): Promise
   const label = path === STDIN ? '<stdin>' : path;
   if (opts.form === 'json') return openDocument(path, label);
   const stats = newStats();
-  const all = lineBatches(openSource(path, { transient: opts.transient }), stats);
+  const all = lineBatches(openSource(path, { transient: opts.transient }), stats, { transient: opts.transient });
   const head = await all.next();
   const firstBatch = head.done ? [] : head.value;
   const first = firstBatch.length ? parseLine(firstBatch[0].bytes) : undefined;
