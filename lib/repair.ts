@@ -58,6 +58,9 @@ export async function repairFile(home: Home, report: FileReport, opts: RepairOpt
   const fixable = report.problems.filter((p) => p.fixable);
   if (!fixable.length) return null;
   const id = report.problems[0].id;
+  if (report.problems.some((p) => p.problem === 'unreadable_zst' && p.path === file.path)) {
+    return { action: 'skip', id, path: file.path, reason: 'the .zst cannot be read to its end; nothing is rewritten from it' };
+  }
   const refused = await refuseReason(home, { id, files: [file] }, { graceMs: opts.graceMs, now: opts.now });
   if (refused) return { action: 'skip', id, path: file.path, reason: refused };
 

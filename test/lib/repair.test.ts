@@ -191,6 +191,19 @@ t.test('refusals: fresh files, symlinks; unfixable problems alone do nothing', a
   t.equal(await repairFile(codexHome(dir, {}), only, options(dir)), null);
 });
 
+t.test('a damaged .zst that cannot be read to its end is not rewritten from', async (t) => {
+  const dir = tmpDir(t);
+  // Long enough for several zstd blocks: the first ones decompress, and the BOM is seen.
+  const s = writeSession(dir, { turns: [{ user: 'a', assistant: 'words '.repeat(100_000) }, { user: 'b' }] }, { zst: 'only' });
+  const zst = `${s.path}.zst`;
+  const whole = zstd(Buffer.concat([BOM, text(s.lines)]));
+  damage(zst, whole.subarray(0, whole.length - 20));
+  t.same(await problems(dir), ['bom', 'unreadable_zst']);
+  const [r] = await repairAll(dir);
+  t.same(r.action === 'skip' && r.reason, 'the .zst cannot be read to its end; nothing is rewritten from it');
+  t.same(readFileSync(zst), whole.subarray(0, whole.length - 20));
+});
+
 t.test('a dry run says what it would do and changes nothing', async (t) => {
   const dir = tmpDir(t);
   const s = writeSession(dir, { turns: [{ user: 'hi' }] });
