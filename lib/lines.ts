@@ -72,9 +72,10 @@ export interface LineOptions {
 }
 
 /**
- * The start of a line that continues in the next chunk. For a transient source it is copied into
- * one of two growable buffers used in turn (the line finished in one batch must survive until
- * the next batch's tail is stored); otherwise it is kept as views and joined once.
+ * The start of a line that continues in the next chunk. It is always copied, since a source may
+ * reuse a chunk's memory for the next read. With `transient` the copies go into one of two
+ * growable buffers used in turn (the line finished in one batch must survive until the next
+ * batch's tail is stored), so no memory is allocated per line; otherwise into fresh buffers.
  */
 class Carry {
   length = 0;
@@ -88,7 +89,7 @@ class Carry {
 
   add(piece: Buffer): void {
     if (this.buffers) this.append(piece);
-    else this.parts.push(piece);
+    else this.parts.push(Buffer.from(piece));
     this.length += piece.length;
   }
 
