@@ -3,13 +3,13 @@
 // unchanged but for the `ordinal` of paginated lines, behind a new `session_meta`, into an atomic
 // write that never replaces an existing file.
 import { createWriteStream } from 'node:fs';
-import { appendFile, mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { inBlocks, writeAtomic } from './atomic.js';
 import { RolloutError, warn } from './cli.js';
-import { sessionIndexPath } from './codex-state.js';
+import { appendThreadName } from './codex-state.js';
 import { historyLines, holdsAt, mapTurns, ordinalSpan, planCut, timestampEnd, type Cut, type Plan, type TurnMap } from './fork-plan.js';
 import { ancestry, type Segment } from './history.js';
 import { parseRolloutName, type Home } from './home.js';
@@ -262,23 +262,4 @@ export function renumbered(bytes: Buffer, n: number): Buffer[] {
   const { timestamp, ordinal: _old, ...rest } = value;
   const env = timestamp === undefined ? { ordinal: n, ...rest } : { timestamp, ordinal: n, ...rest };
   return [Buffer.from(JSON.stringify(env))];
-}
-
-/**
- * Names a thread as Codex does: one appended line in `session_index.jsonl`, newest wins (spec 8.2).
- * TODO(lead): belongs in lib/codex-state.ts with the reading side.
- */
-export async function appendThreadName(home: Home, id: string, name: string, now = new Date()): Promise<void> {
-  const path = sessionIndexPath(home);
-  const line = JSON.stringify({ id, thread_name: name, updated_at: now.toISOString() }) + '\n';
-  // A torn last line would swallow ours; start on a fresh line.
-  const fh = await open(path, 'a+');
-  try {
-    const { size } = await fh.stat();
-    const last = Buffer.alloc(1);
-    if (size > 0) await fh.read(last, 0, 1, size - 1);
-    await appendFile(fh, size > 0 && last[0] !== 0x0a ? '\n' + line : line);
-  } finally {
-    await fh.close();
-  }
 }
