@@ -2,7 +2,8 @@
 import { main, RolloutError, setQuiet, single, UsageError, warn, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
 import { syncCodex } from '../lib/codex-sync.js';
 import { codexHome } from '../lib/home.js';
-import { check, indexPath, update, updatePaths } from '../lib/index/sync.js';
+import { indexPath } from '../lib/index/db.js';
+import { check, update, updatePaths } from '../lib/index/update.js';
 import { stdout } from '../lib/out.js';
 import { refsFrom, Resolver } from '../lib/resolve.js';
 import { openSource, STDIN } from '../lib/source.js';
@@ -64,8 +65,8 @@ await main({
           }
         }
       }
-      summary = await updatePaths(home, paths, { index, force: true, waitMs });
-    } else summary = await update(home, { index, rebuild: Boolean(o.rebuild), waitMs });
+      summary = await updatePaths(home, paths, { index, force: true, waitMs, quiet: Boolean(o.quiet) });
+    } else summary = await update(home, { index, rebuild: Boolean(o.rebuild), waitMs, quiet: Boolean(o.quiet) });
     if (!summary) throw new RolloutError(`another rollout-index run holds ${index}; try again, or give --wait more seconds`);
     stdout.json(summary);
     return failed ? EXIT_FAILURE : EXIT_OK;

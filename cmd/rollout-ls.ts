@@ -3,10 +3,10 @@ import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { list as values, main, positiveInt, setQuiet, single, UsageError, EXIT_OK } from '../lib/cli.js';
 import { codexHome } from '../lib/home.js';
-import { openIndex } from '../lib/index/db.js';
+import { indexPath } from '../lib/index/db.js';
 import { compileFormat, table } from '../lib/index/format.js';
+import { openFresh } from '../lib/index/fresh.js';
 import { list, parseSize, parseSort, parseWhen, searchHits, type Query } from '../lib/index/query.js';
-import { freshen, indexPath } from '../lib/index/sync.js';
 import { stdout } from '../lib/out.js';
 
 await main({
@@ -76,8 +76,7 @@ await main({
 
     const home = codexHome(single(o.codexHome));
     const index = indexPath(home, single(o.index));
-    if (o.update !== false) await freshen(home, index);
-    const db = openIndex(index, { readonly: true });
+    const db = await openFresh(home, index, o.update !== false, Boolean(o.quiet));
     try {
       const page = o.hits ? searchHits(db, q) : list(db, q);
       const asTable = !line && !o.json && process.stdout.isTTY && !o.hits;

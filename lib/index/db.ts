@@ -3,11 +3,17 @@
 // the index never pay for it.
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import type { Home } from '../home.js';
 
 const require = createRequire(import.meta.url);
 
 export type Database = import('better-sqlite3').Database;
+
+/** `--index FILE`, else `$ROLLOUT_INDEX`, else `<CODEX_HOME>/rollout-index.sqlite`. */
+export function indexPath(home: Home, flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(flag || env.ROLLOUT_INDEX || join(home.dir, 'rollout-index.sqlite'));
+}
 
 let sqlite: typeof import('better-sqlite3') | undefined;
 function driver(): typeof import('better-sqlite3') {
@@ -78,8 +84,11 @@ const MIGRATIONS: string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Page cache of a writer: full-text segments merge in memory instead of through the disk. */
-const CACHE_KB = 64 << 10;
+/**
+ * Page cache of a writer: enough for full-text segments to merge in memory, small enough that a run
+ * stays within its memory budget whatever the size of the sessions (dirty pages spill to the WAL).
+ */
+const CACHE_KB = 8 << 10;
 
 export interface OpenOptions {
   /** Make the file (and its directory) when missing; otherwise a missing index is an error. */
@@ -156,19 +165,22 @@ export class WriterLock {
 
 export const indexExists = (path: string): boolean => existsSync(path);
 
-/** A fresh index file for a rebuild: no journal to worry about until it is renamed into place. */
+/**
+ * A fresh index file for a rebuild: nothing is synced until it is renamed into place. (A journal in
+ * memory would hold every page a batch rewrites; the WAL keeps them on disk.)
+ */
 export function openScratch(path: string): Database {
   const db = new (driver())(path);
-  db.pragma('journal_mode = MEMORY');
+  db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');
   db.pragma(`cache_size = -${CACHE_KB}`);
   migrate(db);
   return db;
 }
 
-/** Turns a scratch index into a finished one (WAL mode, on disk, closed). */
+/** Turns a scratch index into a finished one (on disk, its WAL emptied, closed). */
 export function finishScratch(db: Database): void {
-  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
 }

@@ -18,8 +18,9 @@ import {
   type SessionMetaPayload,
 } from '../record.js';
 import { openSession } from '../session.js';
-import { openSource } from '../source.js';
+import { fileChunks, openSource } from '../source.js';
 import { messageText, TurnTally, userTurnText } from '../turns.js';
+import { memberValue, stringEnd, stringText, withoutMembers } from './json-bytes.js';
 
 /** One searchable text: a message, a reasoning summary, a tool call or its output. */
 export interface Doc {
@@ -84,8 +85,22 @@ interface Carry {
   baseTitle?: string | null;
 }
 
-/** A text longer than this is indexed by its first part: enough to find it, not a copy of a log. */
+/** A message longer than this is indexed by its first part. */
 const MAX_DOC = 64 << 10;
+/**
+ * Tool calls and outputs (most of a rollout's text: logs, file listings, patches) are indexed by
+ * their first and last part, where commands, errors and exit codes are; the whole of them would be
+ * most of the indexing time for little to find.
+ */
+const TOOL_HEAD = 1536;
+const TOOL_TAIL = 512;
+/** Bulky members no row or document reads: dropped before a line is parsed. */
+const BULK: Record<string, readonly string[]> = {
+  session_meta: ['base_instructions', 'dynamic_tools'],
+  reasoning: ['encrypted_content', 'content'],
+  message: ['image_url'],
+};
+const OUTPUTS = new Set(['function_call_output', 'custom_tool_call_output']);
 /** Bytes before the read offset kept to recognise, next time, that the file only grew. */
 const TAIL = 64;
 /** A pause this long in a copy's rewritten timestamps ends the copy (it is written in one append). */
@@ -169,6 +184,8 @@ export class FileScan {
   private readonly carry: Carry;
   private normalizer: Normalizer | null = null;
   private first: boolean;
+  /** This batch's token_count lines, valid until the batch ends. */
+  private readonly tokenLines: Line[] = [];
   /** Bytes consumed through the last complete line. */
   bytesRead = 0;
 
@@ -191,6 +208,7 @@ export class FileScan {
       if (this.normalizer) this.bare(line);
       else this.envelopeLine(line);
     }
+    this.tokenTotal();
     const last = lines[lines.length - 1];
     if (!last) return;
     this.row.read_line = last.no;
@@ -227,13 +245,22 @@ export class FileScan {
         TYPES.has(t) ||
         (t === 'response_item' && (p === undefined || ITEMS.has(p))) ||
         (t === 'event_msg' && (p === undefined || EVENTS_ALWAYS.has(p) || (EVENTS_FOR_TITLE.has(p) && this.tally.title === null)));
-      if (!wanted) {
+      // Only the last cumulative total counts: a batch's token counts are read from its end.
+      const deferred = t === 'event_msg' && p === 'token_count';
+      if (!wanted || deferred || (t === 'response_item' && OUTPUTS.has(p!))) {
         if (this.carry.copy === 'copied') this.copyClock(line, null);
         if (quickCheck(line.bytes)) this.row.bad_lines++;
+        else if (deferred) this.tokenLines.push(line);
+        else if (wanted && !this.outputDoc(line)) this.parsed(line, line.bytes);
         return;
       }
     }
-    const env = parseLine(line.bytes);
+    const bulk = info && BULK[info.payloadType ?? info.type!];
+    this.parsed(line, bulk ? withoutMembers(line.bytes, bulk) : line.bytes);
+  }
+
+  private parsed(line: Line, bytes: Buffer): void {
+    const env = parseLine(bytes);
     if (!isEnvelope(env)) {
       this.row.bad_lines++;
       this.first = false;
@@ -259,8 +286,7 @@ export class FileScan {
         return;
       case 'event_msg':
         if (p.type === 'token_count') {
-          const total = Number(p.info?.total_token_usage?.total_tokens);
-          if (Number.isFinite(total)) this.row.tokens = total;
+          this.tokenLines.push(line);
           return;
         }
         if (p.type === 'thread_settings_applied') {
@@ -282,10 +308,44 @@ export class FileScan {
 
   private doc(line: Line, ordinal: number | undefined, d: [Doc['role'], string] | null): void {
     if (!d || this.carry.copy === 'copied') return;
-    const text = d[1].length > MAX_DOC ? d[1].slice(0, MAX_DOC) : d[1];
+    const text = clip(d[0], d[1]);
     if (!text.trim()) return;
     this.row.doc_count++;
     this.emit({ line: line.no, ordinal: typeof ordinal === 'number' ? ordinal : null, role: d[0], text });
+  }
+
+  /**
+   * A tool output's document, read from the line's bytes when its output is a plain string (it
+   * nearly always is; the rest of the line is ids). False when the line needs a full parse.
+   */
+  private outputDoc(line: Line): boolean {
+    if (this.carry.copy === 'copied') return true;
+    const b = line.bytes;
+    const v = memberValue(b, 'output', TIMESTAMP.length);
+    if (v === -1 || b[v] !== 0x22) return false;
+    const end = stringEnd(b, v);
+    if (end === -1) return false;
+    const text = stringText(b, v, end, TOOL_HEAD, TOOL_TAIL);
+    if (text === null) return false;
+    this.doc(line, ordinalOf(b), ['output', text]);
+    return true;
+  }
+
+  /** The total of the last token count of the batch that has one. */
+  private tokenTotal(): void {
+    for (let i = this.tokenLines.length - 1; i >= 0; i--) {
+      const env = parseLine(this.tokenLines[i].bytes);
+      if (!isEnvelope(env)) {
+        this.row.bad_lines++;
+        continue;
+      }
+      const total = Number(env.payload?.info?.total_token_usage?.total_tokens);
+      if (Number.isFinite(total)) {
+        this.row.tokens = total;
+        break;
+      }
+    }
+    this.tokenLines.length = 0;
   }
 
   private meta(m: SessionMetaPayload): void {
@@ -347,6 +407,24 @@ export class FileScan {
   }
 }
 
+const ORDINAL = Buffer.from(',"ordinal":');
+
+/** A paginated line's ordinal, from its envelope prefix. */
+function ordinalOf(b: Buffer): number | undefined {
+  const at = b.indexOf(ORDINAL, TIMESTAMP.length);
+  if (at === -1 || at > 64) return undefined;
+  const n = Number.parseInt(b.toString('latin1', at + ORDINAL.length, at + ORDINAL.length + 16), 10);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** A document's text within its role's limits. */
+function clip(role: Doc['role'], text: string): string {
+  if (role === 'tool' || role === 'output') {
+    return text.length > TOOL_HEAD + TOOL_TAIL ? `${text.slice(0, TOOL_HEAD)}\n…\n${text.slice(-TOOL_TAIL)}` : text;
+  }
+  return text.length > MAX_DOC ? text.slice(0, MAX_DOC) : text;
+}
+
 /** The searchable text of a response item, with its role; null when it has none worth indexing. */
 function itemDoc(p: Record<string, any>): [Doc['role'], string] | null {
   switch (p.type) {
@@ -375,22 +453,6 @@ function outputText(output: unknown): string {
   return '';
 }
 
-/** The raw bytes of a plain file from `start` on. */
-async function* bytesFrom(path: string, start: number): AsyncGenerator<Buffer> {
-  const fh = await open(path, 'r');
-  try {
-    let at = start;
-    for (;;) {
-      const buf = Buffer.allocUnsafe(1 << 20);
-      const { bytesRead } = await fh.read(buf, 0, buf.length, at);
-      if (bytesRead === 0) return;
-      at += bytesRead;
-      yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
-    }
-  } finally {
-    await fh.close();
-  }
-}
 
 /** The `TAIL` bytes before `offset`, as base64: the fingerprint of what was read last time. */
 export async function tailAt(path: string, offset: number): Promise<string | null> {
@@ -440,16 +502,16 @@ export async function canAppend(file: SessionFile, prev: Row): Promise<boolean> 
 
 /**
  * Reads `file` into a row: with `prev` (see canAppend), only the lines after where that read
- * stopped, carrying its aggregates on; without, the whole file (from `bytes` when the caller has
- * already read a small plain file whole).
+ * stopped, carrying its aggregates on; without, the whole file.
  */
-export async function scanFile(file: SessionFile, prev: Row | null, emit: (doc: Doc) => void, bytes?: Buffer): Promise<ScanResult> {
+export async function scanFile(file: SessionFile, prev: Row | null, emit: (doc: Doc) => void): Promise<ScanResult> {
   if (prev) {
     const row: Row = { ...prev, path: file.path, root: file.root, archived: file.root === 'archived_sessions' ? 1 : 0, size: file.size, mtime_ms: file.mtimeMs };
     const scan = new FileScan(row, emit);
     scan.start(row.generation);
     const stats = newStats();
-    for await (const batch of lineBatches(bytesFrom(file.path, row.read_offset), stats, { startOffset: row.read_offset, startLine: row.read_line })) {
+    const chunks = fileChunks(file.path, { start: row.read_offset, transient: true });
+    for await (const batch of lineBatches(chunks, stats, { startOffset: row.read_offset, startLine: row.read_line })) {
       scan.batch(batch);
     }
     const done = scan.finish();
@@ -470,24 +532,19 @@ export async function scanFile(file: SessionFile, prev: Row | null, emit: (doc: 
   }
   const stats = newStats();
   let first = true;
-  for await (const batch of lineBatches(bytes ? once(bytes) : openSource(file.path), stats)) {
+  // A scan keeps nothing of a line past its batch, so chunks can share one buffer.
+  for await (const batch of lineBatches(openSource(file.path, { transient: true }), stats)) {
     if (first) {
       first = false;
-      scan.start(generationOf(parseLine(batch[0].bytes), file.form));
+      scan.start(generationOf(parseLine(withoutMembers(batch[0].bytes, BULK.session_meta)), file.form));
     }
     scan.batch(batch);
   }
   const row = scan.finish();
-  if (!file.compressed) row.tail = bytes ? tailOf(bytes, row.read_offset) : await tailAt(file.path, row.read_offset);
+  if (!file.compressed) row.tail = await tailAt(file.path, row.read_offset);
   return { row, bytes: stats.bytes, appended: false };
 }
 
-async function* once(bytes: Buffer): AsyncGenerator<Buffer> {
-  yield bytes;
-}
-
-const tailOf = (bytes: Buffer, offset: number): string | null =>
-  offset > 0 ? bytes.subarray(Math.max(0, offset - TAIL), offset).toString('base64') : null;
 
 /** Turns and title of the lines of a history prefix (a referenced fork's ancestors). */
 export async function tallyPrefix(path: string, limit: number | undefined, form: SessionFile['form'] | undefined, into: TurnTally): Promise<void> {

@@ -3,55 +3,22 @@
 // stopped, moved files (archive, unarchive) are recognised by id and re-pointed, vanished files drop
 // out, anything else is read whole. One writer at a time (the lock); work is committed in batches,
 // each a transaction, so a run killed at any moment leaves the previous state usable.
-import { existsSync, lstatSync, renameSync, rmSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync, lstatSync, renameSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { syncDir } from '../atomic.js';
 import { RolloutError, warn } from '../cli.js';
-import { openStateDb, sessionIndexPath, stateDbPath, threadNames } from '../codex-state.js';
+import { openStateDb, threadNames } from '../codex-state.js';
 import { ancestry } from '../history.js';
 import { discover, fileAt, parseRolloutName, rootOf, type Home, type SessionFile } from '../home.js';
 import { Resolver } from '../resolve.js';
 import { TurnTally } from '../turns.js';
-import { drainWal, finishScratch, openIndex, openScratch, WriterLock, type Database } from './db.js';
+import { drainWal, finishScratch, indexPath, openIndex, openScratch, WriterLock, type Database } from './db.js';
+import { dropSnapshot, namesSignature, saveSnapshot, takeSnapshot, type Snapshot } from './fresh.js';
 import { Progress } from './progress.js';
 import { DOC_SHIFT } from './query.js';
 import { baseOf, canAppend, freshRow, inherit, scanFile, tallyPrefix, type Doc, type Row } from './scan.js';
-
-/** `--index FILE`, else `$ROLLOUT_INDEX`, else `<CODEX_HOME>/rollout-index.sqlite`. */
-export function indexPath(home: Home, flag?: string, env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(flag || env.ROLLOUT_INDEX || join(home.dir, 'rollout-index.sqlite'));
-}
-
-export interface Summary {
-  scanned: number;
-  added: number;
-  updated: number;
-  removed: number;
-  unchanged: number;
-  moved: number;
-  bytes_read: number;
-  ms: number;
-}
-
-export interface Drift {
-  drift: 'new' | 'grown' | 'changed' | 'moved' | 'gone' | 'names';
-  id?: string;
-  path?: string;
-  from?: string;
-}
-
-export interface UpdateOptions {
-  index: string;
-  /** How long to wait for another writer, in ms; past that the run returns null. */
-  waitMs?: number;
-  /** Build a fresh index beside the old one and rename it into place. */
-  rebuild?: boolean;
-  progress?: boolean;
-  /** What discovery just found, when the caller already looked. */
-  files?: SessionFile[];
-}
+import { emptySummary, type Drift, type PathsOptions, type Summary, type UpdateOptions } from './update.js';
 
 /** The stored fields a run compares against discovery. */
 interface Known {
@@ -68,8 +35,6 @@ interface Known {
 /** Rows are committed at least this often (bytes read, files written). */
 const BATCH_BYTES = 64 << 20;
 const BATCH_FILES = 500;
-const PREFETCH_FILES = 16;
-const PREFETCH_MAX = 4 << 20;
 
 interface Plan {
   read: Array<{ file: SessionFile; prev: Known | null }>;
@@ -203,7 +168,7 @@ class Writer {
    * Reads one file into its row and documents, inside the current batch. A file that cannot be read
    * (a broken .zst, no permission) still gets a row, so it is listed and not retried until it changes.
    */
-  async read(f: SessionFile, prev: Known | null, resume: boolean, bytes?: Promise<Buffer | undefined>): Promise<number> {
+  async read(f: SessionFile, prev: Known | null, resume: boolean): Promise<number> {
     this.begin();
     this.db.exec('SAVEPOINT file');
     const old = prev ? (this.selectRow.get(prev.file) as (Row & { file: number }) | undefined) ?? null : null;
@@ -216,7 +181,7 @@ class Writer {
       } else file = Number(this.insertRow.run(freshRow(f)).lastInsertRowid);
       let n = append ? old!.doc_count : 0;
       const emit = (d: Doc) => void this.insertDoc.run(file * DOC_SHIFT + n++, d.text, d.role, d.line, d.ordinal);
-      const result = await scanFile(f, append ? old : null, emit, append ? undefined : await bytes);
+      const result = await scanFile(f, append ? old : null, emit);
       if (!result.appended) await this.history.inheritFor(result.row);
       this.updateRow.run({ ...result.row, file });
       this.db.exec('RELEASE file');
@@ -266,43 +231,22 @@ class HistoryReader {
   }
 }
 
-/**
- * Small plain files are read whole a few files ahead of the one being indexed, so reading overlaps
- * with parsing instead of waiting on it file by file. Larger files are streamed when their turn comes.
- */
-class Prefetch {
-  private readonly pending = new Map<number, Promise<Buffer | undefined>>();
-  private next = 0;
-
-  constructor(private readonly files: SessionFile[]) {}
-
-  take(i: number): Promise<Buffer | undefined> {
-    while (this.next < this.files.length && this.next <= i + PREFETCH_FILES) {
-      const f = this.files[this.next];
-      if (!f.compressed && f.form !== 'json' && f.size <= PREFETCH_MAX) {
-        this.pending.set(this.next, readFile(f.path).catch(() => undefined));
-      }
-      this.next++;
-    }
-    const got = this.pending.get(i) ?? Promise.resolve(undefined);
-    this.pending.delete(i);
-    return got;
-  }
-}
-
 function readKnown(db: Database): Known[] {
   return db.prepare('SELECT file, id, rollout_id, path, size, mtime_ms, ino, compressed FROM sessions').all() as Known[];
 }
 
-const emptySummary = (): Summary => ({ scanned: 0, added: 0, updated: 0, removed: 0, unchanged: 0, moved: 0, bytes_read: 0, ms: 0 });
 
-/** Applies a plan to the index. */
-async function apply(db: Database, home: Home, p: Plan, progress: boolean, resume = true): Promise<Summary> {
+/**
+ * Applies a plan to the index. `snap` is given by a full run (the home as it was before discovery),
+ * and stored with its last batch; any other run leaves no snapshot behind.
+ */
+async function apply(db: Database, home: Home, p: Plan, progress: boolean, resume: boolean, snap?: Snapshot): Promise<Summary> {
   const w = new Writer(db, new HistoryReader(home));
   const s = emptySummary();
   const total = p.read.reduce((n, r) => n + r.file.size, 0);
   const bar = new Progress(total, progress);
   try {
+    w.within(() => dropSnapshot(db));
     for (const k of p.gone) {
       w.remove(k);
       s.removed++;
@@ -313,9 +257,8 @@ async function apply(db: Database, home: Home, p: Plan, progress: boolean, resum
     }
     let done = 0;
     let sizes = 0;
-    const ahead = new Prefetch(p.read.map((r) => r.file));
     for (const [i, { file, prev }] of p.read.entries()) {
-      s.bytes_read += await w.read(file, prev, resume, ahead.take(i));
+      s.bytes_read += await w.read(file, prev, resume);
       if (prev) s.updated++;
       else s.added++;
       sizes += file.size;
@@ -327,6 +270,7 @@ async function apply(db: Database, home: Home, p: Plan, progress: boolean, resum
       const names = await currentNames(home);
       w.within(() => replaceNames(db, names, sig));
     }
+    if (snap) w.within(() => saveSnapshot(db, snap));
     w.commit();
   } catch (err) {
     w.rollback();
@@ -338,21 +282,23 @@ async function apply(db: Database, home: Home, p: Plan, progress: boolean, resum
   return s;
 }
 
-/** Brings the whole index up to date; null when another writer held the lock past `waitMs`. */
-export async function update(home: Home, opts: UpdateOptions): Promise<Summary | null> {
+/** `update` past the snapshot check: the work itself. */
+export async function updateHere(home: Home, opts: UpdateOptions): Promise<Summary | null> {
   const started = Date.now();
   const lock = WriterLock.acquire(opts.index, opts.waitMs ?? 60_000);
   if (!lock) return null;
   try {
-    const files = opts.files ?? (await discover(home));
+    const snap = takeSnapshot(home);
+    const files = await discover(home);
+    snap.files = files.length;
     const progress = opts.progress ?? Boolean(process.stderr.isTTY);
     let s: Summary;
     // A first build is a rebuild too: built beside, without a journal, and renamed into place.
-    if (opts.rebuild || !existsSync(opts.index)) s = await rebuild(home, opts.index, files, progress);
+    if (opts.rebuild || !existsSync(opts.index)) s = await rebuild(home, opts.index, files, progress, snap);
     else {
       const db = openIndex(opts.index, { create: true });
       try {
-        s = await apply(db, home, plan(files, readKnown(db)), progress);
+        s = await apply(db, home, plan(files, readKnown(db)), progress, true, snap);
       } finally {
         db.close();
       }
@@ -363,32 +309,13 @@ export async function update(home: Home, opts: UpdateOptions): Promise<Summary |
   }
 }
 
-/**
- * Brings the index up to date before it is read: cheaply (a directory walk, lstat, one query) when
- * nothing changed, and never waiting for another writer, whose index is then read as it stands.
- */
-export async function freshen(home: Home, index: string): Promise<void> {
-  const files = await discover(home);
-  if (existsSync(index)) {
-    const db = openIndex(index);
-    try {
-      const p = plan(files, readKnown(db));
-      const names = db.prepare("SELECT value FROM meta WHERE key = 'names'").pluck().get() ?? null;
-      if (!p.read.length && !p.moved.length && !p.gone.length && names === namesSignature(home)) return;
-    } finally {
-      db.close();
-    }
-  }
-  await update(home, { index, waitMs: 0, files });
-}
-
 /** A fresh index built beside the old one, then renamed over it: readers see the old or the new. */
-async function rebuild(home: Home, index: string, files: SessionFile[], progress: boolean): Promise<Summary> {
+async function rebuild(home: Home, index: string, files: SessionFile[], progress: boolean, snap: Snapshot): Promise<Summary> {
   const tmp = `${index}.rebuild-${randomBytes(4).toString('hex')}.tmp`;
   const db = openScratch(tmp);
   let s: Summary;
   try {
-    s = await apply(db, home, plan(files, []), progress);
+    s = await apply(db, home, plan(files, []), progress, true, snap);
     finishScratch(db);
   } catch (err) {
     if (db.open) db.close();
@@ -403,8 +330,8 @@ async function rebuild(home: Home, index: string, files: SessionFile[], progress
   return s;
 }
 
-/** What `update` would do, without doing it: one entry per drifted session. */
-export async function check(home: Home, index: string): Promise<Drift[]> {
+/** `check` past the snapshot check. */
+export async function checkHere(home: Home, index: string): Promise<Drift[]> {
   const files = await discover(home);
   let known: Known[] = [];
   let names: string | null = null;
@@ -431,20 +358,6 @@ export async function check(home: Home, index: string): Promise<Drift[]> {
 
 // ---------------------------------------------------------------------------------------------
 // Names live outside the rollouts: Codex's session_index.jsonl (newest entry wins) and its state DB.
-
-function namesSignature(home: Home): string {
-  const db = stateDbPath(home);
-  return [sessionIndexPath(home), db, `${db}-wal`]
-    .map((p) => {
-      try {
-        const st = statSync(p);
-        return `${st.size}:${Math.trunc(st.mtimeMs)}:${st.ino}`;
-      } catch {
-        return '-';
-      }
-    })
-    .join('|');
-}
 
 async function currentNames(home: Home): Promise<Map<string, string>> {
   const names = new Map<string, string>();
@@ -479,13 +392,6 @@ function replaceNames(db: Database, names: Map<string, string>, sig: string): vo
 // ---------------------------------------------------------------------------------------------
 // Updating just some paths: what other binaries call after they write, and `rollout-index --stdin`.
 
-export interface PathsOptions {
-  index: string;
-  /** Re-read every named file whole, changed or not. */
-  force?: boolean;
-  waitMs?: number;
-}
-
 /** The logical session file at `path` (a `.jsonl` or its `.zst`), or null when there is none. */
 async function logicalFile(home: Home, path: string): Promise<SessionFile | null> {
   const plain = path.endsWith('.zst') ? path.slice(0, -4) : path;
@@ -502,8 +408,8 @@ async function logicalFile(home: Home, path: string): Promise<SessionFile | null
   return null;
 }
 
-/** Brings the rows of these paths up to date; null when another writer held the lock. */
-export async function updatePaths(home: Home, paths: string[], opts: PathsOptions): Promise<Summary | null> {
+/** `updatePaths` on this thread. */
+export async function updatePathsHere(home: Home, paths: string[], opts: PathsOptions): Promise<Summary | null> {
   const started = Date.now();
   const lock = WriterLock.acquire(opts.index, opts.waitMs ?? 60_000);
   if (!lock) return null;
@@ -561,7 +467,7 @@ export async function syncPaths(home: Home, paths: string[], opts: { index?: str
   const index = indexPath(home, opts.index);
   if (!existsSync(index) || paths.length === 0) return;
   try {
-    const s = await updatePaths(home, paths, { index, waitMs: 10_000 });
+    const s = await updatePathsHere(home, paths, { index, waitMs: 10_000 });
     if (!s) warn(`the index ${index} is busy; run rollout-index to bring it up to date`);
   } catch (err) {
     warn(`the index ${index} was not updated (${(err as Error).message}); run rollout-index --rebuild`);

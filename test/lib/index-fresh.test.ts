@@ -1,0 +1,83 @@
+// The snapshot that lets a listing skip the walk: it must notice every change a full run would.
+import { appendFileSync, mkdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import t from 'tap';
+import { takeSnapshot, unchanged } from '../../lib/index/fresh.js';
+import { codexHome } from '../../lib/home.js';
+import { tmpDir, uuidv7, writeRaw, writeSession } from '../helpers/fixtures.js';
+
+const past = new Date('2026-09-01T12:00:00Z');
+
+/** Directories written just now cannot be vouched for (see RACY_MS); a test ages them. */
+function age(...dirs: string[]): void {
+  for (const d of dirs) utimesSync(d, past, past);
+}
+
+function setup(t: Parameters<typeof tmpDir>[0]) {
+  const dir = tmpDir(t);
+  const home = codexHome(dir);
+  const a = writeSession(dir, { turns: [{ user: 'one' }], start: new Date('2026-08-01T10:00:00Z') }, { mtime: past });
+  const b = writeSession(dir, { turns: [{ user: 'two' }], start: new Date('2026-08-02T10:00:00Z') }, { mtime: past });
+  mkdirSync(home.archived, { recursive: true });
+  const ageAll = () => age(dirname(a.path), dirname(b.path), dirname(dirname(a.path)), dirname(dirname(dirname(a.path))), home.sessions, home.archived);
+  ageAll();
+  return { dir, home, a, b, ageAll };
+}
+
+t.test('an untouched home is unchanged; reading files does not count as a change', async (t) => {
+  const { home, a } = setup(t);
+  const snap = takeSnapshot(home);
+  t.ok(unchanged(snap, home));
+  t.ok(unchanged(JSON.parse(JSON.stringify(snap)), home), 'survives being stored as JSON');
+  writeFileSync('/dev/null', a.path);
+  t.ok(unchanged(snap, home));
+});
+
+t.test('appends, new files, deletions, moves and names are all changes', async (t) => {
+  const cases: Array<[string, (s: ReturnType<typeof setup>) => void]> = [
+    ['an append (same directory times)', (s) => appendFileSync(s.a.path, '{"timestamp":"2026-08-01T10:05:00.000Z","type":"event_msg","payload":{"type":"task_started"}}\n')],
+    ['a new session in a known day', (s) => writeRaw(s.dir, `sessions/2026/08/01/rollout-2026-08-01T11-00-00-${uuidv7()}.jsonl`, '{}\n')],
+    ['a new day directory', (s) => mkdirSync(join(s.home.sessions, '2026/08/03'), { recursive: true })],
+    ['a deleted session', (s) => rmSync(s.b.path)],
+    ['an archive move', (s) => renameSync(s.a.path, join(s.home.archived, s.a.path.split('/').pop()!))],
+    ['a renamed session (session_index.jsonl)', (s) => writeFileSync(join(s.dir, 'session_index.jsonl'), '{"id":"x","thread_name":"n","updated_at":"2026-09-01T00:00:00Z"}\n')],
+    ['a mtime put back after a rewrite of the same size', (s) => {
+      writeFileSync(s.b.path, Buffer.alloc(Buffer.byteLength(s.b.lines.join('\n') + '\n'), 0x20));
+      utimesSync(s.b.path, past, past);
+    }],
+  ];
+  for (const [what, change] of cases) {
+    const s = setup(t);
+    const snap = takeSnapshot(s.home);
+    t.ok(unchanged(snap, s.home), `${what}: unchanged before`);
+    change(s);
+    t.notOk(unchanged(snap, s.home), what);
+  }
+});
+
+t.test('an empty file that fills up later, and a root that appears, are changes', async (t) => {
+  const s = setup(t);
+  const empty = join(dirname(s.a.path), `rollout-2026-08-01T12-00-00-${uuidv7()}.jsonl`);
+  writeFileSync(empty, '');
+  s.ageAll();
+  rmSync(s.home.archived, { recursive: true });
+  const snap = takeSnapshot(s.home);
+  t.ok(unchanged(snap, s.home));
+  appendFileSync(empty, '{}\n');
+  t.notOk(unchanged(snap, s.home), 'the empty file grew');
+  const again = takeSnapshot(s.home);
+  mkdirSync(s.home.archived);
+  t.notOk(unchanged(again, s.home), 'archived_sessions appeared');
+});
+
+t.test('a directory changed just now is never vouched for', async (t) => {
+  const s = setup(t);
+  writeRaw(s.dir, `sessions/2026/08/01/rollout-2026-08-01T11-00-00-${uuidv7()}.jsonl`, '{}\n');
+  t.notOk(unchanged(takeSnapshot(s.home), s.home));
+});
+
+t.test('a snapshot of another home never matches', async (t) => {
+  const s = setup(t);
+  const other = setup(t);
+  t.notOk(unchanged(takeSnapshot(s.home), other.home));
+});
