@@ -2,23 +2,24 @@
 // items one per line, the closing), `ndjson` (the session's facts, then one item per line) and
 // `csv` (one row per tool call, RFC 4180).
 import { MODEL_VERSION } from './model.js';
-import type { Renderer } from './render.js';
+import { each, type Renderer } from './render.js';
 
 export const FORMAT_NAME = 'rollout-export';
 
 export const json: Renderer = async function* (facts, items) {
-  yield `{"format":"${FORMAT_NAME}","version":${MODEL_VERSION},"session":${JSON.stringify(facts)},"items":[`;
+  yield [`{"format":"${FORMAT_NAME}","version":${MODEL_VERSION},"session":${JSON.stringify(facts)},"items":[`];
   let first = true;
-  for await (const it of items) {
-    yield `${first ? '\n' : ',\n'}${JSON.stringify(it)}`;
+  yield* each(items, (it) => {
+    const line = `${first ? '\n' : ',\n'}${JSON.stringify(it)}`;
     first = false;
-  }
-  yield `${first ? '' : '\n'}]}\n`;
+    return line;
+  });
+  yield [`${first ? '' : '\n'}]}\n`];
 };
 
 export const ndjson: Renderer = async function* (facts, items) {
-  yield JSON.stringify(facts) + '\n';
-  for await (const it of items) yield JSON.stringify(it) + '\n';
+  yield [JSON.stringify(facts) + '\n'];
+  yield* each(items, (it) => JSON.stringify(it) + '\n');
 };
 
 export const CSV_COLUMNS = ['session', 'time', 'turn', 'tool', 'command', 'exit_code', 'duration_ms', 'cwd', 'call_id'] as const;
@@ -32,9 +33,6 @@ export function csvField(v: unknown): string {
 const row = (fields: unknown[]) => fields.map(csvField).join(',') + '\r\n';
 
 export const csv: Renderer = async function* (_facts, items, ctx) {
-  if (ctx.index === 0) yield row([...CSV_COLUMNS]);
-  for await (const it of items) {
-    if (it.kind !== 'tool_call') continue;
-    yield row([it.session, it.time, it.turn, it.tool, it.command ?? it.input, it.exit_code, it.duration_ms, it.cwd, it.call_id]);
-  }
+  if (ctx.index === 0) yield [row([...CSV_COLUMNS])];
+  yield* each(items, (it) => (it.kind === 'tool_call' ? row([it.session, it.time, it.turn, it.tool, it.command ?? it.input, it.exit_code, it.duration_ms, it.cwd, it.call_id]) : ''));
 };

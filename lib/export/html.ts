@@ -3,7 +3,7 @@
 // model reads web pages; people paste anything), so every piece of session text passes through
 // `escapeHtml`, and a Content-Security-Policy forbids scripts and remote loads should one slip by.
 import type { Item, SessionFacts } from './model.js';
-import { callStatus, factRows, oneLine, outputBody, roleLabel, when, type Renderer } from './render.js';
+import { callStatus, count, each, factRows, oneLine, outputBody, roleLabel, when, type Renderer } from './render.js';
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -90,7 +90,7 @@ function item(it: Item): string {
       const full = input && (input.includes('\n') || input.length > 160) ? `<pre class="cmd">${escapeHtml(input)}</pre>` : '';
       let output = '';
       if (it.output !== null) {
-        const cut = it.omitted_chars ? `\n… ${it.omitted_chars.toLocaleString('en-US')} more characters left out` : '';
+        const cut = it.omitted_chars ? `\n… ${count(it.omitted_chars)} more characters left out` : '';
         output = `<pre>${escapeHtml(outputBody(it.output))}${escapeHtml(cut)}</pre>`;
       }
       return `<details class="tool"><summary>${summary}</summary>${cwd}${full}${output}</details>\n`;
@@ -99,7 +99,7 @@ function item(it: Item): string {
 }
 
 export const html: Renderer = async function* (facts, items) {
-  yield head(facts);
-  for await (const it of items) yield item(it);
-  yield `</main></body></html>\n`;
+  yield [head(facts)];
+  yield* each(items, item);
+  yield [`</main></body></html>\n`];
 };

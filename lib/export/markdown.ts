@@ -2,7 +2,7 @@
 // it), so messages go in as they are; commands and outputs go in fences longer than any run of
 // backticks inside them, so nothing they contain can close the fence.
 import type { Item, SessionFacts } from './model.js';
-import { callStatus, factRows, oneLine, outputBody, roleLabel, when, type Renderer } from './render.js';
+import { callStatus, count, each, factRows, oneLine, outputBody, roleLabel, when, type Renderer } from './render.js';
 
 /** A fence that `text` cannot close. */
 export function fence(text: string, info = ''): string {
@@ -51,7 +51,7 @@ function item(it: Item): string {
       if (it.output !== null) {
         const body = outputBody(it.output);
         const lines = body ? body.split('\n').length - (body.endsWith('\n') ? 1 : 0) : 0;
-        const cut = it.omitted_chars ? `, ${it.omitted_chars.toLocaleString('en-US')} more characters left out` : '';
+        const cut = it.omitted_chars ? `, ${count(it.omitted_chars)} more characters left out` : '';
         out += `\n<details><summary>Output (${lines} line${lines === 1 ? '' : 's'}${cut})</summary>\n\n${fence(body, 'text')}\n</details>\n`;
       }
       return out;
@@ -60,7 +60,7 @@ function item(it: Item): string {
 }
 
 export const markdown: Renderer = async function* (facts, items, ctx) {
-  if (ctx.index > 0) yield '\n---\n\n';
-  yield header(facts);
-  for await (const it of items) yield item(it);
+  if (ctx.index > 0) yield ['\n---\n\n'];
+  yield [header(facts)];
+  yield* each(items, item);
 };

@@ -188,6 +188,16 @@ export const OUTPUT_TYPES = new Set(['function_call_output', 'custom_tool_call_o
 /** Calls that never get an output record: complete as soon as they are seen. */
 export const SELF_CONTAINED_CALLS = new Set(['web_search_call', 'image_generation_call']);
 
+/** Output given as content parts (text and images), not as other JSON. */
+export const isContent = (out: unknown): out is unknown[] =>
+  Array.isArray(out) && out.some((x) => x && (typeof x.text === 'string' || /image/.test(String(x.type))));
+
+/** The part of an output whose header lines readOutput reads. */
+export const OUTPUT_HEAD = 400;
+
+/** How the 2025 JSON wrapper of a shell output opens. */
+export const WRAPPED_OUTPUT = '{"output":';
+
 export interface OutputFacts {
   text: string;
   exit_code: number | null;
@@ -203,10 +213,10 @@ export function readOutput(p: Record<string, any>): OutputFacts {
   const out = p.output ?? p.tools;
   let text: string;
   if (typeof out === 'string') text = out;
-  else if (Array.isArray(out) && out.some((x) => x && (typeof x.text === 'string' || /image/.test(String(x.type))))) text = contentText(out).text;
+  else if (isContent(out)) text = contentText(out).text;
   else text = out === undefined || out === null ? '' : JSON.stringify(out);
   const facts: OutputFacts = { text, exit_code: null, duration_ms: null };
-  if (text.startsWith('{"output":')) {
+  if (text.startsWith(WRAPPED_OUTPUT)) {
     try {
       const j = JSON.parse(text);
       if (typeof j.output === 'string') {
@@ -219,7 +229,7 @@ export function readOutput(p: Record<string, any>): OutputFacts {
     }
     return facts;
   }
-  const head = text.slice(0, 400);
+  const head = text.slice(0, OUTPUT_HEAD);
   const exit = /^Process exited with code (-?\d+)$/m.exec(head);
   if (exit) facts.exit_code = Number(exit[1]);
   const wall = /^Wall time: ([\d.]+) seconds$/m.exec(head);

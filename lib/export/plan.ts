@@ -1,13 +1,15 @@
 // The first of an export's two passes: a cheap read of the whole history that finds where each user
 // turn starts, which turns later rollbacks dropped, and the session's facts (title, model, tokens),
 // so that the second pass can stream the surviving turns without holding any of them. Only small
-// records are parsed: user messages, task events, turn contexts, token counts.
+// records are parsed: user messages (without their images), task events, turn contexts, token
+// counts. What it keeps per turn is a few numbers and short strings; nothing grows with what was said.
 import { UsageError } from '../cli.js';
 import type { SessionMetaPayload } from '../record.js';
 import { isObject, parseLine, peekType, typeOf } from '../record.js';
 import { titleFrom, userTurnText } from '../turns.js';
+import { parseLean, withoutString } from './lean.js';
 import { tokenTotals, type SessionFacts, type TurnStatus } from './model.js';
-import { peekTimestamp, records, type Source } from './records.js';
+import { peekRole, peekTimestamp, records, type Rec, type Source } from './records.js';
 
 export interface TurnPlan {
   /** Position of the turn's first record (its `task_started` when it has one, else its user message). */
@@ -20,8 +22,6 @@ export interface TurnPlan {
   model: string | null;
   cwd: string | null;
   inherited: boolean;
-  /** The start of what the user said, for the title. */
-  said: string;
 }
 
 export interface Plan {
@@ -32,7 +32,33 @@ export interface Plan {
   dropped: Array<[number, number]>;
 }
 
-const ROLE_USER = Buffer.from('"role":"user"');
+/** Whether a message line is the user's, from its first bytes when they say. */
+export function fromUser(bytes: Buffer): boolean {
+  const role = peekRole(bytes);
+  return role === null ? bytes.includes('"role":"user"') : role === 'user';
+}
+
+/** The totals of the last token count of a batch that has them (most counts are superseded: only the last is read). */
+function lastTokens(batch: Rec[]): SessionFacts['tokens'] {
+  for (let i = batch.length - 1; i >= 0; i--) {
+    const { bytes } = batch[i];
+    const info = peekType(bytes) ?? typeOf(bytes);
+    if (info.type !== 'event_msg' || info.payloadType !== 'token_count') continue;
+    const p = parseLine(bytes)?.payload;
+    const totals = isObject(p) ? tokenTotals(p.info?.total_token_usage) : null;
+    if (totals) return totals;
+  }
+  return null;
+}
+
+/** The timestamp of the last record of a batch that shows one in its first bytes. */
+function lastTimestamp(batch: Rec[]): string | null {
+  for (let i = batch.length - 1; i >= 0; i--) {
+    const t = peekTimestamp(batch[i].bytes);
+    if (t !== null) return t;
+  }
+  return null;
+}
 
 export interface PlanInput {
   sources: Source[];
@@ -54,6 +80,18 @@ export async function planSession(input: PlanInput): Promise<Plan> {
   let updated: string | null = null;
   let context: { model: string | null; cwd: string | null } = { model: null, cwd: null };
   let latestModel: string | null = null;
+  // Every turn_context repeats the model and directory: one copy of each string serves all turns.
+  const interned = new Map<string, string>();
+  const intern = (v: unknown, previous: string | null): string | null => {
+    if (typeof v !== 'string') return previous;
+    let s = interned.get(v);
+    if (s === undefined) interned.set(v, (s = v));
+    return s;
+  };
+  // The earliest surviving turn with something to title the session by, among inherited turns and
+  // among the session's own. A rollback drops a suffix of turns, so when it drops this one it drops
+  // every later one too, and the earlier ones had nothing to say.
+  const titled: { own: { turn: number; text: string } | null; inherited: { turn: number; text: string } | null } = { own: null, inherited: null };
   // A task_started since the last user turn: the turn it opens starts there.
   let pending: { pos: number; turn_id: string | null; time: string | null } | null = null;
 
@@ -68,6 +106,9 @@ export async function planSession(input: PlanInput): Promise<Plan> {
   };
 
   const open = (pos: number, segment: number, time: unknown, said: string) => {
+    const which = segment < own ? 'inherited' : 'own';
+    const title = titled[which] ? '' : titleFrom(said.slice(0, 500));
+    if (title) titled[which] = { turn: alive.length, text: title };
     alive.push({
       start: pending?.pos ?? pos,
       turn_id: pending?.turn_id ?? null,
@@ -78,21 +119,21 @@ export async function planSession(input: PlanInput): Promise<Plan> {
       model: context.model,
       cwd: context.cwd,
       inherited: segment < own,
-      said: said.slice(0, 500),
     });
     pending = null;
   };
 
   for await (const batch of records(input.sources, true)) {
+    updated = lastTimestamp(batch) ?? updated;
+    tokens = lastTokens(batch) ?? tokens;
     for (const rec of batch) {
       const { bytes } = rec;
-      updated = peekTimestamp(bytes) ?? updated;
       const info = peekType(bytes) ?? typeOf(bytes);
       const type = info.type;
       const pt = info.payloadType;
       if (type === 'response_item') {
-        if ((pt === 'message' && bytes.includes(ROLE_USER)) || pt === 'agent_message') {
-          const env = parseLine(bytes);
+        if ((pt === 'message' && fromUser(bytes)) || pt === 'agent_message') {
+          const env = parseLean(bytes);
           const said = userTurnText(env?.payload);
           if (said !== null) open(rec.pos, rec.segment, env.timestamp, said);
         }
@@ -101,14 +142,15 @@ export async function planSession(input: PlanInput): Promise<Plan> {
       } else if (type === 'turn_context') {
         const p = parseLine(bytes)?.payload;
         if (isObject(p)) {
-          context = { model: typeof p.model === 'string' ? p.model : context.model, cwd: typeof p.cwd === 'string' ? p.cwd : context.cwd };
+          context = { model: intern(p.model, context.model), cwd: intern(p.cwd, context.cwd) };
           latestModel = context.model ?? latestModel;
         }
       } else if (type === 'compacted') {
         compactions++;
       } else if (type === 'event_msg') {
-        if (pt !== 'task_started' && pt !== 'task_complete' && pt !== 'turn_aborted' && pt !== 'thread_rolled_back' && pt !== 'token_count' && pt !== 'thread_settings_applied') continue;
-        const env = parseLine(bytes);
+        if (pt !== 'task_started' && pt !== 'task_complete' && pt !== 'turn_aborted' && pt !== 'thread_rolled_back' && pt !== 'thread_settings_applied') continue;
+        // A task's end repeats the turn's last answer, which the second pass reads where it was said.
+        const env = pt === 'task_complete' ? parseLean(bytes, (b) => withoutString(b, 'last_agent_message')) : parseLine(bytes);
         const p = env?.payload;
         if (!isObject(p)) continue;
         if (pt === 'task_started') {
@@ -136,13 +178,13 @@ export async function planSession(input: PlanInput): Promise<Plan> {
             dropped.push([alive[keep].start, rec.pos + 1]);
             rolledBack += alive.length - keep;
             alive.length = keep;
+            if (titled.own && titled.own.turn >= keep) titled.own = null;
+            if (titled.inherited && titled.inherited.turn >= keep) titled.inherited = null;
           }
           pending = null;
-        } else if (pt === 'token_count') {
-          tokens = tokenTotals(p.info?.total_token_usage) ?? tokens;
         } else if (pt === 'thread_settings_applied' && isObject(p.thread_settings)) {
           const s = p.thread_settings;
-          context = { model: typeof s.model === 'string' ? s.model : context.model, cwd: typeof s.cwd === 'string' ? s.cwd : context.cwd };
+          context = { model: intern(s.model, context.model), cwd: intern(s.cwd, context.cwd) };
           latestModel = context.model ?? latestModel;
         }
       }
@@ -150,8 +192,7 @@ export async function planSession(input: PlanInput): Promise<Plan> {
   }
 
   // A fork is named by what it adds (as Codex titles it), else by what it inherits.
-  const said = (turns: TurnPlan[]) => turns.map((t) => titleFrom(t.said)).find((t) => t) ?? null;
-  const firstSaid = said(alive.filter((t) => !t.inherited)) ?? said(alive);
+  const firstSaid = (titled.own ?? titled.inherited)?.text ?? null;
   const git = isObject(meta?.git) ? meta.git : null;
   const facts: SessionFacts = {
     kind: 'session',

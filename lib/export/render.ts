@@ -7,7 +7,16 @@ export interface RenderContext {
   index: number;
 }
 
-export type Renderer = (facts: SessionFacts, items: AsyncIterable<Item>, ctx: RenderContext) => AsyncGenerator<string>;
+/**
+ * A renderer turns each batch of items into the pieces of text that render it. Pieces stay apart
+ * (joining them would build a string only to encode it once): the writer encodes each in place.
+ */
+export type Renderer = (facts: SessionFacts, items: AsyncIterable<Item[]>, ctx: RenderContext) => AsyncGenerator<string[]>;
+
+/** The batches of `items`, each item rendered by `item`. */
+export async function* each(items: AsyncIterable<Item[]>, item: (it: Item) => string): AsyncGenerator<string[]> {
+  for await (const batch of items) if (batch.length) yield batch.map(item);
+}
 
 /** `2026-08-20T14:03:07.391Z` as `2026-08-20 14:03:07 UTC`. */
 export function when(iso: string | null): string {
@@ -16,7 +25,8 @@ export function when(iso: string | null): string {
   return Number.isNaN(ms) ? iso : new Date(ms).toISOString().slice(0, 19).replace('T', ' ') + ' UTC';
 }
 
-export const count = (n: number): string => n.toLocaleString('en-US');
+/** `12,345`: grouped by hand, since Intl would map megabytes of ICU data for the one format. */
+export const count = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 export function duration(ms: number | null): string {
   if (ms === null) return '';

@@ -1,24 +1,28 @@
 // The second pass: the session's records, read again, become the normalized items of its effective
-// history, one at a time. The plan from the first pass says where turns start and what rollbacks
-// dropped, so nothing is held back except tool calls waiting for their output (paired by call_id,
-// and released at the latest when their turn ends).
+// history, a batch of records at a time. The plan from the first pass says where turns start and
+// what rollbacks dropped, so nothing is held back except tool calls waiting for their output (paired
+// by call_id, and released at the latest when their turn ends).
 import { isObject, parseLine, peekType, typeOf } from '../record.js';
 import { isContextualText } from '../turns.js';
 import {
   contentText,
   describeCall,
   durationMs,
+  isContent,
+  OUTPUT_HEAD,
   OUTPUT_TYPES,
   pathOfUrl,
   readOutput,
   SELF_CONTAINED_CALLS,
+  WRAPPED_OUTPUT,
   type Item,
   type MessageItem,
   type ToolCallItem,
   type TurnItem,
 } from './model.js';
-import { resolveTurnRange, type Plan, type TurnRange } from './plan.js';
-import { records, type Source } from './records.js';
+import { parseLean, parseStringHead, withoutString, type StringHead } from './lean.js';
+import { fromUser, resolveTurnRange, type Plan, type TurnRange } from './plan.js';
+import { peekRole, records, type Source } from './records.js';
 import { redact } from './redact.js';
 
 export interface TranscriptOptions {
@@ -34,9 +38,25 @@ export interface TranscriptOptions {
 /** Tool calls still waiting for their output past this many are written without it. */
 const MAX_PENDING_CALLS = 1000;
 
-const COMMAND_EXECUTION = Buffer.from('"type":"CommandExecution"');
+/**
+ * Items are handed on in small groups: a group rendered and written at once dies young, where a
+ * whole batch's items would outlive a scavenge or two and be copied each time.
+ */
+const GROUP = 32;
 
-export async function* transcript(sources: Source[], plan: Plan, opts: TranscriptOptions): AsyncGenerator<Item> {
+const COMMAND_EXECUTION = Buffer.from('"type":"CommandExecution"');
+const ITEM_TYPE = Buffer.from('"item":{"type":"');
+/** Where a canonical event says what its item is at the latest. */
+const HEAD = 400;
+
+/** A developer or system message, from the line's first bytes (false when they do not say). */
+function contextRole(bytes: Buffer): boolean {
+  const role = peekRole(bytes);
+  return role === 'developer' || role === 'system';
+}
+
+/** The items of the effective history, in small groups. */
+export async function* transcript(sources: Source[], plan: Plan, opts: TranscriptOptions): AsyncGenerator<Item[]> {
   const session = plan.facts.session;
   const [first, last] = opts.turns ? resolveTurnRange(opts.turns, plan.turns.length) : [0, Infinity];
   const finish = finisher(opts);
@@ -45,20 +65,26 @@ export async function* transcript(sources: Source[], plan: Plan, opts: Transcrip
   let nextTurn = 0;
   let drop = 0;
 
-  function* release(): Generator<Item> {
-    for (const call of pending.values()) yield finish(call);
+  let out: Item[] = [];
+  const emit = (item: Item) => out.push(finish(item));
+  const release = () => {
+    for (const call of pending.values()) emit(call);
     pending.clear();
-  }
+  };
 
   for await (const batch of records(sources, false)) {
     for (const { pos, bytes } of batch) {
+      if (out.length >= GROUP) {
+        yield out;
+        out = [];
+      }
       while (drop < plan.dropped.length && plan.dropped[drop][1] <= pos) drop++;
       if (drop < plan.dropped.length && plan.dropped[drop][0] <= pos) continue;
       while (nextTurn < plan.turns.length && plan.turns[nextTurn].start <= pos) {
-        yield* release();
+        release();
         const t = plan.turns[nextTurn++];
         turn = nextTurn;
-        if (turn >= first && turn <= last) yield finish(turnItem(session, turn, t));
+        if (turn >= first && turn <= last) emit(turnItem(session, turn, t));
       }
       if (turn < first || turn > last) continue;
 
@@ -66,25 +92,32 @@ export async function* transcript(sources: Source[], plan: Plan, opts: Transcrip
       const pt = info.payloadType;
       if (info.type === 'response_item') {
         if (pt === 'message') {
-          const item = message(session, turn, parseLine(bytes));
-          if (item && (opts.all || !item.context)) yield finish(item);
+          if (!opts.all && contextRole(bytes)) continue;
+          // Injected context only ever comes as the user's.
+          const item = message(session, turn, parseLean(bytes));
+          if (item && (opts.all || !item.context)) emit(item);
         } else if (pt === 'reasoning') {
           if (!opts.reasoning) continue;
           const env = parseLine(bytes);
           const text = reasoningText(env?.payload);
-          if (text) yield finish({ kind: 'reasoning', session, turn, time: env.timestamp ?? null, text });
+          if (text) emit({ kind: 'reasoning', session, turn, time: env.timestamp ?? null, text });
         } else if (pt !== undefined && OUTPUT_TYPES.has(pt)) {
-          const env = parseLine(bytes);
+          const cut = outputHead(bytes, opts);
+          const env = cut?.env ?? parseOutput(bytes);
           const p = env?.payload;
           if (!isObject(p)) continue;
           const id = typeof p.call_id === 'string' ? p.call_id : null;
           const call = (id !== null && pending.get(id)) || orphan(session, turn, env.timestamp, p);
           if (id !== null) pending.delete(id);
-          const out = readOutput(p);
+          const out = readOutput(cut ? { ...p, output: cut.head } : p);
           call.output = out.text;
+          if (cut) {
+            call.output = out.text.slice(0, opts.maxOutput!);
+            call.omitted_chars = cut.length - opts.maxOutput!;
+          }
           call.exit_code ??= out.exit_code;
           call.duration_ms ??= out.duration_ms;
-          yield finish(call);
+          emit(call);
         } else if (pt !== undefined) {
           const env = parseLine(bytes);
           const p = env?.payload;
@@ -93,20 +126,21 @@ export async function* transcript(sources: Source[], plan: Plan, opts: Transcrip
           const call: ToolCallItem = { kind: 'tool_call', session, turn, time: env.timestamp ?? null, ...described, output: null, omitted_chars: 0, exit_code: null, duration_ms: null };
           call.cwd ??= plan.turns[turn - 1]?.cwd ?? plan.facts.cwd;
           if (SELF_CONTAINED_CALLS.has(pt) || call.call_id === null) {
-            yield finish(call);
+            emit(call);
             continue;
           }
           pending.set(call.call_id, call);
           if (pending.size > MAX_PENDING_CALLS) {
             const [oldest] = pending.values();
             pending.delete(oldest.call_id!);
-            yield finish(oldest);
+            emit(oldest);
           }
         }
       } else if (info.type === 'event_msg') {
         // Command results carry what the call's output text may not: exit code, duration, directory.
-        if (pt === 'exec_command_end' || (pt === 'item_completed' && bytes.includes(COMMAND_EXECUTION))) {
-          const p = parseLine(bytes)?.payload;
+        if (pt === 'exec_command_end' || (pt === 'item_completed' && isCommandExecution(bytes))) {
+          // The command's output is in its call's output record already.
+          const p = parseLean(bytes, (b) => withoutString(b, 'aggregated_output'))?.payload;
           const r = pt === 'exec_command_end' ? p : p?.item;
           const call = isObject(r) ? pending.get(String(r.call_id ?? r.id)) : undefined;
           if (!call || !isObject(r)) continue;
@@ -118,7 +152,7 @@ export async function* transcript(sources: Source[], plan: Plan, opts: Transcrip
         const env = parseLine(bytes);
         const p = env?.payload;
         if (!isObject(p)) continue;
-        yield finish({
+        emit({
           kind: 'compaction',
           session,
           turn,
@@ -129,7 +163,37 @@ export async function* transcript(sources: Source[], plan: Plan, opts: Transcrip
       }
     }
   }
-  yield* release();
+  release();
+  yield out;
+}
+
+/** An `item_completed` of a command: the item's type is in the first bytes when the line is canonical. */
+function isCommandExecution(bytes: Buffer): boolean {
+  const head = bytes.subarray(0, HEAD);
+  return head.includes(ITEM_TYPE) ? head.includes(COMMAND_EXECUTION) : bytes.includes(COMMAND_EXECUTION);
+}
+
+/**
+ * A long text output that `--max-output` cuts, read without decoding what is cut: its head (enough
+ * for the cut and for the header readOutput looks at) and its length. Null when the whole record
+ * must be read: no cut, masking (a secret may straddle the cut), the 2025 JSON wrapper, or a line
+ * not shaped for it.
+ */
+function outputHead(bytes: Buffer, opts: TranscriptOptions): StringHead | null {
+  if (opts.maxOutput === null || opts.redact) return null;
+  const cut = parseStringHead(bytes, 'output', Math.max(opts.maxOutput, OUTPUT_HEAD));
+  return cut && !cut.head.startsWith(WRAPPED_OUTPUT) ? cut : null;
+}
+
+/**
+ * A call's output record with its images left out, unless the output is other JSON (which the
+ * model keeps as written, images and all).
+ */
+function parseOutput(bytes: Buffer): any {
+  const env = parseLean(bytes);
+  const p = env?.payload;
+  const out = p?.output ?? p?.tools;
+  return out === undefined || out === null || typeof out === 'string' || isContent(out) ? env : parseLine(bytes);
 }
 
 function turnItem(session: string, turn: number, t: Plan['turns'][number]): TurnItem {

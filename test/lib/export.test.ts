@@ -71,7 +71,7 @@ t.test('the plan: turns start at task_started; rollbacks drop whole turns', asyn
   const lines = [...s.lines, roll(2), ...more, roll(1)];
   const path = writeRaw(dir, 'r.jsonl', lines.join('\n') + '\n');
   const plan = await planSession({ sources: [{ path, label: path }], meta: JSON.parse(s.lines[0]).payload, generation: 'D', label: path, name: null });
-  t.same(plan.turns.map((x) => x.said), ['one'], 'turns two and three, then four, rolled back');
+  t.equal(plan.turns.length, 1, 'turns two and three, then four, rolled back');
   t.equal(plan.facts.turns, 1);
   t.equal(plan.facts.rolled_back_turns, 3);
   t.equal(plan.turns[0].start, 1, 'turn one starts at its task_started, before its context messages');
@@ -93,10 +93,7 @@ t.test('the plan: a fork is titled by its own turns; a name wins', async (t) => 
   ];
   const meta = JSON.parse(child.lines[0]).payload;
   const plan = await planSession({ sources, meta, generation: 'E', label: c, name: null });
-  t.same(plan.turns.map((x) => [x.said, x.inherited]), [
-    ['parent turn', true],
-    ['child turn', false],
-  ]);
+  t.same(plan.turns.map((x) => x.inherited), [true, false]);
   t.equal(plan.facts.title, 'child turn');
   t.equal(plan.facts.inherited_turns, 1);
   t.equal((await planSession({ sources, meta, generation: 'E', label: c, name: 'my name' })).facts.title, 'my name');
