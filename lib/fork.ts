@@ -2,11 +2,7 @@
 // Pass 1 (lib/fork-plan.ts) decides the cut from positions alone; pass 2 streams the kept lines,
 // unchanged but for the `ordinal` of paginated lines, behind a new `session_meta`, into an atomic
 // write that never replaces an existing file.
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { inBlocks, writeAtomic } from './atomic.js';
 import { RolloutError, warn } from './cli.js';
 import { appendThreadName } from './codex-state.js';
@@ -19,6 +15,7 @@ import type { Output } from './out.js';
 import { isObject, parseLine, quickCheck, type SessionMetaPayload } from './record.js';
 import type { Resolver, Target } from './resolve.js';
 import { metaOf, openSession } from './session.js';
+import { spoolStdin } from './source.js';
 
 export interface ForkOptions {
   cut: Cut;
@@ -56,14 +53,12 @@ const NL = Buffer.from('\n');
 export async function forkSession(target: Target, resolver: Resolver, opts: ForkOptions): Promise<ForkResult> {
   if (!target.stdin) return forkFrom(target.file.path, target, resolver, opts);
   if (opts.reference) throw new RolloutError('--reference needs a source in the Codex home, not stdin: a referenced fork points at its parent file');
-  // Two passes need the bytes twice: stdin goes to a private temp file first (still compressed, if it was).
-  const dir = await mkdtemp(join(tmpdir(), 'rollout-fork-'));
+  // Two passes need the bytes twice.
+  const spooled = await spoolStdin();
   try {
-    const path = join(dir, 'stdin');
-    await pipeline(process.stdin, createWriteStream(path, { mode: 0o600 }));
-    return await forkFrom(path, target, resolver, opts);
+    return await forkFrom(spooled.path, target, resolver, opts);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await spooled.remove();
   }
 }
 

@@ -1,6 +1,10 @@
 // Opening a session as a stream of bytes: a plain file, a .zst file, or stdin (compressed or not,
 // told apart by the zstd magic number). Chunks are fresh buffers, so a consumer may keep slices.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, createWriteStream, fstatSync, openSync, readSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { decompress, looksLikeZstd } from './zstd.js';
 
 const CHUNK = 1 << 20;
@@ -82,4 +86,21 @@ export async function* openSource(path: string, opts: { transient?: boolean } = 
   const all = prepend(head, raw);
   if (looksLikeZstd(head)) yield* decompress(all, label, opts);
   else yield* all;
+}
+
+/**
+ * Stdin saved to a private temporary file, for work that reads its input twice. The bytes are kept
+ * as they came (a compressed stream stays compressed: openSource recognizes it). `remove()` deletes it.
+ */
+export async function spoolStdin(): Promise<{ path: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'rollout-stdin-'));
+  const remove = () => rm(dir, { recursive: true, force: true });
+  const path = join(dir, 'stdin');
+  try {
+    await pipeline(process.stdin, createWriteStream(path, { mode: 0o600 }));
+  } catch (err) {
+    await remove();
+    throw err;
+  }
+  return { path, remove };
 }
