@@ -31,11 +31,13 @@ await main({
     ['--redact', 'Mask secrets (API keys, tokens, private keys, password=... values)'],
     ['--schema [kind]', 'Print the JSON Schema of the json document, or of one ndjson line with "ndjson", and exit'],
     ['--batch', 'Read session references from stdin, one a line (or rollout-ls NDJSON rows)'],
+    ['--last', 'The most recent session started in the current directory'],
     ['--codex-home <dir>', 'The Codex home (default: $CODEX_HOME, else ~/.codex)'],
     ['-q, --quiet', 'No warnings on stderr'],
   ],
   examples: [
     'rollout-export 0199a213 > session.md',
+    'rollout-export --last -f html -o last.html',
     'rollout-export -f html -o session.html --redact 0199a213',
     "rollout-ls --since 7d | rollout-export --batch -f ndjson | jq -r 'select(.kind==\"tool_call\") | .command'",
     'rollout-export --schema ndjson',
@@ -50,8 +52,9 @@ await main({
     }
     const format = single(o.format) ?? 'md';
     if (!isFormat(format)) throw new UsageError(`--format takes md, html, json, ndjson or csv, not '${format}'`);
-    if (o.batch && args.length) throw new UsageError('--batch reads references from stdin; give no others');
-    if (!args.length && !o.batch) throw new UsageError("no session given (an id, prefix, name, path or '-')");
+    if (o.batch && (args.length || o.last)) throw new UsageError('--batch reads references from stdin; give no others');
+    if (o.last && args.length) throw new UsageError('--last takes no session arguments');
+    if (!args.length && !o.batch && !o.last) throw new UsageError("no session given (an id, prefix, name, path, '-' or --last)");
     if (args.filter((a) => a === STDIN).length > 1) throw new UsageError("stdin ('-') can be read only once");
 
     const maxOutput = positiveInt(o.maxOutput, '--max-output');
@@ -75,9 +78,10 @@ await main({
     let failed = false;
     let written = 0;
 
-    const one = async (ref: string): Promise<void> => {
+    const one = async (ref: string | null): Promise<void> => {
       try {
-        const target = await resolver.resolve(ref);
+        // Export's --all is about context, so the way to look beyond this directory is another tool.
+        const target = ref === null ? await resolver.last(process.cwd(), false, 'rollout-ls lists the sessions of every directory') : await resolver.resolve(ref);
         const prepared = await prepareExport(target, resolver, opts);
         try {
           if (output === undefined) await writeTo(stdout, prepared, written);
@@ -94,7 +98,8 @@ await main({
       }
     };
 
-    if (o.batch) for await (const ref of refsFrom(openSource(STDIN))) await one(ref);
+    if (o.last) await one(null);
+    else if (o.batch) for await (const ref of refsFrom(openSource(STDIN))) await one(ref);
     else for (const ref of args) await one(ref);
     return failed ? EXIT_FAILURE : EXIT_OK;
   },

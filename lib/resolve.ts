@@ -93,9 +93,10 @@ export class Resolver {
 
   /**
    * The most recently active session (by file mtime) whose cwd is `cwd`, or anywhere with `anywhere`.
-   * Archived sessions are left out, as `codex resume --last` leaves them out.
+   * Archived sessions are left out, as `codex resume --last` leaves them out. `hint` ends the
+   * message when there is none here (a binary whose `--all` means something else says its own).
    */
-  async last(cwd: string, anywhere = false): Promise<Target> {
+  async last(cwd: string, anywhere = false, hint = 'try --all'): Promise<Target> {
     const here = canonical(cwd);
     const active = (await this.all()).filter((f) => f.root === 'sessions').sort((a, b) => b.mtimeMs - a.mtimeMs);
     for (const file of active) {
@@ -103,7 +104,7 @@ export class Resolver {
       const { meta } = await readHead(file.path, file.form).catch(() => ({ meta: null }));
       if (typeof meta?.cwd === 'string' && canonical(meta.cwd) === here) return target(file);
     }
-    throw new RolloutError(anywhere ? 'no sessions in this home' : `no session was started in ${here} (try --all)`);
+    throw new RolloutError(anywhere ? 'no sessions in this home' : `no session was started in ${here} (${hint})`);
   }
 }
 

@@ -3,7 +3,7 @@
 // redaction in every format; files and directories; stdin and --batch; hostile HTML opened in a
 // real browser; and a large session exported under a small heap.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, utimesSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { buildZoo, HOSTILE, validators } from './helpers/export.js';
@@ -206,6 +206,27 @@ t.test("stdin: '-' for a rollout (plain or zstd), --batch for references", async
   t.match(b.err, /no-such-session/);
   t.same([...new Set(ndjson(b.out).map((r) => r.session))], [zoo.genA, zoo.genB, zoo.paginated], 'the others are exported');
   t.equal(exp(['--batch', zoo.genA]).code, 2);
+});
+
+t.test('--last: the most recent session started here, with a hint that fits export', async (t) => {
+  const h = tmpDir(t);
+  const here = join(h, 'work');
+  mkdirSync(here);
+  const older = writeSession(h, { cwd: here, turns: [{ user: 'older session here' }] });
+  const newer = writeSession(h, { cwd: here, start: new Date('2026-08-21T10:00:00.000Z'), turns: [{ user: 'newer session here' }] });
+  const elsewhere = writeSession(h, { cwd: '/somewhere/else', start: new Date('2026-08-22T10:00:00.000Z'), turns: [{ user: 'elsewhere' }] });
+  utimesSync(older.path, new Date('2026-08-20T15:00:00Z'), new Date('2026-08-20T15:00:00Z'));
+  utimesSync(newer.path, new Date('2026-08-21T11:00:00Z'), new Date('2026-08-21T11:00:00Z'));
+  utimesSync(elsewhere.path, new Date('2026-08-23T11:00:00Z'), new Date('2026-08-23T11:00:00Z'));
+  const last = run('rollout-export', ['--last', '-f', 'ndjson'], { cwd: here, env: { CODEX_HOME: h } });
+  t.equal(last.code, 0, last.err);
+  t.equal(ndjson(last.out)[0].session, newer.id, 'the newest session of this directory, not the newer one elsewhere');
+  const none = run('rollout-export', ['--last'], { cwd: tmpDir(t), env: { CODEX_HOME: h } });
+  t.equal(none.code, 1);
+  t.match(none.err, /no session was started in .* \(rollout-ls lists the sessions of every directory\)/);
+  t.notMatch(none.err, /--all/, 'no hint at --all, which means context here');
+  t.equal(run('rollout-export', ['--last', newer.id], { env: { CODEX_HOME: h } }).code, 2, '--last takes no session');
+  t.equal(run('rollout-export', ['--last', '--batch'], { env: { CODEX_HOME: h } }).code, 2);
 });
 
 t.test('bad input: torn lines and junk are passed over with a warning', async (t) => {

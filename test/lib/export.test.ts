@@ -7,6 +7,7 @@ import { fence } from '../../lib/export/markdown.js';
 import { commandLine, contentText, describeCall, durationMs, pathOfUrl, readOutput } from '../../lib/export/model.js';
 import { UsageError } from '../../lib/cli.js';
 import { parseTurnRange, planSession, resolveTurnRange } from '../../lib/export/plan.js';
+import { parseLean, parseStringHead, scanString, withoutImages, withoutString } from '../../lib/export/lean.js';
 import { sessionLines, tmpDir, writeRaw } from '../helpers/fixtures.js';
 
 t.test('commands: argv through a shell is its script; other argv is quoted', async (t) => {
@@ -109,4 +110,41 @@ t.test('format helpers', async (t) => {
   t.equal(csvField('two\nlines'), '"two\nlines"');
   t.equal(csvField(null), '');
   t.equal(csvField(0), '0');
+});
+
+t.test('lean parsing: a cut output reads as the full parse would, cut', async (t) => {
+  // Text dense in what a byte-level cut can get wrong: escapes, 2-4 byte characters, surrogate pairs.
+  const alphabet = ['a', 'b', ' ', '\n', '"', '\\', '\t', 'é', '✓', '😀', '\u0001', '/', '\u2028'];
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
+  for (let n = 0; n < 200; n++) {
+    let text = '';
+    const length = 50 + (next() % 3000);
+    for (let i = 0; i < length; i++) text += alphabet[next() % alphabet.length];
+    const line = Buffer.from(JSON.stringify({ timestamp: '2026-08-20T14:03:07.391Z', type: 'response_item', payload: { type: 'function_call_output', call_id: 'c1', output: text } }));
+    const keep = 1 + (next() % 200);
+    const cut = parseStringHead(line, 'output', keep);
+    if (cut === null) continue;
+    t.equal(cut.length, text.length, `the length counted from the bytes (case ${n})`);
+    t.equal(cut.head.slice(0, keep), text.slice(0, keep), `the head decoded (case ${n})`);
+    t.same(cut.env, { timestamp: '2026-08-20T14:03:07.391Z', type: 'response_item', payload: { type: 'function_call_output', call_id: 'c1', output: '' } });
+  }
+  const text = 'x'.repeat(5000);
+  const at = (payload: unknown) => Buffer.from(JSON.stringify({ timestamp: 't', type: 'response_item', payload }));
+  t.ok(parseStringHead(at({ type: 'function_call_output', call_id: 'c', output: text }), 'output', 100), 'a long output is cut');
+  t.equal(parseStringHead(at({ type: 'function_call_output', call_id: 'c', output: 'short' }), 'output', 100), null, 'a short one is parsed whole');
+  t.equal(parseStringHead(at({ type: 'function_call_output', meta: { output: text }, output: text }), 'output', 100), null, 'a nested member of that name: parsed whole');
+  t.same(scanString(Buffer.from('"a\\"b\\u00e9😀"'), 1), { end: 15, units: 6 });
+});
+
+t.test('lean parsing: images are left out, everything else kept', async (t) => {
+  const image = 'data:image/png;base64,' + 'QUJD'.repeat(5000);
+  const line = Buffer.from(JSON.stringify({ timestamp: 't', type: 'response_item', payload: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'look: "image_url":"data:x' }, { type: 'input_image', image_url: image }] } }));
+  const lean = withoutImages(line);
+  t.ok(lean.length < 1000, 'the base64 is gone');
+  const parsed = parseLean(line);
+  t.same(contentText(parsed.payload.content), contentText(JSON.parse(line.toString()).payload.content), 'the text and the image count are the same');
+  t.equal(parsed.payload.content[0].text, 'look: "image_url":"data:x', 'text that looks like the member is left alone');
+  const task = Buffer.from(JSON.stringify({ timestamp: 't', type: 'event_msg', payload: { type: 'task_complete', turn_id: 'u', last_agent_message: 'y'.repeat(1000), duration_ms: 5 } }));
+  t.same(parseLean(task, (b) => withoutString(b, 'last_agent_message')).payload, { type: 'task_complete', turn_id: 'u', last_agent_message: '', duration_ms: 5 });
 });
