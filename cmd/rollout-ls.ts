@@ -54,6 +54,7 @@ await main({
     if (o.hits && search === undefined) throw new UsageError('--hits goes with --search');
     if (o.hits && o.sort !== undefined) throw new UsageError('--hits are ordered best first; --sort does not apply');
     const format = single(o.format);
+    if (single(o.limit) === '0') throw new UsageError('--limit takes a number of rows, at least 1');
     const q: Query = {
       sort: o.sort === undefined ? (search !== undefined ? { key: 'rank', descending: false } : parseSort('-updated')) : parseSort(single(o.sort)!),
       limit: positiveInt(o.limit, '--limit'),

@@ -231,9 +231,13 @@ export const SNIPPET_OPEN = '**';
 export const SNIPPET_CLOSE = '**';
 const SNIPPET = `snippet(docs, 0, '${SNIPPET_OPEN}', '${SNIPPET_CLOSE}', '…', 16)`;
 
-/** FTS5 reports a bad query as a SQLite error; to the user it is a usage error. */
-function ftsQuery<T>(search: string, fn: () => T): T {
+/**
+ * FTS5 reports a bad query as a SQLite error; to the user it is a usage error. The query is tried
+ * on its own first: a plan that finds no candidate session would never parse it.
+ */
+function ftsQuery<T>(db: Database, search: string, fn: () => T): T {
   try {
+    db.prepare('SELECT rowid FROM docs WHERE docs MATCH ? LIMIT 1').get(search);
     return fn();
   } catch (err) {
     const e = err as { code?: string; message?: string };
@@ -267,7 +271,7 @@ function searchSessions(db: Database, q: Query): Page<Listed> {
     SELECT s.*, n.name AS name, h.rank AS rank, ${column} AS sort_value FROM hits h JOIN sessions s ON s.id = h.id
       LEFT JOIN names n ON n.id = s.id
     WHERE ${w.join(' AND ')} ORDER BY ${column} ${dir}, s.id ${dir} LIMIT ?`;
-  return ftsQuery(q.search!, () => {
+  return ftsQuery(db, q.search!, () => {
     const rows = db.prepare(sql).all(...params, limit) as any[];
     const files = db.prepare('SELECT file FROM sessions WHERE id = ?').pluck();
     const inFile = db.prepare(`SELECT rank, ${SNIPPET} AS snippet FROM docs WHERE docs MATCH ? AND rowid >= ? AND rowid < ? ORDER BY rank LIMIT 1`);
@@ -306,7 +310,7 @@ export function searchHits(db: Database, q: Query): Page<Hit> {
       FROM docs JOIN sessions f ON f.file = (docs.rowid >> 32) WHERE docs MATCH ?)
     SELECT h.*, s.path AS path FROM hits h JOIN sessions s ON s.id = h.id LEFT JOIN names n ON n.id = s.id
     WHERE ${w.join(' AND ')} ORDER BY h.rank, h.doc LIMIT ?`;
-  return ftsQuery(q.search!, () => {
+  return ftsQuery(db, q.search!, () => {
     const rows = db.prepare(sql).all(...params, limit) as any[];
     return page(rows, q.limit, (r) => ({ k: 'hits', v: r.rank, id: String(r.doc) }), (r) => ({
       id: r.id,

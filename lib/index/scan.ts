@@ -1,7 +1,7 @@
 // Reading one session file into an index row and its full-text documents. A row carries everything
 // needed to continue when the file grows (rollouts are append-only): how far it was read, the turn
 // tally, the latest model and token total, and where a copied fork's inherited lines end.
-import { open } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { stampTime, type SessionFile } from '../home.js';
 import { lineBatches, newStats, type Line } from '../lines.js';
 import {
@@ -18,7 +18,7 @@ import {
   type SessionMetaPayload,
 } from '../record.js';
 import { openSession } from '../session.js';
-import { fileChunks, openSource } from '../source.js';
+import { openSource } from '../source.js';
 import { messageText, TurnTally, userTurnText } from '../turns.js';
 import { memberValue, stringEnd, stringText, withoutMembers } from './json-bytes.js';
 
@@ -454,17 +454,44 @@ function outputText(output: unknown): string {
 }
 
 
+/**
+ * One read buffer for every plain file of a run. A buffer per file (as fileChunks allocates) outlives
+ * the young generation while its file is read, and then waits for a full collection: over thousands
+ * of files that is tens of megabytes of garbage. A scan keeps nothing of a line past its batch.
+ */
+const READ_BUFFER = 1 << 20;
+let readBuffer: Buffer | undefined;
+
+/** The bytes of a plain file from `start` up to its size when opened (appends are for next time). */
+async function* plainChunks(path: string, start: number): AsyncGenerator<Buffer> {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = (readBuffer ??= Buffer.allocUnsafe(READ_BUFFER));
+    let at = start;
+    for (let left = fstatSync(fd).size - start; left > 0; ) {
+      const n = readSync(fd, buf, 0, Math.min(buf.length, left), at);
+      if (n === 0) break;
+      at += n;
+      left -= n;
+      yield buf.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The `TAIL` bytes before `offset`, as base64: the fingerprint of what was read last time. */
 export async function tailAt(path: string, offset: number): Promise<string | null> {
   if (offset <= 0) return null;
-  const fh = await open(path, 'r');
+  // Synchronous: a round trip through the thread pool costs more than these 64 bytes.
+  const fd = openSync(path, 'r');
   try {
     const len = Math.min(TAIL, offset);
     const buf = Buffer.alloc(len);
-    const { bytesRead } = await fh.read(buf, 0, len, offset - len);
-    return buf.subarray(0, bytesRead).toString('base64');
+    const n = readSync(fd, buf, 0, len, offset - len);
+    return buf.subarray(0, n).toString('base64');
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
@@ -510,8 +537,8 @@ export async function scanFile(file: SessionFile, prev: Row | null, emit: (doc: 
     const scan = new FileScan(row, emit);
     scan.start(row.generation);
     const stats = newStats();
-    const chunks = fileChunks(file.path, { start: row.read_offset, transient: true });
-    for await (const batch of lineBatches(chunks, stats, { startOffset: row.read_offset, startLine: row.read_line })) {
+    const chunks = plainChunks(file.path, row.read_offset);
+    for await (const batch of lineBatches(chunks, stats, { startOffset: row.read_offset, startLine: row.read_line, transient: true })) {
       scan.batch(batch);
     }
     const done = scan.finish();
@@ -533,7 +560,7 @@ export async function scanFile(file: SessionFile, prev: Row | null, emit: (doc: 
   const stats = newStats();
   let first = true;
   // A scan keeps nothing of a line past its batch, so chunks can share one buffer.
-  for await (const batch of lineBatches(openSource(file.path, { transient: true }), stats)) {
+  for await (const batch of lineBatches(file.compressed ? openSource(file.path, { transient: true }) : plainChunks(file.path, 0), stats, { transient: true })) {
     if (first) {
       first = false;
       scan.start(generationOf(parseLine(withoutMembers(batch[0].bytes, BULK.session_meta)), file.form));

@@ -167,38 +167,37 @@ class Writer {
   /**
    * Reads one file into its row and documents, inside the current batch. A file that cannot be read
    * (a broken .zst, no permission) still gets a row, so it is listed and not retried until it changes.
+   * (No savepoint per file: FTS5 flushes its pending terms at each one, which made a segment per
+   * file. A failed file's documents are one rowid range, dropped by hand.)
    */
   async read(f: SessionFile, prev: Known | null, resume: boolean): Promise<number> {
     this.begin();
-    this.db.exec('SAVEPOINT file');
     const old = prev ? (this.selectRow.get(prev.file) as (Row & { file: number }) | undefined) ?? null : null;
+    let file = old?.file;
     try {
       const append = old !== null && resume && (await canAppend(f, old));
-      let file: number;
       if (old) {
         file = old.file;
         if (!append) this.deleteDocs.run(file * DOC_SHIFT, (file + 1) * DOC_SHIFT);
       } else file = Number(this.insertRow.run(freshRow(f)).lastInsertRowid);
       let n = append ? old!.doc_count : 0;
-      const emit = (d: Doc) => void this.insertDoc.run(file * DOC_SHIFT + n++, d.text, d.role, d.line, d.ordinal);
+      const base = file * DOC_SHIFT;
+      const emit = (d: Doc) => void this.insertDoc.run(base + n++, d.text, d.role, d.line, d.ordinal);
       const result = await scanFile(f, append ? old : null, emit);
       if (!result.appended) await this.history.inheritFor(result.row);
       this.updateRow.run({ ...result.row, file });
-      this.db.exec('RELEASE file');
       this.touched.add(result.row.id);
       if (old && old.id !== result.row.id) this.touched.add(old.id);
       this.pendingBytes += result.bytes;
       this.pendingFiles++;
       return result.bytes;
     } catch (err) {
-      this.db.exec('ROLLBACK TO file');
-      this.db.exec('RELEASE file');
       if (!(err instanceof RolloutError) && !(err as NodeJS.ErrnoException)?.code) throw err;
       warn(`${err instanceof RolloutError ? err.message : describe(err as Error)}; listed without its contents`, { file: f.path });
       const row = { ...freshRow(f), bad_lines: 1 };
-      if (old) {
-        this.deleteDocs.run(old.file * DOC_SHIFT, (old.file + 1) * DOC_SHIFT);
-        this.updateRow.run({ ...row, file: old.file });
+      if (file !== undefined) {
+        this.deleteDocs.run(file * DOC_SHIFT, (file + 1) * DOC_SHIFT);
+        this.updateRow.run({ ...row, file });
       } else this.insertRow.run(row);
       this.touched.add(row.id);
       this.pendingFiles++;
