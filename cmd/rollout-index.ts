@@ -65,8 +65,8 @@ await main({
           }
         }
       }
-      summary = await updatePaths(home, paths, { index, force: true, waitMs, quiet: Boolean(o.quiet) });
-    } else summary = await update(home, { index, rebuild: Boolean(o.rebuild), waitMs, quiet: Boolean(o.quiet) });
+      summary = await updatePaths(home, paths, { index, force: true, waitMs });
+    } else summary = await update(home, { index, rebuild: Boolean(o.rebuild), waitMs });
     if (!summary) throw new RolloutError(`another rollout-index run holds ${index}; try again, or give --wait more seconds`);
     stdout.json(summary);
     return failed ? EXIT_FAILURE : EXIT_OK;

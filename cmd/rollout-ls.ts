@@ -77,7 +77,7 @@ await main({
 
     const home = codexHome(single(o.codexHome));
     const index = indexPath(home, single(o.index));
-    const db = await openFresh(home, index, o.update !== false, Boolean(o.quiet));
+    const db = await openFresh(home, index, o.update !== false);
     try {
       const page = o.hits ? searchHits(db, q) : list(db, q);
       const asTable = !line && !o.json && process.stdout.isTTY && !o.hits;

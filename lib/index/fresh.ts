@@ -143,12 +143,12 @@ export function namesSignature(home: Home): string {
  * matches the snapshot, at the cost of the check alone; otherwise by a run that does not wait for
  * another writer (whose index is then read as it stands). The writing side loads only then.
  */
-export async function openFresh(home: Home, index: string, update: boolean, quiet = false): Promise<Database> {
+export async function openFresh(home: Home, index: string, update: boolean): Promise<Database> {
   if (existsSync(index)) {
     const db = openIndex(index, { readonly: true });
     if (!update || isFresh(db, home)) return db;
     db.close();
   }
-  if (update) await (await import('./update.js')).update(home, { index, waitMs: 0, quiet });
+  if (update) await (await import('./update.js')).update(home, { index, waitMs: 0 });
   return openIndex(index, { readonly: true });
 }
