@@ -92,7 +92,7 @@ const MAX_DOC = 64 << 10;
  * their first and last part, where commands, errors and exit codes are; the whole of them would be
  * most of the indexing time for little to find.
  */
-const TOOL_HEAD = 1536;
+const TOOL_HEAD = 1024;
 const TOOL_TAIL = 512;
 /** Bulky members no row or document reads: dropped before a line is parsed. */
 const BULK: Record<string, readonly string[]> = {
