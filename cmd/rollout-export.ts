@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { main, positiveInt, report, RolloutError, setQuiet, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
-import { exportName, isFormat, prepareExport, writeFileExport, writeTo, type ExportOptions } from '../lib/export/export.js';
+import { boundMemory, exportName, isFormat, prepareExport, writeFileExport, writeTo, type ExportOptions } from '../lib/export/export.js';
 import { parseTurnRange } from '../lib/export/plan.js';
 import { documentSchema, ndjsonSchema } from '../lib/export/schema.js';
 import { codexHome } from '../lib/home.js';
@@ -50,6 +50,7 @@ await main({
       stdout.write(JSON.stringify(kind === 'json' ? documentSchema() : ndjsonSchema(), null, 2) + '\n');
       return EXIT_OK;
     }
+    boundMemory();
     const format = single(o.format) ?? 'md';
     if (!isFormat(format)) throw new UsageError(`--format takes md, html, json, ndjson or csv, not '${format}'`);
     if (o.batch && (args.length || o.last)) throw new UsageError('--batch reads references from stdin; give no others');

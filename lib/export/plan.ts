@@ -2,32 +2,20 @@
 // turn starts, which turns later rollbacks dropped, and the session's facts (title, model, tokens),
 // so that the second pass can stream the surviving turns without holding any of them. Only small
 // records are parsed: user messages (without their images), task events, turn contexts, token
-// counts. What it keeps per turn is a few numbers and short strings; nothing grows with what was said.
+// counts. What it keeps per turn is a few numbers (turn-table.ts); nothing grows with what was said.
 import { UsageError } from '../cli.js';
 import type { SessionMetaPayload } from '../record.js';
 import { isObject, parseLine, peekType, typeOf } from '../record.js';
 import { titleFrom, userTurnText } from '../turns.js';
 import { parseLean, withoutString } from './lean.js';
-import { tokenTotals, type SessionFacts, type TurnStatus } from './model.js';
+import { tokenTotals, type SessionFacts } from './model.js';
 import { peekRole, peekTimestamp, records, type Rec, type Source } from './records.js';
-
-export interface TurnPlan {
-  /** Position of the turn's first record (its `task_started` when it has one, else its user message). */
-  start: number;
-  turn_id: string | null;
-  time: string | null;
-  status: TurnStatus;
-  duration_ms: number | null;
-  error: string | null;
-  model: string | null;
-  cwd: string | null;
-  inherited: boolean;
-}
+import { TurnTable } from './turn-table.js';
 
 export interface Plan {
   facts: SessionFacts;
-  /** The turns of the effective history, in order (turn n is `turns[n - 1]`). */
-  turns: TurnPlan[];
+  /** The turns of the effective history, in order (turn n is `turns.get(n - 1)`). */
+  turns: TurnTable;
   /** Position ranges `[from, to)` that rollbacks dropped, sorted and disjoint. */
   dropped: Array<[number, number]>;
 }
@@ -72,7 +60,7 @@ export interface PlanInput {
 export async function planSession(input: PlanInput): Promise<Plan> {
   const { meta } = input;
   const own = input.sources.length - 1;
-  const alive: TurnPlan[] = [];
+  const alive = new TurnTable();
   const dropped: Array<[number, number]> = [];
   let rolledBack = 0;
   let compactions = 0;
@@ -80,42 +68,21 @@ export async function planSession(input: PlanInput): Promise<Plan> {
   let updated: string | null = null;
   let context: { model: string | null; cwd: string | null } = { model: null, cwd: null };
   let latestModel: string | null = null;
-  // Every turn_context repeats the model and directory: one copy of each string serves all turns.
-  const interned = new Map<string, string>();
-  const intern = (v: unknown, previous: string | null): string | null => {
-    if (typeof v !== 'string') return previous;
-    let s = interned.get(v);
-    if (s === undefined) interned.set(v, (s = v));
-    return s;
-  };
   // The earliest surviving turn with something to title the session by, among inherited turns and
   // among the session's own. A rollback drops a suffix of turns, so when it drops this one it drops
   // every later one too, and the earlier ones had nothing to say.
   const titled: { own: { turn: number; text: string } | null; inherited: { turn: number; text: string } | null } = { own: null, inherited: null };
   // A task_started since the last user turn: the turn it opens starts there.
-  let pending: { pos: number; turn_id: string | null; time: string | null } | null = null;
+  let pending: { pos: number; turn_id: string | null } | null = null;
 
-  const current = (turnId: unknown): TurnPlan | undefined => {
-    const last = alive[alive.length - 1];
-    if (!last) return undefined;
-    if (typeof turnId === 'string' && turnId && last.turn_id && last.turn_id !== turnId) {
-      for (let i = alive.length - 1; i >= 0; i--) if (alive[i].turn_id === turnId) return alive[i];
-      return undefined;
-    }
-    return last;
-  };
-
-  const open = (pos: number, segment: number, time: unknown, said: string) => {
+  const open = (pos: number, segment: number, said: string) => {
     const which = segment < own ? 'inherited' : 'own';
     const title = titled[which] ? '' : titleFrom(said.slice(0, 500));
     if (title) titled[which] = { turn: alive.length, text: title };
     alive.push({
       start: pending?.pos ?? pos,
-      turn_id: pending?.turn_id ?? null,
-      time: pending?.time ?? (typeof time === 'string' ? time : null),
+      turnId: pending?.turn_id ?? null,
       status: pending ? 'open' : 'unknown',
-      duration_ms: null,
-      error: null,
       model: context.model,
       cwd: context.cwd,
       inherited: segment < own,
@@ -135,14 +102,14 @@ export async function planSession(input: PlanInput): Promise<Plan> {
         if ((pt === 'message' && fromUser(bytes)) || pt === 'agent_message') {
           const env = parseLean(bytes);
           const said = userTurnText(env?.payload);
-          if (said !== null) open(rec.pos, rec.segment, env.timestamp, said);
+          if (said !== null) open(rec.pos, rec.segment, said);
         }
       } else if (type === 'inter_agent_communication') {
-        open(rec.pos, rec.segment, parseLine(bytes)?.timestamp, '');
+        open(rec.pos, rec.segment, '');
       } else if (type === 'turn_context') {
         const p = parseLine(bytes)?.payload;
         if (isObject(p)) {
-          context = { model: intern(p.model, context.model), cwd: intern(p.cwd, context.cwd) };
+          context = { model: typeof p.model === 'string' ? p.model : context.model, cwd: typeof p.cwd === 'string' ? p.cwd : context.cwd };
           latestModel = context.model ?? latestModel;
         }
       } else if (type === 'compacted') {
@@ -154,37 +121,35 @@ export async function planSession(input: PlanInput): Promise<Plan> {
         const p = env?.payload;
         if (!isObject(p)) continue;
         if (pt === 'task_started') {
-          pending = { pos: rec.pos, turn_id: typeof p.turn_id === 'string' ? p.turn_id : null, time: env.timestamp ?? null };
+          pending = { pos: rec.pos, turn_id: typeof p.turn_id === 'string' ? p.turn_id : null };
         } else if (pt === 'task_complete' || pt === 'turn_aborted') {
           // A task that ends before any user message (a manual compaction, say) opened no turn.
           if (pending && (!pending.turn_id || pending.turn_id === p.turn_id)) {
             pending = null;
             continue;
           }
-          const turn = current(p.turn_id);
-          if (!turn) continue;
-          if (pt === 'turn_aborted') turn.status = 'aborted';
-          else if (isObject(p.error)) {
-            turn.status = 'failed';
-            turn.error = typeof p.error.message === 'string' ? p.error.message : JSON.stringify(p.error);
-          } else turn.status = 'completed';
-          if (typeof p.duration_ms === 'number') turn.duration_ms = p.duration_ms;
-          else if (typeof p.started_at === 'number' && typeof p.completed_at === 'number') turn.duration_ms = (p.completed_at - p.started_at) * 1000;
+          const turn = alive.find(p.turn_id);
+          if (turn === -1) continue;
+          const failed = pt === 'task_complete' && isObject(p.error);
+          const duration =
+            typeof p.duration_ms === 'number' ? p.duration_ms : typeof p.started_at === 'number' && typeof p.completed_at === 'number' ? (p.completed_at - p.started_at) * 1000 : null;
+          const error = failed ? (typeof p.error.message === 'string' ? p.error.message : JSON.stringify(p.error)) : null;
+          alive.end(turn, pt === 'turn_aborted' ? 'aborted' : failed ? 'failed' : 'completed', duration, error);
         } else if (pt === 'thread_rolled_back') {
           const n = Number(p.num_turns);
           if (!Number.isSafeInteger(n) || n <= 0) continue;
           const keep = Math.max(0, alive.length - n);
           if (keep < alive.length) {
-            dropped.push([alive[keep].start, rec.pos + 1]);
+            dropped.push([alive.startOf(keep), rec.pos + 1]);
             rolledBack += alive.length - keep;
-            alive.length = keep;
+            alive.truncate(keep);
             if (titled.own && titled.own.turn >= keep) titled.own = null;
             if (titled.inherited && titled.inherited.turn >= keep) titled.inherited = null;
           }
           pending = null;
         } else if (pt === 'thread_settings_applied' && isObject(p.thread_settings)) {
           const s = p.thread_settings;
-          context = { model: intern(s.model, context.model), cwd: intern(s.cwd, context.cwd) };
+          context = { model: typeof s.model === 'string' ? s.model : context.model, cwd: typeof s.cwd === 'string' ? s.cwd : context.cwd };
           latestModel = context.model ?? latestModel;
         }
       }
@@ -212,7 +177,7 @@ export async function planSession(input: PlanInput): Promise<Plan> {
     source: meta?.source ?? null,
     forked_from: typeof meta?.forked_from_id === 'string' ? meta.forked_from_id : null,
     turns: alive.length,
-    inherited_turns: alive.filter((t) => t.inherited).length,
+    inherited_turns: alive.inheritedCount(),
     rolled_back_turns: rolledBack,
     compactions,
     tokens,

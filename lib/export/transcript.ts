@@ -22,7 +22,8 @@ import {
 } from './model.js';
 import { parseLean, parseStringHead, withoutString, type StringHead } from './lean.js';
 import { fromUser, resolveTurnRange, type Plan, type TurnRange } from './plan.js';
-import { peekRole, records, type Source } from './records.js';
+import { peekRole, peekTimestamp, records, type Source } from './records.js';
+import type { TurnFacts } from './turn-table.js';
 import { redact } from './redact.js';
 
 export interface TranscriptOptions {
@@ -62,6 +63,7 @@ export async function* transcript(sources: Source[], plan: Plan, opts: Transcrip
   const finish = finisher(opts);
   const pending = new Map<string, ToolCallItem>();
   let turn = 0;
+  let turnCwd: string | null = null;
   let nextTurn = 0;
   let drop = 0;
 
@@ -80,11 +82,13 @@ export async function* transcript(sources: Source[], plan: Plan, opts: Transcrip
       }
       while (drop < plan.dropped.length && plan.dropped[drop][1] <= pos) drop++;
       if (drop < plan.dropped.length && plan.dropped[drop][0] <= pos) continue;
-      while (nextTurn < plan.turns.length && plan.turns[nextTurn].start <= pos) {
+      while (nextTurn < plan.turns.length && plan.turns.startOf(nextTurn) <= pos) {
         release();
-        const t = plan.turns[nextTurn++];
+        const t = plan.turns.get(nextTurn++);
         turn = nextTurn;
-        if (turn >= first && turn <= last) emit(turnItem(session, turn, t));
+        turnCwd = t.cwd;
+        // The turn's first record is this one, and says when the turn began and its id.
+        if (turn >= first && turn <= last) emit(turnItem(session, turn, t, t.start === pos ? bytes : null));
       }
       if (turn < first || turn > last) continue;
 
@@ -124,7 +128,7 @@ export async function* transcript(sources: Source[], plan: Plan, opts: Transcrip
           const described = isObject(p) ? describeCall(p) : null;
           if (!described) continue;
           const call: ToolCallItem = { kind: 'tool_call', session, turn, time: env.timestamp ?? null, ...described, output: null, omitted_chars: 0, exit_code: null, duration_ms: null };
-          call.cwd ??= plan.turns[turn - 1]?.cwd ?? plan.facts.cwd;
+          call.cwd ??= (turn > 0 ? turnCwd : null) ?? plan.facts.cwd;
           if (SELF_CONTAINED_CALLS.has(pt) || call.call_id === null) {
             emit(call);
             continue;
@@ -196,8 +200,17 @@ function parseOutput(bytes: Buffer): any {
   return out === undefined || out === null || typeof out === 'string' || isContent(out) ? env : parseLine(bytes);
 }
 
-function turnItem(session: string, turn: number, t: Plan['turns'][number]): TurnItem {
-  return { kind: 'turn', session, turn, time: t.time, turn_id: t.turn_id, status: t.status, duration_ms: t.duration_ms, error: t.error, model: t.model, cwd: t.cwd, inherited: t.inherited };
+function turnItem(session: string, turn: number, t: TurnFacts, first: Buffer | null): TurnItem {
+  let time: string | null = null;
+  let turnId: string | null = null;
+  if (first) {
+    const info = peekType(first) ?? typeOf(first);
+    // A turn opened by a task_started carries the task's turn id; one opened by a message has none.
+    const env = info.payloadType === 'task_started' || peekTimestamp(first) === null ? parseLine(first) : null;
+    time = peekTimestamp(first) ?? (typeof env?.timestamp === 'string' ? env.timestamp : null);
+    if (info.type === 'event_msg' && info.payloadType === 'task_started' && typeof env?.payload?.turn_id === 'string') turnId = env.payload.turn_id;
+  }
+  return { kind: 'turn', session, turn, time, turn_id: turnId, status: t.status, duration_ms: t.duration_ms, error: t.error, model: t.model, cwd: t.cwd, inherited: t.inherited };
 }
 
 const ROLES = new Set(['user', 'assistant', 'developer', 'system']);

@@ -75,8 +75,8 @@ t.test('the plan: turns start at task_started; rollbacks drop whole turns', asyn
   t.equal(plan.turns.length, 1, 'turns two and three, then four, rolled back');
   t.equal(plan.facts.turns, 1);
   t.equal(plan.facts.rolled_back_turns, 3);
-  t.equal(plan.turns[0].start, 1, 'turn one starts at its task_started, before its context messages');
-  t.equal(plan.turns[0].status, 'completed');
+  t.equal(plan.turns.get(0).start, 1, 'turn one starts at its task_started, before its context messages');
+  t.equal(plan.turns.get(0).status, 'completed');
   const secondStart = lines.findIndex((l, i) => i > 1 && l.includes('"task_started"'));
   t.same(plan.dropped, [[secondStart, lines.length]], 'one merged range from turn two to the last rollback');
   t.equal(plan.facts.title, 'one');
@@ -94,7 +94,7 @@ t.test('the plan: a fork is titled by its own turns; a name wins', async (t) => 
   ];
   const meta = JSON.parse(child.lines[0]).payload;
   const plan = await planSession({ sources, meta, generation: 'E', label: c, name: null });
-  t.same(plan.turns.map((x) => x.inherited), [true, false]);
+  t.same([plan.turns.get(0).inherited, plan.turns.get(1).inherited], [true, false]);
   t.equal(plan.facts.title, 'child turn');
   t.equal(plan.facts.inherited_turns, 1);
   t.equal((await planSession({ sources, meta, generation: 'E', label: c, name: 'my name' })).facts.title, 'my name');
