@@ -1,6 +1,6 @@
 // rollout-index as a subprocess: incremental behaviour, every generation, concurrency and crashes.
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import t from 'tap';
@@ -370,4 +370,46 @@ t.test('a file being written while indexed is indexed up to its last complete li
   summary(fresh);
   const whole = ndjson(run('rollout-ls', ['--no-update', '--search', 'live', '--hits'], { env: { CODEX_HOME: fresh } }).out).length;
   t.equal(ndjson(run('rollout-ls', ['--no-update', '--search', 'live', '--hits'], { env: { CODEX_HOME: home } }).out).length, whole, 'every message once');
+});
+
+/** Ages every directory of a home, so that the snapshot of the next run can vouch for them. */
+function ageDirs(home: string): void {
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(join(d, e.name));
+    utimesSync(d, past, past);
+  };
+  walk(join(home, 'sessions'));
+  mkdirSync(join(home, 'archived_sessions'), { recursive: true });
+  utimesSync(join(home, 'archived_sessions'), past, past);
+}
+
+t.test('when no directory changed, a run trusts the snapshot, yet still sees appends and rewrites', (t) => {
+  const home = tmpDir(t);
+  const { id, lines } = sessionLines({ turns: turns(3, 'snap') });
+  const path = writeRaw(home, `sessions/2026/08/20/rollout-2026-08-20T14-03-07-${id}.jsonl`, lines.slice(0, 20).join('\n') + '\n');
+  writeSession(home, { turns: turns(1, 'other') }, { mtime: past });
+  ageDirs(home);
+  t.match(summary(home), { scanned: 2, added: 2 });
+  t.match(summary(home), { scanned: 2, unchanged: 2, bytes_read: 0 }, 'nothing to do');
+  t.same(index(home, '--check').code, 0);
+  // An append changes no directory: the file's own size and times give it away.
+  appendFileSync(path, lines.slice(20).join('\n') + '\n');
+  t.same(ndjson(index(home, '--check').out), [{ drift: 'grown', id, path }]);
+  const listed = run('rollout-ls', ['--format', '%(id) %(turns)'], { env: { CODEX_HOME: home, ROLLOUT_INDEX: '' } }).out;
+  t.match(listed, `${id} 3\n`, 'rollout-ls brought it up to date first');
+  t.match(summary(home), { unchanged: 2, bytes_read: 0 });
+  t.end();
+});
+
+t.test('tool outputs are searchable by their beginning and end, not their middle', (t) => {
+  const home = tmpDir(t);
+  const middle = Array.from({ length: 400 }, (_, i) => `filler line ${i}`).join('\n');
+  const output = `headword appears first\n${middle}\nmiddleword sits here\n${middle}\ntailword comes last`;
+  const s = writeSession(home, { turns: [{ user: 'run it', tool: { cmd: 'make', output } }] }, { mtime: past });
+  summary(home);
+  const found = (word: string) => ndjson(run('rollout-ls', ['--no-update', '--search', word, '--hits'], { env: { CODEX_HOME: home, ROLLOUT_INDEX: '' } }).out);
+  t.match(found('headword'), [{ id: s.id, role: 'output' }]);
+  t.match(found('tailword'), [{ id: s.id, role: 'output' }]);
+  t.same(found('middleword'), []);
+  t.end();
 });
