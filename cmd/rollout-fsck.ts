@@ -7,7 +7,7 @@ import { codexHome, type SessionFile } from '../lib/home.js';
 import { stdout } from '../lib/out.js';
 import { repairFile } from '../lib/repair.js';
 import { refsFrom, Resolver } from '../lib/resolve.js';
-import { parseDuration } from '../lib/safety.js';
+import { parseDuration } from '../lib/units.js';
 import { openSource, STDIN } from '../lib/source.js';
 
 await main({

@@ -6,7 +6,7 @@ import { codexHome, type Root } from '../lib/home.js';
 import { stdout } from '../lib/out.js';
 import { prune, type Action, type Summary } from '../lib/prune.js';
 import { refsFrom } from '../lib/resolve.js';
-import { parseDuration } from '../lib/safety.js';
+import { humanBytes, parseDuration, parseSize, parseWhen } from '../lib/units.js';
 import { openSource, STDIN } from '../lib/source.js';
 
 const ACTIONS: Action[] = ['archive', 'compress', 'unarchive'];
@@ -57,7 +57,8 @@ await main({
     const actions = ACTIONS.filter((a) => o[a]);
     if (actions.length > 1) throw new UsageError(`choose one action, not --${actions.join(' and --')}`);
     const action: Action = actions[0] ?? 'delete';
-    const olderThan = cutoff(single(o.olderThan));
+    const older = single(o.olderThan);
+    const olderThan = older === undefined ? undefined : parseWhen(older, '--older-than');
     if (olderThan === undefined && !o.stdin) throw new UsageError('say which sessions: --older-than AGE and/or --stdin');
     const roots: Root[] = o.active && !o.archived ? ['sessions'] : o.archived && !o.active ? ['archived_sessions'] : ['sessions', 'archived_sessions'];
     if (action === 'archive' && o.archived && !o.active) throw new UsageError('--archive moves active sessions; --archived selects none');
@@ -77,7 +78,7 @@ await main({
         cwds: list(o.cwd),
         sources: list(o.source),
         providers: list(o.provider),
-        minSize: size(single(o.minSize)),
+        minSize: o.minSize === undefined ? undefined : parseSize(single(o.minSize)!, '--min-size'),
         roots,
         unnamed: Boolean(o.unnamed),
         keepLast: positiveInt(o.keepLast, '--keep-last'),
@@ -103,27 +104,10 @@ await main({
   },
 });
 
-/** The instant before which last activity must lie: now less a duration, or a date. */
-function cutoff(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const ms = parseDuration(text);
-  if (ms !== null && /[smhdw]$/i.test(text.trim())) return Date.now() - ms;
-  const date = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
-  if (Number.isFinite(date)) return date;
-  throw new UsageError(`--older-than takes an age like 30d, 12h, 2w, 90m or a date like 2026-01-31, not '${text}'`);
-}
-
-function size(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)i?b?$/i.exec(text.trim());
-  if (!m) throw new UsageError(`--min-size takes a size like 500K, 20M or 1G, not '${text}'`);
-  return Math.round(Number(m[1]) * 1024 ** ' kmg'.indexOf(m[2].toLowerCase() || ' '));
-}
-
 function tell(s: Summary, action: Action, dryRun: boolean): void {
   const n = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
-  let text = `${dryRun ? `would have ${PAST[action]}` : PAST[action]} ${n(s.acted, 'session')} (${human(s.bytes)}`;
-  if (action === 'compress' && !dryRun && s.acted) text += ` to ${human(s.compressedBytes)}`;
+  let text = `${dryRun ? `would have ${PAST[action]}` : PAST[action]} ${n(s.acted, 'session')} (${humanBytes(s.bytes)}`;
+  if (action === 'compress' && !dryRun && s.acted) text += ` to ${humanBytes(s.compressedBytes)}`;
   text += ')';
   if (s.skipped) text += `, skipped ${s.skipped}`;
   if (s.errors) text += `, ${n(s.errors, 'error')}`;
@@ -132,15 +116,4 @@ function tell(s: Summary, action: Action, dryRun: boolean): void {
   } catch {
     // stderr is gone: nobody to tell.
   }
-}
-
-function human(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
 }

@@ -78,14 +78,6 @@ function heldLocks(): Set<string> | null {
 const major = (dev: number) => Number(((BigInt(dev) >> 8n) & 0xfffn) | ((BigInt(dev) >> 32n) & ~0xfffn));
 const minor = (dev: number) => Number((BigInt(dev) & 0xffn) | ((BigInt(dev) >> 12n) & ~0xffn));
 
-/** Milliseconds in a duration like `10m`, `12h`, `30d`, `2w`, `45s` (a bare number is seconds). */
-export function parseDuration(text: string): number | null {
-  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?$/i.exec(text.trim());
-  if (!m) return null;
-  const unit = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[(m[2] ?? 's').toLowerCase() as 's'];
-  return Math.round(Number(m[1]) * unit * 1000);
-}
-
 export interface GuardOptions {
   /** Files modified less than this long ago are still being written. */
   graceMs: number;

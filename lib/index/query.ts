@@ -323,27 +323,4 @@ export function searchHits(db: Database, q: Query): Page<Hit> {
   });
 }
 
-// ---------------------------------------------------------------------------------------------
-// Ages, dates and sizes as users write them.
-
-const UNITS: Record<string, number> = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3, y: 365 * 86400e3 };
-
-/** `30d`, `12h`, `2w`, `90m`, `1y` ago, or a date (`2026-08-01`, any ISO time): an instant in ms. */
-export function parseWhen(s: string, flag: string, now = Date.now()): number {
-  const age = /^(\d+(?:\.\d+)?)\s*([smhdwy])$/i.exec(s.trim());
-  if (age) return now - Number(age[1]) * UNITS[age[2].toLowerCase()];
-  if (/^\d{4}-\d{2}-\d{2}/.test(s)) {
-    const t = Date.parse(s);
-    if (!Number.isNaN(t)) return t;
-  }
-  throw new UsageError(`${flag} takes an age (30d, 12h, 2w) or a date (2026-08-01), not '${s}'`);
-}
-
-const SIZES: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
-
-/** `500`, `10k`, `2M`, `1G` (binary units): bytes. */
-export function parseSize(s: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)i?b?$/i.exec(s.trim());
-  if (!m) throw new UsageError(`${flag} takes a size (500, 10k, 2M, 1G), not '${s}'`);
-  return Math.round(Number(m[1]) * SIZES[m[2].toLowerCase()]);
-}
+export { parseSize, parseWhen } from '../units.js';

@@ -2,7 +2,8 @@ import { mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import t from 'tap';
 import { codexHome, discover } from '../../lib/home.js';
-import { destinationReason, outsideReason, parseDuration, References, refuseReason, writerLockHeld } from '../../lib/safety.js';
+import { destinationReason, outsideReason, References, refuseReason, writerLockHeld } from '../../lib/safety.js';
+import { parseDuration } from '../../lib/units.js';
 import { tmpDir, uuidv7 } from '../helpers/fixtures.js';
 import { aged, DAY, holdWriterLock, MINUTE } from '../helpers/prune.js';
 
