@@ -1,105 +1,40 @@
 // Parsing a record without what no format shows. The bulk of a large session is a few kinds of
 // string that an export never renders: inline images (a megabyte of base64 per screenshot, shown as
-// `[Image]`), and copies of text it takes from elsewhere (a command's `aggregated_output`, a task's
-// `last_agent_message`). Cutting those out of the line's bytes before `JSON.parse` spares decoding
-// and parsing them. Each cut is made only where the serialization leaves no doubt about where a
-// string begins and ends; anything less certain is parsed whole.
+// `[Image]`), copies of text it takes from elsewhere (a command's `aggregated_output`, a task's
+// `last_agent_message`), and the part of a long tool output that `--max-output` cuts. Leaving those
+// out of the line's bytes before `JSON.parse` spares decoding and parsing them. Members are found
+// as structure with lib/index/json-bytes.ts (in compact JSON, `,"key":` cannot be inside a string);
+// anything less certain is parsed whole.
+import { memberValue, stringEnd, withoutMembers } from '../index/json-bytes.js';
 import { parseLine } from '../record.js';
 
 const Q = 0x22;
 const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
 
-/** Values shorter than this are not worth a copy of the line. */
-const WORTH_CUTTING = 256;
+/** Members whose values no format shows: inline images (always counted, never shown). */
+export const IMAGES = ['image_url'] as const;
 
-const IMAGE_URL = Buffer.from('"image_url":"data:');
-
-/** Whether the key whose opening quote is at `at` opens a member (follows `{` or `,`), so the quote cannot be inside a string. */
-const opensMember = (bytes: Buffer, at: number): boolean => at > 0 && (bytes[at - 1] === COMMA || bytes[at - 1] === 0x7b);
-
-/** The end (the closing quote) of a JSON string whose contents start at `from`, or -1. */
-function stringEnd(bytes: Buffer, from: number): number {
-  for (let q = bytes.indexOf(Q, from); q !== -1; q = bytes.indexOf(Q, q + 1)) {
-    let slashes = 0;
-    while (q - 1 - slashes >= from && bytes[q - 1 - slashes] === BACKSLASH) slashes++;
-    if (slashes % 2 === 0) return q;
-  }
-  return -1;
-}
-
-/** `bytes` without the byte ranges `cuts` (sorted, disjoint); `bytes` itself when there are none. */
-function without(bytes: Buffer, cuts: Array<[number, number]>): Buffer {
-  if (!cuts.length) return bytes;
-  const parts: Buffer[] = [];
-  let from = 0;
-  for (const [a, b] of cuts) {
-    parts.push(bytes.subarray(from, a));
-    from = b;
-  }
-  parts.push(bytes.subarray(from));
-  return Buffer.concat(parts);
+/** A line parsed without the members named in `keys`; the whole line when the cut one does not parse. */
+export function parseLean(bytes: Buffer, keys: readonly string[] = IMAGES): any {
+  const cut = withoutMembers(bytes, keys);
+  if (cut === bytes) return parseLine(bytes);
+  return parseLine(cut) ?? parseLine(bytes);
 }
 
 /**
- * The line with the data of its inline images left out: `"image_url":"data:image/png;base64,…"`
- * keeps its media type and loses its payload. Images are only ever counted and shown as a
- * placeholder, so the parsed record reads the same to every renderer.
+ * How many UTF-16 units the contents `[from, to)` of a JSON string decode to, counted from the bytes.
+ * Escapes are found natively; each makes its bytes one unit (`\uXXXX` is one unit, a surrogate pair
+ * two escapes). Outside escapes, every byte but a UTF-8 continuation starts a unit, and a 4-byte
+ * sequence makes two.
  */
-export function withoutImages(bytes: Buffer): Buffer {
-  const cuts: Array<[number, number]> = [];
-  for (let at = bytes.indexOf(IMAGE_URL); at !== -1; at = bytes.indexOf(IMAGE_URL, at + 1)) {
-    if (!opensMember(bytes, at)) continue;
-    const value = at + IMAGE_URL.length;
-    const end = stringEnd(bytes, value);
-    if (end === -1) break;
-    const comma = bytes.indexOf(COMMA, value);
-    if (comma !== -1 && comma < end && end - comma > WORTH_CUTTING) cuts.push([comma + 1, end]);
-    at = end;
-  }
-  return without(bytes, cuts);
-}
-
-const members = new Map<string, Buffer>();
-/** `"key":"`, as bytes to search for. */
-function stringMember(key: string): Buffer {
-  let m = members.get(key);
-  if (!m) members.set(key, (m = Buffer.from(`"${key}":"`)));
-  return m;
-}
-
-/** The line with the string value of member `key` emptied (its first occurrence that opens a member). */
-export function withoutString(bytes: Buffer, key: string): Buffer {
-  const member = stringMember(key);
-  for (let at = bytes.indexOf(member); at !== -1; at = bytes.indexOf(member, at + 1)) {
-    if (!opensMember(bytes, at)) continue;
-    const value = at + member.length;
-    const end = stringEnd(bytes, value);
-    return end - value > WORTH_CUTTING ? without(bytes, [[value, end]]) : bytes;
-  }
-  return bytes;
-}
-
-/**
- * Scans a JSON string whose contents start at `from`: where it ends (its closing quote) and how
- * many UTF-16 units it decodes to, without decoding it. -1 when it does not end.
- */
-export function scanString(bytes: Buffer, from: number): { end: number; units: number } {
-  // Escapes are found natively; each makes its bytes one unit (`\uXXXX` is one unit, a surrogate
-  // pair two escapes). Outside escapes, every byte but a UTF-8 continuation starts a unit, and a
-  // 4-byte sequence makes two.
+export function stringUnits(bytes: Buffer, from: number, to: number): number {
   let saved = 0;
-  let q = bytes.indexOf(Q, from);
-  let bs = bytes.indexOf(BACKSLASH, from);
-  while (q !== -1 && bs !== -1 && bs < q) {
+  for (let bs = bytes.indexOf(BACKSLASH, from); bs !== -1 && bs < to; ) {
     const length = bytes[bs + 1] === 0x75 ? 6 : 2;
     saved += length - 1;
-    const next = bs + length;
-    if (q < next) q = bytes.indexOf(Q, next);
-    bs = bytes.indexOf(BACKSLASH, next);
+    bs = bytes.indexOf(BACKSLASH, bs + length);
   }
-  if (q === -1) return { end: -1, units: 0 };
-  return { end: q, units: q - from - saved - continuations(bytes, from, q) };
+  return to - from - saved - continuations(bytes, from, to);
 }
 
 /** Continuation bytes less 4-byte lead bytes in `[from, to)`: bytes minus UTF-16 units, escapes aside. */
@@ -153,21 +88,23 @@ export interface StringHead {
 export function parseStringHead(bytes: Buffer, key: string, units: number): StringHead | null {
   const payload = bytes.indexOf(PAYLOAD);
   if (payload === -1) return null;
-  const member = bytes.indexOf(stringMember(key), payload);
-  if (member === -1 || !opensMember(bytes, member)) return null;
-  const nested = (open: number) => {
-    const at = bytes.indexOf(open, payload + PAYLOAD.length);
-    return at !== -1 && at < member;
+  const open = memberValue(bytes, key, payload);
+  if (open === -1 || bytes[open] !== Q) return null;
+  const nested = (c: number) => {
+    const at = bytes.indexOf(c, payload + PAYLOAD.length);
+    return at !== -1 && at < open;
   };
   if (nested(0x7b) || nested(0x5b)) return null;
-  const value = member + stringMember(key).length;
+  const value = open + 1;
   // Most text takes little more than a byte a unit (escaped line ends take two); text that takes
   // more is decoded again with room for the worst case, six bytes a unit. Counting costs about
   // half of decoding, so a value not twice as long as what is decoded anyway is parsed whole.
   const want = units + (units >> 3) + 16;
   if (bytes.length - value < 2 * want) return null;
-  const { end, units: length } = scanString(bytes, value);
-  if (end === -1 || end - value < 2 * want || length <= units) return null;
+  const end = stringEnd(bytes, open);
+  if (end === -1 || end - value < 2 * want) return null;
+  const length = stringUnits(bytes, value, end);
+  if (length <= units) return null;
   const env = parseLine(Buffer.concat([bytes.subarray(0, value), bytes.subarray(end)]));
   if (env?.payload?.[key] !== '') return null;
   let head = decodeHead(bytes, value, end, want);
@@ -184,11 +121,4 @@ function decodeHead(bytes: Buffer, value: number, end: number, size: number): st
   } catch {
     return null;
   }
-}
-
-/** A line parsed after `lean` cut it down; the whole line when the cut one does not parse. */
-export function parseLean(bytes: Buffer, lean: (b: Buffer) => Buffer = withoutImages): any {
-  const cut = lean(bytes);
-  if (cut === bytes) return parseLine(bytes);
-  return parseLine(cut) ?? parseLine(bytes);
 }

@@ -7,7 +7,7 @@ import { UsageError } from '../cli.js';
 import type { SessionMetaPayload } from '../record.js';
 import { isObject, parseLine, peekType, typeOf } from '../record.js';
 import { titleFrom, userTurnText } from '../turns.js';
-import { parseLean, withoutString } from './lean.js';
+import { parseLean } from './lean.js';
 import { tokenTotals, type SessionFacts } from './model.js';
 import { peekRole, peekTimestamp, records, type Rec, type Source } from './records.js';
 import { TurnTable } from './turn-table.js';
@@ -117,7 +117,7 @@ export async function planSession(input: PlanInput): Promise<Plan> {
       } else if (type === 'event_msg') {
         if (pt !== 'task_started' && pt !== 'task_complete' && pt !== 'turn_aborted' && pt !== 'thread_rolled_back' && pt !== 'thread_settings_applied') continue;
         // A task's end repeats the turn's last answer, which the second pass reads where it was said.
-        const env = pt === 'task_complete' ? parseLean(bytes, (b) => withoutString(b, 'last_agent_message')) : parseLine(bytes);
+        const env = pt === 'task_complete' ? parseLean(bytes, ['last_agent_message']) : parseLine(bytes);
         const p = env?.payload;
         if (!isObject(p)) continue;
         if (pt === 'task_started') {

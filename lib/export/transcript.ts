@@ -20,7 +20,7 @@ import {
   type ToolCallItem,
   type TurnItem,
 } from './model.js';
-import { parseLean, parseStringHead, withoutString, type StringHead } from './lean.js';
+import { parseLean, parseStringHead, type StringHead } from './lean.js';
 import { fromUser, resolveTurnRange, type Plan, type TurnRange } from './plan.js';
 import { peekRole, peekTimestamp, records, type Source } from './records.js';
 import type { TurnFacts } from './turn-table.js';
@@ -144,7 +144,7 @@ export async function* transcript(sources: Source[], plan: Plan, opts: Transcrip
         // Command results carry what the call's output text may not: exit code, duration, directory.
         if (pt === 'exec_command_end' || (pt === 'item_completed' && isCommandExecution(bytes))) {
           // The command's output is in its call's output record already.
-          const p = parseLean(bytes, (b) => withoutString(b, 'aggregated_output'))?.payload;
+          const p = parseLean(bytes, ['aggregated_output'])?.payload;
           const r = pt === 'exec_command_end' ? p : p?.item;
           const call = isObject(r) ? pending.get(String(r.call_id ?? r.id)) : undefined;
           if (!call || !isObject(r)) continue;
