@@ -9,7 +9,7 @@ import { isObject, parseLine, peekType, typeOf } from '../record.js';
 import { titleFrom, userTurnText } from '../turns.js';
 import { parseLean } from './lean.js';
 import { tokenTotals, type SessionFacts } from './model.js';
-import { peekRole, peekTimestamp, records, type Rec, type Source } from './records.js';
+import { peekRole, peekTimestamp, records, type Records, type Source } from './records.js';
 import { TurnTable } from './turn-table.js';
 
 export interface Plan {
@@ -27,9 +27,10 @@ export function fromUser(bytes: Buffer): boolean {
 }
 
 /** The totals of the last token count of a batch that has them (most counts are superseded: only the last is read). */
-function lastTokens(batch: Rec[]): SessionFacts['tokens'] {
-  for (let i = batch.length - 1; i >= 0; i--) {
-    const { bytes } = batch[i];
+function lastTokens(batch: Records): SessionFacts['tokens'] {
+  for (let i = batch.lines.length - 1; i >= 0; i--) {
+    if (batch.bad?.has(i)) continue;
+    const { bytes } = batch.lines[i];
     const info = peekType(bytes) ?? typeOf(bytes);
     if (info.type !== 'event_msg' || info.payloadType !== 'token_count') continue;
     const p = parseLine(bytes)?.payload;
@@ -40,9 +41,9 @@ function lastTokens(batch: Rec[]): SessionFacts['tokens'] {
 }
 
 /** The timestamp of the last record of a batch that shows one in its first bytes. */
-function lastTimestamp(batch: Rec[]): string | null {
-  for (let i = batch.length - 1; i >= 0; i--) {
-    const t = peekTimestamp(batch[i].bytes);
+function lastTimestamp(batch: Records): string | null {
+  for (let i = batch.lines.length - 1; i >= 0; i--) {
+    const t = batch.bad?.has(i) ? null : peekTimestamp(batch.lines[i].bytes);
     if (t !== null) return t;
   }
   return null;
@@ -93,8 +94,11 @@ export async function planSession(input: PlanInput): Promise<Plan> {
   for await (const batch of records(input.sources, true)) {
     updated = lastTimestamp(batch) ?? updated;
     tokens = lastTokens(batch) ?? tokens;
-    for (const rec of batch) {
-      const { bytes } = rec;
+    const { segment, lines } = batch;
+    for (let i = 0; i < lines.length; i++) {
+      if (batch.bad?.has(i)) continue;
+      const pos = batch.first + i;
+      const { bytes } = lines[i];
       const info = peekType(bytes) ?? typeOf(bytes);
       const type = info.type;
       const pt = info.payloadType;
@@ -102,10 +106,10 @@ export async function planSession(input: PlanInput): Promise<Plan> {
         if ((pt === 'message' && fromUser(bytes)) || pt === 'agent_message') {
           const env = parseLean(bytes);
           const said = userTurnText(env?.payload);
-          if (said !== null) open(rec.pos, rec.segment, said);
+          if (said !== null) open(pos, segment, said);
         }
       } else if (type === 'inter_agent_communication') {
-        open(rec.pos, rec.segment, '');
+        open(pos, segment, '');
       } else if (type === 'turn_context') {
         const p = parseLine(bytes)?.payload;
         if (isObject(p)) {
@@ -121,7 +125,7 @@ export async function planSession(input: PlanInput): Promise<Plan> {
         const p = env?.payload;
         if (!isObject(p)) continue;
         if (pt === 'task_started') {
-          pending = { pos: rec.pos, turn_id: typeof p.turn_id === 'string' ? p.turn_id : null };
+          pending = { pos, turn_id: typeof p.turn_id === 'string' ? p.turn_id : null };
         } else if (pt === 'task_complete' || pt === 'turn_aborted') {
           // A task that ends before any user message (a manual compaction, say) opened no turn.
           if (pending && (!pending.turn_id || pending.turn_id === p.turn_id)) {
@@ -140,7 +144,7 @@ export async function planSession(input: PlanInput): Promise<Plan> {
           if (!Number.isSafeInteger(n) || n <= 0) continue;
           const keep = Math.max(0, alive.length - n);
           if (keep < alive.length) {
-            dropped.push([alive.startOf(keep), rec.pos + 1]);
+            dropped.push([alive.startOf(keep), pos + 1]);
             rolledBack += alive.length - keep;
             alive.truncate(keep);
             if (titled.own && titled.own.turn >= keep) titled.own = null;

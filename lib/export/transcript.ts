@@ -75,7 +75,10 @@ export async function* transcript(sources: Source[], plan: Plan, opts: Transcrip
   };
 
   for await (const batch of records(sources, false)) {
-    for (const { pos, bytes } of batch) {
+    for (let i = 0; i < batch.lines.length; i++) {
+      if (batch.bad?.has(i)) continue;
+      const pos = batch.first + i;
+      const { bytes } = batch.lines[i];
       if (out.length >= GROUP) {
         yield out;
         out = [];
