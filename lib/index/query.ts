@@ -266,31 +266,33 @@ function searchSessions(db: Database, q: Query): Page<Listed> {
     params.push(c.v, c.v, c.id);
   }
   const limit = q.limit === undefined ? -1 : q.limit + 1;
-  const sql = `WITH m AS MATERIALIZED (SELECT rowid >> 32 AS file, bm25(docs) AS rank FROM docs WHERE docs MATCH ?),
-    hits AS (SELECT f.id AS id, min(m.rank) AS rank FROM m JOIN sessions f ON f.file = m.file GROUP BY f.id)
-    SELECT s.*, n.name AS name, h.rank AS rank, ${column} AS sort_value FROM hits h JOIN sessions s ON s.id = h.id
+  // Every match is ranked once; a thread keeps its best message (min() carries the bare `doc` of its
+  // row along), whichever of its files it is in. Snippets are made for the page's rows alone.
+  const sql = `WITH m AS MATERIALIZED (SELECT rowid AS doc, bm25(docs) AS rank FROM docs WHERE docs MATCH ?),
+    hits AS (SELECT f.id AS id, m.doc AS doc, min(m.rank) AS rank FROM m JOIN sessions f ON f.file = (m.doc >> 32) GROUP BY f.id)
+    SELECT s.*, n.name AS name, h.rank AS rank, h.doc AS best_doc, ${column} AS sort_value FROM hits h JOIN sessions s ON s.id = h.id
       LEFT JOIN names n ON n.id = s.id
     WHERE ${w.join(' AND ')} ORDER BY ${column} ${dir}, s.id ${dir} LIMIT ?`;
   return ftsQuery(db, q.search!, () => {
     const rows = db.prepare(sql).all(...params, limit) as any[];
-    const files = db.prepare('SELECT file FROM sessions WHERE id = ?').pluck();
-    const inFile = db.prepare(`SELECT rank, ${SNIPPET} AS snippet FROM docs WHERE docs MATCH ? AND rowid >= ? AND rowid < ? ORDER BY rank LIMIT 1`);
-    // The snippet of the thread's best message, in whichever of its files it is.
-    const snippet = (id: string): string => {
-      let best: { rank: number; snippet: string } | undefined;
-      for (const file of files.all(id) as number[]) {
-        const hit = inFile.get(q.search, file * DOC_SHIFT, (file + 1) * DOC_SHIFT) as typeof best;
-        if (hit && (!best || hit.rank < best.rank)) best = hit;
-      }
-      return best?.snippet ?? '';
-    };
+    const snippet = snippetOf(db, q.search!);
     const key = byRank ? 'rank' : sortName(q.sort);
     return page(rows, q.limit, (r) => ({ k: key, v: r.sort_value, id: r.id }), (r) => {
       const out = listed(r);
-      out.snippet = snippet(r.id);
+      out.snippet = snippet(r.best_doc);
       return out;
     });
   });
+}
+
+/**
+ * The snippet of one matching document (a lookup by rowid: making one costs a tokenization). The
+ * rowid goes in as an integer: FTS5 ignores `rowid = ?` beside a MATCH when the value is a double,
+ * which is how a JavaScript number is bound.
+ */
+function snippetOf(db: Database, search: string): (doc: number) => string {
+  const get = db.prepare(`SELECT ${SNIPPET} FROM docs WHERE docs MATCH ? AND rowid = ?`).pluck();
+  return (doc) => (get.get(search, BigInt(doc)) as string | undefined) ?? '';
 }
 
 /** Matching messages, best first: one per line, with where it is. */
@@ -304,22 +306,19 @@ export function searchHits(db: Database, q: Query): Page<Hit> {
   }
   const limit = q.limit === undefined ? -1 : q.limit + 1;
   // Hits in any file of a thread count for it, listed under the thread's current file's filters.
-  const sql = `WITH hits AS (
-      SELECT docs.rowid AS doc, bm25(docs) AS rank, ${SNIPPET} AS snippet, docs.role AS role, docs.line AS line,
-        docs.ordinal AS ordinal, f.id AS id, f.path AS hit_path
-      FROM docs JOIN sessions f ON f.file = (docs.rowid >> 32) WHERE docs MATCH ?)
+  // Ranked and filtered by rowid alone; what a hit says about its message is read for the page only.
+  const sql = `WITH m AS MATERIALIZED (SELECT rowid AS doc, bm25(docs) AS rank FROM docs WHERE docs MATCH ?),
+    hits AS (SELECT m.doc AS doc, m.rank AS rank, f.id AS id, f.path AS hit_path FROM m JOIN sessions f ON f.file = (m.doc >> 32))
     SELECT h.*, s.path AS path FROM hits h JOIN sessions s ON s.id = h.id LEFT JOIN names n ON n.id = s.id
     WHERE ${w.join(' AND ')} ORDER BY h.rank, h.doc LIMIT ?`;
   return ftsQuery(db, q.search!, () => {
     const rows = db.prepare(sql).all(...params, limit) as any[];
-    return page(rows, q.limit, (r) => ({ k: 'hits', v: r.rank, id: String(r.doc) }), (r) => ({
-      id: r.id,
-      path: r.hit_path,
-      line: r.line,
-      ordinal: r.ordinal,
-      role: r.role,
-      snippet: r.snippet,
-    }));
+    const snippet = snippetOf(db, q.search!);
+    const about = db.prepare('SELECT role, line, ordinal FROM docs WHERE rowid = ?');
+    return page(rows, q.limit, (r) => ({ k: 'hits', v: r.rank, id: String(r.doc) }), (r) => {
+      const d = about.get(r.doc) as { role: string; line: number; ordinal: number | null };
+      return { id: r.id, path: r.hit_path, line: d.line, ordinal: d.ordinal, role: d.role, snippet: snippet(r.doc) };
+    });
   });
 }
 
