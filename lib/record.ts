@@ -91,7 +91,10 @@ export interface TypeInfo {
 }
 
 function startsAt(bytes: Buffer, at: number, prefix: Buffer): boolean {
-  return bytes.length >= at + prefix.length && bytes.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0;
+  if (bytes.length < at + prefix.length) return false;
+  // A loop: for these few bytes, Buffer.compare's argument checks cost more than the comparison.
+  for (let i = 0; i < prefix.length; i++) if (bytes[at + i] !== prefix[i]) return false;
+  return true;
 }
 
 /** A JSON string without escapes starting at `at` (just past the opening quote), or null. */

@@ -3,9 +3,9 @@
 // `[Image]`), copies of text it takes from elsewhere (a command's `aggregated_output`, a task's
 // `last_agent_message`), and the part of a long tool output that `--max-output` cuts. Leaving those
 // out of the line's bytes before `JSON.parse` spares decoding and parsing them. Members are found
-// as structure with lib/index/json-bytes.ts (in compact JSON, `,"key":` cannot be inside a string);
+// as structure with lib/json-bytes.ts (in compact JSON, `,"key":` cannot be inside a string);
 // anything less certain is parsed whole.
-import { memberValue, stringEnd, withoutMembers } from '../index/json-bytes.js';
+import { memberValue, stringEnd, withoutMembers } from '../json-bytes.js';
 import { parseLine } from '../record.js';
 
 const Q = 0x22;

@@ -20,7 +20,7 @@ import {
 import { openSession } from '../session.js';
 import { openSource } from '../source.js';
 import { messageText, TurnTally, userTurnText } from '../turns.js';
-import { memberValue, stringEnd, stringText, withoutMembers } from './json-bytes.js';
+import { memberValue, stringEnd, stringText, withoutMembers } from '../json-bytes.js';
 
 /** One searchable text: a message, a reasoning summary, a tool call or its output. */
 export interface Doc {
