@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-import { writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { main, report, RolloutError, setQuiet, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
+import { main, notice, report, RolloutError, setQuiet, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
 import { filesOf, fsck } from '../lib/fsck.js';
 import { codexHome, type SessionFile } from '../lib/home.js';
 import { stdout } from '../lib/out.js';
@@ -108,9 +107,5 @@ function tell(t: Record<string, number>, repair: boolean, dryRun: boolean): void
     if (t.skipped) text += `, skipped ${t.skipped}`;
   }
   if (t.errors) text += `; ${n(t.errors, 'error')}`;
-  try {
-    writeSync(2, `rollout-fsck: ${text}\n`);
-  } catch {
-    // stderr is gone: nobody to tell.
-  }
+  notice(text);
 }

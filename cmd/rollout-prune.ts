@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-import { writeSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { list, main, positiveInt, report, setQuiet, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
+import { list, main, notice, positiveInt, report, setQuiet, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
 import { codexHome, type Root } from '../lib/home.js';
 import { stdout } from '../lib/out.js';
 import { prune, type Action, type Summary } from '../lib/prune.js';
@@ -111,9 +110,5 @@ function tell(s: Summary, action: Action, dryRun: boolean): void {
   text += ')';
   if (s.skipped) text += `, skipped ${s.skipped}`;
   if (s.errors) text += `, ${n(s.errors, 'error')}`;
-  try {
-    writeSync(2, `rollout-prune: ${text}\n`);
-  } catch {
-    // stderr is gone: nobody to tell.
-  }
+  notice(text);
 }

@@ -33,8 +33,13 @@ export function location(where?: { file?: string; line?: number }): string {
 }
 
 function diagnostic(kind: 'error' | 'warning', message: string, where?: { file?: string; line?: number }): void {
+  notice(`${kind}: ${location(where)}${message}`);
+}
+
+/** A line for the person at the terminal (a summary), as `rollout-<cmd>: <message>` on stderr. */
+export function notice(message: string): void {
   try {
-    writeSync(2, `${programName}: ${kind}: ${location(where)}${message}\n`);
+    writeSync(2, `${programName}: ${message}\n`);
   } catch {
     // stderr is gone too: nothing left to tell anyone.
   }
