@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main, RolloutError, setQuiet, single, UsageError, warn, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
+import { main, report, RolloutError, setQuiet, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
 import { syncCodex } from '../lib/codex-sync.js';
 import { codexHome } from '../lib/home.js';
 import { indexPath } from '../lib/index/db.js';
@@ -60,7 +60,7 @@ await main({
             if (!target.stdin) paths.push(target.file.path);
           } catch (err) {
             if (!(err instanceof RolloutError)) throw err;
-            warn(err.message);
+            report(err);
             failed = true;
           }
         }

@@ -248,7 +248,7 @@ t.test('--stdin re-reads just the sessions named; --rebuild swaps in a fresh ind
   t.match(JSON.parse(r.out), { updated: 2, scanned: 2 });
   const bad = run('rollout-index', ['--stdin'], { input: 'no-such-session\n', env: { CODEX_HOME: home } });
   t.equal(bad.code, 1);
-  t.match(bad.err, /no session matches 'no-such-session'/);
+  t.match(bad.err, /^rollout-index: error: no session matches 'no-such-session'/);
   const rebuilt = summary(home, '--rebuild');
   t.match(rebuilt, { added: 2, scanned: 2 });
   t.equal(ls(home).length, 2);
