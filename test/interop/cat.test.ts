@@ -11,14 +11,12 @@ import { isEnvelope, parseLine } from '../../lib/record.js';
 import { metaOf, openSession } from '../../lib/session.js';
 import { TurnTally } from '../../lib/turns.js';
 import { run } from '../helpers/fixtures.js';
-import { codexBin } from './codex.js';
+import { interop } from './codex.js';
 import { buildRealHome, defaultRealHomeRoot } from './real-home.js';
 
-if (process.env.ROLLOUT_SKIP_INTEROP === '1') {
-  t.plan(0, 'ROLLOUT_SKIP_INTEROP=1: real Codex CLI interop tests skipped');
-} else {
-  t.setTimeout(15 * 60_000);
-  codexBin();
+await interop(t, main);
+
+async function main() {
   const m = await buildRealHome(defaultRealHomeRoot());
   const sessions = Object.values(m.sessions);
   const cat = (args: string[]) => run('rollout-cat', ['--codex-home', m.home, ...args]);

@@ -9,19 +9,13 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import t, { type Test } from 'tap'
 import { ndjson, REPO, run, tmpDir } from '../helpers/fixtures.js'
-import { ALL_SOURCE_KINDS, appServer, codexBin, makeHome, runCodex, runCodexOk, type AppServer } from './codex.js'
+import { ALL_SOURCE_KINDS, appServer, interop, makeHome, runCodex, runCodexOk, type AppServer } from './codex.js'
 import { startMock, userTexts } from './mock-responses.js'
 import { buildRealHome, defaultRealHomeRoot } from './real-home.js'
 
-if (process.env.ROLLOUT_SKIP_INTEROP === '1') {
-  t.plan(0, 'ROLLOUT_SKIP_INTEROP=1: real Codex CLI interop tests skipped')
-} else {
-  t.setTimeout(15 * 60_000)
-  await main()
-}
+await interop(t, main)
 
 async function main() {
-  codexBin()
   const m = await buildRealHome(defaultRealHomeRoot())
   const sessions = Object.values(m.sessions)
   const mock = await startMock({ log: () => {} })

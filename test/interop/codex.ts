@@ -276,3 +276,14 @@ export async function appServer(
   }
   return server
 }
+
+/**
+ * Runs an interop test file's body, unless ROLLOUT_SKIP_INTEROP=1 leaves the real Codex out.
+ * A cold install of Codex (~400 MB from npm) dominates, hence the long time limit.
+ */
+export async function interop(t: { plan(n: number, why: string): void; setTimeout(ms: number): void }, body: () => Promise<void>): Promise<void> {
+  if (process.env.ROLLOUT_SKIP_INTEROP === '1') return t.plan(0, 'ROLLOUT_SKIP_INTEROP=1: real Codex CLI interop tests skipped')
+  t.setTimeout(15 * 60_000)
+  codexBin()
+  await body()
+}

@@ -6,14 +6,12 @@ import Database from 'better-sqlite3';
 import t from 'tap';
 import { ndjson, run } from '../helpers/fixtures.js';
 import { validators } from '../helpers/export.js';
-import { codexBin } from './codex.js';
+import { interop } from './codex.js';
 import { buildRealHome, defaultRealHomeRoot } from './real-home.js';
 
-if (process.env.ROLLOUT_SKIP_INTEROP === '1') {
-  t.plan(0, 'ROLLOUT_SKIP_INTEROP=1: real Codex CLI interop tests skipped');
-} else {
-  t.setTimeout(15 * 60_000);
-  codexBin();
+await interop(t, main);
+
+async function main() {
   const m = await buildRealHome(defaultRealHomeRoot());
   const sessions = Object.values(m.sessions);
   const exp = (args: string[]) => run('rollout-export', ['--codex-home', m.home, ...args]);

@@ -5,18 +5,12 @@ import t from 'tap'
 import fs from 'node:fs'
 import path from 'node:path'
 import { ndjson, run, tmpDir, writeSession } from '../helpers/fixtures.js'
-import { ALL_SOURCE_KINDS, appServer, codexBin, makeHome, runCodexOk } from './codex.js'
+import { ALL_SOURCE_KINDS, appServer, interop, makeHome, runCodexOk } from './codex.js'
 import { startMock, userTexts, type Mock } from './mock-responses.js'
 
-if (process.env.ROLLOUT_SKIP_INTEROP === '1') {
-  t.plan(0, 'ROLLOUT_SKIP_INTEROP=1: real Codex CLI interop tests skipped')
-} else {
-  t.setTimeout(15 * 60_000)
-  await main()
-}
+await interop(t, main)
 
 async function main() {
-  codexBin()
   const mock = await startMock({ log: () => {} })
   t.teardown(() => mock.close())
   const tmp = tmpDir(t, 'rollout-fork-interop-')

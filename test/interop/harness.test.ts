@@ -4,20 +4,13 @@ import t from 'tap'
 import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import { ALL_SOURCE_KINDS, appServer, codexBin, runCodex } from './codex.js'
+import { ALL_SOURCE_KINDS, appServer, interop, runCodex } from './codex.js'
 import { startMock } from './mock-responses.js'
 import { buildRealHome, defaultRealHomeRoot, pruneStaleRealHomes, readRolloutText } from './real-home.js'
 
-if (process.env.ROLLOUT_SKIP_INTEROP === '1') {
-  t.plan(0, 'ROLLOUT_SKIP_INTEROP=1: real Codex CLI interop tests skipped')
-} else {
-  // Installing Codex (~400 MB from npm) on a cold cache dominates; the build itself takes seconds.
-  t.setTimeout(15 * 60_000)
-  await run()
-}
+await interop(t, run)
 
 async function run() {
-  codexBin()
   const root = defaultRealHomeRoot()
   pruneStaleRealHomes(root)
   const m = await buildRealHome(root)

@@ -6,18 +6,12 @@ import t, { type Test } from 'tap'
 import fs from 'node:fs'
 import path from 'node:path'
 import { ndjson, run, tmpDir } from '../helpers/fixtures.js'
-import { ALL_SOURCE_KINDS, appServer, codexBin, makeHome, runCodex, runCodexOk } from './codex.js'
+import { ALL_SOURCE_KINDS, appServer, interop, makeHome, runCodex, runCodexOk } from './codex.js'
 import { startMock, userTexts } from './mock-responses.js'
 
-if (process.env.ROLLOUT_SKIP_INTEROP === '1') {
-  t.plan(0, 'ROLLOUT_SKIP_INTEROP=1: real Codex CLI interop tests skipped')
-} else {
-  t.setTimeout(15 * 60_000)
-  await main()
-}
+await interop(t, main)
 
 async function main() {
-  codexBin()
   const mock = await startMock({ log: () => {} })
   t.teardown(() => mock.close())
   const tmp = tmpDir(t, 'rollout-prune-interop-')
