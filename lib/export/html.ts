@@ -3,7 +3,7 @@
 // model reads web pages; people paste anything), so every piece of session text passes through
 // `escapeHtml`, and a Content-Security-Policy forbids scripts and remote loads should one slip by.
 import type { Item, SessionFacts } from './model.js';
-import { callStatus, count, each, factRows, oneLine, outputBody, roleLabel, when, type Renderer } from './render.js';
+import { callStatus, count, each, factRows, oneLine, outputBody, roleLabel, turnNote, type Renderer } from './render.js';
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -58,11 +58,7 @@ function firstLine(s: string): string {
 function item(it: Item): string {
   switch (it.kind) {
     case 'turn': {
-      const notes = [when(it.time)];
-      if (it.status === 'aborted') notes.push('interrupted');
-      if (it.status === 'failed') notes.push(`failed${it.error ? `: ${oneLine(it.error, 200)}` : ''}`);
-      if (it.inherited) notes.push('inherited');
-      const note = notes.filter(Boolean).join(' · ');
+      const note = turnNote(it);
       return `<h2 id="turn-${it.turn}">Turn ${it.turn}${note ? `<span class="note">${escapeHtml(note)}</span>` : ''}</h2>\n`;
     }
     case 'message': {

@@ -2,7 +2,7 @@
 // it), so messages go in as they are; commands and outputs go in fences longer than any run of
 // backticks inside them, so nothing they contain can close the fence.
 import type { Item, SessionFacts } from './model.js';
-import { callStatus, count, each, factRows, oneLine, outputBody, roleLabel, when, type Renderer } from './render.js';
+import { callStatus, count, each, factRows, oneLine, outputBody, roleLabel, turnNote, type Renderer } from './render.js';
 
 /** A fence that `text` cannot close. */
 export function fence(text: string, info = ''): string {
@@ -31,11 +31,8 @@ function header(f: SessionFacts): string {
 function item(it: Item): string {
   switch (it.kind) {
     case 'turn': {
-      const notes = [when(it.time)];
-      if (it.status === 'aborted') notes.push('interrupted');
-      if (it.status === 'failed') notes.push(`failed${it.error ? `: ${oneLine(it.error, 200)}` : ''}`);
-      if (it.inherited) notes.push('inherited');
-      return `\n## Turn ${it.turn}${notes.filter(Boolean).length ? ` · ${notes.filter(Boolean).join(' · ')}` : ''}\n`;
+      const note = turnNote(it);
+      return `\n## Turn ${it.turn}${note ? ` · ${note}` : ''}\n`;
     }
     case 'message':
       return `\n**${roleLabel(it)}**\n\n${it.text.trim() || '*(empty)*'}\n`;

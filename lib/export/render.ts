@@ -1,6 +1,6 @@
 // What every renderer shares: its shape (facts and a stream of items in, text chunks out) and the
 // small formatting helpers for people-facing formats.
-import type { Item, SessionFacts, ToolCallItem } from './model.js';
+import type { Item, SessionFacts, ToolCallItem, TurnItem } from './model.js';
 
 export interface RenderContext {
   /** 0 for the first session written to this output, 1 for the next, ... */
@@ -77,4 +77,13 @@ export function roleLabel(item: Extract<Item, { kind: 'message' }>): string {
   const role = item.role === 'user' ? 'User' : item.role === 'assistant' ? 'Assistant' : item.role === 'developer' ? 'Developer' : 'System';
   const notes = [item.context && item.role === 'user' ? 'context' : '', item.phase === 'commentary' ? 'commentary' : ''].filter(Boolean);
   return notes.length ? `${role} (${notes.join(', ')})` : role;
+}
+
+/** What a turn's heading says beside its number: when, and whether it was interrupted, failed or inherited. */
+export function turnNote(it: TurnItem): string {
+  const notes = [when(it.time)];
+  if (it.status === 'aborted') notes.push('interrupted');
+  if (it.status === 'failed') notes.push(`failed${it.error ? `: ${oneLine(it.error, 200)}` : ''}`);
+  if (it.inherited) notes.push('inherited');
+  return notes.filter(Boolean).join(' · ');
 }
