@@ -4,6 +4,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { tmpDir } from '../helpers/fixtures.js'
+import { startMock, type Mock } from './mock-responses.js'
 
 export const CODEX_VERSION = '0.169.0'
 // The repository root, whether this runs from test/ (tap) or compiled into dist/test/ (the bench).
@@ -287,3 +289,20 @@ export async function interop(t: { plan(n: number, why: string): void; setTimeou
   codexBin()
   await body()
 }
+
+/**
+ * A throwaway CODEX_HOME wired to a fresh loopback mock, with an empty working directory for
+ * `codex exec`; both are gone when `t` ends.
+ */
+export async function mockedHome(t: { teardown(fn: () => void): void }, prefix: string): Promise<{ mock: Mock; home: string; work: string }> {
+  const mock = await startMock({ log: () => {} })
+  t.teardown(() => mock.close())
+  const tmp = tmpDir(t, prefix)
+  const home = makeHome(path.join(tmp, 'home'), mock.url)
+  const work = path.join(tmp, 'work')
+  fs.mkdirSync(work)
+  return { mock, home, work }
+}
+
+/** The thread id `codex exec` prints on stderr. */
+export const sessionIdOf = (stderr: string): string => /^session id: ([0-9a-f-]{36})$/m.exec(stderr)![1]

@@ -2,30 +2,22 @@
 // forks it writes resume with exactly the kept turns in the model's input, and Codex lists them
 // with the right parent.
 import t from 'tap'
-import fs from 'node:fs'
-import path from 'node:path'
-import { ndjson, run, tmpDir, writeSession } from '../helpers/fixtures.js'
-import { ALL_SOURCE_KINDS, appServer, interop, makeHome, runCodexOk } from './codex.js'
-import { startMock, userTexts, type Mock } from './mock-responses.js'
+import { ndjson, run, writeSession } from '../helpers/fixtures.js'
+import { ALL_SOURCE_KINDS, appServer, interop, mockedHome, runCodexOk, sessionIdOf } from './codex.js'
+import { userTexts, type Mock } from './mock-responses.js'
 
 await interop(t, main)
 
 async function main() {
-  const mock = await startMock({ log: () => {} })
-  t.teardown(() => mock.close())
-  const tmp = tmpDir(t, 'rollout-fork-interop-')
-  const home = makeHome(path.join(tmp, 'home'), mock.url)
-  const work = path.join(tmp, 'work')
-  fs.mkdirSync(work)
+  const { mock, home, work } = await mockedHome(t, 'rollout-fork-interop-')
   const codex = (args: string[]) => runCodexOk(home, ['exec', ...args], { cwd: work, timeoutMs: 90_000 })
-  const sessionId = (stderr: string) => /^session id: ([0-9a-f-]{36})$/m.exec(stderr)![1]
 
   // A paginated source made by real Codex: three turns.
   const prompts = ['P1 the first question', 'P2 the second question', 'P3 the third question']
-  const paginated = sessionId((await codex(['--skip-git-repo-check', prompts[0]])).stderr)
+  const paginated = sessionIdOf((await codex(['--skip-git-repo-check', prompts[0]])).stderr)
   for (const p of prompts.slice(1)) await codex(['resume', '--skip-git-repo-check', paginated, p])
   // A referenced fork made by real Codex, with one turn of its own.
-  const codexFork = sessionId((await codex(['fork', '--skip-git-repo-check', paginated, 'F1 a turn on the fork'])).stderr)
+  const codexFork = sessionIdOf((await codex(['fork', '--skip-git-repo-check', paginated, 'F1 a turn on the fork'])).stderr)
   // A legacy source (Codex 0.169 writes only paginated files), one turn left open mid-turn.
   const legacy = ['L1 legacy first', 'L2 legacy second', 'L3 legacy third']
   const legacyId = writeSession(home, {

@@ -4,23 +4,16 @@
 // resumes, and a thread open in a running Codex (its writer lock held) is left alone.
 import t, { type Test } from 'tap'
 import fs from 'node:fs'
-import path from 'node:path'
-import { ndjson, run, tmpDir } from '../helpers/fixtures.js'
-import { ALL_SOURCE_KINDS, appServer, interop, makeHome, runCodex, runCodexOk } from './codex.js'
-import { startMock, userTexts } from './mock-responses.js'
+import { ndjson, run } from '../helpers/fixtures.js'
+import { ALL_SOURCE_KINDS, appServer, interop, mockedHome, runCodex, runCodexOk, sessionIdOf } from './codex.js'
+import { userTexts } from './mock-responses.js'
 
 await interop(t, main)
 
 async function main() {
-  const mock = await startMock({ log: () => {} })
-  t.teardown(() => mock.close())
-  const tmp = tmpDir(t, 'rollout-prune-interop-')
-  const home = makeHome(path.join(tmp, 'home'), mock.url)
-  const work = path.join(tmp, 'work')
-  fs.mkdirSync(work)
+  const { mock, home, work } = await mockedHome(t, 'rollout-prune-interop-')
   const exec = (args: string[]) => runCodexOk(home, ['exec', ...args], { cwd: work, timeoutMs: 90_000 })
-  const sessionId = (stderr: string) => /^session id: ([0-9a-f-]{36})$/m.exec(stderr)![1]
-  const make = async (prompt: string) => sessionId((await exec(['--skip-git-repo-check', prompt])).stderr)
+  const make = async (prompt: string) => sessionIdOf((await exec(['--skip-git-repo-check', prompt])).stderr)
   const prune = (args: string[], input = '') => {
     const r = run('rollout-prune', [...args, '--codex-home', home], { input, env: { ROLLOUT_INDEX: '' } })
     return { ...r, lines: ndjson(r.out) }
@@ -32,7 +25,7 @@ async function main() {
   await new Promise(resolve => setTimeout(resolve, 1500))
   const cutoff = new Date().toISOString()
   await new Promise(resolve => setTimeout(resolve, 1500))
-  const fork = sessionId((await exec(['fork', '--skip-git-repo-check', parent, 'FORK a turn on the fork'])).stderr)
+  const fork = sessionIdOf((await exec(['fork', '--skip-git-repo-check', parent, 'FORK a turn on the fork'])).stderr)
   const toArchive = await make('ARCHIVE me')
   const toCompress = await make('COMPRESS me')
   const toUnarchive = await make('UNARCHIVE me')

@@ -5,19 +5,14 @@
 import t from 'tap'
 import fs from 'node:fs'
 import path from 'node:path'
-import { ndjson, run, tmpDir } from '../helpers/fixtures.js'
-import { ALL_SOURCE_KINDS, appServer, interop, makeHome, runCodex } from './codex.js'
-import { startMock, userTexts } from './mock-responses.js'
+import { ndjson, run } from '../helpers/fixtures.js'
+import { ALL_SOURCE_KINDS, appServer, interop, mockedHome, runCodex, sessionIdOf } from './codex.js'
+import { userTexts } from './mock-responses.js'
 
 await interop(t, main)
 
 async function main() {
-  const mock = await startMock({ log: () => {} })
-  t.teardown(() => mock.close())
-  const tmp = tmpDir(t, 'rollout-rescue-interop-')
-  const home = makeHome(path.join(tmp, 'home'), mock.url)
-  const work = path.join(tmp, 'work')
-  fs.mkdirSync(work)
+  const { mock, home, work } = await mockedHome(t, 'rollout-rescue-interop-')
   const codex = (args: string[]) => runCodex(home, ['exec', '--skip-git-repo-check', ...args], { cwd: work, timeoutMs: 90_000 })
   const resume = (ref: string, prompt: string) => runCodex(home, ['exec', 'resume', '--skip-git-repo-check', ref, prompt], { cwd: work, timeoutMs: 90_000 })
 
@@ -25,7 +20,7 @@ async function main() {
   async function session(first: string, second: string): Promise<{ id: string; file: string }> {
     const r = await codex([first])
     if (r.code !== 0) throw new Error(`codex exec: ${r.stderr}`)
-    const id = /^session id: ([0-9a-f-]{36})$/m.exec(r.stderr)![1]
+    const id = sessionIdOf(r.stderr)
     if ((await resume(id, second)).code !== 0) throw new Error('codex exec resume failed on a sound session')
     const check = run('rollout-fsck', [id, '--codex-home', home])
     if (check.code !== 0) throw new Error(`the session Codex wrote is not sound: ${check.out}${check.err}`)
