@@ -3,24 +3,15 @@
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { appendFile, open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { writeAtomic } from './atomic.js';
 import { RolloutError } from './cli.js';
-import type { Home } from './home.js';
+import { sessionIndexPath, sqliteHome, stateDbPath, type Home } from './home.js';
 import { lines, newStats } from './lines.js';
 import { isObject, parseLine } from './record.js';
 import { fileChunks } from './source.js';
 
 const require = createRequire(import.meta.url);
-
-export const sessionIndexPath = (home: Home): string => join(home.dir, 'session_index.jsonl');
-
-/** Where Codex keeps its SQLite files: `$CODEX_SQLITE_HOME` (relative to the cwd), else CODEX_HOME. */
-export function sqliteHome(home: Home, env: NodeJS.ProcessEnv = process.env): string {
-  return env.CODEX_SQLITE_HOME ? resolve(env.CODEX_SQLITE_HOME) : home.dir;
-}
-
-export const stateDbPath = (home: Home): string => join(sqliteHome(home), 'state_5.sqlite');
 
 export interface NameEntry {
   name: string;

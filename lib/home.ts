@@ -20,6 +20,17 @@ export function codexHome(flag?: string, env: NodeJS.ProcessEnv = process.env): 
   return { dir, sessions: join(dir, 'sessions'), archived: join(dir, 'archived_sessions') };
 }
 
+// Codex's own files beside the rollouts (read in lib/codex-state.ts); their paths live here so that
+// a freshness check can stat them without loading the readers.
+export const sessionIndexPath = (home: Home): string => join(home.dir, 'session_index.jsonl');
+
+/** Where Codex keeps its SQLite files: `$CODEX_SQLITE_HOME` (relative to the cwd), else CODEX_HOME. */
+export function sqliteHome(home: Home, env: NodeJS.ProcessEnv = process.env): string {
+  return env.CODEX_SQLITE_HOME ? resolve(env.CODEX_SQLITE_HOME) : home.dir;
+}
+
+export const stateDbPath = (home: Home): string => join(sqliteHome(home), 'state_5.sqlite');
+
 /** How a rollout file is named; which generation of Codex wrote that form. */
 export type NameForm =
   | 'json' //      TypeScript CLI:        sessions/rollout-YYYY-MM-DD-<uuid>.json

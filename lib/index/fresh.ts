@@ -5,18 +5,22 @@
 // the rows are what a full run would produce, and a listing can be answered at the cost of a few
 // thousand lstat calls. Anything else (or any doubt) sends the caller to the full comparison.
 import { existsSync, lstatSync, readdirSync, statSync, type Dirent } from 'node:fs';
-import { sessionIndexPath, stateDbPath } from '../codex-state.js';
-import { parseRolloutName, type Home } from '../home.js';
+
+import { parseRolloutName, sessionIndexPath, stateDbPath, type Home } from '../home.js';
 import { openIndex, type Database } from './db.js';
 
-/** `[name, size, mtimeMs, ctimeMs, ino]` of one entry, as lstat saw it. */
-type Entry = [string, number, number, number, number];
 /**
- * `[path, mtimeMs, ctimeMs, entries]` of one directory; times are -1 when it did not exist, and the
- * mtime null when the directory cannot be vouched for (see RACY_MS).
+ * `[path, mtimeMs, ctimeMs, entries]` of one directory: times are -1 when it did not exist, and the
+ * mtime is null when the directory cannot be vouched for (see RACY_MS); `entries` counts its rollout
+ * entries, which follow those of the directories before it in `Snapshot.entries`.
  */
-type Dir = [string, number | null, number, Entry[]];
+type Dir = [string, number | null, number, number];
 
+/**
+ * Stored as JSON in the index; ten thousand sessions make a third of a megabyte. The entries are
+ * packed (one string of names, one array of numbers) because a listing parses this on every run, and
+ * ten thousand small arrays cost it more than the check itself.
+ */
 export interface Snapshot {
   /** The home it describes (an index file may be pointed at another home). */
   home: string;
@@ -24,6 +28,10 @@ export interface Snapshot {
   files: number;
   names: string;
   dirs: Dir[];
+  /** Every rollout-named entry of every directory, in order, joined by newlines. */
+  entries: string;
+  /** `size, mtimeMs, ctimeMs, ino` of each entry as lstat saw them (all -1: it was gone), as base64 float64s. */
+  stats: string;
 }
 
 /**
@@ -36,59 +44,92 @@ const NUMERIC = /^\d+$/;
 
 /** Where discovery looks, and what is there now. Taken before discovery, so later changes show. */
 export function takeSnapshot(home: Home): Snapshot {
-  const dirs: Dir[] = [];
-  const now = Date.now();
-  walk(home.sessions, 3, now, dirs);
-  walk(home.archived, 0, now, dirs);
-  return { home: home.dir, files: 0, names: namesSignature(home), dirs };
+  const out: Walk = { now: Date.now(), dirs: [], names: [], stats: [] };
+  walk(home.sessions, 3, out);
+  walk(home.archived, 0, out);
+  return {
+    home: home.dir,
+    files: 0,
+    names: namesSignature(home),
+    dirs: out.dirs,
+    entries: out.names.join('\n'),
+    stats: Buffer.from(Float64Array.from(out.stats).buffer).toString('base64'),
+  };
+}
+
+interface Walk {
+  now: number;
+  dirs: Dir[];
+  names: string[];
+  stats: number[];
 }
 
 /** A directory and, `depth` levels down, its numeric subdirectories (YYYY/MM/DD). */
-function walk(dir: string, depth: number, now: number, out: Dir[]): void {
+function walk(dir: string, depth: number, out: Walk): void {
   const st = lstatSync(dir, { throwIfNoEntry: false });
   if (!st?.isDirectory()) {
-    out.push([dir, -1, -1, []]);
+    out.dirs.push([dir, -1, -1, 0]);
     return;
   }
   // (An entry change sets both times at once; the ctime is compared too, for mtimes put back.)
-  const racy = now - st.mtimeMs < RACY_MS;
-  const entries: Entry[] = [];
+  const racy = out.now - st.mtimeMs < RACY_MS;
+  const entry: Dir = [dir, racy ? null : st.mtimeMs, st.ctimeMs, 0];
+  out.dirs.push(entry);
   // A racy directory fails every check anyway; its listing would be wasted.
-  out.push([dir, racy ? null : st.mtimeMs, st.ctimeMs, entries]);
   if (racy) return;
   let list: Dirent[];
   try {
     list = readdirSync(dir, { withFileTypes: true });
   } catch {
-    out[out.length - 1][1] = null;
+    entry[1] = null;
     return;
   }
+  // A directory's own entries come before its subdirectories', so that they stay together.
+  const below: string[] = [];
   for (const e of list) {
-    if (depth > 0 && e.isDirectory() && NUMERIC.test(e.name)) walk(`${dir}/${e.name}`, depth - 1, now, out);
+    if (depth > 0 && e.isDirectory() && NUMERIC.test(e.name)) below.push(`${dir}/${e.name}`);
     else if (parseRolloutName(e.name)) {
-      const s = lstatSync(`${dir}/${e.name}`, { throwIfNoEntry: false });
-      entries.push(s ? [e.name, s.size, s.mtimeMs, s.ctimeMs, s.ino] : [e.name, -1, -1, -1, -1]);
+      const s = lstatSync(`${dir}/${e.name}`, STAT);
+      out.names.push(e.name);
+      out.stats.push(...(s ? [s.size, s.mtimeMs, s.ctimeMs, s.ino] : GONE));
+      entry[3]++;
     }
   }
+  for (const sub of below) walk(sub, depth - 1, out);
 }
+
+const GONE = [-1, -1, -1, -1];
 
 /** Whether the home is still exactly as the snapshot saw it. */
 export function unchanged(snap: Snapshot, home: Home): boolean {
   if (snap.home !== home.dir || snap.names !== namesSignature(home)) return false;
-  for (const [dir, mtime, ctime, entries] of snap.dirs) {
+  const names = snap.entries === '' ? [] : snap.entries.split('\n');
+  const stats = float64s(Buffer.from(snap.stats, 'base64'));
+  if (names.length * 4 !== stats.length) return false;
+  let k = 0;
+  for (const [dir, mtime, ctime, count] of snap.dirs) {
     if (mtime === null) return false;
-    const st = lstatSync(dir, { throwIfNoEntry: false });
+    const st = lstatSync(dir, STAT);
     if (!st) {
       if (mtime !== -1) return false;
       continue;
     }
     if (st.mtimeMs !== mtime || st.ctimeMs !== ctime) return false;
-    for (const [name, size, m, c, ino] of entries) {
-      const s = lstatSync(`${dir}/${name}`, { throwIfNoEntry: false });
-      if (!s || s.size !== size || s.mtimeMs !== m || s.ctimeMs !== c || s.ino !== ino) return false;
+    for (const end = k + count; k < end; k++) {
+      const s = lstatSync(`${dir}/${names[k]}`, STAT);
+      const i = k << 2;
+      if (!s || s.size !== stats[i] || s.mtimeMs !== stats[i + 1] || s.ctimeMs !== stats[i + 2] || s.ino !== stats[i + 3]) return false;
     }
   }
-  return true;
+  return k === names.length;
+}
+
+const STAT = { throwIfNoEntry: false } as const;
+
+/** A small Buffer may sit in the shared pool at an offset no Float64Array can start from. */
+function float64s(bytes: Buffer): Float64Array {
+  if (bytes.byteOffset % 8 !== 0) return new Float64Array(new Uint8Array(bytes).buffer, 0, bytes.length >> 3);
+  return new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length >> 3);
 }
 
 const KEY = 'snapshot';
@@ -98,7 +139,9 @@ export function readSnapshot(db: Database): Snapshot | null {
   const text = db.prepare(`SELECT value FROM meta WHERE key = '${KEY}'`).pluck().get() as string | undefined;
   if (!text) return null;
   try {
-    return JSON.parse(text) as Snapshot;
+    const snap = JSON.parse(text) as Snapshot;
+    // (An index written by an earlier version holds another shape: it is simply not vouched for.)
+    return typeof snap.entries === 'string' && typeof snap.stats === 'string' ? snap : null;
   } catch {
     return null;
   }

@@ -2,7 +2,8 @@
 import { appendFileSync, mkdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import t from 'tap';
-import { takeSnapshot, unchanged } from '../../lib/index/fresh.js';
+import { openIndex } from '../../lib/index/db.js';
+import { readSnapshot, saveSnapshot, takeSnapshot, unchanged } from '../../lib/index/fresh.js';
 import { codexHome } from '../../lib/home.js';
 import { tmpDir, uuidv7, writeRaw, writeSession } from '../helpers/fixtures.js';
 
@@ -80,4 +81,35 @@ t.test('a snapshot of another home never matches', async (t) => {
   const s = setup(t);
   const other = setup(t);
   t.notOk(unchanged(takeSnapshot(s.home), other.home));
+});
+
+t.test("files beside subdirectories (a flat legacy rollout in sessions/) are checked as their own", async (t) => {
+  const s = setup(t);
+  const flat = writeRaw(s.dir, `sessions/rollout-2025-05-01-${uuidv7()}.json`, '{"session":{}}\n');
+  const archived = writeRaw(s.dir, `archived_sessions/rollout-2026-08-01T09-00-00-${uuidv7()}.jsonl`, '{}\n');
+  utimesSync(flat, past, past);
+  utimesSync(archived, past, past);
+  s.ageAll();
+  const snap = takeSnapshot(s.home);
+  t.ok(unchanged(snap, s.home));
+  t.ok(unchanged(JSON.parse(JSON.stringify(snap)), s.home), 'survives being stored as JSON');
+  for (const path of [flat, archived, s.a.path]) {
+    const again = takeSnapshot(s.home);
+    appendFileSync(path, ' ');
+    t.notOk(unchanged(again, s.home), `an append to ${path.split('/').slice(-2).join('/')}`);
+  }
+});
+
+t.test('a snapshot stored by an earlier version, or a damaged one, is not vouched for', async (t) => {
+  const s = setup(t);
+  const snap = takeSnapshot(s.home);
+  const db = openIndex(join(s.dir, 'index.sqlite'), { create: true });
+  t.teardown(() => db.close());
+  saveSnapshot(db, snap);
+  t.same(readSnapshot(db), snap);
+  db.prepare("UPDATE meta SET value = ? WHERE key = 'snapshot'").run(JSON.stringify({ ...snap, entries: undefined, stats: undefined }));
+  t.equal(readSnapshot(db), null, 'the earlier shape');
+  db.prepare("UPDATE meta SET value = '{' WHERE key = 'snapshot'").run();
+  t.equal(readSnapshot(db), null, 'not JSON');
+  t.notOk(unchanged({ ...snap, stats: snap.stats.slice(0, 8) }, s.home), 'stats that do not cover the names');
 });
