@@ -24,6 +24,8 @@ export interface ChunkOptions {
    * or write out what they keep before asking for more.
    */
   transient?: boolean;
+  /** The size of a transient read (default 4 MB). */
+  chunk?: number;
 }
 
 /**
@@ -32,6 +34,7 @@ export interface ChunkOptions {
  */
 export async function* fileChunks(path: string, opts: ChunkOptions = {}): AsyncGenerator<Buffer> {
   const fd = openSync(path, 'r');
+  let shared: Buffer | null = null;
   try {
     let position = opts.start ?? 0;
     // Most files are small: a buffer the size of what is left saves allocating a megabyte each.
@@ -39,7 +42,7 @@ export async function* fileChunks(path: string, opts: ChunkOptions = {}): AsyncG
     // reading are left for the next reader, which keeps one read a consistent snapshot.
     const st = fstatSync(fd);
     let left = Math.min(opts.limit ?? Infinity, st.isFile() ? Math.max(0, st.size - position) : Infinity);
-    const shared = opts.transient ? Buffer.allocUnsafe(Math.min(TRANSIENT_CHUNK, left)) : null;
+    shared = opts.transient ? spareOf(opts.chunk ?? TRANSIENT_CHUNK) : null;
     while (left > 0) {
       const buf = shared ?? Buffer.allocUnsafe(Math.min(CHUNK, left));
       const n = readSync(fd, buf, 0, Math.min(buf.length, left), st.isFile() ? position : null);
@@ -50,7 +53,20 @@ export async function* fileChunks(path: string, opts: ChunkOptions = {}): AsyncG
     }
   } finally {
     closeSync(fd);
+    if (shared) spare.push(shared);
   }
+}
+
+/**
+ * Transient buffers of finished reads, for the next ones: a buffer per file, left for the collector,
+ * piled up tens of megabytes over a run through thousands of files. (A pool, not one buffer: two
+ * transient reads may be open at once.)
+ */
+const spare: Buffer[] = [];
+
+function spareOf(size: number): Buffer {
+  const i = spare.findIndex((b) => b.length === size);
+  return i === -1 ? Buffer.allocUnsafeSlow(size) : spare.splice(i, 1)[0];
 }
 
 async function* stdinChunks(): AsyncGenerator<Buffer> {
@@ -72,8 +88,8 @@ async function* prepend(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenera
  * The decompressed bytes of `path` (or of stdin for `-`). Compression is recognized by content,
  * not by name, so a `.zst` piped in or renamed still reads.
  */
-export async function* openSource(path: string, opts: { transient?: boolean } = {}): AsyncGenerator<Buffer> {
-  const raw = path === STDIN ? stdinChunks() : fileChunks(path, { transient: opts.transient });
+export async function* openSource(path: string, opts: Pick<ChunkOptions, 'transient' | 'chunk'> = {}): AsyncGenerator<Buffer> {
+  const raw = path === STDIN ? stdinChunks() : fileChunks(path, opts);
   const label = path === STDIN ? '<stdin>' : path;
   // The magic number needs four bytes; a pipe may hand over less than that at first.
   let head: Buffer = Buffer.alloc(0);

@@ -58,21 +58,26 @@ const OUT_CHUNK = 1 << 20;
  * memory that V8 cannot see, so a run over thousands of .zst files that made one each would pile up
  * hundreds of megabytes before a collection happened to free them.
  */
-const idle: InstanceType<Binding['DCtx']>[] = [];
+const idle: Decoder[] = [];
+
+/** A context, and the output buffer a transient stream on it reuses (same reasoning: one per file adds up). */
+interface Decoder {
+  dctx: InstanceType<Binding['DCtx']>;
+  out?: Buffer;
+}
 
 async function* decompressNative(binding: Binding, chunks: AsyncIterable<Buffer>, file: string, transient: boolean): AsyncGenerator<Buffer> {
-  const dctx = idle.pop() ?? new binding.DCtx();
+  const d = idle.pop() ?? { dctx: new binding.DCtx() };
   try {
-    yield* decompressWith(dctx, chunks, file, transient);
+    yield* decompressWith(d.dctx, chunks, file, transient ? (d.out ??= Buffer.allocUnsafeSlow(OUT_CHUNK)) : null);
   } finally {
-    dctx.reset(binding.ResetDirective.sessionOnly);
-    idle.push(dctx);
+    d.dctx.reset(binding.ResetDirective.sessionOnly);
+    idle.push(d);
   }
 }
 
-async function* decompressWith(dctx: InstanceType<Binding['DCtx']>, chunks: AsyncIterable<Buffer>, file: string, transient: boolean): AsyncGenerator<Buffer> {
+async function* decompressWith(dctx: InstanceType<Binding['DCtx']>, chunks: AsyncIterable<Buffer>, file: string, shared: Buffer | null): AsyncGenerator<Buffer> {
   const size = OUT_CHUNK;
-  const shared = transient ? Buffer.allocUnsafe(size) : null;
   let pending = 0;
   for await (const chunk of chunks) {
     let src: Buffer = chunk;

@@ -1,6 +1,6 @@
 // rollout-index as a subprocess: incremental behaviour, every generation, concurrency and crashes.
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import t from 'tap';
@@ -411,5 +411,51 @@ t.test('tool outputs are searchable by their beginning and end, not their middle
   t.match(found('headword'), [{ id: s.id, role: 'output' }]);
   t.match(found('tailword'), [{ id: s.id, role: 'output' }]);
   t.same(found('middleword'), []);
+  t.end();
+});
+
+t.test('a run read on a worker thread builds the same index as one read on the main thread', (t) => {
+  const home = tmpDir(t);
+  cpSync(join(REPO, 'test/fixtures/homes/basic'), home, { recursive: true });
+  const big = writeSession(home, { turns: turns(40, 'Grüße 🚀 naïve ünïcödé'), history: 'paginated', start: new Date('2026-08-03T10:00:00Z') }, { mtime: past, zst: true });
+  writeSession(home, { turns: [{ user: '' }, { user: 'x'.repeat(300_000) }], start: new Date('2026-08-04T10:00:00Z') }, { mtime: past });
+  writeRaw(home, `sessions/2026/08/05/rollout-2026-08-05T10-00-00-${uuidv7()}.jsonl.zst`, Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3]));
+  const build = (worker: '0' | '1', index: string) => {
+    const r = run('rollout-index', [], { env: { CODEX_HOME: home, ROLLOUT_INDEX: index, ROLLOUT_SCAN_WORKER: worker } });
+    t.equal(r.code, 0, r.err);
+    return { summary: { ...JSON.parse(r.out), ms: 0 }, err: r.err.replaceAll(index, 'INDEX') };
+  };
+  const contents = (index: string) => {
+    const db = new Database(index, { readonly: true });
+    try {
+      return {
+        rows: db.prepare('SELECT * FROM sessions ORDER BY path').all(),
+        docs: db.prepare('SELECT rowid, text, role, line, ordinal FROM docs ORDER BY rowid').all(),
+        search: db.prepare("SELECT rowid FROM docs WHERE docs MATCH 'grüße' ORDER BY rowid").pluck().all(),
+      };
+    } finally {
+      db.close();
+    }
+  };
+  const [here, there] = [join(home, 'here.sqlite'), join(home, 'there.sqlite')];
+  const a = build('0', here);
+  const b = build('1', there);
+  t.same(b, a, 'the same summary and the same warnings');
+  t.match(a.err, /corrupt zstd data/);
+  const [ca, cb] = [contents(here), contents(there)];
+  t.ok(ca.docs.length > 100 && ca.search.length >= 40, 'documents and search hits were written');
+  t.same(cb, ca, 'the same rows, documents and hits');
+
+  // An append is read from where the last run stopped, on either thread.
+  const plain = writeSession(home, { turns: turns(3, 'before'), start: new Date('2026-08-06T10:00:00Z') }, { mtime: past });
+  build('0', here);
+  build('1', there);
+  appendFileSync(plain.path, sessionLines({ id: plain.id, turns: turns(2, 'after 🚀'), start: new Date('2026-08-06T11:00:00Z'), noContext: true }).lines.slice(1).join('\n') + '\n');
+  const a2 = build('0', here);
+  const b2 = build('1', there);
+  t.match(a2.summary, { updated: 1 });
+  t.same(b2, a2);
+  t.same(contents(there), contents(here));
+  t.ok(big.id);
   t.end();
 });

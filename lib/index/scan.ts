@@ -1,7 +1,8 @@
 // Reading one session file into an index row and its full-text documents. A row carries everything
 // needed to continue when the file grows (rollouts are append-only): how far it was read, the turn
 // tally, the latest model and token total, and where a copied fork's inherited lines end.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { RolloutError } from '../cli.js';
 import { stampTime, type SessionFile } from '../home.js';
 import { lineBatches, newStats, type Line } from '../lines.js';
 import {
@@ -18,7 +19,7 @@ import {
   type SessionMetaPayload,
 } from '../record.js';
 import { openSession } from '../session.js';
-import { openSource } from '../source.js';
+import { fileChunks, openSource } from '../source.js';
 import { messageText, TurnTally, userTurnText } from '../turns.js';
 import { memberValue, stringEnd, stringText, withoutMembers } from '../json-bytes.js';
 
@@ -455,30 +456,10 @@ function outputText(output: unknown): string {
 
 
 /**
- * One read buffer for every plain file of a run. A buffer per file (as fileChunks allocates) outlives
- * the young generation while its file is read, and then waits for a full collection: over thousands
- * of files that is tens of megabytes of garbage. A scan keeps nothing of a line past its batch.
+ * How a scan reads: into reused buffers, a megabyte at a time. Larger reads made larger batches,
+ * whose lines were still alive at more of the reading thread's young-generation collections.
  */
-const READ_BUFFER = 1 << 20;
-let readBuffer: Buffer | undefined;
-
-/** The bytes of a plain file from `start` up to its size when opened (appends are for next time). */
-async function* plainChunks(path: string, start: number): AsyncGenerator<Buffer> {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = (readBuffer ??= Buffer.allocUnsafe(READ_BUFFER));
-    let at = start;
-    for (let left = fstatSync(fd).size - start; left > 0; ) {
-      const n = readSync(fd, buf, 0, Math.min(buf.length, left), at);
-      if (n === 0) break;
-      at += n;
-      left -= n;
-      yield buf.subarray(0, n);
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
+const READ = { transient: true, chunk: 1 << 20 };
 
 /** The `TAIL` bytes before `offset`, as base64: the fingerprint of what was read last time. */
 export async function tailAt(path: string, offset: number): Promise<string | null> {
@@ -537,7 +518,7 @@ export async function scanFile(file: SessionFile, prev: Row | null, emit: (doc: 
     const scan = new FileScan(row, emit);
     scan.start(row.generation);
     const stats = newStats();
-    const chunks = plainChunks(file.path, row.read_offset);
+    const chunks = fileChunks(file.path, { start: row.read_offset, ...READ });
     for await (const batch of lineBatches(chunks, stats, { startOffset: row.read_offset, startLine: row.read_line, transient: true })) {
       scan.batch(batch);
     }
@@ -560,7 +541,7 @@ export async function scanFile(file: SessionFile, prev: Row | null, emit: (doc: 
   const stats = newStats();
   let first = true;
   // A scan keeps nothing of a line past its batch, so chunks can share one buffer.
-  for await (const batch of lineBatches(file.compressed ? openSource(file.path, { transient: true }) : plainChunks(file.path, 0), stats, { transient: true })) {
+  for await (const batch of lineBatches(openSource(file.path, READ), stats, { transient: true })) {
     if (first) {
       first = false;
       scan.start(generationOf(parseLine(withoutMembers(batch[0].bytes, BULK.session_meta)), file.form));
@@ -596,4 +577,11 @@ function turnLine(type: string, payloadType: string | undefined, needTitle: bool
   if (type === 'response_item') return payloadType === undefined || payloadType === 'message' || payloadType === 'agent_message';
   if (type === 'event_msg') return payloadType === undefined || payloadType === 'thread_rolled_back' || (needTitle && EVENTS_FOR_TITLE.has(payloadType));
   return false;
+}
+
+/** Why a file could not be read (a broken .zst, a permission), or null when `err` is a bug. */
+export function unreadable(err: unknown): string | null {
+  if (err instanceof RolloutError) return err.message;
+  if ((err as NodeJS.ErrnoException)?.code) return (err as Error).message.replace(/^[A-Z]+: /, '');
+  return null;
 }

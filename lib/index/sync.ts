@@ -17,7 +17,8 @@ import { drainWal, finishScratch, indexPath, openIndex, openScratch, WriterLock,
 import { dropSnapshot, namesSignature, saveSnapshot, takeSnapshot, type Snapshot } from './fresh.js';
 import { Progress } from './progress.js';
 import { DOC_SHIFT } from './query.js';
-import { baseOf, canAppend, freshRow, inherit, scanFile, tallyPrefix, type Doc, type Row } from './scan.js';
+import { baseOf, canAppend, freshRow, inherit, tallyPrefix, type Row } from './scan.js';
+import { scanAll, type ScanJob } from './scans.js';
 import { emptySummary, type Drift, type PathsOptions, type Summary, type UpdateOptions } from './update.js';
 
 /** The stored fields a run compares against discovery. */
@@ -105,7 +106,8 @@ class Writer {
     this.updateRow = db.prepare(`UPDATE sessions SET ${COLUMNS.map((c) => `${c} = @${c}`).join(', ')} WHERE file = @file`);
     this.selectRow = db.prepare('SELECT * FROM sessions WHERE file = ?');
     this.deleteRow = db.prepare('DELETE FROM sessions WHERE file = ?');
-    this.insertDoc = db.prepare('INSERT INTO docs (rowid, text, role, line, ordinal) VALUES (?, ?, ?, ?, ?)');
+    // (A text comes as a string, or from the reading thread as UTF-8 bytes, which SQLite takes as they are.)
+    this.insertDoc = db.prepare('INSERT INTO docs (rowid, text, role, line, ordinal) VALUES (?, CAST(? AS TEXT), ?, ?, ?)');
     this.deleteDocs = db.prepare('DELETE FROM docs WHERE rowid >= ? AND rowid < ?');
     this.moveRow = db.prepare(
       `UPDATE sessions SET path = @path, root = @root, archived = @archived, mtime_ms = @mtime, ino = @ino,
@@ -165,48 +167,74 @@ class Writer {
   }
 
   /**
-   * Reads one file into its row and documents, inside the current batch. A file that cannot be read
-   * (a broken .zst, no permission) still gets a row, so it is listed and not retried until it changes.
+   * How `f` is to be read: from where the last read of `prev` stopped when it only grew (see
+   * canAppend), else whole. Reads the index and the file's tail; writes nothing.
+   */
+  async job(f: SessionFile, prev: Known | null, resume: boolean): Promise<Job> {
+    const old = prev ? (this.selectRow.get(prev.file) as (Row & { file: number }) | undefined) ?? null : null;
+    const append = old !== null && resume && (await canAppend(f, old).catch(() => false));
+    return { file: f, prev: append ? old : null, old };
+  }
+
+  /**
+   * Reads the jobs into their rows and documents, in batches (each in the transaction of the batch
+   * it ends in). A file that cannot be read (a broken .zst, no permission) still gets a row, so it
+   * is listed and not retried until it changes. `each` follows every file.
    * (No savepoint per file: FTS5 flushes its pending terms at each one, which made a segment per
    * file. A failed file's documents are one rowid range, dropped by hand.)
    */
-  async read(f: SessionFile, prev: Known | null, resume: boolean): Promise<number> {
-    this.begin();
-    const old = prev ? (this.selectRow.get(prev.file) as (Row & { file: number }) | undefined) ?? null : null;
-    let file = old?.file;
-    try {
-      const append = old !== null && resume && (await canAppend(f, old));
+  async readAll(jobs: Job[], each: (job: Job, bytes: number) => void): Promise<void> {
+    // The file being written: its row id and its next document's number.
+    let at = -1;
+    let file = 0;
+    let n = 0;
+    const start = (i: number) => {
+      if (at === i) return;
+      at = i;
+      this.begin();
+      const { file: f, prev, old } = jobs[i];
       if (old) {
         file = old.file;
-        if (!append) this.deleteDocs.run(file * DOC_SHIFT, (file + 1) * DOC_SHIFT);
+        if (!prev) this.deleteDocs.run(file * DOC_SHIFT, (file + 1) * DOC_SHIFT);
       } else file = Number(this.insertRow.run(freshRow(f)).lastInsertRowid);
-      let n = append ? old!.doc_count : 0;
-      const base = file * DOC_SHIFT;
-      const emit = (d: Doc) => void this.insertDoc.run(base + n++, d.text, d.role, d.line, d.ordinal);
-      const result = await scanFile(f, append ? old : null, emit);
-      if (!result.appended) await this.history.inheritFor(result.row);
-      this.updateRow.run({ ...result.row, file });
-      this.touched.add(result.row.id);
-      if (old && old.id !== result.row.id) this.touched.add(old.id);
-      this.pendingBytes += result.bytes;
-      this.pendingFiles++;
-      return result.bytes;
-    } catch (err) {
-      if (!(err instanceof RolloutError) && !(err as NodeJS.ErrnoException)?.code) throw err;
-      warn(`${err instanceof RolloutError ? err.message : describe(err as Error)}; listed without its contents`, { file: f.path });
-      const row = { ...freshRow(f), bad_lines: 1 };
-      if (file !== undefined) {
+      n = prev ? prev.doc_count : 0;
+    };
+    await scanAll(jobs, {
+      doc: (i, d) => {
+        start(i);
+        this.insertDoc.run(file * DOC_SHIFT + n++, d.text, d.role, d.line, d.ordinal);
+      },
+      done: async (i, r) => {
+        start(i);
+        if (!r.appended) await this.history.inheritFor(r.row);
+        this.updateRow.run({ ...r.row, file });
+        this.touched.add(r.row.id);
+        const { old } = jobs[i];
+        if (old && old.id !== r.row.id) this.touched.add(old.id);
+        this.pendingBytes += r.bytes;
+        this.pendingFiles++;
+        each(jobs[i], r.bytes);
+      },
+      failed: (i, why) => {
+        start(i);
+        const f = jobs[i].file;
+        warn(`${why}; listed without its contents`, { file: f.path });
         this.deleteDocs.run(file * DOC_SHIFT, (file + 1) * DOC_SHIFT);
+        const row = { ...freshRow(f), bad_lines: 1 };
         this.updateRow.run({ ...row, file });
-      } else this.insertRow.run(row);
-      this.touched.add(row.id);
-      this.pendingFiles++;
-      return 0;
-    }
+        this.touched.add(row.id);
+        this.pendingFiles++;
+        each(jobs[i], 0);
+      },
+    });
   }
 }
 
-const describe = (e: Error) => e.message.replace(/^[A-Z]+: /, '');
+/** A file to read, with its row as the index has it (`old`), and that row again when only its appends are read. */
+interface Job extends ScanJob {
+  prev: (Row & { file: number }) | null;
+  old: (Row & { file: number }) | null;
+}
 
 /** A referenced fork's inherited turns and title, read from its ancestors' prefixes. */
 class HistoryReader {
@@ -254,16 +282,18 @@ async function apply(db: Database, home: Home, p: Plan, progress: boolean, resum
       w.move(row, file);
       s.moved++;
     }
+    const jobs = [];
+    for (const { file, prev } of p.read) jobs.push(await w.job(file, prev, resume));
     let done = 0;
     let sizes = 0;
-    for (const [i, { file, prev }] of p.read.entries()) {
-      s.bytes_read += await w.read(file, prev, resume);
-      if (prev) s.updated++;
+    await w.readAll(jobs, ({ file, old }, bytes) => {
+      s.bytes_read += bytes;
+      if (old) s.updated++;
       else s.added++;
       sizes += file.size;
-      bar.update(++done, p.read.length, sizes);
+      bar.update(++done, jobs.length, sizes);
       w.maybeCommit();
-    }
+    });
     const sig = namesSignature(home);
     if (sig !== (db.prepare("SELECT value FROM meta WHERE key = 'names'").pluck().get() ?? null)) {
       const names = await currentNames(home);
