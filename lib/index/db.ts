@@ -16,8 +16,19 @@ export function indexPath(home: Home, flag?: string, env: NodeJS.ProcessEnv = pr
 }
 
 let sqlite: typeof import('better-sqlite3') | undefined;
-function driver(): typeof import('better-sqlite3') {
-  return (sqlite ??= require('better-sqlite3') as typeof import('better-sqlite3'));
+let addon: string | null | undefined;
+
+/**
+ * A connection. The compiled addon is named directly when it is where npm builds it: better-sqlite3's
+ * own lookup (the `bindings` package) tries a dozen paths first, a few milliseconds of every listing.
+ */
+function connect(path: string, opts: import('better-sqlite3').Options = {}): Database {
+  sqlite ??= require('better-sqlite3') as typeof import('better-sqlite3');
+  if (addon === undefined) {
+    const built = join(dirname(require.resolve('better-sqlite3/package.json')), 'build/Release/better_sqlite3.node');
+    addon = existsSync(built) ? built : null;
+  }
+  return new sqlite(path, addon ? { ...opts, nativeBinding: addon } : opts);
 }
 
 /**
@@ -102,8 +113,7 @@ export interface OpenOptions {
 /** Opens the index, applying any migrations it lacks (not for a read-only open). */
 export function openIndex(path: string, opts: OpenOptions = {}): Database {
   if (opts.create) mkdirSync(dirname(path), { recursive: true });
-  const Sqlite = driver();
-  const db = new Sqlite(path, { readonly: Boolean(opts.readonly), fileMustExist: !opts.create });
+  const db = connect(path, { readonly: Boolean(opts.readonly), fileMustExist: !opts.create });
   try {
     db.pragma(`busy_timeout = ${opts.busyMs ?? 10_000}`);
     if (!opts.readonly) {
@@ -142,7 +152,7 @@ export class WriterLock {
   /** Waits up to `waitMs` for the lock; null when another writer still holds it. */
   static acquire(indexPath: string, waitMs: number): WriterLock | null {
     mkdirSync(dirname(indexPath), { recursive: true });
-    const db = new (driver())(`${indexPath}.lock`);
+    const db = connect(`${indexPath}.lock`);
     try {
       db.pragma('journal_mode = DELETE');
       db.pragma(`busy_timeout = ${waitMs}`);
@@ -171,7 +181,7 @@ export const indexExists = (path: string): boolean => existsSync(path);
  * memory would hold every page a batch rewrites; the WAL keeps them on disk.)
  */
 export function openScratch(path: string): Database {
-  const db = new (driver())(path);
+  const db = connect(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');
   db.pragma(`cache_size = -${CACHE_KB}`);
@@ -194,7 +204,7 @@ export function drainWal(path: string): boolean {
   if (!existsSync(path)) return true;
   let db: Database | null = null;
   try {
-    db = new (driver())(path, { fileMustExist: true });
+    db = connect(path, { fileMustExist: true });
     db.pragma('busy_timeout = 2000');
     for (let i = 0; i < 20; i++) {
       const [r] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
