@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { main, positiveInt, report, RolloutError, setQuiet, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
+import { main, wholeNumber, report, RolloutError, setQuiet, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
 import { boundMemory, exportName, isFormat, prepareExport, writeFileExport, writeTo, type ExportOptions } from '../lib/export/export.js';
 import { parseTurnRange } from '../lib/export/plan.js';
 import { documentSchema, ndjsonSchema } from '../lib/export/schema.js';
@@ -58,7 +58,7 @@ await main({
     if (!args.length && !o.batch && !o.last) throw new UsageError("no session given (an id, prefix, name, path, '-' or --last)");
     if (args.filter((a) => a === STDIN).length > 1) throw new UsageError("stdin ('-') can be read only once");
 
-    const maxOutput = positiveInt(o.maxOutput, '--max-output');
+    const maxOutput = wholeNumber(o.maxOutput, '--max-output');
     const turnsSpec = single(o.turns);
     const opts: ExportOptions = {
       format,

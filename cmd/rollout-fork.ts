@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main, positiveInt, setQuiet, single, UsageError, EXIT_OK } from '../lib/cli.js';
+import { main, wholeNumber, setQuiet, single, UsageError, EXIT_OK } from '../lib/cli.js';
 import { forkSession } from '../lib/fork.js';
 import type { Cut } from '../lib/fork-plan.js';
 import { codexHome } from '../lib/home.js';
@@ -61,7 +61,7 @@ await main({
 function cutOf(o: Record<string, unknown>): Cut {
   const cuts: Cut[] = [];
   for (const [flag, kind] of [['keepTurns', 'keep'], ['dropTurns', 'drop'], ['lastTurns', 'last']] as const) {
-    const n = positiveInt(o[flag], `--${kind}-turns`);
+    const n = wholeNumber(o[flag], `--${kind}-turns`);
     if (n === undefined) continue;
     if (n === 0 && kind !== 'drop') throw new UsageError(`--${kind}-turns takes a count of at least 1`);
     cuts.push({ kind, n });

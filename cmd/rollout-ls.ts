@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { list as values, main, positiveInt, setQuiet, single, UsageError, EXIT_OK } from '../lib/cli.js';
+import { list as values, main, wholeNumber, setQuiet, single, UsageError, EXIT_OK } from '../lib/cli.js';
 import { codexHome } from '../lib/home.js';
 import { indexPath } from '../lib/index/db.js';
 import { compileFormat, table } from '../lib/index/format.js';
@@ -57,7 +57,7 @@ await main({
     if (single(o.limit) === '0') throw new UsageError('--limit takes a number of rows, at least 1');
     const q: Query = {
       sort: o.sort === undefined ? (search !== undefined ? { key: 'rank', descending: false } : parseSort('-updated')) : parseSort(single(o.sort)!),
-      limit: positiveInt(o.limit, '--limit'),
+      limit: wholeNumber(o.limit, '--limit'),
       cursor: single(o.cursor),
       search,
       cwd: values(o.cwd).flatMap(directories),

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
-import { list, main, notice, positiveInt, report, setQuiet, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
+import { list, main, notice, wholeNumber, report, setQuiet, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
 import { codexHome, type Root } from '../lib/home.js';
 import { stdout } from '../lib/out.js';
 import { prune, type Action, type Summary } from '../lib/prune.js';
@@ -80,7 +80,7 @@ await main({
         minSize: o.minSize === undefined ? undefined : parseSize(single(o.minSize)!, '--min-size'),
         roots,
         unnamed: Boolean(o.unnamed),
-        keepLast: positiveInt(o.keepLast, '--keep-last'),
+        keepLast: wholeNumber(o.keepLast, '--keep-last'),
         graceMs,
         dryRun,
         backup: backup === undefined ? undefined : resolve(backup),

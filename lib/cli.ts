@@ -175,7 +175,8 @@ export function single(value: unknown): string | undefined {
   return all.length ? all[all.length - 1] : undefined;
 }
 
-export function positiveInt(value: unknown, flag: string): number | undefined {
+/** An option's value as a whole number (0 included: callers that need more say so). */
+export function wholeNumber(value: unknown, flag: string): number | undefined {
   const s = single(value);
   if (s === undefined) return undefined;
   if (!/^\d+$/.test(s)) throw new UsageError(`${flag} takes a whole number, not '${s}'`);
