@@ -365,6 +365,7 @@ async function main(): Promise<void> {
   if (!existsSync(BIN('rollout-cat'))) throw new Error('dist/cmd/rollout-cat.js is missing: run make build first');
 
   const started = Date.now();
+  unsetExtraCaCerts();
   const home = mainHome();
   const many = manyHome();
   restore(home.dir, home.manifest);
@@ -570,6 +571,25 @@ function zstdNapi(): string {
   } catch {
     return 'not installed (fzstd used)';
   }
+}
+
+/**
+ * NODE_EXTRA_CA_CERTS makes Node parse that certificate bundle at every start-up, before any of our
+ * code runs: with a whole system bundle that is tens of milliseconds per process, more than the rest
+ * of a listing's start-up. rollout makes no TLS connection, so it is measured once, reported, and
+ * unset for every command measured after.
+ */
+function unsetExtraCaCerts(): void {
+  const bundle = process.env.NODE_EXTRA_CA_CERTS;
+  if (!bundle) return;
+  const start = { argv: [process.execPath, '-e', '0'] };
+  const [without, withIt] = pair({ ...start, env: { NODE_EXTRA_CA_CERTS: '' } }, start, RUNS);
+  delete process.env.NODE_EXTRA_CA_CERTS;
+  notes.push(
+    `This machine sets NODE_EXTRA_CA_CERTS=${bundle}, which Node parses at every start-up: \`node -e 0\` takes ` +
+      `${fmtMs(withIt!.median)} with it and ${fmtMs(without.median)} without. It is unset for every command measured ` +
+      `(ours, the baselines and Codex); with it, each rollout figure would be ${fmtMs(withIt!.median - without.median)} longer.`,
+  );
 }
 
 const loadAverage = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
