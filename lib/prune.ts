@@ -5,8 +5,8 @@
 // Selection never needs the rollout index: names and lstat come first, a file's tail (its last
 // line's timestamp) only when its mtime cannot already decide, its head only for the sessions that
 // pass those.
-import { realpathSync } from 'node:fs';
-import { lstat, open, unlink } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
+import { lstat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { syncDir } from './atomic.js';
 import { RolloutError } from './cli.js';
@@ -15,7 +15,7 @@ import { discover, type Home, type Root, type SessionFile } from './home.js';
 import { compressFile, copyVerified, moveFile, touch } from './move.js';
 import { isObject, type SessionMetaPayload } from './record.js';
 import { current, Resolver } from './resolve.js';
-import { destinationReason, outsideReason, References, refuseReason } from './safety.js';
+import { destinationReason, lstatOrNull, outsideReason, References, refuseReason } from './safety.js';
 import { readHead } from './session.js';
 
 export type Action = 'delete' | 'archive' | 'compress' | 'unarchive';
@@ -111,7 +111,7 @@ class Session {
   async bytes(): Promise<number> {
     let total = 0;
     for (const p of this.paths) {
-      if (!this.sizes.has(p)) this.sizes.set(p, (await lstat(p).catch(() => null))?.size ?? 0);
+      if (!this.sizes.has(p)) this.sizes.set(p, lstatOrNull(p)?.size ?? 0);
       total += this.sizes.get(p)!;
     }
     return total;
@@ -154,16 +154,18 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
  * generations, which carry no timestamps, and for unreadable tails.
  */
 export async function lastLineTime(path: string): Promise<number | null> {
-  const fh = await open(path, 'r');
+  // Synchronous, into one block: thousands of sessions made this a thread-pool round trip and a
+  // fresh 64 KB buffer each, latency and garbage that dominated a dry run over a large home.
+  const fd = openSync(path, 'r');
   try {
-    const { size } = await fh.stat();
-    const block = Buffer.allocUnsafe(TAIL_BLOCK);
+    const size = fstatSync(fd).size;
+    const block = (tailBlock ??= Buffer.allocUnsafe(TAIL_BLOCK));
     let pos = size;
     let content = false;
     let start: number | null = null;
     while (pos > 0 && start === null && size - pos < TAIL_LIMIT) {
       const from = Math.max(0, pos - TAIL_BLOCK);
-      const { bytesRead } = await fh.read(block, 0, pos - from, from);
+      const bytesRead = readSync(fd, block, 0, pos - from, from);
       for (let i = bytesRead - 1; i >= 0; i--) {
         const c = block[i];
         if (c === 0x0a) {
@@ -178,16 +180,18 @@ export async function lastLineTime(path: string): Promise<number | null> {
     }
     if (start === null) return null;
     const head = Buffer.alloc(96);
-    const { bytesRead } = await fh.read(head, 0, head.length, start);
+    const bytesRead = readSync(fd, head, 0, head.length, start);
     let text = head.subarray(0, bytesRead);
     if (start === 0 && text.subarray(0, 3).equals(BOM)) text = text.subarray(3);
     const m = /^\{\s*"timestamp"\s*:\s*"([^"]+)"/.exec(text.toString('latin1'));
     const t = m ? Date.parse(m[1]) : NaN;
     return Number.isFinite(t) ? t : null;
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
+
+let tailBlock: Buffer | undefined;
 
 /**
  * The names a session source answers to: `cli`, `vscode`, `exec`, `mcp`, `unknown`, and for the
@@ -365,7 +369,9 @@ async function mostRecentPerCwd(chosen: Session[], population: Session[], n: num
     const cwd = (await s.meta())?.cwd;
     return typeof cwd === 'string' ? cwd : '';
   };
-  const cwds = new Set(await Promise.all(chosen.map(cwdOf)));
+  // One head at a time: all of them at once held a read buffer each, a gigabyte over 10,000 sessions.
+  const cwds = new Set<string>();
+  for (const s of chosen) cwds.add(await cwdOf(s));
   const byCwd = new Map<string, Array<{ id: string; at: number }>>();
   for (const s of population) {
     const cwd = await cwdOf(s);

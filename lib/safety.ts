@@ -5,11 +5,22 @@
 //   flock(2)ed by the writing process for as long as the thread is open; a clean exit removes it);
 // - not while the files are fresh (modified within the grace period) or have changed since selection;
 // - never a session whose rollout another kept session still reads through `history_base`.
-import { readFileSync } from 'node:fs';
-import { lstat } from 'node:fs/promises';
+import { lstatSync, readFileSync, type Stats } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { parseRolloutName, rootOf, stampTime, type Home, type SessionFile } from './home.js';
 import { readHead } from './session.js';
+
+/**
+ * lstat, or null when there is nothing there. Synchronous: these checks run for every session of a
+ * prune, and a thread-pool round trip per path component made them latency-bound.
+ */
+export function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false }) ?? null;
+  } catch {
+    return null;
+  }
+}
 
 /** A file is refused when this says why; null when it is fine. */
 export async function outsideReason(home: Home, path: string): Promise<string | null> {
@@ -19,7 +30,7 @@ export async function outsideReason(home: Home, path: string): Promise<string | 
   if (!parseRolloutName(basename(abs))) return 'not a rollout file name';
   const link = await symlinkBelowHome(home, abs);
   if (link) return `reached through a symlink (${link})`;
-  const st = await lstat(abs).catch(() => null);
+  const st = lstatOrNull(abs);
   if (!st) return 'no longer exists';
   if (!st.isFile()) return 'not a regular file';
   return null;
@@ -32,7 +43,7 @@ export async function symlinkBelowHome(home: Home, path: string): Promise<string
   let at = home.dir;
   for (const part of rel.split(sep)) {
     at = join(at, part);
-    const st = await lstat(at).catch(() => null);
+    const st = lstatOrNull(at);
     if (!st) return null;
     if (st.isSymbolicLink()) return at;
   }
@@ -49,7 +60,7 @@ export const writerLockDir = (home: Home): string => join(home.dir, 'thread-writ
  * "not running".
  */
 export async function writerLockHeld(home: Home, threadId: string): Promise<boolean> {
-  const st = await lstat(join(writerLockDir(home), `${threadId}.lock`)).catch(() => null);
+  const st = lstatOrNull(join(writerLockDir(home), `${threadId}.lock`));
   if (!st) return false;
   const held = heldLocks();
   if (!held) return true;
@@ -104,10 +115,10 @@ export async function refuseReason(home: Home, session: SessionFiles, opts: Guar
   if (await writerLockHeld(home, session.id)) return 'open in a running Codex (its writer lock is held)';
   for (const file of session.files) {
     for (const path of file.files) {
-      const st = await lstat(path);
+      const st = lstatSync(path);
       if (opts.now - st.mtimeMs < opts.graceMs) return `modified within the grace period (${basename(path)})`;
     }
-    const st = await lstat(file.path);
+    const st = lstatSync(file.path);
     if (st.size !== file.size || Math.trunc(st.mtimeMs) !== file.mtimeMs) return `changed since it was selected (${basename(file.path)})`;
   }
   return null;

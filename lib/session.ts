@@ -29,13 +29,15 @@ export interface OpenOptions {
   limit?: number;
   /** Reuse one read buffer: lines are valid only until the next batch is pulled (see lines.ts). */
   transient?: boolean;
+  /** The size of a transient read (see ChunkOptions). */
+  chunk?: number;
 }
 
 export async function openSession(path: string, opts: OpenOptions = {}): Promise<OpenSession> {
   const label = path === STDIN ? '<stdin>' : path;
   if (opts.form === 'json') return openDocument(path, label);
   const stats = newStats();
-  const all = lineBatches(openSource(path, { transient: opts.transient }), stats, { transient: opts.transient });
+  const all = lineBatches(openSource(path, { transient: opts.transient, chunk: opts.chunk }), stats, { transient: opts.transient });
   const head = await all.next();
   const firstBatch = head.done ? [] : head.value;
   const first = firstBatch.length ? parseLine(firstBatch[0].bytes) : undefined;
@@ -98,7 +100,9 @@ export function metaOf(first: unknown): SessionMetaPayload | null {
 
 /** Reads just the head of a session: its generation and canonical meta. */
 export async function readHead(path: string, form?: NameForm): Promise<{ generation: Generation | null; meta: SessionMetaPayload | null; first: unknown }> {
-  const s = await openSession(path, { form });
+  // Only the first line is wanted, and it is parsed: a small reused buffer does, where a fresh
+  // megabyte per head added up over a home's worth of sessions.
+  const s = await openSession(path, { form, transient: true, chunk: 64 << 10 });
   await s.close();
   return { generation: s.generation, meta: metaOf(s.first), first: s.first };
 }
