@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { list as values, main, wholeNumber, setQuiet, single, UsageError, EXIT_OK } from '../lib/cli.js';
+import { list as values, main, notice, wholeNumber, setQuiet, single, UsageError, EXIT_OK } from '../lib/cli.js';
 import { codexHome } from '../lib/home.js';
 import { indexPath } from '../lib/index/db.js';
 import { compileFormat, table } from '../lib/index/format.js';
@@ -81,7 +81,10 @@ await main({
     try {
       const page = o.hits ? searchHits(db, q) : list(db, q);
       const asTable = !line && !o.json && process.stdout.isTTY && !o.hits;
-      if (line) for (const r of page.rows) stdout.line(line(r));
+      if (line) {
+        for (const r of page.rows) stdout.line(line(r));
+        if (page.next && !o.quiet) notice(`more rows: --cursor ${page.next}`);
+      }
       else if (asTable) {
         for (const l of table(page.rows as ReturnType<typeof list>['rows'], process.stdout.columns ?? 100)) stdout.line(l);
         if (page.next) stdout.line(`(more: --cursor ${page.next})`);

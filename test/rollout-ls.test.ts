@@ -103,6 +103,17 @@ t.test('sort keys, and paging that neither skips nor repeats', (t) => {
   t.equal(other.code, 2, 'a cursor from another sort');
   t.match(other.err, /made for --sort -updated/);
   t.equal(run('rollout-ls', ['--sort', 'colour'], { env: { CODEX_HOME: dir } }).code, 2);
+
+  // Plain text keeps stdout to the rows; the cursor to go on with is told on stderr (not with -q).
+  const text = (...args: string[]) => run('rollout-ls', ['--format', '%(id)', '--limit', '5', ...args], { env: { CODEX_HOME: dir } });
+  const first = text();
+  t.equal(first.out.trim().split('\n').length, 5);
+  const more = /^rollout-ls: more rows: --cursor (\S+)$/m.exec(first.err);
+  t.ok(more, first.err);
+  const second = text('--cursor', more![1]);
+  t.same([...first.out.trim().split('\n'), ...second.out.trim().split('\n')], ls(dir).map((r) => r.id));
+  t.equal(second.err, '', 'the last page says nothing more');
+  t.equal(text('-q').err, '');
   t.end();
 });
 
