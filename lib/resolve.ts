@@ -32,12 +32,30 @@ export function current(files: SessionFile[]): SessionFile {
 
 export class Resolver {
   private files?: Promise<SessionFile[]>;
+  private byKey?: { thread: Map<string, SessionFile[]>; rollout: Map<string, SessionFile[]> };
 
   constructor(readonly home: Home) {}
 
   /** Every session file of the home, discovered once. */
   all(): Promise<SessionFile[]> {
     return (this.files ??= discover(this.home));
+  }
+
+  /** The files by thread id and by rollout id, built once: a batch resolves thousands of references. */
+  private async keyed(): Promise<NonNullable<Resolver['byKey']>> {
+    if (!this.byKey) {
+      const thread = new Map<string, SessionFile[]>();
+      const rollout = new Map<string, SessionFile[]>();
+      for (const f of await this.all()) {
+        for (const [map, key] of [[thread, f.name.threadId], [rollout, f.name.rolloutId]] as const) {
+          const list = map.get(key);
+          if (list) list.push(f);
+          else map.set(key, [f]);
+        }
+      }
+      this.byKey = { thread, rollout };
+    }
+    return this.byKey;
   }
 
   async resolve(ref: string): Promise<Target> {
@@ -59,17 +77,18 @@ export class Resolver {
 
   /** The thread's current file; a rollout id (of a revision) names that very file. */
   async byId(id: string): Promise<SessionFile> {
-    const files = (await this.all()).filter((f) => f.name.threadId === id);
-    if (files.length) return current(files);
-    const revision = (await this.all()).find((f) => f.name.rolloutId === id);
+    const { thread, rollout } = await this.keyed();
+    const files = thread.get(id);
+    if (files) return current(files);
+    const revision = rollout.get(id)?.[0];
     if (revision) return revision;
     throw new RolloutError(`no session with id ${id}`);
   }
 
   /** The file whose rollout id is `id` (what `history_base.thread_id` names), or null. */
   async byRolloutId(id: string): Promise<SessionFile | null> {
-    const files = (await this.all()).filter((f) => f.name.rolloutId === id.toLowerCase());
-    return files.length ? current(files) : null;
+    const files = (await this.keyed()).rollout.get(id.toLowerCase());
+    return files ? current(files) : null;
   }
 
   private async byPrefix(prefix: string): Promise<string | null> {

@@ -56,6 +56,14 @@ export function boundMemory(): void {
   setFlagsFromString('--heap-growing-percent=30');
 }
 
+/** Codex's thread names, read once per resolver: a --batch run exported thousands of sessions and read them for each. */
+const names = new WeakMap<Resolver, ReturnType<typeof threadNames>>();
+function namesFor(resolver: Resolver): ReturnType<typeof threadNames> {
+  let known = names.get(resolver);
+  if (!known) names.set(resolver, (known = threadNames(resolver.home)));
+  return known;
+}
+
 /** Runs the first pass over a session (and its ancestors); the second runs as `render` is read. */
 export async function prepareExport(target: Target, resolver: Resolver, opts: ExportOptions): Promise<PreparedExport> {
   const spooled = target.stdin ? await spoolStdin() : null;
@@ -67,7 +75,7 @@ export async function prepareExport(target: Target, resolver: Resolver, opts: Ex
     const meta = metaOf(head.first) ?? bareMeta(head.first, head.generation);
     const sources: Source[] = [...(await ancestry(meta, resolver, label)).map((s) => ({ ...s, label: s.path })), { path, form, label }];
     const id = typeof meta?.id === 'string' ? meta.id.toLowerCase() : null;
-    const name = id ? ((await threadNames(resolver.home)).get(id)?.name ?? null) : null;
+    const name = id ? ((await namesFor(resolver)).get(id)?.name ?? null) : null;
     const plan = await planSession({ sources, meta, generation: head.generation, label, name });
     if (opts.redact && plan.facts.title) plan.facts.title = redact(plan.facts.title);
     const renderer = FORMATS[opts.format];
@@ -141,7 +149,7 @@ export async function writeTo(out: Output, prepared: PreparedExport, index: numb
 
 /** Writes a prepared export to `path`, atomically (a reader never sees half a file). */
 export async function writeFileExport(path: string, prepared: PreparedExport): Promise<void> {
-  await writeAtomic(path, blocks(prepared.render(0)));
+  await writeAtomic(path, blocks(prepared.render(0)), { durable: false });
 }
 
 /** The file name of a session's export in an output directory. */

@@ -1,0 +1,63 @@
+// Writing into a home: the whole file or nothing, never an overwrite when asked not to, no stray temp.
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { inBlocks, writeAtomic } from '../../lib/atomic.js';
+import { tmpDir } from '../helpers/fixtures.js';
+
+async function* chunks(...parts: string[]): AsyncGenerator<Uint8Array> {
+  for (const p of parts) yield Buffer.from(p);
+}
+
+t.test('bytes or a stream of chunks, into a directory made on the way', async (t) => {
+  const dir = tmpDir(t);
+  const a = join(dir, 'new/deeper/a.jsonl');
+  t.equal(await writeAtomic(a, Buffer.from('{"x":1}\n')), 8);
+  t.equal(readFileSync(a, 'utf8'), '{"x":1}\n');
+  const b = join(dir, 'b.jsonl');
+  t.equal(await writeAtomic(b, chunks('one\n', '', 'two\n'), { durable: false }), 8);
+  t.equal(readFileSync(b, 'utf8'), 'one\ntwo\n');
+  t.equal(await writeAtomic(b, chunks('three\n')), 6, 'replaces by default');
+  t.equal(readFileSync(b, 'utf8'), 'three\n');
+  t.same(readdirSync(dir).sort(), ['b.jsonl', 'new'], 'no temp file left behind');
+});
+
+t.test('mode and mtime are set before the file appears', async (t) => {
+  const dir = tmpDir(t);
+  const path = join(dir, 'm.jsonl');
+  const mtime = new Date('2026-01-02T03:04:05Z');
+  await writeAtomic(path, Buffer.from('x\n'), { mode: 0o600, mtime });
+  const st = statSync(path);
+  t.equal(st.mode & 0o777, 0o600);
+  t.equal(st.mtimeMs, mtime.getTime());
+});
+
+t.test('exclusive never overwrites, and a failed write leaves nothing', async (t) => {
+  const dir = tmpDir(t);
+  const path = join(dir, 'x.jsonl');
+  writeFileSync(path, 'theirs\n');
+  await t.rejects(writeAtomic(path, Buffer.from('ours\n'), { exclusive: true }), /already exists; not overwritten/);
+  t.equal(readFileSync(path, 'utf8'), 'theirs\n');
+  async function* broken(): AsyncGenerator<Uint8Array> {
+    yield Buffer.from('half');
+    throw new Error('source failed');
+  }
+  const other = join(dir, 'y.jsonl');
+  await t.rejects(writeAtomic(other, broken()), /source failed/);
+  t.same(readdirSync(dir), ['x.jsonl'], 'neither the file nor its temp');
+});
+
+t.test('inBlocks gathers pieces into blocks of about a megabyte, in order', async (t) => {
+  async function* pieces(): AsyncGenerator<Uint8Array | string | readonly (Uint8Array | string)[]> {
+    for (let i = 0; i < 3000; i++) yield `line ${i} ${'x'.repeat(500)}\n`;
+    yield [Buffer.alloc(2 << 20, 0x61), 'tail'];
+  }
+  const out: Buffer[] = [];
+  for await (const b of inBlocks(pieces())) out.push(Buffer.from(b));
+  t.ok(out.every((b) => b.length <= 2 << 20));
+  t.ok(out.length >= 3 && out.length <= 5, `${out.length} blocks`);
+  const text = Buffer.concat(out).toString();
+  t.ok(text.startsWith('line 0 '));
+  t.ok(text.endsWith('a'.repeat(10) + 'tail'));
+  t.equal(text.length, Array.from({ length: 3000 }, (_, i) => `line ${i} ${'x'.repeat(500)}\n`.length).reduce((a, b) => a + b) + (2 << 20) + 4);
+});
