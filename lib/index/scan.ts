@@ -579,9 +579,14 @@ function turnLine(type: string, payloadType: string | undefined, needTitle: bool
   return false;
 }
 
-/** Why a file could not be read (a broken .zst, a permission), or null when `err` is a bug. */
+/**
+ * Why a file could not be read (a broken .zst, a permission), or null when `err` is anything else: a
+ * bug, or a failure of the index itself (an SQLite error from a document insert, a full disk), which
+ * must stop the run rather than leave the file listed without its contents.
+ */
 export function unreadable(err: unknown): string | null {
   if (err instanceof RolloutError) return err.message;
-  if ((err as NodeJS.ErrnoException)?.code) return (err as Error).message.replace(/^[A-Z]+: /, '');
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) return (err as Error).message.replace(/^[A-Z0-9]+: /, '');
   return null;
 }

@@ -1,7 +1,8 @@
 // Documents cross from the reading thread to the writing one packed: nothing may change on the way.
 import t from 'tap';
 import { pack, unpack } from '../../lib/index/scans.js';
-import type { Doc } from '../../lib/index/scan.js';
+import { RolloutError } from '../../lib/cli.js';
+import { unreadable, type Doc } from '../../lib/index/scan.js';
 
 t.test('packed documents come back as they went, texts as their UTF-8 bytes', async (t) => {
   const docs: Doc[] = [
@@ -26,4 +27,13 @@ t.test('packed documents come back as they went, texts as their UTF-8 bytes', as
 t.test('no documents pack to empty arrays', async (t) => {
   const [packed] = pack([]);
   t.same([...unpack(packed)], []);
+});
+
+t.test('a file that cannot be read is listed without contents; a failing index stops the run', async (t) => {
+  t.equal(unreadable(new RolloutError('corrupt zstd data (bad frame)', { file: '/x' })), 'corrupt zstd data (bad frame)');
+  const missing = Object.assign(new Error("ENOENT: no such file or directory, open '/x'"), { code: 'ENOENT' });
+  t.equal(unreadable(missing), "no such file or directory, open '/x'");
+  t.equal(unreadable(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' })), null);
+  t.equal(unreadable(Object.assign(new TypeError('bad'), { code: 'ERR_INVALID_ARG_TYPE' })), null);
+  t.equal(unreadable(new TypeError('a bug')), null);
 });
