@@ -1,6 +1,6 @@
 // Helpers for rollout-prune's tests: sessions whose files are backdated, Codex's own DBs built from
 // the real 0.169 schema, and a process holding a thread's writer lock as a running Codex does.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
@@ -97,8 +97,14 @@ export async function holdWriterLock(home: string, id: string): Promise<{ releas
   return {
     release: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
+        // flock can exit before the `sleep` holding its descriptor is gone: resolve once the lock is
+        // free for real (a blocking flock of our own gets it).
+        const freed = () => {
+          spawnSync('flock', ['-x', '-w', '10', join(dir, `${id}.lock`), 'true']);
+          resolve();
+        };
+        if (child.exitCode !== null || child.signalCode !== null) return freed();
+        child.once('exit', freed);
         process.kill(-child.pid!, 'SIGTERM');
       }),
   };
