@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { catSession } from '../lib/cat.js';
-import { list, main, report, RolloutError, setQuiet, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
+import { list, main, report, RolloutError, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
 import { codexHome } from '../lib/home.js';
 import { stdout } from '../lib/out.js';
 import { refsFrom, Resolver } from '../lib/resolve.js';
@@ -24,7 +24,6 @@ await main({
   ],
   examples: ['rollout-cat 0199a213 | jq .type', 'rollout-cat --type event_msg:token_count --last', 'rollout-ls | rollout-cat --batch --meta'],
   async run(args, o) {
-    setQuiet(Boolean(o.quiet));
     if (o.all && !o.last) throw new UsageError('--all goes with --last');
     if (o.batch && (args.length || o.last)) throw new UsageError('--batch reads references from stdin; give no others');
     if (o.last && args.length) throw new UsageError('--last takes no session arguments');

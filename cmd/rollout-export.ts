@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { main, wholeNumber, report, RolloutError, setQuiet, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
+import { main, wholeNumber, report, RolloutError, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
 import { boundMemory, exportName, isFormat, prepareExport, writeFileExport, writeTo, type ExportOptions } from '../lib/export/export.js';
 import { parseTurnRange } from '../lib/export/plan.js';
 import { documentSchema, ndjsonSchema } from '../lib/export/schema.js';
@@ -43,7 +43,6 @@ await main({
     'rollout-export --schema ndjson',
   ],
   async run(args, o) {
-    setQuiet(Boolean(o.quiet));
     if (o.schema !== undefined && o.schema !== false) {
       const kind = o.schema === true ? 'json' : String(o.schema);
       if (kind !== 'json' && kind !== 'ndjson') throw new UsageError(`--schema takes json or ndjson, not '${kind}'`);

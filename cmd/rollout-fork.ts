@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main, wholeNumber, setQuiet, single, UsageError, EXIT_OK } from '../lib/cli.js';
+import { main, wholeNumber, single, UsageError, EXIT_OK } from '../lib/cli.js';
 import { forkSession } from '../lib/fork.js';
 import type { Cut } from '../lib/fork-plan.js';
 import { codexHome } from '../lib/home.js';
@@ -36,7 +36,6 @@ await main({
     'rollout-cat --normalize old.jsonl | rollout-fork - --stdout > fork.jsonl',
   ],
   async run(args, o) {
-    setQuiet(Boolean(o.quiet));
     if (args.length !== 1) throw new UsageError(args.length ? 'one session at a time' : "no session given (an id, prefix, name, path or '-')");
     const cut = cutOf(o);
     const home = codexHome(single(o.codexHome));

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { join, resolve } from 'node:path';
-import { main, notice, report, RolloutError, setQuiet, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
+import { main, notice, report, RolloutError, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
 import { filesOf, fsck } from '../lib/fsck.js';
 import { codexHome, type SessionFile } from '../lib/home.js';
 import { stdout } from '../lib/out.js';
@@ -40,7 +40,6 @@ await main({
   ],
   async run(args, o) {
     const quiet = Boolean(o.quiet);
-    setQuiet(quiet);
     const repair = Boolean(o.repair);
     const dryRun = Boolean(o.dryRun);
     if (o.stdin && args.length) throw new UsageError('--stdin reads references from stdin; give no others');

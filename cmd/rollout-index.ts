@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main, report, RolloutError, setQuiet, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
+import { main, report, RolloutError, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
 import { syncCodex } from '../lib/codex-sync.js';
 import { codexHome } from '../lib/home.js';
 import { indexPath } from '../lib/index/db.js';
@@ -27,7 +27,6 @@ await main({
   ],
   examples: ['rollout-index', 'rollout-index --check || rollout-index', 'rollout-ls --since 1d | rollout-index --stdin', 'rollout-index --check --codex || rollout-index --codex'],
   async run(args, o) {
-    setQuiet(Boolean(o.quiet));
     if (args.length) throw new UsageError(`unexpected argument '${args[0]}' (sessions to re-read go on stdin with --stdin)`);
     const modes = ['rebuild', 'stdin', 'check'].filter((m) => o[m]);
     if (modes.length > 1) throw new UsageError(`--${modes[0]} and --${modes[1]} do not go together`);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { list as values, main, notice, wholeNumber, setQuiet, single, UsageError, EXIT_OK } from '../lib/cli.js';
+import { list as values, main, notice, wholeNumber, single, UsageError, EXIT_OK } from '../lib/cli.js';
 import { codexHome } from '../lib/home.js';
 import { indexPath } from '../lib/index/db.js';
 import { compileFormat, table } from '../lib/index/format.js';
@@ -47,7 +47,6 @@ await main({
     'rollout-ls --older-than 90d --include-archived | rollout-prune --stdin -n',
   ],
   async run(args, o) {
-    setQuiet(Boolean(o.quiet));
     if (args.length) throw new UsageError(`unexpected argument '${args[0]}'`);
     if (o.archived && o.includeArchived) throw new UsageError('--archived and --include-archived do not go together');
     const search = single(o.search);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
-import { list, main, notice, wholeNumber, report, setQuiet, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
+import { list, main, notice, wholeNumber, report, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
 import { codexHome, type Root } from '../lib/home.js';
 import { stdout } from '../lib/out.js';
 import { prune, type Action, type Summary } from '../lib/prune.js';
@@ -51,7 +51,6 @@ await main({
   ],
   async run(args, o) {
     const quiet = Boolean(o.quiet);
-    setQuiet(quiet);
     if (args.length) throw new UsageError(`unexpected argument '${args[0]}': name sessions on stdin with --stdin`);
     const actions = ACTIONS.filter((a) => o[a]);
     if (actions.length > 1) throw new UsageError(`choose one action, not --${actions.join(' and --')}`);

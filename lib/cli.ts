@@ -74,10 +74,8 @@ export function describeSystemError(e: NodeJS.ErrnoException): string {
   return e?.message ?? String(e);
 }
 
+/** Set by `main` from a program's `-q, --quiet`: warnings are left out (errors never are). */
 let quiet = false;
-export function setQuiet(q: boolean): void {
-  quiet = q;
-}
 
 export const color = (): boolean => !('NO_COLOR' in process.env) && Boolean(process.stderr.isTTY);
 
@@ -138,6 +136,7 @@ export async function main(program: Program, argv = process.argv.slice(2)): Prom
     } else {
       const parsed = parse(program, argv.map((a) => (a === '-' ? STDIN_ARG : a)));
       const args = parsed.args.map((a) => (a === STDIN_ARG ? '-' : String(a)));
+      quiet = Boolean(parsed.options.quiet);
       code = await program.run(args, parsed.options);
     }
     stdout.flush();

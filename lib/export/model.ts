@@ -53,15 +53,19 @@ interface Base {
   time: string | null;
 }
 
-export interface TurnItem extends Base {
-  kind: 'turn';
-  turn_id: string | null;
+/** What is known of a turn once it is over: the plan's facts and the exported item share it. */
+export interface TurnOutcome {
   status: TurnStatus;
   duration_ms: number | null;
   error: string | null;
   model: string | null;
   cwd: string | null;
   inherited: boolean;
+}
+
+export interface TurnItem extends Base, TurnOutcome {
+  kind: 'turn';
+  turn_id: string | null;
 }
 
 export interface MessageItem extends Base {

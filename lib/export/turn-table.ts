@@ -2,20 +2,14 @@
 // even a session of a hundred thousand turns plans in a few megabytes. What a turn's first record
 // says (its time, its turn id) is not kept: the second pass reads it there. Turn ids are kept only
 // as hashes, to tell which turn a task's end belongs to.
-import type { TurnStatus } from './model.js';
+import type { TurnOutcome, TurnStatus } from './model.js';
 
 const STATUSES: readonly TurnStatus[] = ['unknown', 'open', 'completed', 'failed', 'aborted'];
 
 /** A turn as the plan knows it. */
-export interface TurnFacts {
+export interface TurnFacts extends TurnOutcome {
   /** Position of the turn's first record (its `task_started` when it has one, else its user message). */
   start: number;
-  status: TurnStatus;
-  duration_ms: number | null;
-  error: string | null;
-  model: string | null;
-  cwd: string | null;
-  inherited: boolean;
 }
 
 /** A 53-bit hash of a turn id: two ids agree by chance with odds of one in 2^53. */

@@ -41,6 +41,8 @@ export interface Snapshot {
  */
 const RACY_MS = 2000;
 const NUMERIC = /^\d+$/;
+/** One options object for the thousands of lstat calls of a check. */
+const STAT = { throwIfNoEntry: false } as const;
 
 /** Where discovery looks, and what is there now. Taken before discovery, so later changes show. */
 export function takeSnapshot(home: Home): Snapshot {
@@ -66,7 +68,7 @@ interface Walk {
 
 /** A directory and, `depth` levels down, its numeric subdirectories (YYYY/MM/DD). */
 function walk(dir: string, depth: number, out: Walk): void {
-  const st = lstatSync(dir, { throwIfNoEntry: false });
+  const st = lstatSync(dir, STAT);
   if (!st?.isDirectory()) {
     out.dirs.push([dir, -1, -1, 0]);
     return;
@@ -123,8 +125,6 @@ export function unchanged(snap: Snapshot, home: Home): boolean {
   }
   return k === names.length;
 }
-
-const STAT = { throwIfNoEntry: false } as const;
 
 /** A small Buffer may sit in the shared pool at an offset no Float64Array can start from. */
 function float64s(bytes: Buffer): Float64Array {

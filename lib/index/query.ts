@@ -2,6 +2,7 @@
 // search, by session (best first, with a snippet) or by message.
 import { UsageError } from '../cli.js';
 import type { Database } from './db.js';
+import type { Row } from './scan.js';
 
 export type SortKey = 'created' | 'updated' | 'size' | 'tokens' | 'turns';
 const SORT_COLUMNS: Record<SortKey, string> = {
@@ -46,37 +47,20 @@ export interface Query extends Filters {
   search?: string;
 }
 
-/** A session as listed: the row's fields with times as ISO strings. */
-export interface Listed {
-  id: string;
-  path: string;
-  root: string;
+/** The row's fields that a listing shows as they are stored. */
+type Kept = 'id' | 'path' | 'root' | 'rollout_id' | 'history_mode' | 'size' | 'cwd' | 'title' | 'turns' | 'tokens' | 'bad_lines'
+  | 'model' | 'effort' | 'model_provider' | 'originator' | 'cli_version' | 'git_branch' | 'git_sha' | 'git_origin_url'
+  | 'forked_from_id' | 'parent_thread_id' | 'history_base';
+
+/** A session as listed: the row's fields, with times as ISO strings and flags as booleans. */
+export interface Listed extends Pick<Row, Kept> {
   archived: boolean;
   compressed: boolean;
   created_at: string | null;
   updated_at: string | null;
-  cwd: string | null;
-  title: string | null;
   name: string | null;
-  turns: number;
-  tokens: number;
-  size: number;
-  model: string | null;
-  effort: string | null;
-  model_provider: string | null;
   source: unknown;
-  originator: string | null;
-  cli_version: string | null;
-  git_branch: string | null;
-  git_sha: string | null;
-  git_origin_url: string | null;
-  forked_from_id: string | null;
-  parent_thread_id: string | null;
-  history_base: string | null;
-  history_mode: string | null;
   generation: string | null;
-  rollout_id: string;
-  bad_lines: number;
   snippet?: string;
 }
 

@@ -2,8 +2,8 @@
 // documents in batches, then each file's result. Waits whenever it is WINDOW messages ahead of the
 // thread that writes them, so a slow writer never makes it hold a whole file's documents.
 import { parentPort, workerData } from 'node:worker_threads';
-import { scanFile, unreadable, type Doc } from './scan.js';
-import { pack, WINDOW, type ScanJob, type ScanMessage } from './scans.js';
+import type { Doc } from './scan.js';
+import { inOrder, pack, WINDOW, type ScanJob, type ScanMessage } from './scans.js';
 
 /** Documents are posted once they hold this much text (or their file ends). */
 const BATCH_CHARS = 128 << 10;
@@ -17,28 +17,31 @@ function post(m: ScanMessage, transfer: ArrayBuffer[] = []): void {
   posted++;
 }
 
-for (const [job, { file, prev }] of jobs.entries()) {
-  let docs: Doc[] = [];
-  let chars = 0;
-  const flush = () => {
-    if (docs.length) {
-      const [packed, transfer] = pack(docs);
-      post({ job, docs: packed }, transfer);
-    }
+let docs: Doc[] = [];
+let chars = 0;
+
+function flush(job: number): void {
+  if (docs.length) {
+    const [packed, transfer] = pack(docs);
+    post({ job, docs: packed }, transfer);
+  }
+  docs = [];
+  chars = 0;
+}
+
+await inOrder(jobs, {
+  doc(job, d) {
+    docs.push(d);
+    if ((chars += d.text.length) >= BATCH_CHARS) flush(job);
+  },
+  async done(job, r) {
+    flush(job);
+    post({ job, done: r });
+  },
+  failed(job, why) {
+    // (Documents already posted are dropped with the file's others.)
     docs = [];
     chars = 0;
-  };
-  try {
-    const done = await scanFile(file, prev, (d) => {
-      docs.push(d);
-      if ((chars += d.text.length) >= BATCH_CHARS) flush();
-    });
-    flush();
-    post({ job, done });
-  } catch (err) {
-    const why = unreadable(err);
-    if (why === null) throw err;
-    // (Documents already posted are dropped with the file's others.)
     post({ job, failed: why });
-  }
-}
+  },
+});

@@ -15,8 +15,8 @@ export interface ScanJob {
 }
 
 /** Where the results go, job by job in the jobs' order: documents, then the result or the reason it failed. */
-export interface ScanSink {
-  doc(job: number, d: SinkDoc): void;
+export interface ScanSink<D = SinkDoc> {
+  doc(job: number, d: D): void;
   done(job: number, r: ScanResult): Promise<void>;
   failed(job: number, why: string): void;
 }
@@ -100,10 +100,11 @@ function useWorker(jobs: ScanJob[], env = process.env): boolean {
 
 export async function scanAll(jobs: ScanJob[], sink: ScanSink): Promise<void> {
   if (useWorker(jobs)) await onWorker(jobs, sink);
-  else await here(jobs, sink);
+  else await inOrder(jobs, sink);
 }
 
-async function here(jobs: ScanJob[], sink: ScanSink): Promise<void> {
+/** Reads the jobs on this thread: what a small run does, and what the worker does for a large one. */
+export async function inOrder(jobs: ScanJob[], sink: ScanSink<Doc>): Promise<void> {
   for (const [i, { file, prev }] of jobs.entries()) {
     let r: ScanResult;
     try {
