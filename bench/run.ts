@@ -154,13 +154,13 @@ function met(r: Row): boolean | null {
 }
 
 function table(): string {
-  const out = ['| Measurement | rollout | baseline | ratio | throughput | target | met |', '|---|---|---|---|---|---|---|'];
+  const out = ['| Measurement | rollout | baseline | ratio | throughput | peak RSS | target | met |', '|---|---|---|---|---|---|---|---|'];
   for (const r of rows) {
     const ratio = r.base ? r.ours.median / r.base.median : null;
     const ratioText = ratio === null ? '' : ratio >= 1 ? `${ratio.toFixed(2)}x` : `${ratio.toFixed(2)}x (${(1 / ratio).toFixed(1)}x faster)`;
     const m = met(r);
     out.push(
-      `| ${r.what} | ${fmtStats(r.ours)} | ${r.base ? `${r.baseLabel}: ${fmtStats(r.base)}` : r.baseLabel} | ${ratioText} | ${r.bytes ? `${mbps(r.bytes, r.ours.median).toFixed(0)} MB/s` : ''} | ${targetText(r.target)} | ${m === null ? '' : m ? 'yes' : '**no**'} |`,
+      `| ${r.what} | ${fmtStats(r.ours)} | ${r.base ? `${r.baseLabel}: ${fmtStats(r.base)}` : r.baseLabel} | ${ratioText} | ${r.bytes ? `${mbps(r.bytes, r.ours.median).toFixed(0)} MB/s` : ''} | ${r.ours.rssMb === null ? '' : `${r.ours.rssMb.toFixed(0)} MB`} | ${targetText(r.target)} | ${m === null ? '' : m ? 'yes' : '**no**'} |`,
     );
   }
   return out.join('\n');
@@ -509,6 +509,50 @@ async function main(): Promise<void> {
         RUNS,
       ),
       'find -mtime +30',
+    );
+    // Many sessions at once: --keep-last reads every candidate's head, and the checks run per session.
+    record(
+      `rollout-prune -n --older-than 30d --keep-last 5 (${many.manifest.sessions.length} sessions)`,
+      ...pair(
+        { argv: node('rollout-prune', '-n', '-q', '--older-than', '30d', '--keep-last', '5'), env: env(many.dir, manyIdx) },
+        { argv: sh(`find ${q(many.dir)}/sessions ${q(many.dir)}/archived_sessions -type f -mtime +30`) },
+        RUNS,
+      ),
+      'find -mtime +30',
+    );
+  }
+
+  // Whole homes through the per-session commands: costs that grow with the number of sessions show here.
+  const manyPaths = join(OUT, 'many-paths.txt');
+  writeFileSync(manyPaths, many.manifest.sessions.map((s) => join(many.dir, s.path) + '\n').join(''));
+  if (have('rollout-export')) {
+    const dir = join(OUT, 'export-many');
+    record(
+      `rollout-export --format json --batch -o DIR (${many.manifest.sessions.length} sessions)`,
+      ...pair(
+        { argv: node('rollout-export', '--format', 'json', '--batch', '-o', dir), env: env(many.dir, manyIdx), stdin: manyPaths },
+        { argv: readAll(many.dir) },
+        HEAVY_RUNS,
+        () => {
+          rmSync(dir, { recursive: true, force: true });
+          mkdirSync(dir);
+        },
+      ),
+      'read every byte (cat, zstd -dc)',
+      { bytes: many.manifest.bytes },
+    );
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (have('rollout-fsck')) {
+    record(
+      `rollout-fsck (${many.manifest.sessions.length} sessions)`,
+      ...pair(
+        { argv: node('rollout-fsck', '-q'), env: env(many.dir, manyIdx) },
+        { argv: sh(`{ ${readAll(many.dir)[2]}; } | jq -c empty`) },
+        HEAVY_RUNS,
+      ),
+      'parse every line (jq empty)',
+      { bytes: many.manifest.bytes },
     );
   }
 
