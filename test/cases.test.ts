@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { REPO, tmpDir } from './helpers/fixtures.js';
+import { QUICK_START, REPO, tmpDir } from './helpers/fixtures.js';
 
 const CASES = join(REPO, 'test/cases');
 const update = process.env.UPDATE_GOLDEN === '1';
@@ -39,7 +39,7 @@ for (const binary of readdirSync(CASES).sort()) {
       const r = spawnSync('bash', ['-c', readFileSync(join(c, 'cmd'), 'utf8')], {
         cwd: tmp,
         input: existsSync(join(c, 'stdin')) ? readFileSync(join(c, 'stdin')) : '',
-        env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, CODEX_HOME: home, CASE: c, TZ: 'UTC', NO_COLOR: '1', ROLLOUT_INDEX: '' },
+        env: { ...process.env, ...QUICK_START, PATH: `${bin}:${process.env.PATH}`, CODEX_HOME: home, CASE: c, TZ: 'UTC', NO_COLOR: '1', ROLLOUT_INDEX: '' },
         maxBuffer: 1 << 28,
       });
       const clean = (s: string) => s.split(home).join('<HOME>').split(tmp).join('<TMP>');
