@@ -129,6 +129,7 @@ export async function checkFile(file: SessionFile, resolver: Resolver): Promise<
 async function checkDocument(ctx: Ctx): Promise<void> {
   try {
     const s = await openSession(ctx.file.path, { form: 'json' });
+    if (s.stats.bom) add(ctx, 'bom', 1, 'drop_bom', 'a byte-order mark before the document');
     const id = isObject(s.first) && isObject(s.first.session) ? String(s.first.session.id ?? '').toLowerCase() : '';
     if (ctx.file.name.threadId && id && id !== ctx.file.name.threadId) {
       add(ctx, 'id_mismatch', 1, null, `the document's session id is ${id}, the file name says ${ctx.file.name.threadId}`);

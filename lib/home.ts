@@ -73,6 +73,21 @@ export function parseRolloutName(name: string): RolloutName | null {
   return null;
 }
 
+/** Codex began nesting sessions in `YYYY/MM/DD/` folders on this day; flat names with a time are older. */
+const NESTED_SINCE = Date.parse('2025-07-17T00:00:00Z');
+
+/**
+ * A name's form, from the name and where it lies. An archived file is flat whatever it was, so
+ * there its date tells a mid-2025 flat name from a nested one.
+ */
+export function formOf(name: RolloutName, where: 'dated' | 'flat' | 'archived'): NameForm {
+  if (name.json) return 'json';
+  if (!name.stamp.includes('T')) return 'flat-date';
+  if (where === 'dated') return 'nested';
+  if (where === 'flat') return 'flat';
+  return stampTime(name.stamp) < NESTED_SINCE ? 'flat' : 'nested';
+}
+
 /** The stamp as an instant, read as if it were UTC (as Codex's lister does; the true zone is unknown). */
 export function stampTime(stamp: string): number {
   const [date, time = '00-00-00'] = stamp.split('T');
@@ -122,13 +137,12 @@ function entries(dir: string): Dirent[] {
 }
 
 /** Rollout files directly in `dir`; directories and symlinks are never taken. */
-function filesIn(dir: string, root: Root, form: NameForm, where: DiscoverOptions['where'], out: Candidate[]): void {
+function filesIn(dir: string, root: Root, at: Parameters<typeof formOf>[1], where: DiscoverOptions['where'], out: Candidate[]): void {
   for (const e of entries(dir)) {
     if (!e.isFile()) continue;
     const name = parseRolloutName(e.name);
     if (!name || (where && !where(name))) continue;
-    const f: NameForm = form === 'nested' ? 'nested' : name.json ? 'json' : name.stamp.includes('T') ? 'flat' : 'flat-date';
-    out.push({ path: join(dir, e.name), root, name, form: f });
+    out.push({ path: join(dir, e.name), root, name, form: formOf(name, at) });
   }
 }
 
@@ -147,11 +161,11 @@ function candidates(home: Home, opts: DiscoverOptions): Candidate[] {
     filesIn(home.sessions, 'sessions', 'flat', opts.where, out);
     for (const year of numericDirs(home.sessions)) {
       for (const month of numericDirs(year)) {
-        for (const day of numericDirs(month)) filesIn(day, 'sessions', 'nested', opts.where, out);
+        for (const day of numericDirs(month)) filesIn(day, 'sessions', 'dated', opts.where, out);
       }
     }
   }
-  if (roots.includes('archived_sessions')) filesIn(home.archived, 'archived_sessions', 'nested', opts.where, out);
+  if (roots.includes('archived_sessions')) filesIn(home.archived, 'archived_sessions', 'archived', opts.where, out);
   return out;
 }
 
@@ -222,8 +236,8 @@ export async function fileAt(home: Home, path: string): Promise<SessionFile> {
   // Reading follows a link the user named; commands that change files check links themselves.
   const st = await stat(abs);
   const root = rootOf(home, abs) ?? 'sessions';
-  const nested = /\/\d{4}\/\d{2}\/\d{2}$/.test(dirname(abs)) || root === 'archived_sessions';
-  const form: NameForm = name.json ? 'json' : nested ? 'nested' : name.stamp.includes('T') ? 'flat' : 'flat-date';
+  const dated = /\/\d{4}\/\d{2}\/\d{2}$/.test(dirname(abs));
+  const form = formOf(name, dated ? 'dated' : root === 'archived_sessions' ? 'archived' : 'flat');
   const files = [abs];
   if (!name.compressed) {
     const zst = `${abs}.zst`;

@@ -7,7 +7,8 @@
 
 const NL = 0x0a;
 const CR = 0x0d;
-const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+/** A UTF-8 byte-order mark: passed over at the start of a file, and reported. */
+export const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
  * A line's bytes may be a view of the chunk it was read from; with a transient source that memory

@@ -16,7 +16,7 @@ import { decompress, nativeZstd } from './zstd.js';
 /** Codex's compressor uses zstd's default level. */
 export const ZSTD_LEVEL = 3;
 
-interface Digest {
+export interface Digest {
   bytes: number;
   sha256: string;
 }
@@ -51,7 +51,7 @@ async function digest(chunks: AsyncIterable<Buffer>): Promise<Digest> {
 
 export const digestFile = (path: string): Promise<Digest> => digest(fileChunks(path));
 
-const same = (a: Digest, b: Digest) => a.bytes === b.bytes && a.sha256 === b.sha256;
+export const sameDigest = (a: Digest, b: Digest): boolean => a.bytes === b.bytes && a.sha256 === b.sha256;
 
 /** A file's identity as far as "did anyone write to it meanwhile" goes. */
 async function fingerprint(path: string): Promise<string> {
@@ -71,12 +71,12 @@ export async function copyVerified(src: string, dst: string): Promise<Digest> {
   const h = hashing(fileChunks(src));
   if (existing) {
     const [theirs, ours] = await Promise.all([digestFile(dst), digest(h.chunks)]);
-    if (same(theirs, ours)) return ours;
+    if (sameDigest(theirs, ours)) return ours;
     throw new RolloutError(`${dst} already exists and differs; not overwritten`, { file: src });
   }
   await writeAtomic(dst, h.chunks, { exclusive: true, mode: st.mode & 0o7777, mtime: st.mtime });
   const wrote = h.done();
-  if (!same(await digestFile(dst), wrote)) {
+  if (!sameDigest(await digestFile(dst), wrote)) {
     await unlink(dst).catch(() => {});
     throw new RolloutError(`the copy at ${dst} does not read back the same; removed`, { file: src });
   }
@@ -175,7 +175,7 @@ export async function compressFile(src: string): Promise<{ path: string; bytes: 
   const original = read.done();
   try {
     const back = await digest(decompress(fileChunks(dst), dst));
-    if (!same(back, original)) throw new RolloutError(`${dst} does not decompress to the original; removed, original kept`, { file: src });
+    if (!sameDigest(back, original)) throw new RolloutError(`${dst} does not decompress to the original; removed, original kept`, { file: src });
     if ((await fingerprint(src)) !== before) throw new RolloutError('changed while it was being compressed; left uncompressed', { file: src });
   } catch (err) {
     await unlink(dst).catch(() => {});

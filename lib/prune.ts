@@ -7,12 +7,14 @@
 // pass those.
 import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { lstat, unlink } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { syncDir } from './atomic.js';
 import { RolloutError } from './cli.js';
 import { deleteThreadRows, moveThreadRow, removeNameEntries, stateDbNamedIds, threadNames } from './codex-state.js';
-import { discover, type Home, type Root, type SessionFile } from './home.js';
-import { compressFile, copyVerified, moveFile, touch } from './move.js';
+import { discover, formOf, parseRolloutName, type Home, type Root, type SessionFile } from './home.js';
+import { backupPath, backUp, checkBackupDir } from './backup.js';
+import { compressFile, moveFile, touch } from './move.js';
+import { BOM } from './lines.js';
 import { isObject, type SessionMetaPayload } from './record.js';
 import { current, Resolver } from './resolve.js';
 import { destinationReason, lstatOrNull, outsideReason, References, refuseReason } from './safety.js';
@@ -50,6 +52,8 @@ export interface ActLine {
   path: string;
   to: string | null;
   bytes: number;
+  /** With --backup: where each file's verified copy is (or, in a dry run, would be). */
+  backup?: string[];
   dry_run: boolean;
 }
 
@@ -146,7 +150,6 @@ class Session {
 const TAIL_BLOCK = 64 * 1024;
 /** A last line longer than this is not looked for; the mtime decides alone then. */
 const TAIL_LIMIT = 16 << 20;
-const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
  * The envelope timestamp of a plain file's last line, read from its end (an envelope line starts
@@ -238,6 +241,7 @@ export async function prune(home: Home, opts: PruneOptions, sink: Sink): Promise
       sink.error(err);
     },
   };
+  if (opts.backup) checkBackupDir(home, opts.backup);
   const all = await discover(home);
   const roots = opts.roots.filter((r) => ACTION_ROOTS[opts.action].includes(r));
   const groups = new Map<string, Session>();
@@ -340,9 +344,16 @@ async function narrow(home: Home, opts: PruneOptions, chosen: Session[], populat
   const names = opts.unnamed ? new Set([...(await threadNames(home)).keys(), ...stateDbNamedIds(home)]) : null;
   const kept: Session[] = [];
   for (const s of chosen) {
-    if (opts.action === 'compress' && s.files.every((f) => f.compressed)) {
-      if (explicit) out.line({ action: 'skip', id: s.id, path: s.current.path, reason: 'already compressed' });
-      continue;
+    if (opts.action === 'compress') {
+      const why = s.files.every((f) => f.compressed)
+        ? 'already compressed'
+        : s.files.some((f) => f.form === 'json')
+          ? "a generation-0 .json session is left as it is: no reader (Codex's or ours) knows a compressed .json"
+          : null;
+      if (why) {
+        if (explicit) out.line({ action: 'skip', id: s.id, path: s.current.path, reason: why });
+        continue;
+      }
     }
     if (opts.minSize !== undefined && (await s.bytes()) < opts.minSize) continue;
     if (opts.olderThan !== undefined) {
@@ -387,8 +398,14 @@ async function mostRecentPerCwd(chosen: Session[], population: Session[], n: num
   return survivors;
 }
 
-/** Where an archived file goes back to: `sessions/YYYY/MM/DD/`, the date from its name (as Codex does). */
+/**
+ * Where an archived file goes back to: `sessions/YYYY/MM/DD/`, the date from its name, as Codex
+ * does. A name of the flat generations of 2025 goes back to `sessions/` itself, where those were
+ * written (Codex never lists them, and a dated folder would make them look like a later form).
+ */
 export function unarchivedPath(home: Home, name: string): string {
+  const parsed = parseRolloutName(name);
+  if (parsed && formOf(parsed, 'archived') !== 'nested') return join(home.sessions, name);
   const m = /^rollout-(\d{4})-(\d{2})-(\d{2})/.exec(name);
   if (!m) throw new RolloutError('no date in the file name; cannot tell where it goes', { file: name });
   return join(home.sessions, m[1], m[2], m[3], name);
@@ -428,12 +445,11 @@ async function actOn(home: Home, s: Session, opts: PruneOptions, out: Sink, summ
     if (await lstat(dst).then(() => true, () => false)) throw new RolloutError(`${dst} already exists; nothing moved`, { file: cur.path });
   }
   const to = moves ? moves.find(([src]) => src === cur.path)![1] : opts.action === 'compress' ? zstOf(cur) : null;
-  const line: ActLine = { action: opts.action, id: s.id, path: cur.path, to, bytes: await s.bytes(), dry_run: opts.dryRun };
+  // Copied and read back before anything of the session changes; a dry run names the same places.
+  const backup: string[] = [];
+  for (const p of opts.backup ? s.paths : []) backup.push(await (opts.dryRun ? backupPath : backUp)(home, opts.backup!, p));
+  const line: ActLine = { action: opts.action, id: s.id, path: cur.path, to, bytes: await s.bytes(), ...(opts.backup && { backup }), dry_run: opts.dryRun };
   if (opts.dryRun) return line;
-
-  if (opts.backup) {
-    for (const p of s.paths) await copyVerified(p, join(opts.backup, relative(home.dir, p)));
-  }
   const files = s.paths;
   summary.touched.push(...files);
   switch (opts.action) {

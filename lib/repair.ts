@@ -7,13 +7,14 @@
 // session stays compressed under the same name, so Codex's `rollout_path` still holds.
 import { constants } from 'node:fs';
 import { lstat, open, unlink, type FileHandle } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { dirname } from 'node:path';
 import { syncDir, writeAtomic } from './atomic.js';
 import { RolloutError } from './cli.js';
 import { judgeLine, type FileReport, type ProblemKind } from './fsck.js';
 import type { Home, SessionFile } from './home.js';
-import { lineBatches, newStats } from './lines.js';
-import { compressFile, copyVerified, digestFile } from './move.js';
+import { BOM, lineBatches, newStats } from './lines.js';
+import { backupPath, backUp } from './backup.js';
+import { compressFile } from './move.js';
 import { refuseReason } from './safety.js';
 import { openSource } from './source.js';
 
@@ -73,20 +74,20 @@ export async function repairFile(home: Home, report: FileReport, opts: RepairOpt
     id,
     path: file.path,
     fixed: [...new Set(fixable.map((p) => p.problem))],
-    backup: file.files.map((p) => join(opts.backup, relative(home.dir, p))),
+    backup: [],
     rejected: null,
     rejected_lines: 0,
     removed: removeTwin ? [twin!] : [],
     dry_run: opts.dryRun,
   };
+  // Copied and read back before anything changes; a dry run names the same places.
+  for (const p of file.files) result.backup.push(await (opts.dryRun ? backupPath : backUp)(home, opts.backup, p));
   if (opts.dryRun) {
     result.rejected_lines = fixable.filter((p) => p.fix === 'reject_line' || p.fix === 'split_line').length;
     result.rejected = result.rejected_lines ? rejectedPath(file) : null;
     return result;
   }
 
-  result.backup = [];
-  for (const p of file.files) result.backup.push(await backUp(p, join(opts.backup, relative(home.dir, p))));
   if (rewrite) {
     const taken = await rewriteFile(file);
     result.rejected_lines = taken;
@@ -99,21 +100,6 @@ export async function repairFile(home: Home, report: FileReport, opts: RepairOpt
   return result;
 }
 
-/** Copies `src` to `dst`, or to `dst.1`, `dst.2`, ... when an earlier backup of other bytes is there. */
-async function backUp(src: string, dst: string): Promise<string> {
-  const want = await digestFile(src);
-  for (let n = 0; ; n++) {
-    const at = n ? `${dst}.${n}` : dst;
-    const there = await lstat(at).catch(() => null);
-    if (!there) {
-      await copyVerified(src, at);
-      return at;
-    }
-    const have = await digestFile(at);
-    if (have.bytes === want.bytes && have.sha256 === want.sha256) return at;
-  }
-}
-
 const NL = Buffer.from('\n');
 const BLOCK = 1 << 20;
 
@@ -123,7 +109,7 @@ async function rewriteFile(file: SessionFile): Promise<number> {
   const plain = plainOf(file);
   let rejected = null as FileHandle | null;
   let taken = 0;
-  async function* repaired(): AsyncGenerator<Buffer> {
+  async function* repairedLines(): AsyncGenerator<Buffer> {
     const stats = newStats();
     let pending: Buffer[] = [];
     let size = 0;
@@ -157,6 +143,18 @@ async function rewriteFile(file: SessionFile): Promise<number> {
     if (size) yield Buffer.concat(pending, size);
     // The lines taken out are safe on disk before the original is replaced.
     await rejected?.sync();
+  }
+  /** A generation-0 document can only lose its byte-order mark; every other byte stays. */
+  async function* documentWithoutBom(): AsyncGenerator<Buffer> {
+    let first = true;
+    for await (const chunk of openSource(file.path)) {
+      yield first && chunk.subarray(0, 3).equals(BOM) ? chunk.subarray(3) : chunk;
+      first = false;
+    }
+  }
+  async function* repaired(): AsyncGenerator<Buffer> {
+    yield* file.form === 'json' ? documentWithoutBom() : repairedLines();
+    // Compare and swap: a file that changed meanwhile keeps its bytes, and nothing replaces it.
     const now = await lstat(file.path);
     if (now.size !== before.size || now.mtimeMs !== before.mtimeMs || now.ino !== before.ino) {
       throw new RolloutError('changed while it was being repaired; left as it was', { file: file.path });

@@ -3,9 +3,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { RolloutError } from './cli.js';
 import type { NameForm } from './home.js';
-import { lineBatches, newStats, type Line, type LineStats } from './lines.js';
+import { BOM, lineBatches, newStats, type Line, type LineStats } from './lines.js';
 import { generationOf, isEnvelope, parseLine, type Generation, type SessionMetaPayload } from './record.js';
 import { openSource, STDIN } from './source.js';
+
 
 /** Generation-0 documents are read whole; they were small, and a string cannot exceed ~512 MB. */
 const MAX_JSON_DOCUMENT = 256 << 20;
@@ -80,10 +81,12 @@ async function openDocument(path: string, label: string): Promise<OpenSession> {
   const { size } = await stat(path);
   if (size > MAX_JSON_DOCUMENT) throw new RolloutError(`a .json session of ${size} bytes is too large to read`, { file: label });
   const raw = await readFile(path);
-  const doc = parseLine(raw);
+  // A byte-order mark (an editor's) is passed over, as it is before a line; fsck reports it.
+  const bom = raw.subarray(0, 3).equals(BOM);
+  const doc = parseLine(bom ? raw.subarray(3) : raw);
   if (doc === undefined) throw new RolloutError('not a JSON document', { file: label });
   const bytes = Buffer.from(JSON.stringify(doc));
-  const stats = { ...newStats(), lines: 1, bytes: raw.length };
+  const stats = { ...newStats(), lines: 1, bytes: raw.length, bom };
   async function* one() {
     yield [{ bytes, no: 1, offset: 0, end: raw.length }];
   }

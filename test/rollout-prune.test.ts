@@ -195,7 +195,7 @@ t.test('symlinks and paths outside the roots are refused, per line, and the run 
   t.ok(existsSync(moved.path), 'not moved');
 });
 
-t.test('--backup copies every file of the session, layout kept, before deleting; a failed copy deletes nothing', async (t) => {
+t.test('--backup copies every file of the session, layout kept, before deleting; a backup folder that cannot be written stops the run first', async (t) => {
   const home = tmpDir(t);
   const backup = join(tmpDir(t), 'bk');
   const both = aged(home, 40 * DAY, {}, { zst: true });
@@ -214,7 +214,8 @@ t.test('--backup copies every file of the session, layout kept, before deleting;
   const blocked = join(tmpDir(t), 'file');
   writeFileSync(blocked, 'not a directory');
   const f = prune(home, ['--older-than', '30d', '--backup', blocked]);
-  t.equal(f.code, 1);
+  t.equal(f.code, 2, 'a usage error, before anything is touched');
+  t.match(f.err, /^rollout-prune: error: --backup .*: cannot be written \(.*not a directory\)/);
   t.equal(f.out, '', 'no line for a session not deleted');
   t.ok(existsSync(keep.path), 'not deleted');
 });
