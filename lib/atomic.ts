@@ -18,6 +18,12 @@ export interface WriteOptions {
    * files exported in one run spent most of their time waiting on those syncs.
    */
   durable?: boolean;
+  /**
+   * Called with the temp file once the data is written, just before it takes the final name: where
+   * to read back what was written, and the last moment to find that what is about to be replaced
+   * changed meanwhile (compare and swap). When it throws, the final name is left as it was.
+   */
+  check?: (tmp: string) => void | Promise<void>;
 }
 
 export const tempName = (path: string): string => join(dirname(path), `.${basename(path)}.rollout-${randomBytes(4).toString('hex')}.tmp`);
@@ -45,6 +51,7 @@ export async function writeAtomic(path: string, data: Uint8Array | AsyncIterable
       closeSync(fd);
     }
     if (opts.mtime) utimesSync(tmp, opts.mtime, opts.mtime);
+    await opts.check?.(tmp);
     if (opts.exclusive) {
       try {
         linkSync(tmp, path);

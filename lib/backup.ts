@@ -7,7 +7,8 @@ import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { RolloutError, UsageError } from './cli.js';
 import { ROOTS, type Home } from './home.js';
-import { copyVerified, digestFile, sameDigest } from './move.js';
+import { copyVerified } from './move.js';
+import { digestFile, sameDigest } from './verify.js';
 import { lstatOrNull } from './safety.js';
 
 /** `dev:ino` of what `path` names (symlinks followed), or null when nothing is there. */

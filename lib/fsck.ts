@@ -11,6 +11,7 @@ import { generationOf, isBareGeneration, isEnvelope, isObject, parseLine, type G
 import type { Resolver } from './resolve.js';
 import { openSession } from './session.js';
 import { openSource, STDIN } from './source.js';
+import { compareStreams, type Comparison } from './verify.js';
 
 export type ProblemKind =
   | 'torn_line'
@@ -324,63 +325,6 @@ async function checkTwin(ctx: Ctx, plain: string, zst: string): Promise<void> {
   } else {
     add(ctx, 'zst_mismatch', null, null, `the .zst and the plain file differ from byte ${cmp.at} on; Codex reads the plain file`, zst);
   }
-}
-
-export interface Comparison {
-  same: boolean;
-  /** Offset of the first byte that differs (or where the shorter stream ends). */
-  at: number;
-  /** Which stream goes on after the other ended, if they agree up to there. */
-  longer?: 'a' | 'b';
-  aLength?: number;
-  bLength?: number;
-}
-
-/** Compares two byte streams in step, holding one chunk of each at a time. */
-export async function compareStreams(a: AsyncIterator<Buffer>, b: AsyncIterator<Buffer>): Promise<Comparison> {
-  let bufA: Buffer = Buffer.alloc(0);
-  let bufB: Buffer = Buffer.alloc(0);
-  let doneA = false;
-  let doneB = false;
-  let at = 0;
-  try {
-    for (;;) {
-      if (!bufA.length && !doneA) {
-        const r = await a.next();
-        if (r.done) doneA = true;
-        else bufA = r.value;
-      }
-      if (!bufB.length && !doneB) {
-        const r = await b.next();
-        if (r.done) doneB = true;
-        else bufB = r.value;
-      }
-      if (!bufA.length || !bufB.length) {
-        if (!bufA.length && !bufB.length) return { same: true, at };
-        // One has ended: count the rest of the other, to say how long it is.
-        const longer = bufA.length ? 'a' : 'b';
-        let rest = bufA.length + bufB.length;
-        for (let r = await (longer === 'a' ? a : b).next(); !r.done; r = await (longer === 'a' ? a : b).next()) rest += r.value.length;
-        return longer === 'a' ? { same: false, at, longer, aLength: at + rest, bLength: at } : { same: false, at, longer, aLength: at, bLength: at + rest };
-      }
-      const n = Math.min(bufA.length, bufB.length);
-      const diff = firstDifference(bufA, bufB, n);
-      if (diff < n) return { same: false, at: at + diff };
-      at += n;
-      bufA = bufA.subarray(n);
-      bufB = bufB.subarray(n);
-    }
-  } finally {
-    await a.return?.(undefined);
-    await b.return?.(undefined);
-  }
-}
-
-function firstDifference(a: Buffer, b: Buffer, n: number): number {
-  if (a.compare(b, 0, n, 0, n) === 0) return n;
-  let i = 0;
-  while (a[i] === b[i]) i++;
-  return i;
 }
 
 // ---------------------------------------------------------------------------------------------

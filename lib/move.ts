@@ -4,60 +4,18 @@
 // level 3, the plain file's mtime and mode), proves it decompresses to the very same bytes, and only
 // then removes the plain file.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { link, lstat, mkdir, rename, unlink, utimes } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { syncDir, writeAtomic } from './atomic.js';
+import { assertUnchanged, fingerprint, lstatOrNull, type Fingerprint } from './safety.js';
 import { RolloutError } from './cli.js';
 import { fileChunks } from './source.js';
+import { compareStreams, digest, digestFile, hashing, sameDigest, type Digest } from './verify.js';
 import { decompress, nativeZstd } from './zstd.js';
 
 /** Codex's compressor uses zstd's default level. */
 export const ZSTD_LEVEL = 3;
-
-export interface Digest {
-  bytes: number;
-  sha256: string;
-}
-
-/** Passes chunks through while hashing them; `done()` gives the digest once they have all gone by. */
-function hashing(chunks: AsyncIterable<Buffer>): { chunks: AsyncGenerator<Buffer>; done: () => Digest } {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  let finished = false;
-  async function* pass() {
-    for await (const chunk of chunks) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      yield chunk;
-    }
-    finished = true;
-  }
-  return {
-    chunks: pass(),
-    done: () => {
-      if (!finished) throw new Error('digest asked for before the stream ended');
-      return { bytes, sha256: hash.digest('hex') };
-    },
-  };
-}
-
-async function digest(chunks: AsyncIterable<Buffer>): Promise<Digest> {
-  const h = hashing(chunks);
-  for await (const _ of h.chunks);
-  return h.done();
-}
-
-export const digestFile = (path: string): Promise<Digest> => digest(fileChunks(path));
-
-export const sameDigest = (a: Digest, b: Digest): boolean => a.bytes === b.bytes && a.sha256 === b.sha256;
-
-/** A file's identity as far as "did anyone write to it meanwhile" goes. */
-async function fingerprint(path: string): Promise<string> {
-  const st = await lstat(path);
-  return `${st.ino}:${st.size}:${st.mtimeMs}`;
-}
 
 /**
  * Copies `src` to `dst` (never over an existing file), with its mode and mtime, fsynced, and checks
@@ -83,13 +41,14 @@ export async function copyVerified(src: string, dst: string): Promise<Digest> {
   return wrote;
 }
 
-/** Moves across filesystems: a verified copy first, then the original goes. */
-export async function copyThenRemove(src: string, dst: string): Promise<void> {
-  const before = await fingerprint(src);
+/** Moves across filesystems: a verified copy first, then the original goes, if nobody wrote to it meanwhile. */
+export async function copyThenRemove(src: string, dst: string, before = fingerprint(src)): Promise<void> {
   await copyVerified(src, dst);
-  if ((await fingerprint(src)) !== before) {
+  try {
+    assertUnchanged(src, before, 'copied');
+  } catch (err) {
     await unlink(dst).catch(() => {});
-    throw new RolloutError('changed while it was being copied; left in place', { file: src });
+    throw err;
   }
   await unlink(src);
   await syncDir(dirname(src));
@@ -98,17 +57,18 @@ export async function copyThenRemove(src: string, dst: string): Promise<void> {
 /**
  * Moves `src` to `dst`, creating `dst`'s directory, never replacing an existing file: link(2) then
  * unlink is a rename that refuses to overwrite. Where links are impossible (another filesystem,
- * or one without hard links) the move is a verified copy.
+ * or one without hard links) the move is a verified copy. `before`: what the file must still be.
  */
-export async function moveFile(src: string, dst: string): Promise<'renamed' | 'copied'> {
+export async function moveFile(src: string, dst: string, before = fingerprint(src)): Promise<'renamed' | 'copied'> {
   await mkdir(dirname(dst), { recursive: true });
+  assertUnchanged(src, before, 'moved');
   try {
     await link(src, dst);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw new RolloutError(`${dst} already exists; not overwritten`, { file: src });
     if (code === 'EXDEV') {
-      await copyThenRemove(src, dst);
+      await copyThenRemove(src, dst, before);
       return 'copied';
     }
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
@@ -160,25 +120,48 @@ async function* compressWithCommand(source: Readable): AsyncGenerator<Buffer> {
   if (code !== 0) throw new RolloutError(`zstd failed (${code}): ${stderr.trim()}`);
 }
 
+export interface CompressOptions {
+  /** What `src` must still be when it is removed (default: what it is when compression starts). */
+  before?: Fingerprint;
+  /** The `.zst` this compression is meant to replace (a repaired copy of it): it must not have changed. */
+  replacing?: Fingerprint;
+}
+
 /**
  * Replaces plain `src` by `src.zst`: compressed, mode and mtime kept, verified by decompressing it
- * and comparing with what was read, and the plain file removed only then (and only if nobody wrote
- * to it meanwhile). A stale `.zst` beside the plain file, which readers ignore, is replaced.
+ * and comparing with what was read, and the plain file removed only then (and only if it is still
+ * the file `before` describes). A stale `.zst` beside the plain file (readers ignore it) is replaced;
+ * one that holds bytes the plain file lacks is not, and nothing is compressed.
  */
-export async function compressFile(src: string): Promise<{ path: string; bytes: number }> {
+export async function compressFile(src: string, opts: CompressOptions = {}): Promise<{ path: string; bytes: number }> {
   const dst = `${src}.zst`;
+  const before = opts.before ?? fingerprint(src);
   const st = await lstat(src);
   if (!st.isFile()) throw new RolloutError('not a regular file; not compressed', { file: src });
-  const before = await fingerprint(src);
+  const twin = lstatOrNull(dst);
+  if (twin && !opts.replacing) {
+    // Stale: a prefix of the plain file, or not readable at all (as rollout-fsck judges a twin).
+    const cmp = await compareStreams(fileChunks(src), decompress(fileChunks(dst), dst)).catch(() => null);
+    const stale = !cmp || cmp.same || (cmp.longer === 'a' && cmp.at === cmp.bLength);
+    if (!stale) throw new RolloutError(`${dst} beside it holds bytes the plain file lacks; nothing compressed (see rollout-fsck)`, { file: src });
+  }
   const read = hashing(fileChunks(src));
-  const bytes = await writeAtomic(dst, compressChunks(read.chunks), { mode: st.mode & 0o7777, mtime: st.mtime });
-  const original = read.done();
+  // Proven before it takes the name: it decompresses to what was read, and nothing it replaces or
+  // was made from changed meanwhile.
+  const check = async (tmp: string) => {
+    if (!sameDigest(await digest(decompress(fileChunks(tmp), dst)), read.done())) {
+      throw new RolloutError(`the compressed copy does not decompress to the original; original kept`, { file: src });
+    }
+    assertUnchanged(src, before, 'compressed');
+    if (opts.replacing) assertUnchanged(dst, opts.replacing, 'repaired');
+    else if (twin) assertUnchanged(dst, { ino: twin.ino, size: twin.size, mtimeMs: twin.mtimeMs }, 'compressed');
+  };
+  const bytes = await writeAtomic(dst, compressChunks(read.chunks), { mode: st.mode & 0o7777, mtime: st.mtime, check });
+  // A writer that got in after the check finds its bytes in the plain file, which readers prefer.
   try {
-    const back = await digest(decompress(fileChunks(dst), dst));
-    if (!sameDigest(back, original)) throw new RolloutError(`${dst} does not decompress to the original; removed, original kept`, { file: src });
-    if ((await fingerprint(src)) !== before) throw new RolloutError('changed while it was being compressed; left uncompressed', { file: src });
+    assertUnchanged(src, before, 'compressed');
   } catch (err) {
-    await unlink(dst).catch(() => {});
+    if (!opts.replacing) await unlink(dst).catch(() => {});
     throw err;
   }
   await unlink(src);

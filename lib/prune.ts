@@ -17,7 +17,7 @@ import { compressFile, moveFile, touch } from './move.js';
 import { BOM } from './lines.js';
 import { isObject, type SessionMetaPayload } from './record.js';
 import { current, Resolver } from './resolve.js';
-import { destinationReason, lstatOrNull, outsideReason, References, refuseReason } from './safety.js';
+import { assertUnchanged, destinationReason, fingerprint, lstatOrNull, outsideReason, References, refuseReason, type Fingerprint } from './safety.js';
 import { readHead } from './session.js';
 
 export type Action = 'delete' | 'archive' | 'compress' | 'unarchive';
@@ -429,6 +429,23 @@ function updateCodexState(out: Sink, file: string, write: () => unknown): void {
   }
 }
 
+/**
+ * Moves a session's files together: when one cannot move, those already moved go back, so a
+ * session is never left split between the roots.
+ */
+async function moveAll(moves: Array<[string, string]>, seen: Map<string, Fingerprint>): Promise<void> {
+  const done: Array<[string, string]> = [];
+  try {
+    for (const [src, dst] of moves) {
+      await moveFile(src, dst, seen.get(src));
+      done.push([src, dst]);
+    }
+  } catch (err) {
+    for (const [src, dst] of done.reverse()) await moveFile(dst, src).catch(() => {});
+    throw err;
+  }
+}
+
 /** Acts on one session; returns its line, or null when it was skipped (the skip line already out). */
 async function actOn(home: Home, s: Session, opts: PruneOptions, out: Sink, summary: Summary): Promise<ActLine | null> {
   const cur = s.current;
@@ -438,6 +455,8 @@ async function actOn(home: Home, s: Session, opts: PruneOptions, out: Sink, summ
   };
   const refused = await refuseReason(home, { id: s.id, files: s.files }, { graceMs: opts.graceMs, now: opts.now });
   if (refused) return skip(refused);
+  // What each file must still be when it is removed, moved or replaced (compare and swap).
+  const seen = new Map(s.paths.map((p) => [p, fingerprint(p)]));
   const moves = destinations(home, s, opts.action);
   for (const [, dst] of moves ?? []) {
     const why = await destinationReason(home, dst);
@@ -454,6 +473,7 @@ async function actOn(home: Home, s: Session, opts: PruneOptions, out: Sink, summ
   summary.touched.push(...files);
   switch (opts.action) {
     case 'delete':
+      for (const p of files) assertUnchanged(p, seen.get(p)!, 'deleted');
       for (const p of files) await unlink(p);
       for (const dir of new Set(files.map(dirname))) await syncDir(dir);
       updateCodexState(out, cur.path, () => deleteThreadRows(home, s.id));
@@ -461,8 +481,8 @@ async function actOn(home: Home, s: Session, opts: PruneOptions, out: Sink, summ
     case 'archive':
     case 'unarchive': {
       const archived = opts.action === 'archive';
-      for (const [src, dst] of moves!) {
-        await moveFile(src, dst);
+      await moveAll(moves!, seen);
+      for (const [, dst] of moves!) {
         summary.touched.push(dst);
         // Codex touches an unarchived file, so it counts as fresh and is not archived again at once.
         if (!archived) await touch(dst, new Date(opts.now));
@@ -481,7 +501,7 @@ async function actOn(home: Home, s: Session, opts: PruneOptions, out: Sink, summ
       // threads.rollout_path keeps the .jsonl name, as after Codex's own compressor: nothing to update.
       for (const f of s.files) {
         if (f.compressed) continue;
-        const z = await compressFile(f.path);
+        const z = await compressFile(f.path, { before: seen.get(f.path) });
         summary.compressedBytes += z.bytes;
         summary.touched.push(z.path);
       }

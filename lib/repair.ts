@@ -9,13 +9,12 @@ import { constants } from 'node:fs';
 import { lstat, open, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { syncDir, writeAtomic } from './atomic.js';
-import { RolloutError } from './cli.js';
 import { judgeLine, type FileReport, type ProblemKind } from './fsck.js';
 import type { Home, SessionFile } from './home.js';
 import { BOM, lineBatches, newStats } from './lines.js';
 import { backupPath, backUp } from './backup.js';
 import { compressFile } from './move.js';
-import { refuseReason } from './safety.js';
+import { assertUnchanged, fingerprint, refuseReason, type Fingerprint } from './safety.js';
 import { openSource } from './source.js';
 
 export interface RepairOptions {
@@ -64,11 +63,12 @@ export async function repairFile(home: Home, report: FileReport, opts: RepairOpt
   }
   const refused = await refuseReason(home, { id, files: [file] }, { graceMs: opts.graceMs, now: opts.now });
   if (refused) return { action: 'skip', id, path: file.path, reason: refused };
-
+  const seen = fingerprint(file.path);
   const rewrite = fixable.some((p) => p.fix !== 'remove_zst');
   // A twin is dropped when it is stale or unreadable, and also when the plain file it copies is rewritten.
   const twin = file.files.length > 1 ? file.files[1] : null;
   const removeTwin = twin !== null && (rewrite || fixable.some((p) => p.path === twin));
+  const twinSeen = removeTwin ? fingerprint(twin!) : null;
   const result: Repaired = {
     action: 'repair',
     id,
@@ -89,11 +89,12 @@ export async function repairFile(home: Home, report: FileReport, opts: RepairOpt
   }
 
   if (rewrite) {
-    const taken = await rewriteFile(file);
+    const taken = await rewriteFile(file, seen);
     result.rejected_lines = taken;
     result.rejected = taken ? rejectedPath(file) : null;
   }
   if (removeTwin) {
+    assertUnchanged(twin!, twinSeen!, 'repaired');
     await unlink(twin!);
     await syncDir(dirname(twin!));
   }
@@ -103,8 +104,11 @@ export async function repairFile(home: Home, report: FileReport, opts: RepairOpt
 const NL = Buffer.from('\n');
 const BLOCK = 1 << 20;
 
-/** Writes the repaired lines over the file (compressed again when it was); returns the lines taken out. */
-async function rewriteFile(file: SessionFile): Promise<number> {
+/**
+ * Writes the repaired lines over the file (compressed again when it was), if it is still the file
+ * `seen` describes; returns the lines taken out.
+ */
+async function rewriteFile(file: SessionFile, seen: Fingerprint): Promise<number> {
   const before = await lstat(file.path);
   const plain = plainOf(file);
   let rejected = null as FileHandle | null;
@@ -152,23 +156,17 @@ async function rewriteFile(file: SessionFile): Promise<number> {
       first = false;
     }
   }
-  async function* repaired(): AsyncGenerator<Buffer> {
-    yield* file.form === 'json' ? documentWithoutBom() : repairedLines();
-    // Compare and swap: a file that changed meanwhile keeps its bytes, and nothing replaces it.
-    const now = await lstat(file.path);
-    if (now.size !== before.size || now.mtimeMs !== before.mtimeMs || now.ino !== before.ino) {
-      throw new RolloutError('changed while it was being repaired; left as it was', { file: file.path });
-    }
-  }
+  const repaired = file.form === 'json' ? documentWithoutBom() : repairedLines();
   try {
     const mode = before.mode & 0o7777;
     if (!file.compressed) {
-      await writeAtomic(plain, repaired(), { mode, mtime: before.mtime });
+      // Compare and swap: a file that changed meanwhile keeps its bytes, and nothing replaces it.
+      await writeAtomic(plain, repaired, { mode, mtime: before.mtime, check: () => assertUnchanged(file.path, seen, 'repaired') });
     } else {
       // Compressed the way Codex compresses, under the same name; the plain file exists only meanwhile.
-      await writeAtomic(plain, repaired(), { mode, mtime: before.mtime, exclusive: true });
+      await writeAtomic(plain, repaired, { mode, mtime: before.mtime, exclusive: true });
       try {
-        await compressFile(plain);
+        await compressFile(plain, { replacing: seen });
       } catch (err) {
         await unlink(plain).catch(() => {});
         throw err;

@@ -2,12 +2,15 @@
 // reason to leave a session alone, said in words the user can act on:
 // - only rollout files inside the home's two roots, reached without a symlink anywhere below the home;
 // - not while a Codex process holds the thread's writer lock (`thread-writer-locks/<thread>.lock`,
-//   flock(2)ed by the writing process for as long as the thread is open; a clean exit removes it);
+//   flock(2)ed by the writing process for as long as the thread is open; a clean exit removes it),
+//   nor while any other process has one of its files open (open-files.ts);
 // - not while the files are fresh (modified within the grace period) or have changed since selection;
 // - never a session whose rollout another kept session still reads through `history_base`.
 import { lstatSync, readFileSync, type Stats } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { RolloutError } from './cli.js';
 import { parseRolloutName, rootOf, stampTime, type Home, type SessionFile } from './home.js';
+import { openBy } from './open-files.js';
 import { readHead } from './session.js';
 
 /**
@@ -19,6 +22,30 @@ export function lstatOrNull(path: string): Stats | null {
     return lstatSync(path, { throwIfNoEntry: false }) ?? null;
   } catch {
     return null;
+  }
+}
+
+/** What "nobody wrote to it meanwhile" is checked against. */
+export interface Fingerprint {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
+export function fingerprint(path: string): Fingerprint {
+  const st = lstatSync(path);
+  return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+}
+
+/**
+ * Compare and swap: throws, leaving the file as it is, when `path` is no longer the file `before`
+ * described (appended to, rewritten, replaced). Called just before a file is replaced, moved or
+ * removed; `doing` completes "changed while it was being ...".
+ */
+export function assertUnchanged(path: string, before: Fingerprint, doing: string): void {
+  const now = lstatOrNull(path);
+  if (!now || now.ino !== before.ino || now.size !== before.size || now.mtimeMs !== before.mtimeMs) {
+    throw new RolloutError(`changed while it was being ${doing}; left as it was`, { file: path });
   }
 }
 
@@ -113,6 +140,8 @@ export async function refuseReason(home: Home, session: SessionFiles, opts: Guar
     }
   }
   if (await writerLockHeld(home, session.id)) return 'open in a running Codex (its writer lock is held)';
+  const holder = openBy(session.files.flatMap((f) => f.files));
+  if (holder) return `open by pid ${holder.pid} (${holder.name})`;
   for (const file of session.files) {
     for (const path of file.files) {
       const st = lstatSync(path);

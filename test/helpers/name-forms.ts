@@ -44,12 +44,13 @@ type Seen = Awaited<ReturnType<typeof views>>;
 async function views(home: string, placed: Map<string, Placed>) {
   const ids = [...placed.values()].map((s) => s.id);
   const refs = ids.map((id) => `${id}\n`).join('');
-  const [cats, ls, fsck, exported, prune] = await Promise.all([
+  // Alone first: prune skips a file another process (a reader among the others here) has open.
+  const prune = await run(home, 'rollout-prune', ['--stdin', '-n', '--grace', '0'], refs);
+  const [cats, ls, fsck, exported] = await Promise.all([
     Promise.all(ids.map((id) => run(home, 'rollout-cat', [id]))),
     run(home, 'rollout-ls', ['--include-archived', '--json']),
     run(home, 'rollout-fsck', ['--stdin'], refs),
     run(home, 'rollout-export', ['-f', 'ndjson', '--batch'], refs),
-    run(home, 'rollout-prune', ['--stdin', '-n', '--grace', '0'], refs),
   ]);
   const seen = new Map<string, unknown>();
   ids.forEach((id, i) => {

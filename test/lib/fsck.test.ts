@@ -1,7 +1,7 @@
 // rollout-fsck's checks, one kind of damage at a time, on files written the way Codex writes them.
 import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import t from 'tap';
-import { compareStreams, fsck, judgeLine, type Problem } from '../../lib/fsck.js';
+import { fsck, judgeLine, type Problem } from '../../lib/fsck.js';
 import { codexHome } from '../../lib/home.js';
 import { Resolver } from '../../lib/resolve.js';
 import { bareLines, tmpDir, uuidv7, writeRaw, writeSession, zstd } from '../helpers/fixtures.js';
@@ -219,15 +219,3 @@ t.test('judgeLine', async (t) => {
   t.equal(v.ok, false);
   if (!v.ok && v.problem === 'invalid_utf8') t.equal(v.salvaged!.toString(), '{"a":"\ufffd"}');
 });
-
-t.test('compareStreams', async (t) => {
-  async function* chunks(...parts: string[]) {
-    for (const p of parts) yield Buffer.from(p);
-  }
-  t.same(await compareStreams(chunks('ab', 'cdef'), chunks('abc', 'de', 'f')), { same: true, at: 6 });
-  t.same(await compareStreams(chunks('abcdef', 'gh'), chunks('abc')), { same: false, at: 3, longer: 'a', aLength: 8, bLength: 3 });
-  t.same(await compareStreams(chunks('ab'), chunks('a', 'bcd')), { same: false, at: 2, longer: 'b', aLength: 2, bLength: 4 });
-  t.same(await compareStreams(chunks('abXd'), chunks('ab', 'cd')), { same: false, at: 2 });
-  t.same(await compareStreams(chunks(), chunks()), { same: true, at: 0 });
-});
-

@@ -76,9 +76,18 @@ t.test('compressFile: one frame, verified, mtime and mode kept, plain removed', 
   const list = spawnSync('zstd', ['-lv', z.path]).stdout.toString();
   t.match(list, /# Zstandard Frames: 1/, 'a single frame');
 
-  // A stale .zst beside a plain file (ignored by readers) is replaced.
-  const again = file(dir, 'two.jsonl', bytes);
-  writeFileSync(again + '.zst', 'stale');
-  await compressFile(again);
-  t.same(spawnSync('zstd', ['-dc', again + '.zst']).stdout, bytes);
+  // A stale .zst beside a plain file (ignored by readers: unreadable, or a prefix) is replaced.
+  for (const stale of [Buffer.from('not zstd'), spawnSync('zstd', ['-c'], { input: bytes.subarray(0, 1000) }).stdout]) {
+    const again = file(dir, 'two.jsonl', bytes);
+    writeFileSync(again + '.zst', stale);
+    await compressFile(again);
+    t.same(spawnSync('zstd', ['-dc', again + '.zst']).stdout, bytes);
+  }
+  // One that holds more than the plain file is not: those bytes exist nowhere else.
+  const longer = spawnSync('zstd', ['-c'], { input: Buffer.concat([bytes, Buffer.from('{"more":1}\n')]) }).stdout;
+  const behind = file(dir, 'three.jsonl', bytes);
+  writeFileSync(behind + '.zst', longer);
+  await t.rejects(compressFile(behind), /holds bytes the plain file lacks; nothing compressed/);
+  t.same(readFileSync(behind + '.zst'), longer, 'the .zst is untouched');
+  t.ok(existsSync(behind), 'and the plain file stays');
 });
