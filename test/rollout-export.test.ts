@@ -3,7 +3,7 @@
 // redaction in every format; files and directories; stdin and --batch; hostile HTML opened in a
 // real browser; and a large session exported under a small heap.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { buildZoo, HOSTILE, validators } from './helpers/export.js';
@@ -148,6 +148,45 @@ t.test('--redact masks secrets in every format', async (t) => {
   }
   const title = JSON.parse(exp(['-f', 'json', s.id, '--redact'], { home: h }).out).session.title;
   t.notOk(title.includes(key), 'the title is masked too');
+});
+
+t.test('--redact reaches every string: session facts, the name, tool arguments, errors, CSV cells', async (t) => {
+  const h = tmpDir(t);
+  // One secret of each kind the outside review found missed, each in a different field.
+  const secrets = {
+    origin: 'hunter2pass',
+    emptyUser: 's3cretPw9x',
+    mysql: 'MyS3cretPass',
+    pg: 'PgS3cretPass',
+    azure: 'Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA==',
+    twilio: 'SK0123456789abcdef0123456789abcdef',
+    sendgrid: 'SG.abcdefghijklmnopqrstuv.ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefg',
+    discord: 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-ab',
+    aws: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    name: 'ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8',
+  };
+  const s = writeSession(h, {
+    git: { commit_hash: 'abc123', branch: 'main', repository_url: `https://ana:${secrets.origin}@github.com/ana/shop.git` },
+    turns: [
+      { user: `Connect to https://:${secrets.emptyUser}@db.example.com please`, tool: { cmd: `mysql -uroot -p${secrets.mysql} app`, output: `PGPASSWORD=${secrets.pg} psql ok` } },
+      { user: 'now the storage', tool: { cmd: `az storage blob list --connection-string 'AccountName=a;AccountKey=${secrets.azure};EndpointSuffix=core.windows.net'`, output: `twilio ${secrets.twilio}\nsendgrid ${secrets.sendgrid}` } },
+      { user: `post to https://discord.com/api/webhooks/123456789012345678/${secrets.discord}`, assistant: `The AWS key is ${secrets.aws}, rotate it.` },
+    ],
+  });
+  writeFileSync(join(h, 'session_index.jsonl'), JSON.stringify({ id: s.id, thread_name: `deploy with ${secrets.name}`, updated_at: '2026-08-20T15:00:00Z' }) + '\n');
+  for (const f of FORMATS) {
+    const plain = exp(['-f', f, s.id], { home: h }).out;
+    const masked = exp(['-f', f, s.id, '--redact'], { home: h });
+    t.equal(masked.code, 0, masked.err);
+    for (const [what, secret] of Object.entries(secrets)) {
+      const shown = f === 'html' ? secret.replace(/&/g, '&amp;') : secret;
+      // CSV holds tool calls only: what it never shows needs no mask there.
+      if (!plain.includes(shown) && !plain.includes(JSON.stringify(shown).slice(1, -1))) continue;
+      t.notOk(masked.out.includes(shown) || masked.out.includes(JSON.stringify(shown).slice(1, -1)), `${f}: the ${what} secret is masked`);
+    }
+  }
+  const facts = JSON.parse(exp(['-f', 'json', s.id, '--redact'], { home: h }).out).session;
+  t.equal(facts.git.repository, 'https://ana:[REDACTED:password]@github.com/ana/shop.git', 'the git origin keeps all but its password');
 });
 
 t.test('CSV: one RFC 4180 row per tool call', async (t) => {

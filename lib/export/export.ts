@@ -19,7 +19,7 @@ import { markdown } from './markdown.js';
 import type { SessionFacts } from './model.js';
 import { planSession } from './plan.js';
 import type { Source } from './records.js';
-import { redact } from './redact.js';
+import { redactDeep } from './redact.js';
 import type { Renderer } from './render.js';
 import { transcript, type TranscriptOptions } from './transcript.js';
 
@@ -77,7 +77,7 @@ export async function prepareExport(target: Target, resolver: Resolver, opts: Ex
     const id = typeof meta?.id === 'string' ? meta.id.toLowerCase() : null;
     const name = id ? ((await namesFor(resolver)).get(id)?.name ?? null) : null;
     const plan = await planSession({ sources, meta, generation: head.generation, label, name });
-    if (opts.redact && plan.facts.title) plan.facts.title = redact(plan.facts.title);
+    if (opts.redact) redactDeep(plan.facts);
     const renderer = FORMATS[opts.format];
     return {
       facts: plan.facts,

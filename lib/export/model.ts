@@ -110,6 +110,15 @@ export interface CompactionItem extends Base {
 
 export type Item = TurnItem | MessageItem | ReasoningItem | ToolCallItem | CompactionItem;
 
+/** Cuts a tool call's output to `limit` characters, counting what is left out; other items pass. */
+export function cutOutput(item: Item, limit: number | null): Item {
+  if (item.kind === 'tool_call' && item.output !== null && limit !== null && item.output.length > limit) {
+    item.omitted_chars += item.output.length - limit;
+    item.output = item.output.slice(0, limit);
+  }
+  return item;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reading response items: pure helpers shared by the passes.
 

@@ -6,6 +6,7 @@ import { isObject, parseLine, peekType, typeOf } from '../record.js';
 import { isContextualText } from '../turns.js';
 import {
   contentText,
+  cutOutput,
   describeCall,
   durationMs,
   isContent,
@@ -23,8 +24,8 @@ import {
 import { parseLean, parseStringHead, type StringHead } from './lean.js';
 import { fromUser, resolveTurnRange, type Plan, type TurnRange } from './plan.js';
 import { peekRole, peekTimestamp, records, type Source } from './records.js';
+import { redactDeep } from './redact.js';
 import type { TurnFacts } from './turn-table.js';
-import { redact } from './redact.js';
 
 export interface TranscriptOptions {
   /** Include injected context and developer messages. */
@@ -118,10 +119,8 @@ export async function* transcript(sources: Source[], plan: Plan, opts: Transcrip
           if (id !== null) pending.delete(id);
           const out = readOutput(cut ? { ...p, output: cut.head } : p);
           call.output = out.text;
-          if (cut) {
-            call.output = out.text.slice(0, opts.maxOutput!);
-            call.omitted_chars = cut.length - opts.maxOutput!;
-          }
+          // What the head leaves out; the finisher cuts the head itself to --max-output.
+          if (cut) call.omitted_chars = cut.length - cut.head.length;
           call.exit_code ??= out.exit_code;
           call.duration_ms ??= out.duration_ms;
           emit(call);
@@ -181,14 +180,19 @@ function isCommandExecution(bytes: Buffer): boolean {
 }
 
 /**
+ * With --redact, a cut output's head reaches this far past the cut: a secret the cut would halve is
+ * still recognised whole, and it is the mask that gets cut. (Longer tokens than this are unheard of.)
+ */
+const REDACT_MARGIN = 512;
+
+/**
  * A long text output that `--max-output` cuts, read without decoding what is cut: its head (enough
- * for the cut and for the header readOutput looks at) and its length. Null when the whole record
- * must be read: no cut, masking (a secret may straddle the cut), the 2025 JSON wrapper, or a line
- * not shaped for it.
+ * for the cut, for masking around it, and for the header readOutput looks at) and its length. Null
+ * when the whole record must be read: no cut, the 2025 JSON wrapper, or a line not shaped for it.
  */
 function outputHead(bytes: Buffer, opts: TranscriptOptions): StringHead | null {
-  if (opts.maxOutput === null || opts.redact) return null;
-  const cut = parseStringHead(bytes, 'output', Math.max(opts.maxOutput, OUTPUT_HEAD));
+  if (opts.maxOutput === null) return null;
+  const cut = parseStringHead(bytes, 'output', Math.max(opts.maxOutput + (opts.redact ? REDACT_MARGIN : 0), OUTPUT_HEAD));
   return cut && !cut.head.startsWith(WRAPPED_OUTPUT) ? cut : null;
 }
 
@@ -263,32 +267,13 @@ function orphan(session: string, turn: number, time: unknown, p: Record<string, 
   };
 }
 
-/** Redaction, then truncation: a secret is masked before it could be cut into an unrecognizable half. */
+/**
+ * Redaction, then truncation: a secret is masked before it could be cut into an unrecognizable half.
+ * Every string of the item is masked, whatever its field, so that no format can show one that was
+ * missed; an output is masked only as far as it can be shown (plus a margin for a secret across the cut).
+ */
 function finisher(opts: TranscriptOptions): (item: Item) => Item {
-  return (item) => {
-    if (opts.redact) {
-      switch (item.kind) {
-        case 'message':
-        case 'reasoning':
-          item.text = redact(item.text);
-          break;
-        case 'tool_call':
-          if (item.command !== null) item.command = redact(item.command);
-          if (item.input !== null) item.input = redact(item.input);
-          if (item.output !== null) item.output = redact(item.output);
-          break;
-        case 'compaction':
-          item.summary = redact(item.summary);
-          break;
-        case 'turn':
-          if (item.error !== null) item.error = redact(item.error);
-          break;
-      }
-    }
-    if (item.kind === 'tool_call' && item.output !== null && opts.maxOutput !== null && item.output.length > opts.maxOutput) {
-      item.omitted_chars = item.output.length - opts.maxOutput;
-      item.output = item.output.slice(0, opts.maxOutput);
-    }
-    return item;
-  };
+  if (!opts.redact) return (item) => cutOutput(item, opts.maxOutput);
+  const margin = opts.maxOutput === null ? null : opts.maxOutput + REDACT_MARGIN;
+  return (item) => cutOutput(redactDeep(cutOutput(item, margin)), opts.maxOutput);
 }

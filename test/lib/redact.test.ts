@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { redact } from '../../lib/export/redact.js';
+import { redact, RULES } from '../../lib/export/redact.js';
 import { REPO } from '../helpers/fixtures.js';
 
 const corpus = (name: string) =>
@@ -38,4 +38,25 @@ t.test('key=value pairs keep the key and the quotes', async (t) => {
 
 t.test('redaction is idempotent', async (t) => {
   for (const c of corpus('positives.jsonl')) t.equal(redact(redact(c.text)), redact(c.text), c.name);
+});
+
+t.test('every rule masks its own example, and says what it masked', async (t) => {
+  for (const r of RULES) {
+    const out = redact(r.example.text);
+    t.ok(r.example.secret.length >= 8, `${r.kind}: the example names its secret`);
+    t.notOk(out.includes(r.example.secret), `${r.kind}: ${JSON.stringify(out)}`);
+    t.match(out, `[REDACTED:${r.kind}]`, `${r.kind}: masked under its own kind`);
+  }
+});
+
+t.test('the man page lists every shape, and only those', async (t) => {
+  const page = readFileSync(join(REPO, 'man/rollout-export.md'), 'utf8');
+  for (const r of RULES) t.ok(page.includes(r.shape), `${r.kind}: ${r.shape}`);
+  const listed = page.slice(page.indexOf('## REDACTION')).split('\n').filter((l) => l.startsWith('* `'));
+  t.equal(listed.length, RULES.length, 'one line a rule');
+});
+
+t.test('a secret across a cut is masked whole; overlapping finds are masked once', async (t) => {
+  t.equal(redact('DB_URL=postgres://app:ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8@db/x'), 'DB_URL=postgres://app:[REDACTED:github-token]@db/x');
+  t.equal(redact('token: sk-proj-A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6'), 'token: [REDACTED:openai-key]');
 });
