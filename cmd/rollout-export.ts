@@ -84,7 +84,7 @@ await main({
         const target = ref === null ? await resolver.last(process.cwd(), false, 'rollout-ls lists the sessions of every directory') : await resolver.resolve(ref);
         const prepared = await prepareExport(target, resolver, opts);
         try {
-          if (output === undefined) await writeTo(stdout, prepared, written);
+          if (output === undefined) await writeTo(stdout, prepared, written, Boolean(process.stdout.isTTY));
           else await writeFileExport(toDir ? join(output, exportName(prepared.facts, format)) : output, prepared);
           written++;
         } finally {

@@ -8,6 +8,7 @@ import { compileFormat, table } from '../lib/index/format.js';
 import { openFresh } from '../lib/index/fresh.js';
 import { list, parseSize, parseSort, parseWhen, searchHits, type Query } from '../lib/index/query.js';
 import { stdout } from '../lib/out.js';
+import { visible } from '../lib/terminal.js';
 
 await main({
   name: 'rollout-ls',
@@ -81,7 +82,9 @@ await main({
       const page = o.hits ? searchHits(db, q) : list(db, q);
       const asTable = !line && !o.json && process.stdout.isTTY && !o.hits;
       if (line) {
-        for (const r of page.rows) stdout.line(line(r));
+        // On a terminal, what a session holds cannot act on it; into a pipe the text goes as it is.
+        const shown = process.stdout.isTTY ? (r: (typeof page.rows)[number]) => visible(line(r)) : line;
+        for (const r of page.rows) stdout.line(shown(r));
         if (page.next && !o.quiet) notice(`more rows: --cursor ${page.next}`);
       }
       else if (asTable) {

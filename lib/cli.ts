@@ -3,6 +3,7 @@
 import { writeSync } from 'node:fs';
 import { cac } from 'cac';
 import { BrokenPipe, stdout } from './out.js';
+import { visible } from './terminal.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -20,7 +21,11 @@ export class RolloutError extends Error {
 }
 
 export class UsageError extends RolloutError {
-  constructor(message: string) {
+  /** A line of advice after the error (`Try 'rollout-x --help'.`). */
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message, undefined, EXIT_USAGE);
   }
 }
@@ -36,10 +41,13 @@ function diagnostic(kind: 'error' | 'warning', message: string, where?: { file?:
   notice(`${kind}: ${location(where)}${message}`);
 }
 
-/** A line for the person at the terminal (a summary), as `rollout-<cmd>: <message>` on stderr. */
+/**
+ * A line for the person at the terminal (a summary), as `rollout-<cmd>: <message>` on stderr.
+ * Whatever the message quotes (names, paths, lines of a session) cannot act on the terminal.
+ */
 export function notice(message: string): void {
   try {
-    writeSync(2, `${programName}: ${message}\n`);
+    writeSync(2, `${programName}: ${visible(message)}\n`);
   } catch {
     // stderr is gone too: nothing left to tell anyone.
   }
@@ -57,6 +65,7 @@ export function error(message: string, where?: { file?: string; line?: number })
 export function report(err: unknown): number {
   if (err instanceof RolloutError) {
     error(err.message, err.where);
+    if (err instanceof UsageError && err.hint) notice(err.hint);
     return err.exitCode;
   }
   const e = err as NodeJS.ErrnoException;
@@ -158,7 +167,7 @@ function parse(program: Program, argv: string[]): { args: ReadonlyArray<string>;
     cli.matchedCommand?.checkOptionValue();
     return parsed;
   } catch (err) {
-    throw new UsageError(`${(err as Error).message.replace(/`/g, "'")}\nTry '${program.name} --help'.`);
+    throw new UsageError((err as Error).message.replace(/`/g, "'"), `try '${program.name} --help'`);
   }
 }
 

@@ -2,6 +2,7 @@
 // lists and every rollout binary know them: a line appended to `session_index.jsonl` and
 // `threads.name` set where Codex's DB has a row. The rollout files are never touched.
 import { RolloutError, UsageError } from './cli.js';
+import { hasControl, visible } from './terminal.js';
 import { appendThreadName, removeNameEntries, setThreadNameRow, stateDbThreadNames, threadNames } from './codex-state.js';
 import type { Home } from './home.js';
 import type { Resolver } from './resolve.js';
@@ -15,10 +16,11 @@ export interface NameLine {
   dry_run?: boolean;
 }
 
-/** A name as Codex keeps it: trimmed, and not empty. */
+/** A name as Codex keeps it: trimmed, not empty, and one line of text (names are shown on terminals). */
 export function cleanName(raw: string): string {
   const name = raw.trim();
   if (!name) throw new UsageError('a name cannot be empty (use --clear to remove one)');
+  if (hasControl(name)) throw new UsageError(`a name cannot hold control characters, line breaks or direction overrides: ${visible(name)}`);
   return name;
 }
 

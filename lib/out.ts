@@ -2,6 +2,7 @@
 // both the fastest path Node has and gives natural back-pressure: a slow reader blocks us instead of
 // letting output pile up in memory. A closed pipe (`| head`) ends the process quietly with status 0.
 import { writeSync } from 'node:fs';
+import { safeJson } from './terminal.js';
 
 const BLOCK = 1 << 20;
 /** Larger writes skip the block: copying them would cost more than the extra system call. */
@@ -38,9 +39,9 @@ export class Output {
     this.used += bytes.length;
   }
 
-  /** One JSON value as an NDJSON line. */
+  /** One JSON value as an NDJSON line (characters a terminal would act on written as escapes). */
   json(value: unknown): void {
-    this.line(JSON.stringify(value));
+    this.line(safeJson(JSON.stringify(value)));
   }
 
   flush(): void {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { writeAtomic } from '../atomic.js';
+import { printable, safeJson } from '../terminal.js';
 import { threadNames } from '../codex-state.js';
 import { ancestry } from '../history.js';
 import type { Output } from '../out.js';
@@ -35,6 +36,7 @@ export interface ExportOptions extends TranscriptOptions {
 
 export interface PreparedExport {
   facts: SessionFacts;
+  format: Format;
   /** The rendered session, in pieces; `index` counts the sessions already written to the same output. */
   render(index: number): AsyncGenerator<string[]>;
   /** Removes what preparing made (the spooled copy of stdin). */
@@ -81,6 +83,7 @@ export async function prepareExport(target: Target, resolver: Resolver, opts: Ex
     const renderer = FORMATS[opts.format];
     return {
       facts: plan.facts,
+      format: opts.format,
       render: (index) => renderer(plan.facts, transcript(sources, plan, opts), { index }),
       close: async () => {
         if (spooled) await rm(spooled, { force: true });
@@ -142,9 +145,18 @@ export async function* blocks(chunks: AsyncIterable<string[]>): AsyncGenerator<B
   if (used) yield block.subarray(0, used);
 }
 
-/** Writes a prepared export to stdout. */
-export async function writeTo(out: Output, prepared: PreparedExport, index: number): Promise<void> {
-  for await (const block of blocks(prepared.render(index))) out.write(block);
+/**
+ * Writes a prepared export to stdout. To a terminal, nothing a session holds may act on it: text
+ * formats show control characters as escapes, JSON writes them as JSON escapes.
+ */
+export async function writeTo(out: Output, prepared: PreparedExport, index: number, terminal = false): Promise<void> {
+  const pieces = prepared.render(index);
+  for await (const block of blocks(terminal ? forTerminal(pieces, prepared.format) : pieces)) out.write(block);
+}
+
+async function* forTerminal(pieces: AsyncIterable<string[]>, format: Format): AsyncGenerator<string[]> {
+  const safe = format === 'json' || format === 'ndjson' ? safeJson : printable;
+  for await (const group of pieces) yield group.map(safe);
 }
 
 /** Writes a prepared export to `path`, atomically (a reader never sees half a file). */

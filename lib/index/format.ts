@@ -1,6 +1,7 @@
 // How listed sessions are printed for people: `--format` lines with `%(atom)` placeholders (as in
 // `git for-each-ref`), and the table shown on a terminal.
 import { UsageError } from '../cli.js';
+import { visible } from '../terminal.js';
 import type { Hit, Listed } from './query.js';
 
 type Value = string | number | boolean | null | undefined;
@@ -87,6 +88,9 @@ function dateAs(isoTime: string | null, modifier: string, now: number): string {
 /** Text without line breaks or tabs, so one session stays one line. */
 const oneLine = (s: string) => s.replace(/[\r\n\t]+/g, ' ');
 
+/** A table cell: one line, and nothing in it that a terminal would act on. */
+const cell = (s: string) => visible(oneLine(s));
+
 type Piece = string | ((r: Row) => string);
 
 /** Compiles a `--format` string; an unknown atom or modifier is a usage error. */
@@ -132,8 +136,8 @@ export function table(rows: Listed[], width: number, now = Date.now()): string[]
     relative(r.updated_at, now),
     relative(r.created_at, now),
     String(r.turns),
-    r.git_branch ?? '',
-    oneLine(r.name ? `${r.name} (${r.title ?? ''})`.replace(/ \(\)$/, '') : (r.title ?? `(no message) ${r.id}`)),
+    cell(r.git_branch ?? ''),
+    cell(r.name ? `${r.name} (${r.title ?? ''})`.replace(/ \(\)$/, '') : (r.title ?? `(no message) ${r.id}`)),
   ]);
   const widths = head.slice(0, 4).map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   widths[3] = Math.min(widths[3], 24);
