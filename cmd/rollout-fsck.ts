@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { join, resolve } from 'node:path';
+import { sweepTree } from '../lib/atomic.js';
 import { checkBackupDir } from '../lib/backup.js';
 import { main, notice, report, RolloutError, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
 import { filesOf, fsck } from '../lib/fsck.js';
@@ -51,7 +52,11 @@ await main({
     if (graceMs === null) throw new UsageError(`--grace takes a duration like 10m, 2h or 0, not '${grace}'`);
     const home = codexHome(single(o.codexHome));
     const backup = resolve(single(o.backup) ?? join(home.dir, 'rollout-backup'));
-    if (repair) checkBackupDir(home, backup);
+    if (repair) {
+      checkBackupDir(home, backup);
+      // Copies a killed repair left half-made.
+      if (!dryRun) sweepTree(backup);
+    }
     const resolver = new Resolver(home);
     const t = { files: 0, problems: 0, fixable: 0, withProblems: 0, repaired: 0, fixed: 0, skipped: 0, errors: 0 };
     const fail = (err: unknown) => {

@@ -1,8 +1,14 @@
 // The one way anything is written into a Codex home: a temp file in the same directory, fsynced,
 // then renamed over (or, with `exclusive`, linked to) the final name, so a reader sees either
-// nothing or the whole file, and a crash leaves at worst a stray `.rollout-*.tmp`.
+// nothing or the whole file.
+//
+// Temp files never outlive their run for long. A failed write removes its own; SIGINT, SIGTERM and
+// SIGHUP remove every temp file of the process before it exits; and since SIGKILL or a power cut
+// leave them behind, temp names carry their process id, and a run sweeps the temp files of ours
+// whose process is gone from the folders it writes to (sweepTemps).
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { constants as os } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { RolloutError } from './cli.js';
 
@@ -26,7 +32,95 @@ export interface WriteOptions {
   check?: (tmp: string) => void | Promise<void>;
 }
 
-export const tempName = (path: string): string => join(dirname(path), `.${basename(path)}.rollout-${randomBytes(4).toString('hex')}.tmp`);
+export const tempName = (path: string): string => join(dirname(path), `.${basename(path)}.rollout-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+
+/** The temp files this process has made and not yet finished with. */
+const live = new Set<string>();
+let trapped = false;
+
+/**
+ * Registers `path` (and files SQLite keeps beside it) as a temp file of this process, removed on
+ * SIGINT, SIGTERM and SIGHUP; returns the function that forgets it again.
+ */
+export function holdTemp(path: string, ...companions: string[]): () => void {
+  const all = [path, ...companions];
+  for (const p of all) live.add(p);
+  if (!trapped) {
+    trapped = true;
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(signal, () => {
+        for (const p of live) rmSync(p, { force: true });
+        process.exit(128 + os.signals[signal]);
+      });
+    }
+  }
+  return () => {
+    for (const p of all) live.delete(p);
+  };
+}
+
+let breathed = Date.now();
+
+/**
+ * Lets a signal's handler run. Node runs it only between turns of the event loop, and a long run
+ * of reads and writes made of promises never gives it one: long loops call this between items,
+ * and at most every 50 ms it waits for the next turn.
+ */
+export async function breathe(): Promise<void> {
+  const now = Date.now();
+  if (now - breathed < 50) return;
+  breathed = now;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Our temp files: `.<name>.rollout-<pid>-<hex>.tmp` (writeAtomic), `<index>.rebuild-<pid>-<hex>.tmp`
+ * and SQLite's files beside it, `rollout-export-<pid>-<hex>.jsonl` (a spooled stdin). Names from
+ * before the process id was in them have none.
+ */
+const OURS = /^(?:\..+\.rollout-(?:(\d+)-)?[0-9a-f]{8}\.tmp|.+\.rebuild-(?:(\d+)-)?[0-9a-f]{8}\.tmp(?:-wal|-shm|-journal)?|rollout-export-(\d+)-[0-9a-f]{12}\.jsonl)$/;
+/** A temp file without a process id is taken for abandoned once it is this old. */
+const ABANDONED_MS = 60 * 60_000;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const swept = new Set<string>();
+
+/**
+ * Removes the temp files of ours in `dir` whose process is gone (once a folder per run); returns
+ * how many. Any other file is left alone, whatever its name.
+ */
+export function sweepTemps(dir: string, now = Date.now()): number {
+  if (swept.has(dir)) return 0;
+  swept.add(dir);
+  let removed = 0;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const m = OURS.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1] ?? m[2] ?? m[3] ?? 0);
+    const path = join(dir, name);
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (!st?.isFile()) continue;
+    const gone = pid ? pid !== process.pid && !alive(pid) : now - st.mtimeMs > ABANDONED_MS;
+    if (!gone) continue;
+    rmSync(path, { force: true });
+    removed++;
+  }
+  return removed;
+}
 
 /**
  * Writes `data` (bytes, or a stream of chunks) to `path` atomically; returns the bytes written.
@@ -35,8 +129,10 @@ export const tempName = (path: string): string => join(dirname(path), `.${basena
  */
 export async function writeAtomic(path: string, data: Uint8Array | AsyncIterable<Uint8Array>, opts: WriteOptions = {}): Promise<number> {
   mkdirSync(dirname(path), { recursive: true });
+  sweepTemps(dirname(path));
   const tmp = tempName(path);
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, opts.mode ?? 0o644);
+  const release = holdTemp(tmp);
   let size = 0;
   try {
     try {
@@ -66,7 +162,22 @@ export async function writeAtomic(path: string, data: Uint8Array | AsyncIterable
   } catch (err) {
     rmSync(tmp, { force: true });
     throw err;
+  } finally {
+    release();
   }
+}
+
+/** sweepTemps over `dir` and every folder below it (symlinks are not followed). */
+export function sweepTree(dir: string): number {
+  let removed = sweepTemps(dir);
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return removed;
+  }
+  for (const e of entries) if (e.isDirectory()) removed += sweepTree(join(dir, e.name));
+  return removed;
 }
 
 /** Makes a rename or new name durable: fsync the directory that holds it. */

@@ -4,6 +4,7 @@
 // rollout in two places. Every line is validated (a torn write followed by an append looks like an
 // object from outside), but each file is streamed once, in constant memory.
 import { isUtf8 } from 'node:buffer';
+import { breathe } from './atomic.js';
 import { RolloutError } from './cli.js';
 import type { SessionFile } from './home.js';
 import { lineBatches, newStats, type Line, type LineStats } from './lines.js';
@@ -374,6 +375,7 @@ export async function* fsck(resolver: Resolver, files?: SessionFile[]): AsyncGen
   const all = await resolver.all();
   const dups = duplicates(all);
   for (const file of files ?? all) {
+    await breathe();
     try {
       const problems = await checkFile(file, resolver);
       const dup = dups.get(file.path);

@@ -8,7 +8,7 @@
 import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { lstat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { syncDir } from './atomic.js';
+import { breathe, sweepTemps, sweepTree, syncDir } from './atomic.js';
 import { RolloutError } from './cli.js';
 import { deleteThreadRows, moveThreadRow, removeNameEntries, stateDbNamedIds, threadNames } from './codex-state.js';
 import { discover, formOf, parseRolloutName, type Home, type Root, type SessionFile } from './home.js';
@@ -241,7 +241,11 @@ export async function prune(home: Home, opts: PruneOptions, sink: Sink): Promise
       sink.error(err);
     },
   };
-  if (opts.backup) checkBackupDir(home, opts.backup);
+  if (opts.backup) {
+    checkBackupDir(home, opts.backup);
+    // Copies a killed run left half-made.
+    if (!opts.dryRun) sweepTree(opts.backup);
+  }
   const all = await discover(home);
   const roots = opts.roots.filter((r) => ACTION_ROOTS[opts.action].includes(r));
   const groups = new Map<string, Session>();
@@ -288,7 +292,10 @@ export async function prune(home: Home, opts: PruneOptions, sink: Sink): Promise
       out.error(err);
     }
   };
-  for (const s of selected) await visit(s);
+  for (const s of selected) {
+    await breathe();
+    await visit(s);
+  }
 
   if (deleted.size && !opts.dryRun) {
     await removeNameEntries(home, deleted).catch((err) => out.error(err));
@@ -457,6 +464,8 @@ async function actOn(home: Home, s: Session, opts: PruneOptions, out: Sink, summ
   if (refused) return skip(refused);
   // What each file must still be when it is removed, moved or replaced (compare and swap).
   const seen = new Map(s.paths.map((p) => [p, fingerprint(p)]));
+  // Half-made files a killed run left beside the session (a compression, a repair).
+  if (!opts.dryRun) for (const p of s.paths) sweepTemps(dirname(p));
   const moves = destinations(home, s, opts.action);
   for (const [, dst] of moves ?? []) {
     const why = await destinationReason(home, dst);

@@ -8,7 +8,7 @@
 import { constants } from 'node:fs';
 import { lstat, open, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { syncDir, writeAtomic } from './atomic.js';
+import { sweepTemps, syncDir, writeAtomic } from './atomic.js';
 import { judgeLine, type FileReport, type ProblemKind } from './fsck.js';
 import type { Home, SessionFile } from './home.js';
 import { BOM, lineBatches, newStats } from './lines.js';
@@ -64,6 +64,8 @@ export async function repairFile(home: Home, report: FileReport, opts: RepairOpt
   const refused = await refuseReason(home, { id, files: [file] }, { graceMs: opts.graceMs, now: opts.now });
   if (refused) return { action: 'skip', id, path: file.path, reason: refused };
   const seen = fingerprint(file.path);
+  // Half-made files a killed repair or compression left beside it.
+  if (!opts.dryRun) sweepTemps(dirname(file.path));
   const rewrite = fixable.some((p) => p.fix !== 'remove_zst');
   // A twin is dropped when it is stale or unreadable, and also when the plain file it copies is rewritten.
   const twin = file.files.length > 1 ? file.files[1] : null;

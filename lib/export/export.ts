@@ -5,7 +5,7 @@ import { open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { writeAtomic } from '../atomic.js';
+import { holdTemp, sweepTemps, writeAtomic } from '../atomic.js';
 import { printable, safeJson } from '../terminal.js';
 import { threadNames } from '../codex-state.js';
 import { ancestry } from '../history.js';
@@ -104,8 +104,11 @@ function bareMeta(first: unknown, generation: Generation | null): SessionMetaPay
 
 /** Stdin can be read once, and an export reads twice: keep a private copy (decompressed) meanwhile. */
 async function spoolStdin(): Promise<string> {
+  sweepTemps(tmpdir());
   const path = join(tmpdir(), `rollout-export-${process.pid}-${randomBytes(6).toString('hex')}.jsonl`);
   const fh = await open(path, 'wx', 0o600);
+  // Removed by close(), on an error, or on a signal; a killed run's copy goes at the next spool.
+  holdTemp(path);
   try {
     for await (const chunk of openSource(STDIN)) await fh.write(chunk);
   } catch (err) {

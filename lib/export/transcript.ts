@@ -2,6 +2,7 @@
 // history, a batch of records at a time. The plan from the first pass says where turns start and
 // what rollbacks dropped, so nothing is held back except tool calls waiting for their output (paired
 // by call_id, and released at the latest when their turn ends).
+import { breathe } from '../atomic.js';
 import { isObject, parseLine, peekType, typeOf } from '../record.js';
 import { isContextualText } from '../turns.js';
 import {
@@ -76,6 +77,7 @@ export async function* transcript(sources: Source[], plan: Plan, opts: Transcrip
   };
 
   for await (const batch of records(sources, false)) {
+    await breathe();
     for (let i = 0; i < batch.lines.length; i++) {
       if (batch.bad?.has(i)) continue;
       const pos = batch.first + i;

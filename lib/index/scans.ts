@@ -5,6 +5,7 @@ import { on } from 'node:events';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { breathe } from '../atomic.js';
 import type { SessionFile } from '../home.js';
 import { scanFile, unreadable, type Doc, type Row, type ScanResult } from './scan.js';
 
@@ -106,6 +107,7 @@ export async function scanAll(jobs: ScanJob[], sink: ScanSink): Promise<void> {
 /** Reads the jobs on this thread: what a small run does, and what the worker does for a large one. */
 export async function inOrder(jobs: ScanJob[], sink: ScanSink<Doc>): Promise<void> {
   for (const [i, { file, prev }] of jobs.entries()) {
+    await breathe();
     let r: ScanResult;
     try {
       r = await scanFile(file, prev, (d) => sink.doc(i, d));

@@ -5,8 +5,8 @@
 // each a transaction, so a run killed at any moment leaves the previous state usable.
 import { existsSync, lstatSync, renameSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
-import { syncDir } from '../atomic.js';
+import { dirname, resolve } from 'node:path';
+import { holdTemp, sweepTemps, syncDir } from '../atomic.js';
 import { RolloutError, warn } from '../cli.js';
 import { openStateDb, threadNames } from '../codex-state.js';
 import { ancestry } from '../history.js';
@@ -317,6 +317,8 @@ export async function updateHere(home: Home, opts: UpdateOptions): Promise<Summa
   const lock = WriterLock.acquire(opts.index, opts.waitMs ?? 60_000);
   if (!lock) return null;
   try {
+    // Holding the lock, no other run is building: scratch files beside the index are abandoned.
+    sweepTemps(dirname(opts.index));
     const snap = takeSnapshot(home);
     const files = await discover(home);
     snap.files = files.length;
@@ -338,23 +340,39 @@ export async function updateHere(home: Home, opts: UpdateOptions): Promise<Summa
   }
 }
 
-/** A fresh index built beside the old one, then renamed over it: readers see the old or the new. */
+/**
+ * A fresh index built beside the old one, then renamed over it: readers see the old or the new.
+ * The scratch file and SQLite's files beside it go, whatever stops the build (an error, a full
+ * disk, a signal); a build killed outright leaves them to the next run, which sweeps them.
+ */
 async function rebuild(home: Home, index: string, files: SessionFile[], progress: boolean, snap: Snapshot): Promise<Summary> {
-  const tmp = `${index}.rebuild-${randomBytes(4).toString('hex')}.tmp`;
-  const db = openScratch(tmp);
+  const tmp = `${index}.rebuild-${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+  const companions = ['-wal', '-shm', '-journal'].map((ext) => tmp + ext);
+  const release = holdTemp(tmp, ...companions);
+  const removeScratch = () => {
+    for (const p of [tmp, ...companions]) rmSync(p, { force: true });
+  };
   let s: Summary;
   try {
-    s = await apply(db, home, plan(files, []), progress, true, snap);
-    finishScratch(db);
+    const db = openScratch(tmp);
+    try {
+      s = await apply(db, home, plan(files, []), progress, true, snap);
+      finishScratch(db);
+    } finally {
+      if (db.open) db.close();
+    }
+    // Frames left in the old file's WAL would be played onto the new file: empty it, or remove it
+    // when the old file is too damaged to open.
+    if (!drainWal(index)) for (const ext of ['-wal', '-shm']) rmSync(index + ext, { force: true });
+    renameSync(tmp, index);
   } catch (err) {
-    if (db.open) db.close();
-    rmSync(tmp, { force: true });
+    removeScratch();
     throw err;
+  } finally {
+    release();
   }
-  // Frames left in the old file's WAL would be played onto the new file: empty it, or remove it
-  // when the old file is too damaged to open.
-  if (!drainWal(index)) for (const ext of ['-wal', '-shm']) rmSync(index + ext, { force: true });
-  renameSync(tmp, index);
+  // The scratch file's own -wal and -shm, emptied by the last checkpoint, are not the index's.
+  removeScratch();
   await syncDir(resolve(index, '..'));
   return s;
 }
