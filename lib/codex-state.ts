@@ -1,17 +1,17 @@
 // Reading Codex's own state beside the rollouts: the thread-name log `session_index.jsonl` and the
 // SQLite metadata DB `state_5.sqlite`. better-sqlite3 is loaded only when a DB is really consulted.
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { appendFile, open } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { writeAtomic } from './atomic.js';
 import { RolloutError } from './cli.js';
+import { withFileLock } from './file-lock.js';
 import { sessionIndexPath, sqliteHome, stateDbPath, type Home } from './home.js';
 import { lines, newStats } from './lines.js';
 import { isObject, parseLine } from './record.js';
+import { fingerprint } from './safety.js';
 import { fileChunks } from './source.js';
-
-const require = createRequire(import.meta.url);
+import { openSqlite, type Database } from './sqlite.js';
 
 export interface NameEntry {
   name: string;
@@ -40,16 +40,14 @@ export async function idsNamed(home: Home, name: string): Promise<string[]> {
   return hits.sort((a, b) => b[1].seq - a[1].seq).map(([id]) => id);
 }
 
-type Database = import('better-sqlite3').Database;
+/** Codex's own busy timeout (spec 7): waiting as long as it waits. */
+const CODEX_BUSY_MS = 5000;
 
 /** Codex's state DB opened read-only, or null when there is none. */
 export function openStateDb(home: Home): Database | null {
   const path = stateDbPath(home);
   if (!existsSync(path)) return null;
-  const BetterSqlite3 = require('better-sqlite3') as typeof import('better-sqlite3');
-  const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
-  db.pragma('busy_timeout = 5000');
-  return db;
+  return openSqlite(path, { readonly: true, fileMustExist: true, timeoutMs: CODEX_BUSY_MS });
 }
 
 /** Ids of threads Codex's DB knows by this name (or, failing that, by this title), newest first. */
@@ -121,10 +119,7 @@ const THREAD_ROWS: Record<string, Array<[table: string, column: string]>> = {
 
 function openForWrite(path: string): Database | null {
   if (!existsSync(path)) return null;
-  const BetterSqlite3 = require('better-sqlite3') as typeof import('better-sqlite3');
-  const db = new BetterSqlite3(path, { fileMustExist: true });
-  db.pragma('busy_timeout = 5000');
-  return db;
+  return openSqlite(path, { fileMustExist: true, timeoutMs: CODEX_BUSY_MS });
 }
 
 /** Runs `write` in one IMMEDIATE transaction on the DB at `path`; returns its result, or null without a DB. */
@@ -206,26 +201,66 @@ export function moveThreadRow(home: Home, threadId: string, move: ThreadMove): b
 /**
  * Rewrites `session_index.jsonl` without the entries of `ids` (atomically, mode kept), as `codex
  * delete` does. Lines that are not entries are kept as they are. Returns the entries removed; the
- * file is not rewritten when there are none.
+ * file is not rewritten when there are none. Rollout runs take turns through a lock; an entry that
+ * Codex appends meanwhile (it takes no lock) makes the rewrite start over, so it is never lost.
  */
 export async function removeNameEntries(home: Home, ids: ReadonlySet<string>): Promise<number> {
   const path = sessionIndexPath(home);
   if (!ids.size || !existsSync(path)) return 0;
+  return withFileLock(path, async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await rewriteWithout(path, ids);
+      } catch (err) {
+        if (!(err instanceof RolloutError) || !/changed while/.test(err.message) || attempt === 5) throw err;
+      }
+    }
+  });
+}
+
+async function rewriteWithout(path: string, ids: ReadonlySet<string>): Promise<number> {
+  let seen = fingerprint(path);
   const dropped = (bytes: Buffer) => {
     const e = parseLine(bytes);
     return isObject(e) && typeof e.id === 'string' && ids.has(e.id.toLowerCase());
   };
   let removed = 0;
-  for await (const line of lines(fileChunks(path))) if (dropped(line.bytes)) removed++;
+  for await (const line of lines(fileChunks(path, { limit: seen.size }))) if (dropped(line.bytes)) removed++;
   if (!removed) return 0;
   async function* kept() {
     const stats = newStats();
-    for await (const line of lines(fileChunks(path), stats)) if (!dropped(line.bytes)) yield Buffer.concat([line.bytes, NEWLINE]);
-    // An entry being appended right now is kept as far as it got.
+    for await (const line of lines(fileChunks(path, { limit: seen.size }), stats)) if (!dropped(line.bytes)) yield Buffer.concat([line.bytes, NEWLINE]);
+    // An entry being appended right now is kept as far as it got (and the rest follows below).
     if (stats.torn) yield stats.torn.bytes;
   }
-  await writeAtomic(path, kept(), { mode: statSync(path).mode & 0o7777 });
+  // Entries appended while the copy was made (Codex takes no lock) are carried over as they are,
+  // until the file holds still; anything but an append starts the rewrite over.
+  const catchUp = (tmp: string) => {
+    for (;;) {
+      const now = fingerprint(path);
+      if (now.ino === seen.ino && now.size === seen.size && now.mtimeMs === seen.mtimeMs) return;
+      if (now.ino !== seen.ino || now.size < seen.size) throw new RolloutError('changed while it was being rewritten; left as it was', { file: path });
+      appendRange(path, tmp, seen.size, now.size);
+      seen = now;
+    }
+  };
+  await writeAtomic(path, kept(), { mode: statSync(path).mode & 0o7777, check: catchUp });
   return removed;
+}
+
+/** Appends bytes [from, to) of `src` to `dst`, durably. */
+function appendRange(src: string, dst: string, from: number, to: number): void {
+  const buf = Buffer.allocUnsafe(to - from);
+  const inFd = openSync(src, 'r');
+  const outFd = openSync(dst, 'a');
+  try {
+    const n = readSync(inFd, buf, 0, buf.length, from);
+    writeSync(outFd, buf, 0, n);
+    fsyncSync(outFd);
+  } finally {
+    closeSync(inFd);
+    closeSync(outFd);
+  }
 }
 
 const NEWLINE = Buffer.from('\n');
@@ -259,17 +294,20 @@ export async function backupStateDb(db: Database, keep = 3): Promise<string> {
 /** Names a thread as Codex does: one line `{"id","thread_name","updated_at"}` appended to `session_index.jsonl`. */
 export async function appendThreadName(home: Home, id: string, name: string, now = new Date()): Promise<void> {
   const line = JSON.stringify({ id, thread_name: name, updated_at: now.toISOString() }) + '\n';
-  // A torn last line would swallow ours; start on a fresh line.
-  const fh = await open(sessionIndexPath(home), 'a+');
-  try {
-    const { size } = await fh.stat();
-    const last = Buffer.alloc(1);
-    if (size > 0) await fh.read(last, 0, 1, size - 1);
-    await appendFile(fh, size > 0 && last[0] !== 0x0a ? '\n' + line : line);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  // Not while another rollout run rewrites the file: its rename would drop this line.
+  await withFileLock(sessionIndexPath(home), async () => {
+    // A torn last line would swallow ours; start on a fresh line.
+    const fh = await open(sessionIndexPath(home), 'a+');
+    try {
+      const { size } = await fh.stat();
+      const last = Buffer.alloc(1);
+      if (size > 0) await fh.read(last, 0, 1, size - 1);
+      await appendFile(fh, size > 0 && last[0] !== 0x0a ? '\n' + line : line);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  });
 }
 
 /** Sets `threads.name` (null clears it) in one short transaction; false without a DB, a name column or a row. */

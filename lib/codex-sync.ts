@@ -16,7 +16,7 @@ import { isEnvelope, isObject, parseLine, peekType, type Envelope, type SessionM
 import { openSession } from './session.js';
 import { titleFrom } from './turns.js';
 
-type Database = import('better-sqlite3').Database;
+import type { Database } from './sqlite.js';
 export type ThreadRow = Record<string, string | number | null>;
 
 /** Why Codex cannot read a file (so it gets no row), or null when it can. */

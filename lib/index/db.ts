@@ -1,34 +1,15 @@
 // The index database: where it lives, its schema and migrations, and the lock that makes one writer
-// at a time. better-sqlite3 is loaded here and only here, on first use, so binaries that never touch
-// the index never pay for it.
+// at a time.
 import { existsSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import type { Home } from '../home.js';
+import { openSqlite, type Database } from '../sqlite.js';
 
-const require = createRequire(import.meta.url);
-
-export type Database = import('better-sqlite3').Database;
+export type { Database };
 
 /** `--index FILE`, else `$ROLLOUT_INDEX`, else `<CODEX_HOME>/rollout-index.sqlite`. */
 export function indexPath(home: Home, flag?: string, env: NodeJS.ProcessEnv = process.env): string {
   return resolve(flag || env.ROLLOUT_INDEX || join(home.dir, 'rollout-index.sqlite'));
-}
-
-let sqlite: typeof import('better-sqlite3') | undefined;
-let addon: string | null | undefined;
-
-/**
- * A connection. The compiled addon is named directly when it is where npm builds it: better-sqlite3's
- * own lookup (the `bindings` package) tries a dozen paths first, a few milliseconds of every listing.
- */
-function connect(path: string, opts: import('better-sqlite3').Options = {}): Database {
-  sqlite ??= require('better-sqlite3') as typeof import('better-sqlite3');
-  if (addon === undefined) {
-    const built = join(dirname(require.resolve('better-sqlite3/package.json')), 'build/Release/better_sqlite3.node');
-    addon = existsSync(built) ? built : null;
-  }
-  return new sqlite(path, addon ? { ...opts, nativeBinding: addon } : opts);
 }
 
 /**
@@ -113,9 +94,8 @@ export interface OpenOptions {
 /** Opens the index, applying any migrations it lacks (not for a read-only open). */
 export function openIndex(path: string, opts: OpenOptions = {}): Database {
   if (opts.create) mkdirSync(dirname(path), { recursive: true });
-  const db = connect(path, { readonly: Boolean(opts.readonly), fileMustExist: !opts.create });
+  const db = openSqlite(path, { readonly: opts.readonly, fileMustExist: !opts.create, timeoutMs: opts.busyMs ?? 10_000 });
   try {
-    db.pragma(`busy_timeout = ${opts.busyMs ?? 10_000}`);
     if (!opts.readonly) {
       db.pragma(`cache_size = -${CACHE_KB}`);
       db.pragma('journal_mode = WAL');
@@ -152,10 +132,9 @@ export class WriterLock {
   /** Waits up to `waitMs` for the lock; null when another writer still holds it. */
   static acquire(indexPath: string, waitMs: number): WriterLock | null {
     mkdirSync(dirname(indexPath), { recursive: true });
-    const db = connect(`${indexPath}.lock`);
+    const db = openSqlite(`${indexPath}.lock`, { timeoutMs: waitMs });
     try {
       db.pragma('journal_mode = DELETE');
-      db.pragma(`busy_timeout = ${waitMs}`);
       db.exec('BEGIN EXCLUSIVE');
       return new WriterLock(db);
     } catch (err) {
@@ -181,7 +160,7 @@ export const indexExists = (path: string): boolean => existsSync(path);
  * memory would hold every page a batch rewrites; the WAL keeps them on disk.)
  */
 export function openScratch(path: string): Database {
-  const db = connect(path);
+  const db = openSqlite(path, { timeoutMs: 10_000 });
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');
   db.pragma(`cache_size = -${CACHE_KB}`);
@@ -204,8 +183,7 @@ export function drainWal(path: string): boolean {
   if (!existsSync(path)) return true;
   let db: Database | null = null;
   try {
-    db = connect(path, { fileMustExist: true });
-    db.pragma('busy_timeout = 2000');
+    db = openSqlite(path, { fileMustExist: true, timeoutMs: 2000 });
     for (let i = 0; i < 20; i++) {
       const [r] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
       if (!r || r.busy === 0) return true;
