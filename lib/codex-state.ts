@@ -124,13 +124,26 @@ function openForWrite(path: string): Database | null {
 
 /** Runs `write` in one IMMEDIATE transaction on the DB at `path`; returns its result, or null without a DB. */
 function inTransaction<T>(path: string, write: (db: Database) => T): T | null {
-  const db = openForWrite(path);
-  if (!db) return null;
+  let db: Database | null = null;
   try {
-    return db.transaction(() => write(db)).immediate();
+    db = openForWrite(path);
+    if (!db) return null;
+    return db.transaction(() => write(db!)).immediate();
+  } catch (err) {
+    throw codexDbError(err, path);
   } finally {
-    db.close();
+    db?.close();
   }
+}
+
+/** A SQLite error of one of Codex's databases, naming the file and what to do about it. */
+export function codexDbError(err: unknown, path: string): unknown {
+  const code = String((err as { code?: unknown })?.code ?? '');
+  if (!code.startsWith('SQLITE_')) return err;
+  const remedy = code.startsWith('SQLITE_BUSY')
+    ? 'Codex held it too long; run the command again'
+    : "Codex rebuilds its state from the rollouts when it starts, and 'rollout-index --codex' mends its rows once the file can be written";
+  return new RolloutError(`Codex's database: ${(err as Error).message}; ${remedy}`, { file: path });
 }
 
 function columnsOf(db: Database, table: string): Set<string> {

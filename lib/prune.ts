@@ -432,7 +432,8 @@ function updateCodexState(out: Sink, file: string, write: () => unknown): void {
   try {
     write();
   } catch (err) {
-    out.error(new RolloutError(`done, but Codex's state was not updated: ${(err as Error).message}`, { file }));
+    const where = err instanceof RolloutError && err.where?.file ? ` (${err.where.file})` : '';
+    out.error(new RolloutError(`done, but Codex's state was not updated: ${(err as Error).message}${where}`, { file }));
   }
 }
 

@@ -1,7 +1,8 @@
 // The index database: where it lives, its schema and migrations, and the lock that makes one writer
 // at a time.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { notice, RolloutError } from '../cli.js';
 import type { Home } from '../home.js';
 import { openSqlite, type Database } from '../sqlite.js';
 
@@ -101,25 +102,118 @@ export function openIndex(path: string, opts: OpenOptions = {}): Database {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       migrate(db);
-    } else if (version(db) < SCHEMA_VERSION) {
-      throw new Error(`the index at ${path} has an older schema; run rollout-index`);
+    } else if (version(db) !== SCHEMA_VERSION || !isIndex(db)) {
+      const what = isIndex(db) ? `has schema ${version(db)}, this rollout reads ${SCHEMA_VERSION}` : 'is not a rollout index';
+      throw new RolloutError(`the file ${what}; run rollout-index to build the index anew`, { file: path });
     }
     return db;
   } catch (err) {
     db.close();
-    throw err;
+    throw indexError(err, path);
   }
 }
 
 const version = (db: Database): number => db.pragma('user_version', { simple: true }) as number;
 
+/** Marks a file as a rollout index (`PRAGMA application_id`, "roll"): told apart from anyone else's database. */
+const APPLICATION_ID = 0x726f6c6c;
+
+/** Marked as ours, or (made before the mark) holding our tables. */
+function isIndex(db: Database): boolean {
+  const app = db.pragma('application_id', { simple: true }) as number;
+  if (app === APPLICATION_ID) return true;
+  if (app !== 0) return false;
+  const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
+  return LEGACY_TABLES.every((t) => tables.has(t));
+}
+
+const LEGACY_TABLES = ['sessions', 'docs', 'meta', 'names'];
+
 function migrate(db: Database): void {
-  if (version(db) >= SCHEMA_VERSION) return;
+  if (version(db) >= SCHEMA_VERSION) {
+    if (db.pragma('application_id', { simple: true }) === 0) db.pragma(`application_id = ${APPLICATION_ID}`);
+    return;
+  }
   db.transaction(() => {
     const from = version(db);
     for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    db.pragma(`application_id = ${APPLICATION_ID}`);
   }).immediate();
+}
+
+/** SQLite's error codes that say a file cannot be read as a database at all. */
+const UNREADABLE = /^SQLITE_(NOTADB|CORRUPT)/;
+
+/** Whether an error says the index file itself is damaged (as opposed to busy, or a full disk). */
+export const isDamage = (err: unknown): boolean => UNREADABLE.test(String((err as { code?: unknown })?.code ?? ''));
+
+/**
+ * A SQLite error as the user can act on it: it names the index file and the remedy. Errors of our
+ * own, and system errors (which name their path), pass as they are.
+ */
+export function indexError(err: unknown, path: string): unknown {
+  const code = String((err as { code?: unknown })?.code ?? '');
+  if (!code.startsWith('SQLITE_')) return err;
+  const remedy = isDamage(err) ? "run 'rollout-index --rebuild' to build it anew" : code.startsWith('SQLITE_BUSY') ? 'another run holds it; try again' : "if it persists, run 'rollout-index --rebuild'";
+  return new RolloutError(`the rollout index: ${(err as Error).message}; ${remedy}`, { file: path });
+}
+
+/**
+ * Why the file at `path` cannot serve as the rollout index, or null when it can (or is not there,
+ * or has only migrations to catch up on). `ours`: the file is a rollout index, or holds nothing,
+ * and may simply be rebuilt; otherwise it is someone else's file, or too damaged to tell.
+ */
+export function inspectIndex(path: string): { why: string; ours: boolean } | null {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) return null;
+  if (!st.isFile()) return { why: 'not a file', ours: false };
+  if (st.size === 0) return { why: 'empty', ours: true };
+  let db: Database | null = null;
+  try {
+    db = openSqlite(path, { readonly: true, fileMustExist: true, timeoutMs: 10_000 });
+    if (!isIndex(db)) {
+      const app = db.pragma('application_id', { simple: true }) as number;
+      const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master").get() as { n: number };
+      return tables.n || app ? { why: "another program's database (it has no rollout index tables)", ours: false } : { why: 'an empty database', ours: true };
+    }
+    const v = version(db);
+    if (v > SCHEMA_VERSION) return { why: `made by a newer rollout (schema ${v}; this one reads ${SCHEMA_VERSION})`, ours: true };
+    return null;
+  } catch (err) {
+    if (isDamage(err)) return { why: `not readable (${(err as Error).message})`, ours: false };
+    throw indexError(err, path);
+  } finally {
+    db?.close();
+  }
+}
+
+/**
+ * The index is a cache: one that cannot be read makes way for a new one, with a notice saying what
+ * was there and where it went. Called by writers, under the writer lock.
+ */
+export function mendIndex(path: string): void {
+  const found = inspectIndex(path);
+  if (!found) return;
+  const aside = setAside(path, found);
+  notice(`the index ${path} is ${found.why}; ${aside ? `moved it to ${aside} and ` : ''}building a new one`);
+}
+
+/**
+ * Makes way for a new index where an unusable one lies: a rollout index (or an empty file) is
+ * removed, since it is only a cache; anything else is moved aside, never deleted, as
+ * `<index>.unusable-<UTC time>`. Returns where it went, or null when it was removed.
+ */
+export function setAside(path: string, found: { ours: boolean }): string | null {
+  const companions = ['-wal', '-shm', '-journal'];
+  if (found.ours) {
+    for (const p of [path, ...companions.map((c) => path + c)]) rmSync(p, { force: true });
+    return null;
+  }
+  const aside = `${path}.unusable-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  renameSync(path, aside);
+  for (const c of companions) if (existsSync(path + c)) renameSync(path + c, aside + c);
+  return aside;
 }
 
 /**

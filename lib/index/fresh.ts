@@ -188,9 +188,14 @@ export function namesSignature(home: Home): string {
  */
 export async function openFresh(home: Home, index: string, update: boolean): Promise<Database> {
   if (existsSync(index)) {
-    const db = openIndex(index, { readonly: true });
-    if (!update || isFresh(db, home)) return db;
-    db.close();
+    try {
+      const db = openIndex(index, { readonly: true });
+      if (!update || isFresh(db, home)) return db;
+      db.close();
+    } catch (err) {
+      // Unreadable: bring it up to date, which builds it anew. Asked not to, say how.
+      if (!update) throw err;
+    }
   }
   if (update) await (await import('./update.js')).update(home, { index, waitMs: 0 });
   return openIndex(index, { readonly: true });

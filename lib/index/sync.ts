@@ -13,7 +13,7 @@ import { ancestry } from '../history.js';
 import { discover, fileAt, parseRolloutName, rootOf, type Home, type SessionFile } from '../home.js';
 import { Resolver } from '../resolve.js';
 import { TurnTally } from '../turns.js';
-import { drainWal, finishScratch, indexPath, openIndex, openScratch, WriterLock, type Database } from './db.js';
+import { drainWal, finishScratch, indexPath, mendIndex, openIndex, openScratch, WriterLock, type Database } from './db.js';
 import { dropSnapshot, namesSignature, saveSnapshot, takeSnapshot, type Snapshot } from './fresh.js';
 import { Progress } from './progress.js';
 import { DOC_SHIFT } from './query.js';
@@ -319,6 +319,7 @@ export async function updateHere(home: Home, opts: UpdateOptions): Promise<Summa
   try {
     // Holding the lock, no other run is building: scratch files beside the index are abandoned.
     sweepTemps(dirname(opts.index));
+    mendIndex(opts.index);
     const snap = takeSnapshot(home);
     const files = await discover(home);
     snap.files = files.length;
@@ -461,6 +462,7 @@ export async function updatePathsHere(home: Home, paths: string[], opts: PathsOp
   const lock = WriterLock.acquire(opts.index, opts.waitMs ?? 60_000);
   if (!lock) return null;
   try {
+    mendIndex(opts.index);
     const db = openIndex(opts.index, { create: true });
     try {
       const known = readKnown(db);

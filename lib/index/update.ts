@@ -2,7 +2,7 @@
 // as the last run left it (fresh.ts); failing that, the work of sync.ts, loaded only then.
 import { existsSync } from 'node:fs';
 import type { Home } from '../home.js';
-import { openIndex } from './db.js';
+import { indexError, inspectIndex, isDamage, openIndex } from './db.js';
 import { isFresh, type Snapshot } from './fresh.js';
 
 export interface Summary {
@@ -58,14 +58,25 @@ function freshSnapshot(home: Home, index: string): Snapshot | null {
  */
 export async function update(home: Home, opts: UpdateOptions): Promise<Summary | null> {
   const started = Date.now();
-  const fresh = opts.rebuild ? null : freshSnapshot(home, opts.index);
+  // An index that cannot even say whether it is fresh is mended by the full update below.
+  const fresh = opts.rebuild ? null : unlessUnreadable(() => freshSnapshot(home, opts.index), opts.index);
   if (fresh) return { ...emptySummary(), scanned: fresh.files, unchanged: fresh.files, ms: Date.now() - started };
   return (await import('./sync.js')).updateHere(home, opts);
 }
 
+/** `read()`, or null when the index cannot be read as it is (the caller mends it). */
+function unlessUnreadable<T>(read: () => T, index: string): T | null {
+  try {
+    return read();
+  } catch (err) {
+    if (inspectIndex(index) || isDamage(err)) return null;
+    throw indexError(err, index);
+  }
+}
+
 /** What `update` would do, without doing it: one entry per drifted session. */
 export async function check(home: Home, index: string): Promise<Drift[]> {
-  if (freshSnapshot(home, index)) return [];
+  if (unlessUnreadable(() => freshSnapshot(home, index), index)) return [];
   return (await import('./sync.js')).checkHere(home, index);
 }
 
