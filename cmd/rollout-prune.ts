@@ -20,7 +20,8 @@ await main({
       'Each session acted on prints one NDJSON line {"action","id","path","to","bytes","dry_run"}; a session left alone ' +
       'for safety prints {"action":"skip","id","path","reason"}. A summary goes to stderr.',
     'Never touched: files outside sessions/ and archived_sessions/ or reached through a symlink, sessions open in a ' +
-      'running Codex or modified within --grace, and sessions that a kept fork or revert still reads.',
+      'running Codex or in any other process, modified within --grace or while being acted on, and sessions that a kept ' +
+      'fork or revert still reads.',
   ],
   options: [
     ['--older-than <age>', 'Sessions whose last activity is older than AGE (30d, 12h, 2w, 90m) or before a date (2026-01-31)'],
@@ -36,7 +37,7 @@ await main({
     ['--archive', 'Move the sessions into archived_sessions/ (as codex archive) instead of deleting them'],
     ['--compress', 'Compress the sessions to .jsonl.zst (as Codex compresses) instead of deleting them'],
     ['--unarchive', 'Move archived sessions back into sessions/YYYY/MM/DD/ (as codex unarchive)'],
-    ['--backup <dir>', 'Copy every file of each session into DIR (same layout as under the home) before acting'],
+    ['--backup <dir>', 'Copy every file of each session into DIR (same layout as under the home), read back, before acting; never inside the home\'s session folders'],
     ['--grace <age>', 'Leave sessions modified within AGE alone (default 10m)'],
     ['-n, --dry-run', 'Print what would be done, and do nothing'],
     ['--index <file>', 'The rollout index to update (default: $ROLLOUT_INDEX, else <CODEX_HOME>/rollout-index.sqlite)'],
