@@ -1,25 +1,28 @@
-// A lock for a file that several writers change in place: Codex's session_index.jsonl (appended to
-// by naming, rewritten by --clear and by deletes). Two rollout runs take turns through it; Codex
-// itself appends without one, so a rewrite also compares and swaps (see codex-state.ts).
+// Locks between rollout runs: for a file that several writers change in place (Codex's
+// session_index.jsonl, appended to by naming, rewritten by --clear and by deletes; Codex itself
+// appends without one, so a rewrite also compares and swaps, see codex-state.ts), and for a
+// session that one run is deleting, moving, compressing or repairing (see safety.ts).
 //
-// The lock is a file created exclusively beside the locked one, holding its owner's process id.
+// A lock is a file created exclusively, holding its owner's process id.
 // A signal removes it with the process's temp files; one left by a killed process is taken over
 // once that process is gone.
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { holdTemp } from './atomic.js';
 import { RolloutError } from './cli.js';
 
 const lockOf = (path: string) => join(dirname(path), `.${basename(path)}.rollout-lock`);
 
-function ownerGone(lock: string): boolean {
-  let pid: number;
+/** The process id written in a lock file (0 while it is being written, or when it is gone). */
+function ownerOf(lock: string): number {
   try {
-    pid = Number(readFileSync(lock, 'utf8').trim());
+    return Number(readFileSync(lock, 'utf8').trim()) || 0;
   } catch {
-    return false; // being written, or gone already: try again
+    return 0;
   }
-  if (!Number.isInteger(pid) || pid <= 0) return true;
+}
+
+function gone(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return false;
@@ -30,9 +33,12 @@ function ownerGone(lock: string): boolean {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Runs `fn` holding the lock of `path`, waiting up to `waitMs` for another holder. */
-export async function withFileLock<T>(path: string, fn: () => Promise<T> | T, waitMs = 10_000): Promise<T> {
-  const lock = lockOf(path);
+/**
+ * Takes the lock file `lock`, waiting up to `waitMs` for another holder; returns the function
+ * that releases it, or the holder's process id when it was not free in time.
+ */
+export async function takeLock(lock: string, waitMs: number): Promise<(() => void) | number> {
+  mkdirSync(dirname(lock), { recursive: true });
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
@@ -42,19 +48,30 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T> | T, wa
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      if (ownerGone(lock)) {
+      const pid = ownerOf(lock);
+      if (pid && gone(pid)) {
         rmSync(lock, { force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new RolloutError(`another rollout run is changing it (its lock ${lock} is held); try again`, { file: path });
+      if (Date.now() >= deadline) return pid;
       await sleep(20);
     }
   }
-  const release = holdTemp(lock);
+  const forget = holdTemp(lock);
+  return () => {
+    rmSync(lock, { force: true });
+    forget();
+  };
+}
+
+/** Runs `fn` holding the lock of `path`, waiting up to `waitMs` for another holder. */
+export async function withFileLock<T>(path: string, fn: () => Promise<T> | T, waitMs = 10_000): Promise<T> {
+  const lock = lockOf(path);
+  const release = await takeLock(lock, waitMs);
+  if (typeof release === 'number') throw new RolloutError(`another rollout run is changing it (its lock ${lock} is held); try again`, { file: path });
   try {
     return await fn();
   } finally {
-    rmSync(lock, { force: true });
     release();
   }
 }

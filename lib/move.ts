@@ -66,7 +66,13 @@ export async function moveFile(src: string, dst: string, before = fingerprint(sr
     await link(src, dst);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new RolloutError(`${dst} already exists; not overwritten`, { file: src });
+    if (code === 'EEXIST') {
+      if ((await leftBehind(src, dst)) !== 'done') throw new RolloutError(`${dst} already exists; not overwritten`, { file: src });
+      // An earlier move got as far as the new name and was stopped: it is finished now.
+      await unlink(src);
+      await syncDir(dirname(src));
+      return 'renamed';
+    }
     if (code === 'EXDEV') {
       await copyThenRemove(src, dst, before);
       return 'copied';
@@ -83,6 +89,20 @@ export async function moveFile(src: string, dst: string, before = fingerprint(sr
   await syncDir(dirname(dst));
   await syncDir(dirname(src));
   return 'renamed';
+}
+
+/**
+ * What is at the destination of a move from `src`: nothing, the move itself half done (the same
+ * file under both names, or a verified copy of it: a run killed between the two steps of a move),
+ * or another file that must not be replaced.
+ */
+export async function leftBehind(src: string, dst: string): Promise<'free' | 'done' | 'taken'> {
+  const there = lstatOrNull(dst);
+  if (!there) return 'free';
+  const here = lstatOrNull(src);
+  if (!here || !there.isFile()) return 'taken';
+  if (here.dev === there.dev && here.ino === there.ino) return 'done';
+  return sameDigest(await digestFile(src), await digestFile(dst)) ? 'done' : 'taken';
 }
 
 /** zstd level 3, one frame, through zstd-napi, else the `zstd` command, else a clear error. */

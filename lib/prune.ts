@@ -6,18 +6,18 @@
 // line's timestamp) only when its mtime cannot already decide, its head only for the sessions that
 // pass those.
 import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
-import { lstat, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { breathe, sweepTemps, sweepTree, syncDir } from './atomic.js';
 import { RolloutError } from './cli.js';
 import { deleteThreadRows, moveThreadRow, removeNameEntries, stateDbNamedIds, threadNames } from './codex-state.js';
 import { discover, formOf, parseRolloutName, type Home, type Root, type SessionFile } from './home.js';
 import { backupPath, backUp, checkBackupDir } from './backup.js';
-import { compressFile, moveFile, touch } from './move.js';
+import { compressFile, leftBehind, moveFile, touch } from './move.js';
 import { BOM } from './lines.js';
 import { isObject, type SessionMetaPayload } from './record.js';
 import { current, Resolver } from './resolve.js';
-import { assertUnchanged, destinationReason, fingerprint, lstatOrNull, outsideReason, References, refuseReason, type Fingerprint } from './safety.js';
+import { assertUnchanged, destinationReason, fingerprint, lockSession, lstatOrNull, outsideReason, References, refuseReason, type Fingerprint } from './safety.js';
 import { readHead } from './session.js';
 
 export type Action = 'delete' | 'archive' | 'compress' | 'unarchive';
@@ -456,6 +456,22 @@ async function moveAll(moves: Array<[string, string]>, seen: Map<string, Fingerp
 
 /** Acts on one session; returns its line, or null when it was skipped (the skip line already out). */
 async function actOn(home: Home, s: Session, opts: PruneOptions, out: Sink, summary: Summary): Promise<ActLine | null> {
+  if (opts.dryRun) return actOnLocked(home, s, opts, out, summary);
+  // Another run acting on the same session at the same moment would undo half of this one.
+  const release = await lockSession(home, s.id);
+  if (typeof release === 'string') {
+    out.line({ action: 'skip', id: s.id, path: s.current.path, reason: release });
+    return null;
+  }
+  try {
+    return await actOnLocked(home, s, opts, out, summary);
+  } finally {
+    release();
+  }
+}
+
+/** actOn, holding the session's lock; the checks come after the lock, when nobody else can act. */
+async function actOnLocked(home: Home, s: Session, opts: PruneOptions, out: Sink, summary: Summary): Promise<ActLine | null> {
   const cur = s.current;
   const skip = (reason: string) => {
     out.line({ action: 'skip', id: s.id, path: cur.path, reason });
@@ -468,10 +484,10 @@ async function actOn(home: Home, s: Session, opts: PruneOptions, out: Sink, summ
   // Half-made files a killed run left beside the session (a compression, a repair).
   if (!opts.dryRun) for (const p of s.paths) sweepTemps(dirname(p));
   const moves = destinations(home, s, opts.action);
-  for (const [, dst] of moves ?? []) {
+  for (const [src, dst] of moves ?? []) {
     const why = await destinationReason(home, dst);
     if (why) throw new RolloutError(`refused: ${why}`, { file: cur.path });
-    if (await lstat(dst).then(() => true, () => false)) throw new RolloutError(`${dst} already exists; nothing moved`, { file: cur.path });
+    if ((await leftBehind(src, dst)) === 'taken') throw new RolloutError(`${dst} already exists; nothing moved`, { file: cur.path });
   }
   const to = moves ? moves.find(([src]) => src === cur.path)![1] : opts.action === 'compress' ? zstOf(cur) : null;
   // Copied and read back before anything of the session changes; a dry run names the same places.

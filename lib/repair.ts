@@ -7,14 +7,14 @@
 // session stays compressed under the same name, so Codex's `rollout_path` still holds.
 import { constants } from 'node:fs';
 import { lstat, open, unlink, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { sweepTemps, syncDir, writeAtomic } from './atomic.js';
 import { judgeLine, type FileReport, type ProblemKind } from './fsck.js';
 import type { Home, SessionFile } from './home.js';
 import { BOM, lineBatches, newStats } from './lines.js';
 import { backupPath, backUp } from './backup.js';
 import { compressFile } from './move.js';
-import { assertUnchanged, fingerprint, refuseReason, type Fingerprint } from './safety.js';
+import { assertUnchanged, fingerprint, lockSession, refuseReason, type Fingerprint } from './safety.js';
 import { openSource } from './source.js';
 
 export interface RepairOptions {
@@ -54,6 +54,20 @@ export const rejectedPath = (f: SessionFile): string => `${plainOf(f)}.rejected`
 
 /** Repairs the fixable problems of one file; null when it has none. */
 export async function repairFile(home: Home, report: FileReport, opts: RepairOptions): Promise<Repaired | Skipped | null> {
+  if (opts.dryRun || !report.problems.some((p) => p.fixable)) return repairLocked(home, report, opts);
+  // Another run acting on the same session at the same moment would undo half of this one.
+  const id = report.problems[0].id;
+  const release = await lockSession(home, id || basename(report.file.path));
+  if (typeof release === 'string') return { action: 'skip', id, path: report.file.path, reason: release };
+  try {
+    return await repairLocked(home, report, opts);
+  } finally {
+    release();
+  }
+}
+
+/** repairFile, holding the session's lock. */
+async function repairLocked(home: Home, report: FileReport, opts: RepairOptions): Promise<Repaired | Skipped | null> {
   const { file } = report;
   const fixable = report.problems.filter((p) => p.fixable);
   if (!fixable.length) return null;

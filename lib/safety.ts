@@ -10,6 +10,7 @@ import { lstatSync, readFileSync, type Stats } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { RolloutError } from './cli.js';
 import { parseRolloutName, rootOf, stampTime, type Home, type SessionFile } from './home.js';
+import { takeLock } from './file-lock.js';
 import { openBy } from './open-files.js';
 import { readHead } from './session.js';
 
@@ -75,6 +76,16 @@ export async function symlinkBelowHome(home: Home, path: string): Promise<string
     if (st.isSymbolicLink()) return at;
   }
   return null;
+}
+
+/**
+ * A session one rollout run is acting on (delete, move, compress, repair): another run leaves it
+ * alone meanwhile, and looks again at what is there once it may act. Returns the release, or why
+ * the session is busy.
+ */
+export async function lockSession(home: Home, threadId: string): Promise<(() => void) | string> {
+  const taken = await takeLock(join(home.dir, '.tmp', 'rollout-locks', `${threadId}.lock`), 0);
+  return typeof taken === 'number' ? `another rollout run is acting on it${taken ? ` (pid ${taken})` : ''}` : taken;
 }
 
 /** Where Codex's writers announce themselves. */

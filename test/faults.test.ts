@@ -4,7 +4,7 @@
 // verified copy in the backup folder when one was asked for.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import t, { type Test } from 'tap';
 import { bareLines, QUICK_START, REPO, run, tmpDir, writeRaw, writeSession } from './helpers/fixtures.js';
@@ -186,5 +186,20 @@ t.test('runs at the same time, of the same binary and of others: nothing lost', 
   const settle = run('rollout-prune', ['--older-than', '30d', '--grace', '0', '--compress'], { env });
   t.equal(settle.code, 0, settle.err);
   nothingLost(t, 'after a calm run', before, await contents(h.dir, h.ids));
-  t.equal(run('rollout-fsck', [], { env }).code, 0, 'and fsck finds nothing wrong');
+  const fsck = run('rollout-fsck', [], { env });
+  t.equal(fsck.code, 0, `and fsck finds nothing wrong (${fsck.out}${fsck.err})`);
+});
+
+t.test('a move stopped between its two steps (both names, one file) is finished by the next run', async (t) => {
+  const home = join(tmpDir(t), 'home');
+  const old = new Date(Date.now() - 60 * DAY);
+  const s = writeSession(home, { start: old, turns: [{ user: 'half moved' }] }, { mtime: old });
+  const archived = join(home, 'archived_sessions', s.path.split('/').pop()!);
+  mkdirSync(join(home, 'archived_sessions'), { recursive: true });
+  linkSync(s.path, archived);
+  const r = run('rollout-prune', ['--older-than', '30d', '--grace', '0', '--archive'], { env: { CODEX_HOME: home, ROLLOUT_INDEX: '' } });
+  t.equal(r.code, 0, r.err);
+  t.notOk(existsSync(s.path), 'the old name is gone');
+  t.ok(existsSync(archived), 'the new one stays');
+  t.equal(run('rollout-fsck', [], { env: { CODEX_HOME: home } }).code, 0, 'no duplicate left');
 });
