@@ -488,16 +488,18 @@ async function main(): Promise<void> {
   if (have('rollout-export')) {
     const largest = [...home.manifest.sessions].filter((s) => s.kind === 'D' || s.kind === 'E').sort((a, b) => b.bytes - a.bytes)[0];
     const path = join(home.dir, largest.path);
-    record(
-      `rollout-export --format md, largest session (${(largest.bytes / MB).toFixed(0)} MB${largest.compressed ? ', .zst' : ''})`,
-      ...pair(
-        { argv: node('rollout-export', '--format', 'md', path), env: { CODEX_HOME: home.dir } },
-        { argv: largest.compressed ? ['zstd', '-dcq', path] : ['cat', path] },
-        HEAVY_RUNS,
-      ),
-      largest.compressed ? 'zstd -dc' : 'cat',
-      { bytes: largest.bytes, target: { kind: 'mbps', min: 100 } },
-    );
+    for (const flags of [[], ['--redact']]) {
+      record(
+        `rollout-export --format md${flags.length ? ' ' + flags.join(' ') : ''}, largest session (${(largest.bytes / MB).toFixed(0)} MB${largest.compressed ? ', .zst' : ''})`,
+        ...pair(
+          { argv: node('rollout-export', '--format', 'md', ...flags, path), env: { CODEX_HOME: home.dir } },
+          { argv: largest.compressed ? ['zstd', '-dcq', path] : ['cat', path] },
+          HEAVY_RUNS,
+        ),
+        largest.compressed ? 'zstd -dc' : 'cat',
+        { bytes: largest.bytes, target: { kind: 'mbps', min: 100 } },
+      );
+    }
   }
 
   if (have('rollout-prune')) {
