@@ -82,7 +82,8 @@ const OURS = /^(?:\..+\.rollout-(?:(\d+)-)?[0-9a-f]{8}\.tmp|.+\.rebuild-(?:(\d+)
 /** A temp file without a process id is taken for abandoned once it is this old. */
 const ABANDONED_MS = 60 * 60_000;
 
-function alive(pid: number): boolean {
+/** Whether process `pid` is running (one of another user's counts). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -114,7 +115,7 @@ export function sweepTemps(dir: string, now = Date.now()): number {
     const path = join(dir, name);
     const st = lstatSync(path, { throwIfNoEntry: false });
     if (!st?.isFile()) continue;
-    const gone = pid ? pid !== process.pid && !alive(pid) : now - st.mtimeMs > ABANDONED_MS;
+    const gone = pid ? pid !== process.pid && !processAlive(pid) : now - st.mtimeMs > ABANDONED_MS;
     if (!gone) continue;
     rmSync(path, { force: true });
     removed++;

@@ -8,7 +8,7 @@
 // once that process is gone.
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { holdTemp } from './atomic.js';
+import { holdTemp, processAlive } from './atomic.js';
 import { RolloutError } from './cli.js';
 
 const lockOf = (path: string) => join(dirname(path), `.${basename(path)}.rollout-lock`);
@@ -19,15 +19,6 @@ function ownerOf(lock: string): number {
     return Number(readFileSync(lock, 'utf8').trim()) || 0;
   } catch {
     return 0;
-  }
-}
-
-function gone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 
@@ -49,7 +40,7 @@ export async function takeLock(lock: string, waitMs: number): Promise<(() => voi
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = ownerOf(lock);
-      if (pid && gone(pid)) {
+      if (pid && !processAlive(pid)) {
         rmSync(lock, { force: true });
         continue;
       }
