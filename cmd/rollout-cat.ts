@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { catSession } from '../lib/cat.js';
-import { list, main, report, RolloutError, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
-import { codexHome } from '../lib/home.js';
-import { stdout } from '../lib/out.js';
-import { refsFrom, Resolver } from '../lib/resolve.js';
-import { openSource, STDIN } from '../lib/source.js';
+import { catSession } from '../lib/cat/cat.js';
+import { list, main, report, RolloutError, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli/main.js';
+import { codexHome } from '../lib/home/paths.js';
+import { stdout } from '../lib/cli/output.js';
+import { refsFrom, Resolver } from '../lib/home/resolve.js';
+import { openSource, STDIN } from '../lib/core/source.js';
 
 await main({
   name: 'rollout-cat',

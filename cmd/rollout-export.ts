@@ -2,14 +2,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { main, wholeNumber, report, RolloutError, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
+import { main, wholeNumber, report, RolloutError, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli/main.js';
 import { boundMemory, exportName, isFormat, prepareExport, writeFileExport, writeTo, type ExportOptions } from '../lib/export/export.js';
 import { parseTurnRange } from '../lib/export/plan.js';
 import { documentSchema, ndjsonSchema } from '../lib/export/schema.js';
-import { codexHome } from '../lib/home.js';
-import { stdout } from '../lib/out.js';
-import { refsFrom, Resolver } from '../lib/resolve.js';
-import { openSource, STDIN } from '../lib/source.js';
+import { codexHome } from '../lib/home/paths.js';
+import { stdout } from '../lib/cli/output.js';
+import { refsFrom, Resolver } from '../lib/home/resolve.js';
+import { openSource, STDIN } from '../lib/core/source.js';
 
 /** Tool output kept per call by default in the formats people read. */
 const READABLE_MAX_OUTPUT = 2000;

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { main, wholeNumber, single, UsageError, EXIT_OK } from '../lib/cli.js';
-import { forkSession } from '../lib/fork.js';
-import type { Cut } from '../lib/fork-plan.js';
-import { codexHome } from '../lib/home.js';
-import { stdout } from '../lib/out.js';
-import { Resolver } from '../lib/resolve.js';
+import { main, wholeNumber, single, UsageError, EXIT_OK } from '../lib/cli/main.js';
+import { forkSession } from '../lib/fork/write.js';
+import type { Cut } from '../lib/fork/plan.js';
+import { codexHome } from '../lib/home/paths.js';
+import { stdout } from '../lib/cli/output.js';
+import { Resolver } from '../lib/home/resolve.js';
 
 await main({
   name: 'rollout-fork',

@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 import { join, resolve } from 'node:path';
-import { sweepTree } from '../lib/atomic.js';
-import { checkBackupDir } from '../lib/backup.js';
-import { main, notice, report, RolloutError, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
-import { filesOf, fsck } from '../lib/fsck.js';
-import { codexHome, type SessionFile } from '../lib/home.js';
-import { stdout } from '../lib/out.js';
-import { repairFile } from '../lib/repair.js';
-import { refsFrom, Resolver } from '../lib/resolve.js';
-import { parseDuration } from '../lib/units.js';
-import { openSource, STDIN } from '../lib/source.js';
+import { sweepTree } from '../lib/fs/atomic.js';
+import { checkBackupDir } from '../lib/fs/backup.js';
+import { main, notice, report, RolloutError, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli/main.js';
+import { filesOf, fsck } from '../lib/fsck/check.js';
+import { codexHome, type SessionFile } from '../lib/home/paths.js';
+import { stdout } from '../lib/cli/output.js';
+import { repairFile } from '../lib/fsck/repair.js';
+import { refsFrom, Resolver } from '../lib/home/resolve.js';
+import { parseDuration } from '../lib/cli/units.js';
+import { openSource, STDIN } from '../lib/core/source.js';
 
 await main({
   name: 'rollout-fsck',

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-import { main, report, RolloutError, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
-import { syncCodex } from '../lib/codex-sync.js';
-import { codexHome } from '../lib/home.js';
+import { main, report, RolloutError, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli/main.js';
+import { syncCodex } from '../lib/codex/sync.js';
+import { codexHome } from '../lib/home/paths.js';
 import { indexPath } from '../lib/index/db.js';
 import { check, update, updatePaths } from '../lib/index/update.js';
-import { stdout } from '../lib/out.js';
-import { refsFrom, Resolver } from '../lib/resolve.js';
-import { openSource, STDIN } from '../lib/source.js';
+import { stdout } from '../lib/cli/output.js';
+import { refsFrom, Resolver } from '../lib/home/resolve.js';
+import { openSource, STDIN } from '../lib/core/source.js';
 
 await main({
   name: 'rollout-index',

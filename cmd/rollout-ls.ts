@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { list as values, main, notice, wholeNumber, single, UsageError, EXIT_OK } from '../lib/cli.js';
-import { codexHome } from '../lib/home.js';
+import { list as values, main, notice, wholeNumber, single, UsageError, EXIT_OK } from '../lib/cli/main.js';
+import { codexHome } from '../lib/home/paths.js';
 import { indexPath } from '../lib/index/db.js';
 import { compileFormat, table } from '../lib/index/format.js';
 import { openFresh } from '../lib/index/fresh.js';
 import { list, parseSize, parseSort, parseWhen, searchHits, type Query } from '../lib/index/query.js';
-import { stdout } from '../lib/out.js';
-import { visible } from '../lib/terminal.js';
+import { stdout } from '../lib/cli/output.js';
+import { visible } from '../lib/cli/terminal.js';
 
 await main({
   name: 'rollout-ls',

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-import { main, report, RolloutError, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
-import { codexHome } from '../lib/home.js';
-import { clearName, setName, showName, threadOf } from '../lib/name.js';
-import { stdout } from '../lib/out.js';
-import { Resolver } from '../lib/resolve.js';
+import { main, report, RolloutError, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli/main.js';
+import { codexHome } from '../lib/home/paths.js';
+import { clearName, setName, showName, threadOf } from '../lib/name/name.js';
+import { stdout } from '../lib/cli/output.js';
+import { Resolver } from '../lib/home/resolve.js';
 
 await main({
   name: 'rollout-name',

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
-import { list, main, notice, wholeNumber, report, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli.js';
-import { codexHome, type Root } from '../lib/home.js';
-import { stdout } from '../lib/out.js';
-import { prune, type Action, type Summary } from '../lib/prune.js';
-import { refsFrom } from '../lib/resolve.js';
-import { humanBytes, parseDuration, parseSize, parseWhen } from '../lib/units.js';
-import { openSource, STDIN } from '../lib/source.js';
+import { list, main, notice, wholeNumber, report, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli/main.js';
+import { codexHome, type Root } from '../lib/home/paths.js';
+import { stdout } from '../lib/cli/output.js';
+import { prune, type Action, type Summary } from '../lib/prune/prune.js';
+import { refsFrom } from '../lib/home/resolve.js';
+import { humanBytes, parseDuration, parseSize, parseWhen } from '../lib/cli/units.js';
+import { openSource, STDIN } from '../lib/core/source.js';
 
 const ACTIONS: Action[] = ['archive', 'compress', 'unarchive'];
 const PAST: Record<Action, string> = { delete: 'deleted', archive: 'archived', compress: 'compressed', unarchive: 'unarchived' };

@@ -9,9 +9,9 @@ import { join, relative } from 'node:path';
 import t, { type Test } from 'tap';
 import { bareLines, QUICK_START, REPO, run, tmpDir, writeRaw, writeSession } from './helpers/fixtures.js';
 import { DAY } from './helpers/prune.js';
-import { codexHome } from '../lib/home.js';
-import { Resolver } from '../lib/resolve.js';
-import { openSource } from '../lib/source.js';
+import { codexHome } from '../lib/home/paths.js';
+import { Resolver } from '../lib/home/resolve.js';
+import { openSource } from '../lib/core/source.js';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 

@@ -5,8 +5,8 @@
 // out of the line's bytes before `JSON.parse` spares decoding and parsing them. Members are found
 // as structure with lib/json-bytes.ts (in compact JSON, `,"key":` cannot be inside a string);
 // anything less certain is parsed whole.
-import { memberValue, stringEnd, withoutMembers } from '../json-bytes.js';
-import { parseLine } from '../record.js';
+import { memberValue, stringEnd, withoutMembers } from '../core/json-bytes.js';
+import { parseLine } from '../core/record.js';
 
 const Q = 0x22;
 const BACKSLASH = 0x5c;

@@ -3,10 +3,10 @@
 // so that the second pass can stream the surviving turns without holding any of them. Only small
 // records are parsed: user messages (without their images), task events, turn contexts, token
 // counts. What it keeps per turn is a few numbers (turn-table.ts); nothing grows with what was said.
-import { UsageError } from '../cli.js';
-import type { SessionMetaPayload } from '../record.js';
-import { isObject, parseLine, peekType, typeOf } from '../record.js';
-import { titleFrom, userTurnText } from '../turns.js';
+import { UsageError } from '../cli/main.js';
+import type { SessionMetaPayload } from '../core/record.js';
+import { isObject, parseLine, peekType, typeOf } from '../core/record.js';
+import { titleFrom, userTurnText } from '../core/turns.js';
 import { parseLean } from './lean.js';
 import { tokenTotals, type SessionFacts } from './model.js';
 import { peekRole, peekTimestamp, records, type Records, type Source } from './records.js';

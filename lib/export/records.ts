@@ -4,10 +4,10 @@
 // history can talk about the same record. Lines are read into one reused buffer (a fresh megabyte
 // per read costs page faults, and garbage that inflates memory until the collector gets to it), so
 // a record's bytes are valid only until the next batch is pulled: a pass keeps strings, never bytes.
-import { warn } from '../cli.js';
-import type { Segment } from '../history.js';
-import { isBareGeneration, Normalizer, parseLine, quickCheck } from '../record.js';
-import { openSession } from '../session.js';
+import { warn } from '../cli/main.js';
+import type { Segment } from '../home/history.js';
+import { isBareGeneration, Normalizer, parseLine, quickCheck } from '../core/record.js';
+import { openSession } from '../core/session.js';
 
 /**
  * A batch of records, as read. No object is made per record: a pass walks `lines` by index, and a

@@ -2,9 +2,9 @@
 // history, a batch of records at a time. The plan from the first pass says where turns start and
 // what rollbacks dropped, so nothing is held back except tool calls waiting for their output (paired
 // by call_id, and released at the latest when their turn ends).
-import { breathe } from '../atomic.js';
-import { isObject, parseLine, peekType, typeOf } from '../record.js';
-import { isContextualText } from '../turns.js';
+import { breathe } from '../fs/atomic.js';
+import { isObject, parseLine, peekType, typeOf } from '../core/record.js';
+import { isContextualText } from '../core/turns.js';
 import {
   contentText,
   cutOutput,

@@ -2,9 +2,9 @@
 // at a time.
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { notice, RolloutError } from '../cli.js';
-import type { Home } from '../home.js';
-import { openSqlite, type Database } from '../sqlite.js';
+import { notice, RolloutError } from '../cli/main.js';
+import type { Home } from '../home/paths.js';
+import { openSqlite, type Database } from '../core/sqlite.js';
 
 export type { Database };
 

@@ -1,7 +1,7 @@
 // How listed sessions are printed for people: `--format` lines with `%(atom)` placeholders (as in
 // `git for-each-ref`), and the table shown on a terminal.
-import { UsageError } from '../cli.js';
-import { visible } from '../terminal.js';
+import { UsageError } from '../cli/main.js';
+import { visible } from '../cli/terminal.js';
 import type { Hit, Listed } from './query.js';
 
 type Value = string | number | boolean | null | undefined;

@@ -6,7 +6,7 @@
 // thousand lstat calls. Anything else (or any doubt) sends the caller to the full comparison.
 import { existsSync, lstatSync, readdirSync, statSync, type Dirent } from 'node:fs';
 
-import { parseRolloutName, sessionIndexPath, stateDbPath, type Home } from '../home.js';
+import { parseRolloutName, sessionIndexPath, stateDbPath, type Home } from '../home/paths.js';
 import { openIndex, type Database } from './db.js';
 
 /**

@@ -1,6 +1,6 @@
 // Questions asked of the index: which sessions, in what order, a page at a time; and full-text
 // search, by session (best first, with a snippet) or by message.
-import { UsageError } from '../cli.js';
+import { UsageError } from '../cli/main.js';
 import type { Database } from './db.js';
 import type { Row } from './scan.js';
 
@@ -306,4 +306,4 @@ export function searchHits(db: Database, q: Query): Page<Hit> {
   });
 }
 
-export { parseSize, parseWhen } from '../units.js';
+export { parseSize, parseWhen } from '../cli/units.js';

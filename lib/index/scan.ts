@@ -2,9 +2,9 @@
 // needed to continue when the file grows (rollouts are append-only): how far it was read, the turn
 // tally, the latest model and token total, and where a copied fork's inherited lines end.
 import { closeSync, openSync, readSync } from 'node:fs';
-import { RolloutError } from '../cli.js';
-import { stampTime, type SessionFile } from '../home.js';
-import { lineBatches, newStats, type Line } from '../lines.js';
+import { RolloutError } from '../cli/main.js';
+import { stampTime, type SessionFile } from '../home/paths.js';
+import { lineBatches, newStats, type Line } from '../core/lines.js';
 import {
   generationOf,
   isBareGeneration,
@@ -17,11 +17,11 @@ import {
   type Envelope,
   type Generation,
   type SessionMetaPayload,
-} from '../record.js';
-import { openSession } from '../session.js';
-import { fileChunks, openSource } from '../source.js';
-import { messageText, TurnTally, userTurnText } from '../turns.js';
-import { memberValue, stringEnd, stringText, withoutMembers } from '../json-bytes.js';
+} from '../core/record.js';
+import { openSession } from '../core/session.js';
+import { fileChunks, openSource } from '../core/source.js';
+import { messageText, TurnTally, userTurnText } from '../core/turns.js';
+import { memberValue, stringEnd, stringText, withoutMembers } from '../core/json-bytes.js';
 
 /** One searchable text: a message, a reasoning summary, a tool call or its output. */
 export interface Doc {

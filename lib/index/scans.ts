@@ -5,8 +5,8 @@ import { on } from 'node:events';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { breathe } from '../atomic.js';
-import type { SessionFile } from '../home.js';
+import { breathe } from '../fs/atomic.js';
+import type { SessionFile } from '../home/paths.js';
 import { scanFile, unreadable, type Doc, type Row, type ScanResult } from './scan.js';
 
 /** One file to read: whole, or (with `prev`) from where the previous read stopped. */

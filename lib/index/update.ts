@@ -1,7 +1,7 @@
 // Bringing the index up to date, as the binaries ask for it: first the cheap check that the home is
 // as the last run left it (fresh.ts); failing that, the work of sync.ts, loaded only then.
 import { existsSync } from 'node:fs';
-import type { Home } from '../home.js';
+import type { Home } from '../home/paths.js';
 import { indexError, inspectIndex, isDamage, openIndex } from './db.js';
 import { isFresh, type Snapshot } from './fresh.js';
 

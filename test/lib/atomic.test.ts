@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { inBlocks, writeAtomic } from '../../lib/atomic.js';
+import { inBlocks, writeAtomic } from '../../lib/fs/atomic.js';
 import { tmpDir } from '../helpers/fixtures.js';
 
 async function* chunks(...parts: string[]): AsyncGenerator<Uint8Array> {

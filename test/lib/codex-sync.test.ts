@@ -4,8 +4,8 @@ import { cpSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'no
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import t from 'tap';
-import { applyCodexSync, deriveThread, permissionProfileOf, planCodexSync, type ThreadRow } from '../../lib/codex-sync.js';
-import { discover, codexHome, type SessionFile } from '../../lib/home.js';
+import { applyCodexSync, deriveThread, permissionProfileOf, planCodexSync, type ThreadRow } from '../../lib/codex/sync.js';
+import { discover, codexHome, type SessionFile } from '../../lib/home/paths.js';
 import { bareLines, REPO, sessionLines, tmpDir, uuidv7, writeRaw, writeSession } from '../helpers/fixtures.js';
 import { stateDb } from '../helpers/prune.js';
 

@@ -1,8 +1,8 @@
 // lib/fork.ts and lib/fork-plan.ts: ordinal rewriting, the fork's session_meta, and where cuts fall.
 import t from 'tap';
-import { forkMeta, interruptLines, INTERRUPTED_GUIDANCE, renumbered } from '../../lib/fork.js';
-import { mapTurns, ordinalOf, ordinalSpan, planCut } from '../../lib/fork-plan.js';
-import { isContextualText } from '../../lib/turns.js';
+import { forkMeta, interruptLines, INTERRUPTED_GUIDANCE, renumbered } from '../../lib/fork/write.js';
+import { mapTurns, ordinalOf, ordinalSpan, planCut } from '../../lib/fork/plan.js';
+import { isContextualText } from '../../lib/core/turns.js';
 import { tmpDir, writeSession, type Turn } from '../helpers/fixtures.js';
 
 const text = (pieces: Buffer[]) => Buffer.concat(pieces).toString();

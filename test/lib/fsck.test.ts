@@ -1,9 +1,9 @@
 // rollout-fsck's checks, one kind of damage at a time, on files written the way Codex writes them.
 import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import t from 'tap';
-import { fsck, judgeLine, type Problem } from '../../lib/fsck.js';
-import { codexHome } from '../../lib/home.js';
-import { Resolver } from '../../lib/resolve.js';
+import { fsck, judgeLine, type Problem } from '../../lib/fsck/check.js';
+import { codexHome } from '../../lib/home/paths.js';
+import { Resolver } from '../../lib/home/resolve.js';
 import { bareLines, tmpDir, uuidv7, writeRaw, writeSession, zstd } from '../helpers/fixtures.js';
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);

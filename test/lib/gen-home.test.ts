@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import t from 'tap';
 import { generateHome, generateProbe, sizeSpread, RARE_TERM, type HomeManifest, type SessionInfo } from '../../bench/gen-home.js';
-import { parseRolloutName } from '../../lib/home.js';
+import { parseRolloutName } from '../../lib/home/paths.js';
 import { run, tmpDir } from '../helpers/fixtures.js';
 
 const MB = 1 << 20;

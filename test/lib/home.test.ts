@@ -1,7 +1,7 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { codexHome, discover, fileAt, parseRolloutName, rootOf, stampTime } from '../../lib/home.js';
+import { codexHome, discover, fileAt, parseRolloutName, rootOf, stampTime } from '../../lib/home/paths.js';
 import { tmpDir, writeRaw, writeSession } from '../helpers/fixtures.js';
 
 const A = '0198c4d2-7a31-7c40-9b8e-2f4a61d0c5e7';

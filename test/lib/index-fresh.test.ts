@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import t from 'tap';
 import { openIndex } from '../../lib/index/db.js';
 import { readSnapshot, saveSnapshot, takeSnapshot, unchanged } from '../../lib/index/fresh.js';
-import { codexHome } from '../../lib/home.js';
+import { codexHome } from '../../lib/home/paths.js';
 import { tmpDir, uuidv7, writeRaw, writeSession } from '../helpers/fixtures.js';
 
 const past = new Date('2026-09-01T12:00:00Z');

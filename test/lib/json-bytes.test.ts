@@ -1,6 +1,6 @@
 // Reading members of a JSON line from its bytes must agree with JSON.parse, whatever the cut.
 import t from 'tap';
-import { memberValue, stringEnd, stringText, valueEnd, withoutMembers } from '../../lib/json-bytes.js';
+import { memberValue, stringEnd, stringText, valueEnd, withoutMembers } from '../../lib/core/json-bytes.js';
 
 const b = (v: unknown) => Buffer.from(JSON.stringify(v));
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import t from 'tap';
-import { lineBatches, newStats, type Line } from '../../lib/lines.js';
+import { lineBatches, newStats, type Line } from '../../lib/core/lines.js';
 
 async function* chunked(bytes: Buffer, sizes: number[]): AsyncGenerator<Buffer> {
   let at = 0;

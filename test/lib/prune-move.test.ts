@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, utimesSync, w
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import t from 'tap';
-import { compressFile, copyThenRemove, copyVerified, moveFile } from '../../lib/move.js';
+import { compressFile, copyThenRemove, copyVerified, moveFile } from '../../lib/fs/move.js';
 import { tmpDir } from '../helpers/fixtures.js';
 
 function file(dir: string, name: string, bytes: Buffer | string, mode = 0o640): string {

@@ -2,8 +2,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { deleteThreadRows, moveThreadRow, removeNameEntries } from '../../lib/codex-state.js';
-import { codexHome } from '../../lib/home.js';
+import { deleteThreadRows, moveThreadRow, removeNameEntries } from '../../lib/codex/state.js';
+import { codexHome } from '../../lib/home/paths.js';
 import { tmpDir, uuidv7 } from '../helpers/fixtures.js';
 import { historyDb, query, stateDb } from '../helpers/prune.js';
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { generationOf, Normalizer, parseLine, peekType, quickCheck, typeFilter, typeOf } from '../../lib/record.js';
+import { generationOf, Normalizer, parseLine, peekType, quickCheck, typeFilter, typeOf } from '../../lib/core/record.js';
 
 const b = (s: string) => Buffer.from(s);
 

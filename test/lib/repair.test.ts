@@ -3,10 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import t from 'tap';
-import { fsck, type FileReport } from '../../lib/fsck.js';
-import { codexHome, fileAt } from '../../lib/home.js';
-import { repairFile, type RepairOptions } from '../../lib/repair.js';
-import { Resolver } from '../../lib/resolve.js';
+import { fsck, type FileReport } from '../../lib/fsck/check.js';
+import { codexHome, fileAt } from '../../lib/home/paths.js';
+import { repairFile, type RepairOptions } from '../../lib/fsck/repair.js';
+import { Resolver } from '../../lib/home/resolve.js';
 import { tmpDir, writeSession, zstd } from '../helpers/fixtures.js';
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);

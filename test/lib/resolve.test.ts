@@ -1,8 +1,8 @@
 import { appendFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { codexHome } from '../../lib/home.js';
-import { Resolver, refsFrom, type Target } from '../../lib/resolve.js';
+import { codexHome } from '../../lib/home/paths.js';
+import { Resolver, refsFrom, type Target } from '../../lib/home/resolve.js';
 import { tmpDir, writeSession } from '../helpers/fixtures.js';
 
 const path = (x: Target) => (x.stdin ? '-' : x.file.path);

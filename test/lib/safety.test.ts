@@ -1,9 +1,9 @@
 import { mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import t from 'tap';
-import { codexHome, discover } from '../../lib/home.js';
-import { destinationReason, outsideReason, References, refuseReason, writerLockHeld } from '../../lib/safety.js';
-import { parseDuration } from '../../lib/units.js';
+import { codexHome, discover } from '../../lib/home/paths.js';
+import { destinationReason, outsideReason, References, refuseReason, writerLockHeld } from '../../lib/fs/safety.js';
+import { parseDuration } from '../../lib/cli/units.js';
 import { tmpDir, uuidv7 } from '../helpers/fixtures.js';
 import { aged, DAY, holdWriterLock, MINUTE } from '../helpers/prune.js';
 

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { openSource } from '../../lib/source.js';
-import { looksLikeZstd } from '../../lib/zstd.js';
+import { openSource } from '../../lib/core/source.js';
+import { looksLikeZstd } from '../../lib/core/zstd.js';
 import { skippableFrame, tmpDir, writeRaw, zstd } from '../helpers/fixtures.js';
 
 async function slurp(path: string): Promise<Buffer> {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { isContextualText, TurnTally, titleFrom, userText, userTurnText } from '../../lib/turns.js';
+import { isContextualText, TurnTally, titleFrom, userText, userTurnText } from '../../lib/core/turns.js';
 
 const user = (...texts: string[]) => ({ type: 'message', role: 'user', content: texts.map((text) => ({ type: 'input_text', text })) });
 const env = (type: string, payload: any) => ({ timestamp: 't', type, payload });

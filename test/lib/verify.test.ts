@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { compareStreams, digest, digestFile, sameDigest } from '../../lib/verify.js';
+import { compareStreams, digest, digestFile, sameDigest } from '../../lib/core/verify.js';
 import { tmpDir } from '../helpers/fixtures.js';
 
 t.test('compareStreams', async (t) => {

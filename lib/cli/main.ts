@@ -2,7 +2,7 @@
 // `rollout-<cmd>: error: <what>` on stderr, with `file:line` in front of the message where one applies.
 import { writeSync } from 'node:fs';
 import { cac } from 'cac';
-import { BrokenPipe, stdout } from './out.js';
+import { BrokenPipe, stdout } from './output.js';
 import { visible } from './terminal.js';
 
 export const EXIT_OK = 0;

@@ -8,11 +8,11 @@
 // - never a session whose rollout another kept session still reads through `history_base`.
 import { lstatSync, readFileSync, type Stats } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { RolloutError } from './cli.js';
-import { parseRolloutName, rootOf, stampTime, type Home, type SessionFile } from './home.js';
+import { RolloutError } from '../cli/main.js';
+import { parseRolloutName, rootOf, stampTime, type Home, type SessionFile } from '../home/paths.js';
 import { takeLock } from './file-lock.js';
 import { openBy } from './open-files.js';
-import { readHead } from './session.js';
+import { readHead } from '../core/session.js';
 
 /**
  * lstat, or null when there is nothing there. Synchronous: these checks run for every session of a

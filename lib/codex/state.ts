@@ -3,15 +3,15 @@
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { appendFile, open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { writeAtomic } from './atomic.js';
-import { RolloutError } from './cli.js';
-import { withFileLock } from './file-lock.js';
-import { sessionIndexPath, sqliteHome, stateDbPath, type Home } from './home.js';
-import { lines, newStats } from './lines.js';
-import { isObject, parseLine } from './record.js';
-import { fingerprint } from './safety.js';
-import { fileChunks } from './source.js';
-import { openSqlite, type Database } from './sqlite.js';
+import { writeAtomic } from '../fs/atomic.js';
+import { RolloutError } from '../cli/main.js';
+import { withFileLock } from '../fs/file-lock.js';
+import { sessionIndexPath, sqliteHome, stateDbPath, type Home } from '../home/paths.js';
+import { lines, newStats } from '../core/lines.js';
+import { isObject, parseLine } from '../core/record.js';
+import { fingerprint } from '../fs/safety.js';
+import { fileChunks } from '../core/source.js';
+import { openSqlite, type Database } from '../core/sqlite.js';
 
 export interface NameEntry {
   name: string;

@@ -3,7 +3,7 @@
 // Output is pulled, a bounded buffer at a time: a rollout compresses 10x or more, and a stream
 // transform that inflates a whole input chunk at once would hold gigabytes for a small file.
 import { createRequire } from 'node:module';
-import { RolloutError } from './cli.js';
+import { RolloutError } from '../cli/main.js';
 
 const require = createRequire(import.meta.url);
 

@@ -2,13 +2,13 @@
 // stdin, or `--last`. Ids live in file names, so this never opens a file to find an id.
 import { existsSync, realpathSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { RolloutError } from './cli.js';
-import { idsNamed, stateDbIdsNamed } from './codex-state.js';
-import { discover, fileAt, stampTime, UUID_RE, type Home, type SessionFile } from './home.js';
-import { lines } from './lines.js';
-import { isObject, parseLine } from './record.js';
-import { readHead } from './session.js';
-import { STDIN } from './source.js';
+import { RolloutError } from '../cli/main.js';
+import { idsNamed, stateDbIdsNamed } from '../codex/state.js';
+import { discover, fileAt, stampTime, UUID_RE, type Home, type SessionFile } from './paths.js';
+import { lines } from '../core/lines.js';
+import { isObject, parseLine } from '../core/record.js';
+import { readHead } from '../core/session.js';
+import { STDIN } from '../core/source.js';
 
 /** What to read: a session file, or stdin. */
 export type Target = { stdin: true; label: '<stdin>' } | { stdin: false; file: SessionFile; label: string };

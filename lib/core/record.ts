@@ -2,7 +2,7 @@
 // way to learn a line's type without parsing it, and the adapter that turns the old bare-line
 // generations into envelope lines.
 import { isUtf8 } from 'node:buffer';
-import type { NameForm } from './home.js';
+import type { NameForm } from '../home/paths.js';
 
 /**
  * Generations (spec 3): 0 the TypeScript CLI's pretty `.json`; A-C bare lines (first line a bare

@@ -8,14 +8,14 @@
 import { constants } from 'node:fs';
 import { lstat, open, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { sweepTemps, syncDir, writeAtomic } from './atomic.js';
-import { judgeLine, type FileReport, type ProblemKind } from './fsck.js';
-import type { Home, SessionFile } from './home.js';
-import { BOM, lineBatches, newStats } from './lines.js';
-import { backupPath, backUp } from './backup.js';
-import { compressFile } from './move.js';
-import { assertUnchanged, fingerprint, lockSession, refuseReason, type Fingerprint } from './safety.js';
-import { openSource } from './source.js';
+import { sweepTemps, syncDir, writeAtomic } from '../fs/atomic.js';
+import { judgeLine, type FileReport, type ProblemKind } from './check.js';
+import type { Home, SessionFile } from '../home/paths.js';
+import { BOM, lineBatches, newStats } from '../core/lines.js';
+import { backupPath, backUp } from '../fs/backup.js';
+import { compressFile } from '../fs/move.js';
+import { assertUnchanged, fingerprint, lockSession, refuseReason, type Fingerprint } from '../fs/safety.js';
+import { openSource } from '../core/source.js';
 
 export interface RepairOptions {
   /** Where the originals are copied, in the same layout as under the home. */

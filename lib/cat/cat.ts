@@ -1,14 +1,14 @@
 // rollout-cat's work: stream sessions' lines to an Output, byte for byte, with the few
 // transformations asked for (type filter, canonical meta only, full fork history, normalization).
-import { RolloutError, warn } from './cli.js';
-import { ancestry, type Segment } from './history.js';
+import { RolloutError, warn } from '../cli/main.js';
+import { ancestry, type Segment } from '../home/history.js';
 import { isUtf8 } from 'node:buffer';
-import type { Line, LineBatch, LineStats } from './lines.js';
-import type { Output } from './out.js';
-import { isBareGeneration, isEnvelope, looksLikeObject, Normalizer, parseLine, quickCheck, typeFilter, type Generation } from './record.js';
-import type { Resolver, Target } from './resolve.js';
-import { metaOf, openSession } from './session.js';
-import { STDIN } from './source.js';
+import type { Line, LineBatch, LineStats } from '../core/lines.js';
+import type { Output } from '../cli/output.js';
+import { isBareGeneration, isEnvelope, looksLikeObject, Normalizer, parseLine, quickCheck, typeFilter, type Generation } from '../core/record.js';
+import type { Resolver, Target } from '../home/resolve.js';
+import { metaOf, openSession } from '../core/session.js';
+import { STDIN } from '../core/source.js';
 
 export interface CatOptions {
   types: string[];

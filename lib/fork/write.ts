@@ -3,19 +3,19 @@
 // unchanged but for the `ordinal` of paginated lines, behind a new `session_meta`, into an atomic
 // write that never replaces an existing file.
 import { basename, join, resolve } from 'node:path';
-import { inBlocks, writeAtomic } from './atomic.js';
-import { RolloutError, warn } from './cli.js';
-import { appendThreadName } from './codex-state.js';
-import { historyLines, holdsAt, mapTurns, ordinalSpan, planCut, timestampEnd, type Cut, type Plan, type TurnMap } from './fork-plan.js';
-import { ancestry, type Segment } from './history.js';
-import { parseRolloutName, type Home } from './home.js';
-import { isoMillis, localStamp, uuidv7 } from './ids.js';
-import type { Torn } from './lines.js';
-import type { Output } from './out.js';
-import { isObject, parseLine, quickCheck, type SessionMetaPayload } from './record.js';
-import type { Resolver, Target } from './resolve.js';
-import { metaOf, openSession } from './session.js';
-import { spoolStdin } from './source.js';
+import { inBlocks, writeAtomic } from '../fs/atomic.js';
+import { RolloutError, warn } from '../cli/main.js';
+import { appendThreadName } from '../codex/state.js';
+import { historyLines, holdsAt, mapTurns, ordinalSpan, planCut, timestampEnd, type Cut, type Plan, type TurnMap } from './plan.js';
+import { ancestry, type Segment } from '../home/history.js';
+import { parseRolloutName, type Home } from '../home/paths.js';
+import { isoMillis, localStamp, uuidv7 } from '../core/ids.js';
+import type { Torn } from '../core/lines.js';
+import type { Output } from '../cli/output.js';
+import { isObject, parseLine, quickCheck, type SessionMetaPayload } from '../core/record.js';
+import type { Resolver, Target } from '../home/resolve.js';
+import { metaOf, openSession } from '../core/session.js';
+import { spoolStdin } from '../core/source.js';
 
 export interface ForkOptions {
   cut: Cut;
@@ -116,7 +116,7 @@ async function forkFrom(path: string, target: Target, resolver: Resolver, opts: 
   await writeAtomic(result.path!, inBlocks(content()), { exclusive: true });
   if (opts.name !== undefined) await appendThreadName(resolver.home, id, opts.name, now);
   // Loaded only after a write: the index code is of no use to a dry run or --stdout.
-  const { syncPaths } = await import('./index/sync.js');
+  const { syncPaths } = await import('../index/sync.js');
   await syncPaths(resolver.home, [result.path!], { index: opts.index });
   return result;
 }

@@ -4,15 +4,15 @@
 // rollout in two places. Every line is validated (a torn write followed by an append looks like an
 // object from outside), but each file is streamed once, in constant memory.
 import { isUtf8 } from 'node:buffer';
-import { breathe } from './atomic.js';
-import { RolloutError } from './cli.js';
-import type { SessionFile } from './home.js';
-import { lineBatches, newStats, type Line, type LineStats } from './lines.js';
-import { generationOf, isBareGeneration, isEnvelope, isObject, parseLine, type Generation } from './record.js';
-import type { Resolver } from './resolve.js';
-import { openSession } from './session.js';
-import { openSource, STDIN } from './source.js';
-import { compareStreams, type Comparison } from './verify.js';
+import { breathe } from '../fs/atomic.js';
+import { RolloutError } from '../cli/main.js';
+import type { SessionFile } from '../home/paths.js';
+import { lineBatches, newStats, type Line, type LineStats } from '../core/lines.js';
+import { generationOf, isBareGeneration, isEnvelope, isObject, parseLine, type Generation } from '../core/record.js';
+import type { Resolver } from '../home/resolve.js';
+import { openSession } from '../core/session.js';
+import { openSource, STDIN } from '../core/source.js';
+import { compareStreams, type Comparison } from '../core/verify.js';
 
 export type ProblemKind =
   | 'torn_line'

@@ -9,10 +9,10 @@ import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { syncDir, writeAtomic } from './atomic.js';
 import { assertUnchanged, fingerprint, lstatOrNull, type Fingerprint } from './safety.js';
-import { RolloutError } from './cli.js';
-import { fileChunks } from './source.js';
-import { compareStreams, digest, digestFile, hashing, sameDigest, type Digest } from './verify.js';
-import { decompress, nativeZstd } from './zstd.js';
+import { RolloutError } from '../cli/main.js';
+import { fileChunks } from '../core/source.js';
+import { compareStreams, digest, digestFile, hashing, sameDigest, type Digest } from '../core/verify.js';
+import { decompress, nativeZstd } from '../core/zstd.js';
 
 /** Codex's compressor uses zstd's default level. */
 export const ZSTD_LEVEL = 3;

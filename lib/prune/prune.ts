@@ -8,17 +8,17 @@
 import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { breathe, sweepTemps, sweepTree, syncDir } from './atomic.js';
-import { RolloutError } from './cli.js';
-import { deleteThreadRows, moveThreadRow, removeNameEntries, stateDbNamedIds, threadNames } from './codex-state.js';
-import { discover, formOf, parseRolloutName, type Home, type Root, type SessionFile } from './home.js';
-import { backupPath, backUp, checkBackupDir } from './backup.js';
-import { compressFile, leftBehind, moveFile, touch } from './move.js';
-import { BOM } from './lines.js';
-import { isObject, type SessionMetaPayload } from './record.js';
-import { current, Resolver } from './resolve.js';
-import { assertUnchanged, destinationReason, fingerprint, lockSession, lstatOrNull, outsideReason, References, refuseReason, type Fingerprint } from './safety.js';
-import { readHead } from './session.js';
+import { breathe, sweepTemps, sweepTree, syncDir } from '../fs/atomic.js';
+import { RolloutError } from '../cli/main.js';
+import { deleteThreadRows, moveThreadRow, removeNameEntries, stateDbNamedIds, threadNames } from '../codex/state.js';
+import { discover, formOf, parseRolloutName, type Home, type Root, type SessionFile } from '../home/paths.js';
+import { backupPath, backUp, checkBackupDir } from '../fs/backup.js';
+import { compressFile, leftBehind, moveFile, touch } from '../fs/move.js';
+import { BOM } from '../core/lines.js';
+import { isObject, type SessionMetaPayload } from '../core/record.js';
+import { current, Resolver } from '../home/resolve.js';
+import { assertUnchanged, destinationReason, fingerprint, lockSession, lstatOrNull, outsideReason, References, refuseReason, type Fingerprint } from '../fs/safety.js';
+import { readHead } from '../core/session.js';
 
 export type Action = 'delete' | 'archive' | 'compress' | 'unarchive';
 
@@ -302,7 +302,7 @@ export async function prune(home: Home, opts: PruneOptions, sink: Sink): Promise
   }
   if (summary.touched.length) {
     // Loaded only now: a dry run, or a run that changed nothing, never opens the index.
-    const { syncPaths } = await import('./index/sync.js');
+    const { syncPaths } = await import('../index/sync.js');
     await syncPaths(home, summary.touched, { index: opts.index });
   }
   return summary;

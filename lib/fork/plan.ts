@@ -2,12 +2,12 @@
 // ancestors' prefixes of a referenced fork, then the file itself) and keeps only positions: where
 // each real user turn (spec 6.1) and each `task_started` turn sits, where turns end, and where
 // rollbacks happen. Memory grows with the number of turns, never with the size of the lines.
-import { RolloutError } from './cli.js';
-import type { Segment } from './history.js';
-import type { Line, Torn } from './lines.js';
-import { isEnvelope, isObject, parseLine, peekType, type Envelope } from './record.js';
-import { openSession } from './session.js';
-import { opensTurn, rolledBack } from './turns.js';
+import { RolloutError } from '../cli/main.js';
+import type { Segment } from '../home/history.js';
+import type { Line, Torn } from '../core/lines.js';
+import { isEnvelope, isObject, parseLine, peekType, type Envelope } from '../core/record.js';
+import { openSession } from '../core/session.js';
+import { opensTurn, rolledBack } from '../core/turns.js';
 
 /** A line's place: its segment of the history, where it ends in that segment's stream, its ordinal. */
 export interface Place {

@@ -1,11 +1,11 @@
 // The full history of a paginated fork or revert. Such a file stores only its own lines; its
 // `session_meta.history_base` says "my history starts with that rollout's first N bytes". Following
 // the chain gives the ancestors' prefixes, oldest first, then the file itself.
-import { RolloutError } from './cli.js';
-import type { NameForm } from './home.js';
-import type { SessionMetaPayload } from './record.js';
+import { RolloutError } from '../cli/main.js';
+import type { NameForm } from './paths.js';
+import type { SessionMetaPayload } from '../core/record.js';
 import type { Resolver } from './resolve.js';
-import { readHead } from './session.js';
+import { readHead } from '../core/session.js';
 
 export interface Segment {
   path: string;

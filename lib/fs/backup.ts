@@ -5,10 +5,10 @@
 // dry run as in a real one. Every copy is read back (size and SHA-256) before the original changes.
 import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { RolloutError, UsageError } from './cli.js';
-import { ROOTS, type Home } from './home.js';
+import { RolloutError, UsageError } from '../cli/main.js';
+import { ROOTS, type Home } from '../home/paths.js';
 import { copyVerified } from './move.js';
-import { digestFile, sameDigest } from './verify.js';
+import { digestFile, sameDigest } from '../core/verify.js';
 import { lstatOrNull } from './safety.js';
 
 /** `dev:ino` of what `path` names (symlinks followed), or null when nothing is there. */

@@ -1,12 +1,12 @@
 // Naming sessions the way Codex's `thread/name/set` does, so that `codex exec resume "<name>"`, Codex's
 // lists and every rollout binary know them: a line appended to `session_index.jsonl` and
 // `threads.name` set where Codex's DB has a row. The rollout files are never touched.
-import { RolloutError, UsageError } from './cli.js';
-import { hasControl, visible } from './terminal.js';
-import { appendThreadName, removeNameEntries, setThreadNameRow, stateDbThreadNames, threadNames } from './codex-state.js';
-import type { Home } from './home.js';
-import type { Resolver } from './resolve.js';
-import { readHead } from './session.js';
+import { RolloutError, UsageError } from '../cli/main.js';
+import { hasControl, visible } from '../cli/terminal.js';
+import { appendThreadName, removeNameEntries, setThreadNameRow, stateDbThreadNames, threadNames } from '../codex/state.js';
+import type { Home } from '../home/paths.js';
+import type { Resolver } from '../home/resolve.js';
+import { readHead } from '../core/session.js';
 
 export interface NameLine {
   id: string;

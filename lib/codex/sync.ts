@@ -9,14 +9,14 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
-import { RolloutError, warn } from './cli.js';
-import { backupStateDb, openStateDb, openStateDbForWrite, threadNames } from './codex-state.js';
-import { discover, stampTime, stateDbPath, type Home, type SessionFile } from './home.js';
-import { isEnvelope, isObject, parseLine, peekType, type Envelope, type SessionMetaPayload } from './record.js';
-import { openSession } from './session.js';
-import { titleFrom } from './turns.js';
+import { RolloutError, warn } from '../cli/main.js';
+import { backupStateDb, openStateDb, openStateDbForWrite, threadNames } from './state.js';
+import { discover, stampTime, stateDbPath, type Home, type SessionFile } from '../home/paths.js';
+import { isEnvelope, isObject, parseLine, peekType, type Envelope, type SessionMetaPayload } from '../core/record.js';
+import { openSession } from '../core/session.js';
+import { titleFrom } from '../core/turns.js';
 
-import type { Database } from './sqlite.js';
+import type { Database } from '../core/sqlite.js';
 export type ThreadRow = Record<string, string | number | null>;
 
 /** Why Codex cannot read a file (so it gets no row), or null when it can. */

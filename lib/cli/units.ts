@@ -1,5 +1,5 @@
 // Ages, dates, durations and sizes as users write them on the command line, and sizes as people read them.
-import { UsageError } from './cli.js';
+import { UsageError } from './main.js';
 
 const UNITS: Record<string, number> = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3, y: 365 * 86400e3 };
 

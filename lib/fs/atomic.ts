@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { RolloutError } from './cli.js';
+import { RolloutError } from '../cli/main.js';
 
 export interface WriteOptions {
   /** Fail if the final name exists (checked atomically by link(2)); never overwrite. */
