@@ -1,93 +1,19 @@
-// Reading Codex's own state beside the rollouts: the thread-name log `session_index.jsonl` and the
-// SQLite metadata DB `state_5.sqlite`. better-sqlite3 is loaded only when a DB is really consulted.
+// Writing Codex's own state beside the rollouts, as Codex itself changes it: the thread-name log
+// `session_index.jsonl` and the rows of its SQLite DBs (`state_5.sqlite` and the others) when
+// sessions are deleted, archived, moved or named. Reading names is home/names.ts.
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { appendFile, open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { writeAtomic } from '../fs/atomic.js';
 import { RolloutError } from '../cli/main.js';
 import { withFileLock } from '../fs/file-lock.js';
+import { CODEX_BUSY_MS } from '../home/names.js';
 import { sessionIndexPath, sqliteHome, stateDbPath, type Home } from '../home/paths.js';
 import { lines, newStats } from '../core/lines.js';
 import { isObject, parseLine } from '../core/record.js';
 import { fingerprint } from '../fs/safety.js';
 import { fileChunks } from '../core/source.js';
 import { openSqlite, type Database } from '../core/sqlite.js';
-
-export interface NameEntry {
-  name: string;
-  updatedAt: string;
-  /** Position in the log; later entries win. */
-  seq: number;
-}
-
-/** Every thread's current name from `session_index.jsonl` (newest entry per id wins). */
-export async function threadNames(home: Home): Promise<Map<string, NameEntry>> {
-  const names = new Map<string, NameEntry>();
-  const path = sessionIndexPath(home);
-  if (!existsSync(path)) return names;
-  let seq = 0;
-  for await (const line of lines(fileChunks(path))) {
-    const e = parseLine(line.bytes);
-    if (!isObject(e) || typeof e.id !== 'string' || typeof e.thread_name !== 'string') continue;
-    names.set(e.id.toLowerCase(), { name: e.thread_name, updatedAt: String(e.updated_at ?? ''), seq: seq++ });
-  }
-  return names;
-}
-
-/** Ids whose current name is `name`, the most recently named first. */
-export async function idsNamed(home: Home, name: string): Promise<string[]> {
-  const hits = [...(await threadNames(home))].filter(([, e]) => e.name === name);
-  return hits.sort((a, b) => b[1].seq - a[1].seq).map(([id]) => id);
-}
-
-/** Codex's own busy timeout (spec 7): waiting as long as it waits. */
-const CODEX_BUSY_MS = 5000;
-
-/** Codex's state DB opened read-only, or null when there is none. */
-export function openStateDb(home: Home): Database | null {
-  const path = stateDbPath(home);
-  if (!existsSync(path)) return null;
-  return openSqlite(path, { readonly: true, fileMustExist: true, timeoutMs: CODEX_BUSY_MS });
-}
-
-/** Ids of threads Codex's DB knows by this name (or, failing that, by this title), newest first. */
-export function stateDbIdsNamed(home: Home, name: string): string[] {
-  let db: Database | null = null;
-  try {
-    db = openStateDb(home);
-    if (!db) return [];
-    const columns = new Set((db.prepare('PRAGMA table_info(threads)').all() as { name: string }[]).map((c) => c.name));
-    const query = (column: string) =>
-      columns.has(column)
-        ? (db!.prepare(`SELECT id FROM threads WHERE ${column} = ? ORDER BY updated_at DESC`).all(name) as { id: string }[])
-        : [];
-    const named = query('name');
-    return (named.length ? named : query('title')).map((r) => r.id.toLowerCase());
-  } catch {
-    // A locked, foreign or damaged DB is no reason to fail a lookup the files can answer.
-    return [];
-  } finally {
-    db?.close();
-  }
-}
-
-/** Ids of threads that have a user-set name in Codex's DB (`threads.name`); empty without a DB; throws when unreadable. */
-export function stateDbNamedIds(home: Home): Set<string> {
-  let db: Database | null = null;
-  try {
-    db = openStateDb(home);
-    if (!db) return new Set();
-    const columns = new Set((db.prepare('PRAGMA table_info(threads)').all() as { name: string }[]).map((c) => c.name));
-    if (!columns.has('name')) return new Set();
-    const rows = db.prepare("SELECT id FROM threads WHERE name IS NOT NULL AND name <> ''").all() as { id: string }[];
-    return new Set(rows.map((r) => r.id.toLowerCase()));
-  } catch (err) {
-    // Sparing named sessions must not silently spare none: an unreadable DB stops the run.
-    throw new RolloutError(`cannot read thread names: ${(err as Error).message}`, { file: stateDbPath(home) });
-  } finally {
-    db?.close();
-  }
-}
 
 // ---- Write side: keeping Codex's own state in step when sessions are deleted, archived or moved.
 // Each DB is opened only for its write, with Codex's busy timeout, and written in one short
@@ -331,19 +257,4 @@ export function setThreadNameRow(home: Home, id: string, name: string | null): b
       return db.prepare('UPDATE threads SET name = ? WHERE id = ?').run(name, id).changes > 0;
     }) ?? false
   );
-}
-
-/** Every thread's name in Codex's DB (`threads.name`, not titles), by lower-case id; empty without a DB. */
-export function stateDbThreadNames(home: Home): Map<string, string> {
-  let db: Database | null = null;
-  try {
-    db = openStateDb(home);
-    if (!db || !columnsOf(db, 'threads').has('name')) return new Map();
-    const rows = db.prepare("SELECT id, name FROM threads WHERE name IS NOT NULL AND name <> ''").all() as { id: string; name: string }[];
-    return new Map(rows.map((r) => [r.id.toLowerCase(), r.name]));
-  } catch (err) {
-    throw new RolloutError(`cannot read thread names: ${(err as Error).message}`, { file: stateDbPath(home) });
-  } finally {
-    db?.close();
-  }
 }

@@ -10,7 +10,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
 import { RolloutError, warn } from '../cli/main.js';
-import { backupStateDb, openStateDb, openStateDbForWrite, threadNames } from './state.js';
+import { nameIn, openStateDb, readNames } from '../home/names.js';
+import { backupStateDb, openStateDbForWrite } from './state.js';
 import { discover, stampTime, stateDbPath, type Home, type SessionFile } from '../home/paths.js';
 import { isEnvelope, isObject, parseLine, peekType, type Envelope, type SessionMetaPayload } from '../core/record.js';
 import { openSession } from '../core/session.js';
@@ -356,7 +357,7 @@ export async function planCodexSync(home: Home): Promise<CodexPlan> {
     else byThread.set(f.name.threadId, [f]);
   }
   const plan: CodexPlan = { drifts: [], inserts: [], unchanged: 0, errors: [] };
-  const names = await threadNames(home);
+  const names = await readNames(home);
   const missing: SessionFile[] = [];
   const rowOf = new Map(rows.map((r) => [r.id.toLowerCase(), r]));
 
@@ -377,7 +378,8 @@ export async function planCodexSync(home: Home): Promise<CodexPlan> {
       continue;
     }
     const archived = target.root === 'archived_sessions';
-    const name = names.get(id)?.name;
+    // The log's name, as Codex's thread/name/set wrote it both there and in the row.
+    const name = names.log.get(id)?.name;
     if (Boolean(row.archived) !== archived) plan.drifts.push({ drift: 'archived', id, path: target.path, archived });
     else if (name !== undefined && row.name !== undefined && row.name !== name) plan.drifts.push({ drift: 'name', id, path: target.path, name });
     else plan.unchanged++;
@@ -397,7 +399,7 @@ export async function planCodexSync(home: Home): Promise<CodexPlan> {
         plan.drifts.push({ drift: 'unreadable', id: file.name.threadId, path: file.path, reason: got.refused });
         continue;
       }
-      got.row.name = names.get(String(got.row.id))?.name ?? null;
+      got.row.name = nameIn(names, String(got.row.id));
       plan.inserts.push(got.row);
       plan.drifts.push({ drift: 'missing', id: String(got.row.id), path: file.path });
     } catch (err) {

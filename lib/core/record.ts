@@ -2,7 +2,6 @@
 // way to learn a line's type without parsing it, and the adapter that turns the old bare-line
 // generations into envelope lines.
 import { isUtf8 } from 'node:buffer';
-import type { NameForm } from '../home/paths.js';
 
 /**
  * Generations (spec 3): 0 the TypeScript CLI's pretty `.json`; A-C bare lines (first line a bare
@@ -162,6 +161,16 @@ export function typeFilter(specs: string[]): ((bytes: Buffer) => boolean) | null
 
 // ---------------------------------------------------------------------------------------------
 // Generations.
+
+/**
+ * How a rollout file is named (home/paths.ts tells it from a name and where it lies): which
+ * generation of Codex wrote that form, when the content alone cannot say.
+ */
+export type NameForm =
+  | 'json' //      TypeScript CLI:        sessions/rollout-YYYY-MM-DD-<uuid>.json
+  | 'flat-date' // Rust, May 2025:        sessions/rollout-YYYY-MM-DD-<uuid>.jsonl
+  | 'flat' //      Rust, May-July 2025:   sessions/rollout-YYYY-MM-DDThh-mm-ss-<uuid>.jsonl
+  | 'nested'; //   Rust, July 2025 on:    sessions/YYYY/MM/DD/rollout-YYYY-MM-DDThh-mm-ss-<uuid>.jsonl
 
 /** The generation of a file, from its first record (already parsed) and how the file is named. */
 export function generationOf(first: unknown, form: NameForm): Generation | null {

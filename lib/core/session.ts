@@ -2,9 +2,9 @@
 // (the TypeScript CLI's pretty `.json`) is one JSON document, not lines, so it becomes one line.
 import { readFile, stat } from 'node:fs/promises';
 import { RolloutError } from '../cli/main.js';
-import type { NameForm } from '../home/paths.js';
+
 import { BOM, lineBatches, newStats, type Line, type LineStats } from './lines.js';
-import { generationOf, isEnvelope, parseLine, type Generation, type SessionMetaPayload } from './record.js';
+import { generationOf, isEnvelope, parseLine, type Generation, type NameForm, type SessionMetaPayload } from './record.js';
 import { openSource, STDIN } from './source.js';
 
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { holdTemp, sweepTemps, writeAtomic } from '../fs/atomic.js';
 import { printable, safeJson } from '../cli/terminal.js';
-import { threadNames } from '../codex/state.js';
+import { nameIn, readNames, type Names } from '../home/names.js';
 import { ancestry } from '../home/history.js';
 import type { Output } from '../cli/output.js';
 import { isBareGeneration, Normalizer, parseLine, type Generation, type SessionMetaPayload } from '../core/record.js';
@@ -59,10 +59,10 @@ export function boundMemory(): void {
 }
 
 /** Codex's thread names, read once per resolver: a --batch run exported thousands of sessions and read them for each. */
-const names = new WeakMap<Resolver, ReturnType<typeof threadNames>>();
-function namesFor(resolver: Resolver): ReturnType<typeof threadNames> {
+const names = new WeakMap<Resolver, Promise<Names>>();
+function namesFor(resolver: Resolver): Promise<Names> {
   let known = names.get(resolver);
-  if (!known) names.set(resolver, (known = threadNames(resolver.home)));
+  if (!known) names.set(resolver, (known = readNames(resolver.home)));
   return known;
 }
 
@@ -77,7 +77,7 @@ export async function prepareExport(target: Target, resolver: Resolver, opts: Ex
     const meta = metaOf(head.first) ?? bareMeta(head.first, head.generation);
     const sources: Source[] = [...(await ancestry(meta, resolver, label)).map((s) => ({ ...s, label: s.path })), { path, form, label }];
     const id = typeof meta?.id === 'string' ? meta.id.toLowerCase() : null;
-    const name = id ? ((await namesFor(resolver)).get(id)?.name ?? null) : null;
+    const name = id ? nameIn(await namesFor(resolver), id) : null;
     const plan = await planSession({ sources, meta, generation: head.generation, label, name });
     if (opts.redact) redactDeep(plan.facts);
     const renderer = FORMATS[opts.format];

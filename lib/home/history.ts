@@ -2,7 +2,7 @@
 // `session_meta.history_base` says "my history starts with that rollout's first N bytes". Following
 // the chain gives the ancestors' prefixes, oldest first, then the file itself.
 import { RolloutError } from '../cli/main.js';
-import type { NameForm } from './paths.js';
+import type { NameForm } from '../core/record.js';
 import type { SessionMetaPayload } from '../core/record.js';
 import type { Resolver } from './resolve.js';
 import { readHead } from '../core/session.js';

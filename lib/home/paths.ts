@@ -4,6 +4,7 @@ import { lstatSync, readdirSync, type Dirent } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import type { NameForm } from '../core/record.js';
 
 export type Root = 'sessions' | 'archived_sessions';
 export const ROOTS: readonly Root[] = ['sessions', 'archived_sessions'];
@@ -30,13 +31,6 @@ export function sqliteHome(home: Home, env: NodeJS.ProcessEnv = process.env): st
 }
 
 export const stateDbPath = (home: Home): string => join(sqliteHome(home), 'state_5.sqlite');
-
-/** How a rollout file is named; which generation of Codex wrote that form. */
-export type NameForm =
-  | 'json' //      TypeScript CLI:        sessions/rollout-YYYY-MM-DD-<uuid>.json
-  | 'flat-date' // Rust, May 2025:        sessions/rollout-YYYY-MM-DD-<uuid>.jsonl
-  | 'flat' //      Rust, May-July 2025:   sessions/rollout-YYYY-MM-DDThh-mm-ss-<uuid>.jsonl
-  | 'nested'; //   Rust, July 2025 on:    sessions/YYYY/MM/DD/rollout-YYYY-MM-DDThh-mm-ss-<uuid>.jsonl
 
 export interface RolloutName {
   /** `YYYY-MM-DDThh-mm-ss` or `YYYY-MM-DD`: local wall-clock time, no zone. */

@@ -3,7 +3,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { RolloutError } from '../cli/main.js';
-import { idsNamed, stateDbIdsNamed } from '../codex/state.js';
+import { idsNamed } from './names.js';
 import { discover, fileAt, stampTime, UUID_RE, type Home, type SessionFile } from './paths.js';
 import { lines } from '../core/lines.js';
 import { isObject, parseLine } from '../core/record.js';
@@ -101,11 +101,9 @@ export class Resolver {
   }
 
   private async byName(name: string): Promise<SessionFile | null> {
-    for (const ids of [await idsNamed(this.home, name), stateDbIdsNamed(this.home, name)]) {
-      for (const id of ids) {
-        const files = (await this.all()).filter((f) => f.name.threadId === id);
-        if (files.length) return current(files);
-      }
+    for (const id of await idsNamed(this.home, name)) {
+      const files = (await this.keyed()).thread.get(id);
+      if (files) return current(files);
     }
     return null;
   }

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { holdTemp, sweepTemps, syncDir } from '../fs/atomic.js';
 import { RolloutError, warn } from '../cli/main.js';
-import { openStateDb, threadNames } from '../codex/state.js';
+import { allNames, readNames } from '../home/names.js';
 import { ancestry } from '../home/history.js';
 import { discover, fileAt, parseRolloutName, rootOf, type Home, type SessionFile } from '../home/paths.js';
 import { Resolver } from '../home/resolve.js';
@@ -408,26 +408,7 @@ export async function checkHere(home: Home, index: string): Promise<Drift[]> {
 // Names live outside the rollouts: Codex's session_index.jsonl (newest entry wins) and its state DB.
 
 async function currentNames(home: Home): Promise<Map<string, string>> {
-  const names = new Map<string, string>();
-  try {
-    const db = openStateDb(home);
-    if (db) {
-      try {
-        const columns = (db.prepare('PRAGMA table_info(threads)').all() as { name: string }[]).map((c) => c.name);
-        if (columns.includes('name')) {
-          for (const r of db.prepare("SELECT id, name FROM threads WHERE name IS NOT NULL AND name <> ''").all() as { id: string; name: string }[]) {
-            names.set(r.id.toLowerCase(), r.name);
-          }
-        }
-      } finally {
-        db.close();
-      }
-    }
-  } catch (err) {
-    warn(`names from Codex's state DB skipped: ${(err as Error).message}`);
-  }
-  for (const [id, e] of await threadNames(home)) names.set(id, e.name);
-  return names;
+  return allNames(await readNames(home));
 }
 
 function replaceNames(db: Database, names: Map<string, string>, sig: string): void {

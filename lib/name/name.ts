@@ -3,7 +3,8 @@
 // `threads.name` set where Codex's DB has a row. The rollout files are never touched.
 import { RolloutError, UsageError } from '../cli/main.js';
 import { hasControl, visible } from '../cli/terminal.js';
-import { appendThreadName, removeNameEntries, setThreadNameRow, stateDbThreadNames, threadNames } from '../codex/state.js';
+import { appendThreadName, removeNameEntries, setThreadNameRow } from '../codex/state.js';
+import { allNames, nameIn, readNames } from '../home/names.js';
 import type { Home } from '../home/paths.js';
 import type { Resolver } from '../home/resolve.js';
 import { readHead } from '../core/session.js';
@@ -34,21 +35,8 @@ export async function threadOf(resolver: Resolver, ref: string): Promise<string>
   return meta.id.toLowerCase();
 }
 
-interface Names {
-  index: Map<string, string>;
-  db: Map<string, string>;
-}
-
-async function names(home: Home): Promise<Names> {
-  const index = new Map([...(await threadNames(home))].map(([id, e]) => [id, e.name]));
-  return { index, db: stateDbThreadNames(home) };
-}
-
-/** The newest entry of the log wins, as in the resolver; else the DB's name. */
-const nameIn = (n: Names, id: string): string | null => n.index.get(id) ?? n.db.get(id) ?? null;
-
 export async function showName(home: Home, id: string): Promise<NameLine> {
-  return { id, name: nameIn(await names(home), id) };
+  return { id, name: nameIn(await readNames(home), id) };
 }
 
 export interface SetOptions {
@@ -65,10 +53,10 @@ export interface SetOptions {
  */
 export async function setName(home: Home, resolver: Resolver, id: string, raw: string, opts: SetOptions): Promise<NameLine> {
   const name = cleanName(raw);
-  const n = await names(home);
+  const n = await readNames(home);
   if (!opts.force) {
     const live = new Set((await resolver.all()).map((f) => f.name.threadId));
-    const holders = new Set([...n.index, ...n.db].filter(([other, held]) => held === name && other !== id && live.has(other)).map(([other]) => other));
+    const holders = new Set([...allNames(n)].filter(([other, held]) => held === name && other !== id && live.has(other)).map(([other]) => other));
     if (holders.size) {
       throw new RolloutError(`the name '${name}' is already used by session ${[...holders].join(', ')} (--force to use it anyway)`);
     }
@@ -76,14 +64,14 @@ export async function setName(home: Home, resolver: Resolver, id: string, raw: s
   const previous = nameIn(n, id);
   const line: NameLine = { id, name, previous, dry_run: opts.dryRun };
   if (opts.dryRun) return line;
-  if (n.index.get(id) !== name) await appendThreadName(home, id, name, opts.now);
+  if (n.log.get(id)?.name !== name) await appendThreadName(home, id, name, opts.now);
   if (n.db.get(id) !== name) setThreadNameRow(home, id, name);
   return line;
 }
 
 /** Removes the thread's name: its entries in the log (rewritten atomically) and `threads.name`. */
 export async function clearName(home: Home, id: string, opts: { dryRun: boolean }): Promise<NameLine> {
-  const n = await names(home);
+  const n = await readNames(home);
   const line: NameLine = { id, name: null, previous: nameIn(n, id), dry_run: opts.dryRun };
   if (opts.dryRun) return line;
   await removeNameEntries(home, new Set([id]));

@@ -10,7 +10,8 @@ import { unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { breathe, sweepTemps, sweepTree, syncDir } from '../fs/atomic.js';
 import { RolloutError } from '../cli/main.js';
-import { deleteThreadRows, moveThreadRow, removeNameEntries, stateDbNamedIds, threadNames } from '../codex/state.js';
+import { deleteThreadRows, moveThreadRow, removeNameEntries } from '../codex/state.js';
+import { allNames, readNames } from '../home/names.js';
 import { discover, formOf, parseRolloutName, type Home, type Root, type SessionFile } from '../home/paths.js';
 import { backupPath, backUp, checkBackupDir } from '../fs/backup.js';
 import { compressFile, leftBehind, moveFile, touch } from '../fs/move.js';
@@ -348,7 +349,7 @@ function nothingToDo(action: Action, root: Root | undefined): string {
 /** Applies the narrowing filters, cheapest first; --keep-last last, as it needs the whole population. */
 async function narrow(home: Home, opts: PruneOptions, chosen: Session[], population: Session[], explicit: boolean, out: Sink): Promise<Session[]> {
   const cwdDirs = opts.cwds.flatMap(canonical);
-  const names = opts.unnamed ? new Set([...(await threadNames(home)).keys(), ...stateDbNamedIds(home)]) : null;
+  const names = opts.unnamed ? new Set(allNames(await readNames(home, { strict: true })).keys()) : null;
   const kept: Session[] = [];
   for (const s of chosen) {
     if (opts.action === 'compress') {
