@@ -5,7 +5,7 @@ import { list as values, main, notice, wholeNumber, single, UsageError, EXIT_OK 
 import { codexHome } from '../lib/home/paths.js';
 import { indexPath } from '../lib/index/db.js';
 import { compileFormat, table } from '../lib/index/format.js';
-import { openFresh } from '../lib/index/fresh.js';
+import { openFresh } from '../lib/index/update.js';
 import { list, parseSize, parseSort, parseWhen, searchHits, type Query } from '../lib/index/query.js';
 import { stdout } from '../lib/cli/output.js';
 import { visible } from '../lib/cli/terminal.js';

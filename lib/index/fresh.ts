@@ -181,22 +181,3 @@ export function namesSignature(home: Home): string {
     .join('|');
 }
 
-/**
- * The index opened for reading, brought up to date first when `update` is set: when the home still
- * matches the snapshot, at the cost of the check alone; otherwise by a run that does not wait for
- * another writer (whose index is then read as it stands). The writing side loads only then.
- */
-export async function openFresh(home: Home, index: string, update: boolean): Promise<Database> {
-  if (existsSync(index)) {
-    try {
-      const db = openIndex(index, { readonly: true });
-      if (!update || isFresh(db, home)) return db;
-      db.close();
-    } catch (err) {
-      // Unreadable: bring it up to date, which builds it anew. Asked not to, say how.
-      if (!update) throw err;
-    }
-  }
-  if (update) await (await import('./update.js')).update(home, { index, waitMs: 0 });
-  return openIndex(index, { readonly: true });
-}

@@ -19,7 +19,7 @@ import { Progress } from './progress.js';
 import { DOC_SHIFT } from './query.js';
 import { baseOf, canAppend, freshRow, inherit, tallyPrefix, type Row } from './scan.js';
 import { scanAll, type ScanJob } from './scans.js';
-import { emptySummary, type Drift, type PathsOptions, type Summary, type UpdateOptions } from './update.js';
+import { emptySummary, type Drift, type PathsOptions, type Summary, type UpdateOptions } from './summary.js';
 
 /** The stored fields a run compares against discovery. */
 interface Known {

@@ -2,44 +2,11 @@
 // as the last run left it (fresh.ts); failing that, the work of sync.ts, loaded only then.
 import { existsSync } from 'node:fs';
 import type { Home } from '../home/paths.js';
-import { indexError, inspectIndex, isDamage, openIndex } from './db.js';
+import { indexError, inspectIndex, isDamage, openIndex, type Database } from './db.js';
 import { isFresh, type Snapshot } from './fresh.js';
+import { emptySummary, type Drift, type PathsOptions, type Summary, type UpdateOptions } from './summary.js';
 
-export interface Summary {
-  scanned: number;
-  added: number;
-  updated: number;
-  removed: number;
-  unchanged: number;
-  moved: number;
-  bytes_read: number;
-  ms: number;
-}
-
-export interface Drift {
-  drift: 'new' | 'grown' | 'changed' | 'moved' | 'gone' | 'names';
-  id?: string;
-  path?: string;
-  from?: string;
-}
-
-export interface UpdateOptions {
-  index: string;
-  /** How long to wait for another writer, in ms; past that the run returns null. */
-  waitMs?: number;
-  /** Build a fresh index beside the old one and rename it into place. */
-  rebuild?: boolean;
-  progress?: boolean;
-}
-
-export interface PathsOptions {
-  index: string;
-  /** Re-read every named file whole, changed or not. */
-  force?: boolean;
-  waitMs?: number;
-}
-
-export const emptySummary = (): Summary => ({ scanned: 0, added: 0, updated: 0, removed: 0, unchanged: 0, moved: 0, bytes_read: 0, ms: 0 });
+export type { Drift, PathsOptions, Summary, UpdateOptions };
 
 /** The snapshot of the last full run, when the home still matches it (see fresh.ts). */
 function freshSnapshot(home: Home, index: string): Snapshot | null {
@@ -83,4 +50,24 @@ export async function check(home: Home, index: string): Promise<Drift[]> {
 /** Brings the rows of these paths up to date; null when another writer held the lock. */
 export async function updatePaths(home: Home, paths: string[], opts: PathsOptions): Promise<Summary | null> {
   return (await import('./sync.js')).updatePathsHere(home, paths, opts);
+}
+
+/**
+ * The index opened for reading, brought up to date first when `update` is set: when the home still
+ * matches the snapshot, at the cost of the check alone; otherwise by a run that does not wait for
+ * another writer (whose index is then read as it stands). The writing side loads only then.
+ */
+export async function openFresh(home: Home, index: string, bringUpToDate: boolean): Promise<Database> {
+  if (existsSync(index)) {
+    try {
+      const db = openIndex(index, { readonly: true });
+      if (!bringUpToDate || isFresh(db, home)) return db;
+      db.close();
+    } catch (err) {
+      // Unreadable: bring it up to date, which builds it anew. Asked not to, say how.
+      if (!bringUpToDate) throw err;
+    }
+  }
+  if (bringUpToDate) await update(home, { index, waitMs: 0 });
+  return openIndex(index, { readonly: true });
 }
