@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NPM_FLAGS := --no-audit --no-fund
 
-.PHONY: all install build test interop bench demo man clean
+.PHONY: all install build lint test interop bench demo man clean
 
 all: build
 
@@ -26,9 +26,16 @@ node_modules/.installed: package.json package-lock.json
 
 install: node_modules/.installed .deps-system
 
+# The tools are checked with the strictest flags; tests and the bench with one less (see tsconfig.tests.json).
 build: install
-	npx tsc -p tsconfig.json
+	npx tsc -p tsconfig.json --noEmit
+	npx tsc -p tsconfig.tests.json
 	@chmod +x dist/cmd/*.js
+
+# ESLint (type-checked: floating promises, misused promises, ...) and Prettier's formatting.
+lint: install
+	npx eslint .
+	npx prettier --check .
 
 # The whole suite, the real-Codex interop tests included (ROLLOUT_SKIP_INTEROP=1 leaves them out).
 test: build

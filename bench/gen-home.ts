@@ -40,7 +40,7 @@ export class Rng {
     return this.next() < p;
   }
   pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)];
+    return items[Math.floor(this.next() * items.length)]!;
   }
   /** Standard normal (Box-Muller). */
   normal(): number {
@@ -54,7 +54,7 @@ export class Rng {
   shuffle<T>(items: T[]): T[] {
     for (let i = items.length - 1; i > 0; i--) {
       const j = Math.floor(this.next() * (i + 1));
-      [items[i], items[j]] = [items[j], items[i]];
+      [items[i], items[j]] = [items[j]!, items[i]!];
     }
     return items;
   }
@@ -65,14 +65,14 @@ const uuidOf = (h: string) => `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 
 /** UUIDv7 (Codex since 2025-09-18) with the time part `ms`. */
 function uuidv7(rng: Rng, ms: number): string {
   const r = rng.hex(20);
-  const variant = ((parseInt(r[3], 16) & 3) | 8).toString(16);
+  const variant = ((parseInt(r[3]!, 16) & 3) | 8).toString(16);
   return uuidOf(`${ms.toString(16).padStart(12, '0')}7${r.slice(0, 3)}${variant}${r.slice(4, 19)}`);
 }
 
 /** UUIDv4 (Codex before 2025-09-18). */
 function uuidv4(rng: Rng): string {
   const r = rng.hex(32);
-  const variant = ((parseInt(r[16], 16) & 3) | 8).toString(16);
+  const variant = ((parseInt(r[16]!, 16) & 3) | 8).toString(16);
   return uuidOf(`${r.slice(0, 12)}4${r.slice(13, 16)}${variant}${r.slice(17, 32)}`);
 }
 
@@ -112,7 +112,7 @@ function sentence(rng: Rng, n = rng.int(5, 14)): string {
   const w: string[] = [];
   for (let i = 0; i < n; i++) w.push(rng.pick(WORDS));
   const s = w.join(' ');
-  return s[0].toUpperCase() + s.slice(1) + '.';
+  return s.charAt(0).toUpperCase() + s.slice(1) + '.';
 }
 
 function prose(rng: Rng, sentences: number): string {
@@ -172,10 +172,10 @@ class TextPool {
     let left = chars;
     while (left > 0) {
       const i = rng.int(0, this.starts.length - 1);
-      const from = this.starts[i];
+      const from = this.starts[i]!;
       let j = i;
-      while (j < this.starts.length && this.starts[j] - from < left) j++;
-      const to = j < this.starts.length ? this.starts[j] : this.text.length;
+      while (j < this.starts.length && this.starts[j]! - from < left) j++;
+      const to = j < this.starts.length ? this.starts[j]! : this.text.length;
       out.push(this.text.slice(from, to));
       left -= to - from;
     }
@@ -486,7 +486,7 @@ function writeEnvelope(home: string, spec: SessionSpec, pools: Pools, rng: Rng, 
   // Forks and reverts cut their parent after a turn that leaves room for their own turns.
   let cut: Cut | undefined;
   if (parent) {
-    const fits = parent.cuts.filter((c) => c.byte <= Math.max(spec.size * 0.7, parent.cuts[0].byte));
+    const fits = parent.cuts.filter((c) => c.byte <= Math.max(spec.size * 0.7, parent.cuts[0]!.byte));
     cut = rng.pick(fits.length ? fits : parent.cuts);
   }
   const ref = cut && spec.fork!.mode !== 'copy' ? cut : undefined;
@@ -649,10 +649,10 @@ export interface GenOptions {
 
 /** Inverse of the standard normal CDF (Acklam's rational approximation; plenty for sizes). */
 function probit(p: number): number {
-  const a = [-39.6968302866538, 220.946098424521, -275.928510446969, 138.357751867269, -30.6647980661472, 2.50662827745924];
-  const b = [-54.4760987982241, 161.585836858041, -155.698979859887, 66.8013118877197, -13.2806815528857];
-  const c = [-0.00778489400243029, -0.322396458041136, -2.40076388304869, -2.54973253934373, 4.37466414146497, 2.93816398269878];
-  const d = [0.00778469570904146, 0.32246712907004, 2.445134137143, 3.75440866190742];
+  const a = [-39.6968302866538, 220.946098424521, -275.928510446969, 138.357751867269, -30.6647980661472, 2.50662827745924] as const;
+  const b = [-54.4760987982241, 161.585836858041, -155.698979859887, 66.8013118877197, -13.2806815528857] as const;
+  const c = [-0.00778489400243029, -0.322396458041136, -2.40076388304869, -2.54973253934373, 4.37466414146497, 2.93816398269878] as const;
+  const d = [0.00778469570904146, 0.32246712907004, 2.445134137143, 3.75440866190742] as const;
   const q = Math.min(p, 1 - p);
   let x: number;
   if (q < 0.02425) {
@@ -698,12 +698,12 @@ function plan(n: number, total: number, maxSession: number, rng: Rng): SessionSp
   const sizes = rng.shuffle(sizeSpread(kinds.length, total, 5 * KB, maxSession));
   const cwds = PROJECTS.map((p, i) => `/home/${USERS[i % USERS.length]}/src/${p}`);
   const specs: SessionSpec[] = kinds.map((kind, i) => {
-    const [from, to] = PERIODS[kind].map((d) => Date.parse(d.includes('T') ? d : `${d}T00:00:00Z`));
+    const [from, to] = PERIODS[kind].map((d) => Date.parse(d.includes('T') ? d : `${d}T00:00:00Z`)) as [number, number];
     const old = kind !== 'D' && kind !== 'E';
     return {
       kind,
       start: from + Math.floor(rng.next() * (to - from)),
-      size: old ? Math.min(sizes[i], 300 * KB) : sizes[i],
+      size: old ? Math.min(sizes[i]!, 300 * KB) : sizes[i]!,
       cwd: rng.pick(cwds),
       archived: false,
       compressed: false,
@@ -719,7 +719,7 @@ function plan(n: number, total: number, maxSession: number, rng: Rng): SessionSp
     s.compressed = rng.chance(0.25) && s.start < ANCHOR - 8 * DAY;
     if (rng.chance(0.1)) s.name = rng.chance(0.2) ? [sentence(rng, 3), sentence(rng, 2)] : [sentence(rng, rng.int(2, 4))];
     // Forks of earlier sessions of the same mode (a fork's parent is always written first).
-    const earlier = unforked[s.kind];
+    const earlier = unforked[s.kind]!;
     const roll = rng.next();
     if (earlier.length && s.kind === 'D' && roll < 0.04) s.fork = { mode: 'copy', parent: rng.pick(earlier) };
     else if (earlier.length && s.kind === 'E' && roll < 0.05) s.fork = { mode: 'ref', parent: rng.pick(earlier) };
@@ -730,18 +730,18 @@ function plan(n: number, total: number, maxSession: number, rng: Rng): SessionSp
   for (const [mode, kind] of [['copy', 'D'], ['ref', 'E'], ['revert', 'E']] as const) {
     if (specs.some((s) => s.fork?.mode === mode)) continue;
     const parents = new Set(specs.map((s) => s.fork?.parent));
-    const pool = unforked[kind];
-    const child = pool.length > 2 ? pool[pool.length - 1] : -1;
+    const pool = unforked[kind]!;
+    const child = pool.length > 2 ? pool[pool.length - 1]! : -1;
     if (child === -1 || parents.has(child)) continue;
     pool.pop();
-    specs[child].fork = { mode, parent: pool[0] };
+    specs[child]!.fork = { mode, parent: pool[0]! };
   }
   const plain = envelope.map(([x]) => x).filter((x) => !x.fork);
-  if (plain.length && !specs.some((x) => x.archived)) plain[plain.length - 1].archived = true;
+  if (plain.length && !specs.some((x) => x.archived)) plain[plain.length - 1]!.archived = true;
   const cold = plain.filter((x) => x.start < ANCHOR - 8 * DAY);
-  if (cold.length && !specs.some((x) => x.compressed)) cold[0].compressed = true;
+  if (cold.length && !specs.some((x) => x.compressed)) cold[0]!.compressed = true;
   // A revert replaces its thread's file: the old one stays where it was (spec 12.2).
-  for (const s of specs) if (s.fork?.mode === 'revert') s.archived = specs[s.fork.parent].archived;
+  for (const s of specs) if (s.fork?.mode === 'revert') s.archived = specs[s.fork.parent]!.archived;
   const rare = rng.shuffle(envelope.map(([s]) => s)).slice(0, 3);
   for (const s of rare) s.rare = true;
   return specs;
@@ -767,7 +767,7 @@ export function generateHome(opts: GenOptions): HomeManifest {
   let bytes = 0;
   let lastLog = Date.now();
   specs.forEach((spec, i) => {
-    const parent = spec.fork ? written[spec.fork.parent] : null;
+    const parent = spec.fork ? written[spec.fork.parent]! : null;
     const s = spec.kind === 'D' || spec.kind === 'E' ? writeEnvelope(opts.dir, spec, pools, rng, parent) : writeOld(opts.dir, spec, pools, rng);
     written.push(s);
     bytes += s.bytes;
@@ -778,16 +778,16 @@ export function generateHome(opts: GenOptions): HomeManifest {
   });
 
   compress(
-    written.filter((_, i) => specs[i].compressed),
+    written.filter((_, i) => specs[i]!.compressed),
     log,
   );
 
   const names: string[] = [];
   specs.forEach((spec, i) => {
     if (!spec.name || spec.fork?.mode === 'revert') return;
-    const s = written[i];
+    const s = written[i]!;
     spec.name.forEach((name, k) => names.push(JSON.stringify({ id: s.id, thread_name: name, updated_at: iso(s.mtime + (k + 1) * 60_000).replace(/\.\d{3}Z$/, 'Z') })));
-    s.name = spec.name[spec.name.length - 1];
+    s.name = spec.name[spec.name.length - 1]!;
   });
   const index = join(opts.dir, 'session_index.jsonl');
   writeFileSync(index, names.map((l) => l + '\n').join(''));
@@ -801,7 +801,7 @@ export function generateHome(opts: GenOptions): HomeManifest {
     sessions,
     bytes,
     diskBytes,
-    search: { rare: RARE_TERM, rareIds: specs.map((s, i) => (s.rare ? written[i].id : '')).filter(Boolean), common: COMMON_TERM },
+    search: { rare: RARE_TERM, rareIds: specs.map((s, i) => (s.rare ? written[i]!.id : '')).filter(Boolean), common: COMMON_TERM },
     ms: Date.now() - t0,
   };
   return manifest;

@@ -247,7 +247,7 @@ function probe(label: string, bytes: number): Probe {
     const zstPath = join(zstHome, `${info.path}.zst`);
     mkdirSync(dirname(zstPath), { recursive: true });
     const z = spawnSync('zstd', ['-3', '-q', '-f', info.abs, '-o', zstPath]);
-    if (z.status !== 0) throw new Error(`zstd: ${z.stderr}`);
+    if (z.status !== 0) throw new Error(`zstd: ${z.stderr.toString()}`);
     return { label, home, path: info.abs, bytes: info.bytes, zstHome, zstPath };
   }).value;
 }

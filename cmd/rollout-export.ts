@@ -44,7 +44,7 @@ await main({
   ],
   async run(args, o) {
     if (o.schema !== undefined && o.schema !== false) {
-      const kind = o.schema === true ? 'json' : String(o.schema);
+      const kind = o.schema === true ? 'json' : single(o.schema)!;
       if (kind !== 'json' && kind !== 'ndjson') throw new UsageError(`--schema takes json or ndjson, not '${kind}'`);
       stdout.write(JSON.stringify(kind === 'json' ? documentSchema() : ndjsonSchema(), null, 2) + '\n');
       return EXIT_OK;
@@ -72,7 +72,7 @@ await main({
     const several = Boolean(o.batch) || args.length > 1;
     const toDir = output !== undefined && (several || output.endsWith('/') || (existsSync(output) && statSync(output).isDirectory()));
     if (output === undefined && several && format === 'html') throw new UsageError('several HTML pages need a directory: give -o DIR');
-    if (toDir) await mkdir(output!, { recursive: true });
+    if (toDir) await mkdir(output, { recursive: true });
 
     const resolver = new Resolver(codexHome(single(o.codexHome)));
     let failed = false;

@@ -40,7 +40,7 @@ await main({
     const cut = cutOf(o);
     const home = codexHome(single(o.codexHome));
     const resolver = new Resolver(home);
-    const target = await resolver.resolve(args[0]);
+    const target = await resolver.resolve(args[0]!);
     const result = await forkSession(target, resolver, {
       cut,
       interrupted: Boolean(o.interrupted),

@@ -106,7 +106,7 @@ function sortValueAttached(argv: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--sort' && /^-[a-z]+$/.test(argv[i + 1] ?? '')) out.push(`--sort=${argv[++i]}`);
-    else out.push(argv[i]);
+    else out.push(argv[i]!);
   }
   return out;
 }

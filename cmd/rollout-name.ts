@@ -44,12 +44,12 @@ await main({
       return failed ? EXIT_FAILURE : EXIT_OK;
     }
     if (args.length > 2) throw new UsageError(`one session and one name, not ${args.length} words (quote a name with spaces)`);
-    const id = await threadOf(resolver, args[0]);
+    const id = await threadOf(resolver, args[0]!);
     if (args.length === 1) {
       if (o.force || dryRun) throw new UsageError('--force and --dry-run go with a name or --clear');
       stdout.json(await showName(home, id));
     } else {
-      stdout.json(await setName(home, resolver, id, args[1], { force: Boolean(o.force), dryRun }));
+      stdout.json(await setName(home, resolver, id, args[1]!, { force: Boolean(o.force), dryRun }));
     }
     return EXIT_OK;
   },

@@ -62,7 +62,7 @@ t.test('a bind mount of the home', { skip: root ? false : 'bind mounts need root
   const h = home(t);
   const bind = tmpDir(t);
   const mounted = spawnSync('mount', ['--bind', h.dir, bind]);
-  if (!t.equal(mounted.status, 0, `mount --bind (${mounted.stderr})`)) return;
+  if (!t.equal(mounted.status, 0, `mount --bind (${mounted.stderr.toString()})`)) return;
   t.teardown(() => spawnSync('umount', [bind]));
   refusedEverywhere(t, h, bind, /would put its copies into/);
 });

@@ -133,7 +133,7 @@ t.test('a full disk under the backup folder: only sessions whose copy is whole g
   const h = home(t);
   const small = tmpDir(t);
   const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', small]);
-  if (!t.equal(mounted.status, 0, `mount a small tmpfs (${mounted.stderr})`)) return;
+  if (!t.equal(mounted.status, 0, `mount a small tmpfs (${mounted.stderr.toString()})`)) return;
   t.teardown(() => void spawnSync('umount', [small]));
   const backup = join(small, 'bk');
   mkdirSync(backup);
@@ -151,7 +151,7 @@ t.test('a full disk under the backup folder: only sessions whose copy is whole g
 t.test('a full disk under the home: compression fails cleanly, every session stays as it was', { skip: process.getuid?.() === 0 ? false : 'mounting a tmpfs needs root' }, async (t) => {
   const mountpoint = tmpDir(t);
   const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mountpoint]);
-  if (!t.equal(mounted.status, 0, `mount a small tmpfs (${mounted.stderr})`)) return;
+  if (!t.equal(mounted.status, 0, `mount a small tmpfs (${mounted.stderr.toString()})`)) return;
   t.teardown(() => void spawnSync('umount', [mountpoint]));
   const dir = join(mountpoint, 'home');
   const old = new Date(Date.now() - 60 * DAY);
@@ -181,7 +181,7 @@ t.test('runs at the same time, of the same binary and of others: nothing lost', 
     runAsync('rollout-index', [], env),
     runAsync('rollout-ls', ['--json'], env),
   ]);
-  t.ok(codes.every((c) => c === 0 || c === 1), `every run ended (${codes})`);
+  t.ok(codes.every((c) => c === 0 || c === 1), `every run ended (${codes.join(', ')})`);
   nothingLost(t, 'concurrent runs', before, await contents(h.dir, h.ids));
   const settle = run('rollout-prune', ['--older-than', '30d', '--grace', '0', '--compress'], { env });
   t.equal(settle.code, 0, settle.err);

@@ -16,7 +16,7 @@ async function holdIndexLock(index: string, ms: number): Promise<void> {
     const db = new Db(process.argv[1] + '.lock'); db.pragma('journal_mode = DELETE'); db.exec('BEGIN EXCLUSIVE');
     process.stdout.write('held\\n'); setTimeout(() => { db.exec('ROLLBACK'); db.close(); }, ${ms});`;
   const child = spawn(process.execPath, ['-e', script, index], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve) => child.stdout!.once('data', resolve));
+  await new Promise((resolve) => child.stdout.once('data', resolve));
 }
 
 t.test('rollout-index --wait waits as long as it is told, past SQLite’s own 5 seconds', async (t) => {
@@ -73,7 +73,7 @@ t.test('--clear racing with a writer that takes no lock (as Codex appends): ever
     while (Date.now() < end) { fs.appendFileSync(process.argv[1], JSON.stringify({ id: 'appended-' + n++, thread_name: 'x', updated_at: 'now' }) + '\\n'); Atomics.wait(pause, 0, 0, 2); }
     process.stdout.write(String(n));`, index], { stdio: ['ignore', 'pipe', 'inherit'] });
   let appended = '';
-  appender.stdout!.on('data', (b) => (appended += b));
+  appender.stdout.on('data', (b) => (appended += b));
   const exited = new Promise((resolve) => appender.on('exit', resolve));
   for (let i = 0; i < 5; i++) {
     appendFileSync(index, entry(gone.id, `again ${i}`));

@@ -17,13 +17,13 @@ async function writer(path: string): Promise<{ child: ChildProcess; write: () =>
     process.stdout.write('ready\\n');
     process.stdin.once('data', () => { fs.writeSync(fd, ${JSON.stringify(LATE)}); process.exit(0); });`;
   const child = spawn(process.execPath, ['-e', script, path], { stdio: ['pipe', 'pipe', 'inherit'] });
-  await new Promise((resolve) => child.stdout!.once('data', resolve));
+  await new Promise((resolve) => child.stdout.once('data', resolve));
   return {
     child,
     write: () =>
       new Promise((resolve) => {
         child.once('exit', () => resolve());
-        child.stdin!.write('go\n');
+        child.stdin.write('go\n');
       }),
   };
 }

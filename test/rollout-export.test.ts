@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { buildZoo, HOSTILE, validators } from './helpers/export.js';
+import { buildZoo, validators } from './helpers/export.js';
 import { ndjson, REPO, run, sessionLines, tmpDir, writeRaw, writeSession, zstd } from './helpers/fixtures.js';
 
 const FORMATS = ['md', 'html', 'json', 'ndjson', 'csv'] as const;
@@ -296,7 +296,10 @@ t.test('HTML: every piece of session text is escaped', async (t) => {
 
 t.test('HTML in headless Chromium: the transcript reads, nothing injected runs', async (t) => {
   const chromium = ['chromium', 'chromium-browser'].find((c) => spawnSync('which', [c]).status === 0);
-  if (!chromium) return t.fail('chromium is not installed (apt-get install chromium)');
+  if (!chromium) {
+    t.fail('chromium is not installed (apt-get install chromium)');
+    return;
+  }
   const dir = tmpDir(t);
   const page = join(dir, 'session.html');
   t.equal(exp(['-f', 'html', zoo.legacy, '-o', page]).code, 0);

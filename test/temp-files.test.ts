@@ -131,7 +131,7 @@ t.test('a full disk: the build fails with a clear error and leaves no scratch fi
   bigHome(home, 60);
   const small = tmpDir(t);
   const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', small]);
-  if (!t.equal(mounted.status, 0, `mount a small tmpfs (${mounted.stderr})`)) return;
+  if (!t.equal(mounted.status, 0, `mount a small tmpfs (${mounted.stderr.toString()})`)) return;
   t.teardown(() => void spawnSync('umount', [small]));
   mkdirSync(join(small, 'idx'));
   const index = join(small, 'idx', 'rollout-index.sqlite');

@@ -20,6 +20,7 @@ function home(t: Parameters<typeof tmpDir>[0]) {
 }
 
 /** No byte a terminal would act on: C0 but line feeds and tabs, DEL, C1, direction overrides. */
+// eslint-disable-next-line no-control-regex -- these are exactly what must not appear
 const raw = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
 
 t.test('rollout-ls on a terminal: the table shows escapes, not the sequences', async (t) => {

@@ -86,7 +86,7 @@ async function copyLines(
       upTo = batch.spanFirst!;
     }
     for (let i = 0; i < upTo; i++) {
-      const line = batch[i];
+      const line = batch[i]!;
       if (normalizer) {
         const record = parseLine(line.bytes);
         if (record === undefined) {
@@ -133,10 +133,11 @@ async function writeMeta(
   out: Output,
 ): Promise<void> {
   for await (const batch of batches) {
-    const first = batch[0];
+    const first = batch[0]!;
     if (isBareGeneration(generation)) {
       const record = parseLine(first.bytes);
-      out.line(opts.normalize && record !== undefined ? new Normalizer().convert(record)[0] : first.bytes);
+      // generationOf took this record for a bare meta, and convert makes a meta one line at least.
+      out.line(opts.normalize && record !== undefined ? new Normalizer().convert(record)[0]! : first.bytes);
       return;
     }
     const record = parseLine(first.bytes);

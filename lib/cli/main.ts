@@ -61,6 +61,12 @@ export function error(message: string, where?: { file?: string; line?: number })
   diagnostic('error', message, where);
 }
 
+/** A thrown value's `code` (`ENOENT`, `SQLITE_BUSY`, ...), or '' when it has none. */
+export function codeOf(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : '';
+}
+
 /** Reports any thrown value as an error line; returns the exit code it deserves. */
 export function report(err: unknown): number {
   if (err instanceof RolloutError) {

@@ -5,6 +5,7 @@
 // as JSON escapes that parse to the same value.
 
 /** C0 controls, DEL, C1 controls, and the bidirectional formatting characters. */
+// eslint-disable-next-line no-control-regex -- control characters are what it is for
 const UNSAFE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 const UNSAFE_ALL = new RegExp(UNSAFE.source, 'g');
 

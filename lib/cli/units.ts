@@ -6,7 +6,7 @@ const UNITS: Record<string, number> = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, 
 /** `30d`, `12h`, `2w`, `90m`, `1y` ago, or a date (`2026-08-01`, any ISO time): an instant in ms. */
 export function parseWhen(s: string, flag: string, now = Date.now()): number {
   const age = /^(\d+(?:\.\d+)?)\s*([smhdwy])$/i.exec(s.trim());
-  if (age) return now - Number(age[1]) * UNITS[age[2].toLowerCase()];
+  if (age) return now - Number(age[1]) * UNITS[age[2]!.toLowerCase()]!;
   if (/^\d{4}-\d{2}-\d{2}/.test(s)) {
     const t = Date.parse(s);
     if (!Number.isNaN(t)) return t;
@@ -17,7 +17,7 @@ export function parseWhen(s: string, flag: string, now = Date.now()): number {
 /** Milliseconds in a duration like `10m`, `12h`, `30d`, `2w`, `45s` (a bare number is seconds), or null. */
 export function parseDuration(text: string): number | null {
   const m = /^(\d+(?:\.\d+)?)\s*([smhdw])?$/i.exec(text.trim());
-  return m ? Math.round(Number(m[1]) * UNITS[(m[2] ?? 's').toLowerCase()]) : null;
+  return m ? Math.round(Number(m[1]) * UNITS[(m[2] ?? 's').toLowerCase()]!) : null;
 }
 
 const SIZES: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
@@ -26,7 +26,7 @@ const SIZES: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 **
 export function parseSize(s: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)i?b?$/i.exec(s.trim());
   if (!m) throw new UsageError(`${flag} takes a size (500, 10k, 2M, 1G), not '${s}'`);
-  return Math.round(Number(m[1]) * SIZES[m[2].toLowerCase()]);
+  return Math.round(Number(m[1]) * SIZES[m[2]!.toLowerCase()]!);
 }
 
 /** `512 B`, `1.5 KB`, `2.0 GB`. */

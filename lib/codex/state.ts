@@ -5,7 +5,7 @@ import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readSync, rmSy
 import { appendFile, open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { writeAtomic } from '../fs/atomic.js';
-import { RolloutError } from '../cli/main.js';
+import { codeOf, RolloutError } from '../cli/main.js';
 import { withFileLock } from '../fs/file-lock.js';
 import { CODEX_BUSY_MS } from '../home/names.js';
 import { sessionIndexPath, sqliteHome, stateDbPath, type Home } from '../home/paths.js';
@@ -64,7 +64,7 @@ function inTransaction<T>(path: string, write: (db: Database) => T): T | null {
 
 /** A SQLite error of one of Codex's databases, naming the file and what to do about it. */
 export function codexDbError(err: unknown, path: string): unknown {
-  const code = String((err as { code?: unknown })?.code ?? '');
+  const code = codeOf(err);
   if (!code.startsWith('SQLITE_')) return err;
   const remedy = code.startsWith('SQLITE_BUSY')
     ? 'Codex held it too long; run the command again'

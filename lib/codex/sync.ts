@@ -101,9 +101,12 @@ function userMessageOf(p: Record<string, any>): { title: string; first: string |
   return null;
 }
 
+/** The columns a record that does not name them leaves as they were: the constructor sets them all. */
+type Kept = 'cli_version' | 'cwd' | 'originator' | 'thread_source' | 'agent_nickname' | 'agent_role' | 'agent_path' | 'memory_mode' | 'model';
+
 /** Accumulates a `threads` row from a file's records, as Codex's extractor does. */
 class Derivation {
-  readonly row: ThreadRow;
+  readonly row: ThreadRow & Record<Kept, string | number | null>;
   private title = '';
   private first: string | null = null;
 
@@ -283,7 +286,7 @@ export function defaultProvider(home: Home): string {
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (/^\s*\[/.test(line)) break;
     const m = /^\s*model_provider\s*=\s*(?:"([^"]*)"|'([^']*)')/.exec(line);
-    if (m) return m[1] ?? m[2];
+    if (m) return m[1] ?? m[2]!;
   }
   return 'openai';
 }
@@ -464,7 +467,7 @@ export async function applyCodexSync(home: Home, plan: CodexPlan, onAction: (a: 
     const have = new Set(columns.map((c) => c.name));
     const inserts = new Map(plan.inserts.map((r) => [String(r.id), r]));
     if (inserts.size) {
-      const unknown = columns.filter((c) => c.notnull && c.dflt_value === null && !c.pk && !(c.name in plan.inserts[0]));
+      const unknown = columns.filter((c) => c.notnull && c.dflt_value === null && !c.pk && !(c.name in plan.inserts[0]!));
       if (unknown.length) throw new RolloutError(`Codex's threads table requires columns this version does not know: ${unknown.map((c) => c.name).join(', ')}`, { file: db.name });
     }
     summary.backup = await backupStateDb(db);
@@ -480,7 +483,7 @@ export async function applyCodexSync(home: Home, plan: CodexPlan, onAction: (a: 
           const row = { ...inserts.get(d.id)! };
           // Codex keeps updated_at_ms unique (its pages are anchored on it): a tie moves up a millisecond.
           if (taken) while (taken.get(row.updated_at_ms)) row.updated_at_ms = Number(row.updated_at_ms) + 1;
-          if (row.recency_at_ms !== null) row.recency_at_ms = row.updated_at_ms;
+          if (row.recency_at_ms !== null) row.recency_at_ms = row.updated_at_ms!;
           const cols = Object.keys(row).filter((c) => have.has(c));
           const done = db
             .prepare(`INSERT INTO threads (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')}) ON CONFLICT(id) DO NOTHING`)

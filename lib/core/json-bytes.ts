@@ -95,14 +95,14 @@ function decode(b: Buffer, start: number, end: number): string {
 
 /** Moves a cut in the contents `[start, …)` of a string back so that it splits no character or escape. */
 function cutBefore(b: Buffer, start: number, cut: number): number {
-  while (cut > start && (b[cut] & 0xc0) === 0x80) cut--;
+  while (cut > start && (b[cut]! & 0xc0) === 0x80) cut--;
   const e = escapeAround(b, start, cut);
   return e === -1 ? cut : e;
 }
 
 /** Moves a cut forward so that the part from it on starts with a whole character or escape. */
 function cutAfter(b: Buffer, start: number, cut: number, end: number): number {
-  while (cut < end && (b[cut] & 0xc0) === 0x80) cut++;
+  while (cut < end && (b[cut]! & 0xc0) === 0x80) cut++;
   const e = escapeAround(b, start, cut);
   return e === -1 ? cut : e + (b[e + 1] === 0x75 ? 6 : 2);
 }

@@ -99,7 +99,7 @@ class Carry {
     let line: Buffer;
     if (this.buffers) {
       this.append(rest);
-      line = this.buffers[this.current].subarray(0, this.length + rest.length);
+      line = this.buffers[this.current]!.subarray(0, this.length + rest.length);
       this.current ^= 1;
     } else {
       this.parts.push(rest);
@@ -112,7 +112,7 @@ class Carry {
 
   private append(piece: Buffer): void {
     const buffers = this.buffers!;
-    let buf = buffers[this.current];
+    let buf = buffers[this.current]!;
     const need = this.length + piece.length;
     if (buf.length < need) {
       const grown = Buffer.allocUnsafe(Math.max(need, buf.length * 2, 1 << 16));

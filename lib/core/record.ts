@@ -112,7 +112,7 @@ export function peekType(bytes: Buffer): TypeInfo | null {
   at++;
   if (startsAt(bytes, at, ORDINAL)) {
     at += ORDINAL.length;
-    while (bytes[at] >= 0x30 && bytes[at] <= 0x39) at++;
+    while (at < bytes.length && bytes[at]! >= 0x30 && bytes[at]! <= 0x39) at++;
   }
   if (!startsAt(bytes, at, TYPE)) return null;
   const type = plainString(bytes, at + TYPE.length);
@@ -155,7 +155,7 @@ export function typeFilter(specs: string[]): ((bytes: Buffer) => boolean) | null
     if (!info || (needPayload && info.payloadType === undefined && TYPES_WITH_TYPED_PAYLOAD.has(info.type!))) {
       info = typeOf(bytes);
     }
-    return wanted.some((w) => w.type === info!.type && (w.payloadType === undefined || w.payloadType === info!.payloadType));
+    return wanted.some((w) => w.type === info.type && (w.payloadType === undefined || w.payloadType === info.payloadType));
   };
 }
 

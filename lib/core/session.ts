@@ -41,7 +41,7 @@ export async function openSession(path: string, opts: OpenOptions = {}): Promise
   const all = lineBatches(openSource(path, { transient: opts.transient, chunk: opts.chunk }), stats, { transient: opts.transient });
   const head = await all.next();
   const firstBatch = head.done ? [] : head.value;
-  const first = firstBatch.length ? parseLine(firstBatch[0].bytes) : undefined;
+  const first = firstBatch.length ? parseLine(firstBatch[0]!.bytes) : undefined;
   return {
     label,
     generation: generationOf(first, opts.form ?? 'nested'),

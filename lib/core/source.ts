@@ -66,7 +66,7 @@ const spare: Buffer[] = [];
 
 function spareOf(size: number): Buffer {
   const i = spare.findIndex((b) => b.length === size);
-  return i === -1 ? Buffer.allocUnsafeSlow(size) : spare.splice(i, 1)[0];
+  return i === -1 ? Buffer.allocUnsafeSlow(size) : spare.splice(i, 1)[0]!;
 }
 
 async function* stdinChunks(): AsyncGenerator<Buffer> {

@@ -32,7 +32,7 @@ export const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 export function looksLikeZstd(head: Uint8Array): boolean {
   if (head.length < 4) return false;
   if (Buffer.from(head.subarray(0, 4)).equals(ZSTD_MAGIC)) return true;
-  return (head[0] & 0xf0) === 0x50 && head[1] === 0x2a && head[2] === 0x4d && head[3] === 0x18;
+  return (head[0]! & 0xf0) === 0x50 && head[1] === 0x2a && head[2] === 0x4d && head[3] === 0x18;
 }
 
 function corrupt(file: string, cause: unknown): RolloutError {

@@ -8,7 +8,7 @@ import { callStatus, count, each, factRows, oneLine, outputBody, roleLabel, turn
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ENTITIES[c]);
+  return s.replace(/[&<>"']/g, (c) => ENTITIES[c]!);
 }
 
 const CSS = `
@@ -52,7 +52,7 @@ function head(f: SessionFacts): string {
 }
 
 function firstLine(s: string): string {
-  return oneLine(s.split('\n', 1)[0], 160);
+  return oneLine(s.split('\n', 1)[0]!, 160);
 }
 
 function item(it: Item): string {

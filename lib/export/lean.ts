@@ -42,21 +42,21 @@ function continuations(bytes: Buffer, from: number, to: number): number {
   let n = 0;
   let i = from;
   const count = (c: number) => ((c & 0xc0) === 0x80 ? 1 : 0) - (c >= 0xf0 ? 1 : 0);
-  while (i < to && (bytes.byteOffset + i) & 3) n += count(bytes[i++]);
+  while (i < to && (bytes.byteOffset + i) & 3) n += count(bytes[i++]!);
   // A word at a time: most text is ASCII, and a word without a high bit holds nothing to count.
   const words = new Uint32Array(bytes.buffer, bytes.byteOffset + i, (to - i) >> 2);
   for (let k = 0; k < words.length; k++) {
-    const w = words[k];
+    const w = words[k]!;
     if ((w & 0x80808080) === 0) continue;
     n += count(w & 0xff) + count((w >>> 8) & 0xff) + count((w >>> 16) & 0xff) + count(w >>> 24);
   }
-  for (i += words.length * 4; i < to; i++) n += count(bytes[i]);
+  for (i += words.length * 4; i < to; i++) n += count(bytes[i]!);
   return n;
 }
 
 /** Where to cut a JSON string's bytes at or before `at` without splitting an escape or a character. */
 function cleanCut(bytes: Buffer, from: number, at: number): number {
-  while (at > from && (bytes[at] & 0xc0) === 0x80) at--;
+  while (at > from && (bytes[at]! & 0xc0) === 0x80) at--;
   for (let b = at - 1; b >= from && b >= at - 5; b--) {
     if (bytes[b] !== BACKSLASH) continue;
     let run = 1;

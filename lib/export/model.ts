@@ -150,7 +150,7 @@ function quoteArg(a: string): string {
 export function commandLine(argv: unknown): string | null {
   if (typeof argv === 'string') return argv;
   if (!Array.isArray(argv) || !argv.every((a) => typeof a === 'string')) return null;
-  if (argv.length === 3 && SHELLS.has(argv[0]) && /^-l?c$/.test(argv[1])) return argv[2];
+  if (argv.length === 3 && SHELLS.has(argv[0]!) && /^-l?c$/.test(argv[1]!)) return argv[2]!;
   return argv.map(quoteArg).join(' ');
 }
 

@@ -30,7 +30,7 @@ export function fromUser(bytes: Buffer): boolean {
 function lastTokens(batch: Records): SessionFacts['tokens'] {
   for (let i = batch.lines.length - 1; i >= 0; i--) {
     if (batch.bad?.has(i)) continue;
-    const { bytes } = batch.lines[i];
+    const { bytes } = batch.lines[i]!;
     const info = peekType(bytes) ?? typeOf(bytes);
     if (info.type !== 'event_msg' || info.payloadType !== 'token_count') continue;
     const p = parseLine(bytes)?.payload;
@@ -43,7 +43,7 @@ function lastTokens(batch: Records): SessionFacts['tokens'] {
 /** The timestamp of the last record of a batch that shows one in its first bytes. */
 function lastTimestamp(batch: Records): string | null {
   for (let i = batch.lines.length - 1; i >= 0; i--) {
-    const t = batch.bad?.has(i) ? null : peekTimestamp(batch.lines[i].bytes);
+    const t = batch.bad?.has(i) ? null : peekTimestamp(batch.lines[i]!.bytes);
     if (t !== null) return t;
   }
   return null;
@@ -98,7 +98,7 @@ export async function planSession(input: PlanInput): Promise<Plan> {
     for (let i = 0; i < lines.length; i++) {
       if (batch.bad?.has(i)) continue;
       const pos = batch.first + i;
-      const { bytes } = lines[i];
+      const { bytes } = lines[i]!;
       const info = peekType(bytes) ?? typeOf(bytes);
       const type = info.type;
       const pt = info.payloadType;

@@ -58,7 +58,7 @@ export function peekRole(bytes: Buffer): string | null {
 export async function* records(segments: Source[], diagnose: boolean): AsyncGenerator<Records> {
   let pos = 0;
   for (let s = 0; s < segments.length; s++) {
-    const seg = segments[s];
+    const seg = segments[s]!;
     const session = await openSession(seg.path, { form: seg.form, limit: seg.limit, transient: true });
     const normalizer = isBareGeneration(session.generation) ? new Normalizer() : null;
     let warned = 0;
@@ -81,8 +81,8 @@ export async function* records(segments: Source[], diagnose: boolean): AsyncGene
         }
         let bad: Set<number> | null = null;
         for (let i = 0; i < batch.length; i++) {
-          if (!quickCheck(batch[i].bytes)) continue;
-          left('not a valid JSON line; left out', batch[i].no);
+          if (!quickCheck(batch[i]!.bytes)) continue;
+          left('not a valid JSON line; left out', batch[i]!.no);
           (bad ??= new Set()).add(i);
         }
         yield { segment: s, first: pos, lines: batch, bad };

@@ -128,15 +128,16 @@ const UPPER = 8;
 const LOWER = 16;
 const KEY = 32; // the base64 alphabet of an AWS secret key
 const CLASS = new Uint8Array(128);
-for (const c of '_-.+/=:') CLASS[c.charCodeAt(0)] |= RUN;
-for (const c of '_-') CLASS[c.charCodeAt(0)] |= WORD;
-for (const c of '+/') CLASS[c.charCodeAt(0)] |= KEY;
+for (const c of '_-.+/=:') CLASS[c.charCodeAt(0)]! |= RUN;
+for (const c of '_-') CLASS[c.charCodeAt(0)]! |= WORD;
+for (const c of '+/') CLASS[c.charCodeAt(0)]! |= KEY;
 for (let c = 48; c <= 57; c++) CLASS[c] = RUN | WORD | DIGIT | KEY;
 for (let c = 65; c <= 90; c++) CLASS[c] = RUN | WORD | UPPER | KEY;
 for (let c = 97; c <= 122; c++) CLASS[c] = RUN | WORD | LOWER | KEY;
 
 /** Where scan() found each anchor: runs as start, end pairs; the others as positions. Reused. */
 const found: Record<Anchor, number[]> = { run: [], assign: [], at: [], url: [], dashes: [], 'glued-p': [] };
+const ANCHORS = Object.keys(found) as Anchor[];
 
 /**
  * One pass over `text`, filling `found`: the runs of token characters that hold a stretch of 16 or
@@ -145,14 +146,13 @@ const found: Record<Anchor, number[]> = { run: [], assign: [], at: [], url: [], 
  */
 function scan(text: string): boolean {
   for (const list of Object.values(found)) list.length = 0;
-  let any = false;
   let runStart = -1;
   let random = false;
   let url = -1;
   const n = text.length;
   for (let i = 0; i < n; ) {
     let c = text.charCodeAt(i);
-    let k = c < 128 ? CLASS[c] : 0;
+    let k = c < 128 ? CLASS[c]! : 0;
     if (k & WORD) {
       if (runStart < 0) {
         runStart = i;
@@ -163,11 +163,11 @@ function scan(text: string): boolean {
       do {
         if (c === 45) {
           const next = i + 1 < n ? text.charCodeAt(i + 1) : 0;
-          if (next === 45) found.dashes.push(i), (any = true);
-          else if (next === 112 && i + 2 < n && text.charCodeAt(i + 2) > 32) found['glued-p'].push(i), (any = true);
+          if (next === 45) found.dashes.push(i);
+          else if (next === 112 && i + 2 < n && text.charCodeAt(i + 2) > 32) found['glued-p'].push(i);
         }
         c = ++i < n ? text.charCodeAt(i) : 0;
-        k = c < 128 ? CLASS[c] : 0;
+        k = c < 128 ? CLASS[c]! : 0;
       } while (k & WORD);
       if (i - start >= 16 && !random) random = mixed(text, start, i);
       if (i >= n) break;
@@ -178,28 +178,31 @@ function scan(text: string): boolean {
         random = false;
       }
       if (c === 61 || c === 58) {
-        if (secretName(text, i)) found.assign.push(i), (any = true);
-        if (c === 58 && i + 2 < n && text.charCodeAt(i + 1) === 47 && text.charCodeAt(i + 2) === 47) found.url.push((url = i)), (any = true);
+        if (secretName(text, i)) found.assign.push(i);
+        if (c === 58 && i + 2 < n && text.charCodeAt(i + 1) === 47 && text.charCodeAt(i + 2) === 47) {
+          url = i;
+          found.url.push(i);
+        }
       }
     } else {
       if (runStart >= 0) {
-        if (random) found.run.push(runStart, i), (any = true);
+        if (random) found.run.push(runStart, i);
         runStart = -1;
       }
-      if (c === 64 && url >= 0) found.at.push(i), (any = true);
+      if (c === 64 && url >= 0) found.at.push(i);
       // A token ends at a blank or a quote: an `@` after it has no `://` of its own.
       else if (c <= 32 || c === 34 || c === 39) url = -1;
     }
     i++;
   }
-  if (runStart >= 0 && random) found.run.push(runStart, n), (any = true);
-  return any;
+  if (runStart >= 0 && random) found.run.push(runStart, n);
+  return ANCHORS.some((a) => found[a].length > 0);
 }
 
 /** Whether a stretch of word characters holds a digit, or both cases. */
 function mixed(text: string, from: number, to: number): boolean {
   let seen = 0;
-  for (let i = from; i < to; i++) seen |= CLASS[text.charCodeAt(i)];
+  for (let i = from; i < to; i++) seen |= CLASS[text.charCodeAt(i)]!;
   return (seen & DIGIT) !== 0 || (seen & (UPPER | LOWER)) === (UPPER | LOWER);
 }
 
@@ -256,7 +259,7 @@ function windows(anchor: Anchor, text: string, each: (from: number, to: number) 
   let done = -1;
   if (anchor === 'run') {
     // A credential's scheme word stands before its run.
-    for (let s = 0; s < list.length; s += 2) each(Math.max(0, list[s] - 16), list[s + 1]);
+    for (let s = 0; s < list.length; s += 2) each(Math.max(0, list[s]! - 16), list[s + 1]!);
     return;
   }
   for (const at of list) {
@@ -279,7 +282,7 @@ function search(r: Rule, text: string, part: string, from: number, out: Range[])
     if (value === undefined) out.push({ start: from + m.index, end: from + m.index + m[0].length, kind: r.kind });
     else if (!isPlaceholder(value)) {
       // The value, without quotes around it: `"password": "[REDACTED:secret]"` stays JSON.
-      const q = value.length > 1 && /^["']/.test(value) && value.endsWith(value[0]) ? 1 : 0;
+      const q = value.length > 1 && /^["']/.test(value) && value.endsWith(value[0]!) ? 1 : 0;
       const [start, end] = m.indices!.groups!.value!;
       out.push({ start: from + start + q, end: from + end - q, kind: r.kind });
     }
@@ -289,7 +292,7 @@ function search(r: Rule, text: string, part: string, from: number, out: Range[])
 
 /** Runs of exactly 40 base64 characters standing alone that look random: bare AWS secret keys. */
 function bareAwsKeys(text: string, from: number, to: number, out: Range[]): void {
-  const isKey = (c: number) => c < 128 && (CLASS[c] & KEY) !== 0;
+  const isKey = (c: number) => c < 128 && (CLASS[c]! & KEY) !== 0;
   for (let i = from; i < to; ) {
     if (!isKey(text.charCodeAt(i))) {
       i++;
@@ -332,7 +335,6 @@ function isPlaceholder(value: string): boolean {
 
 const ranges: Range[] = [];
 
-const ANCHORS = Object.keys(found) as Anchor[];
 const RULES_AT = new Map(ANCHORS.map((a) => [a, RULES.filter((r) => r.anchor === a)]));
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** Whether a run holds some run rule's hint: most runs (ids, hashes, paths) hold none, and are done with at once. */
@@ -365,10 +367,12 @@ export function redact(text: string): string {
   const parts: string[] = [];
   let last = 0;
   for (let i = 0; i < ranges.length; ) {
-    let { start, end, kind } = ranges[i++];
-    while (i < ranges.length && ranges[i].start < end) {
-      if (order.indexOf(ranges[i].kind) < order.indexOf(kind)) kind = ranges[i].kind;
-      end = Math.max(end, ranges[i++].end);
+    const { start } = ranges[i]!;
+    let { end, kind } = ranges[i++]!;
+    while (i < ranges.length && ranges[i]!.start < end) {
+      const r = ranges[i++]!;
+      if (order.indexOf(r.kind) < order.indexOf(kind)) kind = r.kind;
+      end = Math.max(end, r.end);
     }
     parts.push(text.slice(last, start), mask(kind));
     last = end;

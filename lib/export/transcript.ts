@@ -23,7 +23,7 @@ import {
   type TurnItem,
 } from './model.js';
 import { parseLean, parseStringHead, type StringHead } from './lean.js';
-import { fromUser, resolveTurnRange, type Plan, type TurnRange } from './plan.js';
+import { resolveTurnRange, type Plan, type TurnRange } from './plan.js';
 import { peekRole, peekTimestamp, records, type Source } from './records.js';
 import { redactDeep } from './redact.js';
 import type { TurnFacts } from './turn-table.js';
@@ -81,13 +81,13 @@ export async function* transcript(sources: Source[], plan: Plan, opts: Transcrip
     for (let i = 0; i < batch.lines.length; i++) {
       if (batch.bad?.has(i)) continue;
       const pos = batch.first + i;
-      const { bytes } = batch.lines[i];
+      const { bytes } = batch.lines[i]!;
       if (out.length >= GROUP) {
         yield out;
         out = [];
       }
-      while (drop < plan.dropped.length && plan.dropped[drop][1] <= pos) drop++;
-      if (drop < plan.dropped.length && plan.dropped[drop][0] <= pos) continue;
+      while (drop < plan.dropped.length && plan.dropped[drop]![1] <= pos) drop++;
+      if (drop < plan.dropped.length && plan.dropped[drop]![0] <= pos) continue;
       while (nextTurn < plan.turns.length && plan.turns.startOf(nextTurn) <= pos) {
         release();
         const t = plan.turns.get(nextTurn++);
@@ -139,7 +139,7 @@ export async function* transcript(sources: Source[], plan: Plan, opts: Transcrip
           }
           pending.set(call.call_id, call);
           if (pending.size > MAX_PENDING_CALLS) {
-            const [oldest] = pending.values();
+            const oldest = pending.values().next().value!;
             pending.delete(oldest.call_id!);
             emit(oldest);
           }

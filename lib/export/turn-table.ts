@@ -59,17 +59,17 @@ export class TurnTable {
   }
 
   startOf(i: number): number {
-    return this.start[i];
+    return this.start[i]!;
   }
 
   get(i: number): TurnFacts {
-    const d = this.duration[i];
+    const d = this.duration[i]!;
     return {
-      start: this.start[i],
-      status: STATUSES[this.status[i]],
+      start: this.start[i]!,
+      status: STATUSES[this.status[i]!]!,
       duration_ms: Number.isNaN(d) ? null : d,
       error: this.errors.get(i) ?? null,
-      ...this.contexts[this.context[i]],
+      ...this.contexts[this.context[i]!]!,
       inherited: this.inherited[i] === 1,
     };
   }
@@ -91,7 +91,7 @@ export class TurnTable {
 
   inheritedCount(): number {
     let n = 0;
-    for (let i = 0; i < this.length; i++) n += this.inherited[i];
+    for (let i = 0; i < this.length; i++) n += this.inherited[i]!;
     return n;
   }
 

@@ -89,7 +89,7 @@ export function ordinalSpan(bytes: Buffer): [number, number] | null {
   if (at === -1 || !holdsAt(bytes, at, ORDINAL)) return null;
   const start = at + ORDINAL.length;
   let end = start;
-  while (bytes[end] >= 0x30 && bytes[end] <= 0x39) end++;
+  while (end < bytes.length && bytes[end]! >= 0x30 && bytes[end]! <= 0x39) end++;
   if (end === start || end - start > 15) return null;
   return holdsAt(bytes, end, TYPE) ? [start, end] : null;
 }
@@ -115,7 +115,7 @@ export interface HistoryOptions {
  */
 export async function* historyLines(segments: Segment[], opts: HistoryOptions = {}): AsyncGenerator<{ segment: number; batch: Line[] }> {
   for (let segment = 0; segment < segments.length; segment++) {
-    const seg = segments[segment];
+    const seg = segments[segment]!;
     // One reused read buffer: both passes are done with a batch before asking for the next.
     const session = await openSession(seg.path, { form: seg.form, limit: seg.limit, transient: true });
     try {
@@ -211,12 +211,12 @@ export function planCut(map: TurnMap, cut: Cut): Plan {
       const keep = cut.kind === 'keep' ? cut.n : total - cut.n;
       if (cut.kind === 'keep' && cut.n > total) throw new RolloutError(`--keep-turns ${cut.n}: the session has only ${turns(total)}`);
       if (keep < 1) throw new RolloutError(`--drop-turns ${cut.n} would keep none of the session's ${turns(total)}`);
-      if (keep < total) end = live[keep].start;
+      if (keep < total) end = live[keep]!.start;
       break;
     }
     case 'last':
       if (cut.n > total) throw new RolloutError(`--last-turns ${cut.n}: the session has only ${turns(total)}`);
-      start = live[total - cut.n].start;
+      start = live[total - cut.n]!.start;
       break;
     case 'before':
     case 'after': {

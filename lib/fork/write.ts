@@ -136,7 +136,7 @@ type HistoryBase = { thread_id: string; end_ordinal_exclusive: number; end_byte_
 async function historyBase(map: TurnMap, plan: Plan, segments: Segment[], target: Target, resolver: Resolver): Promise<HistoryBase> {
   const place = map.before.get(plan.end);
   if (!place || place.ordinal === null) throw new RolloutError('--reference: the line before the cut has no ordinal', { file: target.label });
-  const seg = segments[place.segment];
+  const seg = segments[place.segment]!;
   const own = place.segment === segments.length - 1 && !target.stdin;
   const rolloutId = own ? target.file.name.rolloutId : (parseRolloutName(basename(seg.path))?.rolloutId ?? '');
   // Codex finds the parent by rollout id under its home, so the parent must be found that way too.
@@ -218,7 +218,7 @@ export function interruptLines(turnId: string | null, now: Date, ordinal: number
 
 /** Pass 2: the history's lines `[plan.start, plan.end)`, each as pieces ending in a newline. */
 async function* keptLines(segments: Segment[], plan: Plan, firstOrdinal: number | null, label: string): AsyncGenerator<Buffer[]> {
-  const where = (segment: number) => (segment === segments.length - 1 ? label : segments[segment].path);
+  const where = (segment: number) => (segment === segments.length - 1 ? label : segments[segment]!.path);
   const onTorn = (segment: number, torn: Torn) => warn('torn last line left out of the fork', { file: where(segment), line: torn.no });
   let i = 0;
   let ordinal = firstOrdinal;

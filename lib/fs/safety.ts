@@ -118,7 +118,7 @@ function heldLocks(): Set<string> | null {
   for (const line of text.split('\n')) {
     if (line.includes('->')) continue;
     const m = /\s([0-9a-f]+):([0-9a-f]+):(\d+)\s/.exec(line);
-    if (m) held.add(`${parseInt(m[1], 16)}:${parseInt(m[2], 16)}:${m[3]}`);
+    if (m) held.add(`${parseInt(m[1]!, 16)}:${parseInt(m[2]!, 16)}:${m[3]}`);
   }
   return held;
 }

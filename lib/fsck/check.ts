@@ -122,7 +122,7 @@ export async function checkFile(file: SessionFile, resolver: Resolver): Promise<
       if (!(err instanceof RolloutError) || !/corrupt zstd data/.test(err.message)) throw err;
       add(ctx, 'unreadable_zst', null, null, `${err.message}; the lines before the damage are readable`);
     }
-    if (file.files.length > 1) await checkTwin(ctx, file.files[0], file.files[1]);
+    if (file.files.length > 1) await checkTwin(ctx, file.files[0]!, file.files[1]!);
   }
   return ctx.out;
 }
@@ -144,7 +144,7 @@ async function checkDocument(ctx: Ctx): Promise<void> {
 
 async function checkLines(ctx: Ctx, resolver: Resolver): Promise<void> {
   const stats = newStats();
-  let generation: Generation | null = null;
+  let generation: Generation | null;
   let first = true;
   let ordinals: OrdinalCheck | null = null;
   // Reused read buffers (nothing here keeps a line past its batch): a fresh megabyte per read was

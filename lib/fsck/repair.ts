@@ -56,7 +56,7 @@ export const rejectedPath = (f: SessionFile): string => `${plainOf(f)}.rejected`
 export async function repairFile(home: Home, report: FileReport, opts: RepairOptions): Promise<Repaired | Skipped | null> {
   if (opts.dryRun || !report.problems.some((p) => p.fixable)) return repairLocked(home, report, opts);
   // Another run acting on the same session at the same moment would undo half of this one.
-  const id = report.problems[0].id;
+  const id = report.problems[0]!.id;
   const release = await lockSession(home, id || basename(report.file.path));
   if (typeof release === 'string') return { action: 'skip', id, path: report.file.path, reason: release };
   try {
@@ -71,7 +71,7 @@ async function repairLocked(home: Home, report: FileReport, opts: RepairOptions)
   const { file } = report;
   const fixable = report.problems.filter((p) => p.fixable);
   if (!fixable.length) return null;
-  const id = report.problems[0].id;
+  const id = report.problems[0]!.id;
   if (report.problems.some((p) => p.problem === 'unreadable_zst' && p.path === file.path)) {
     return { action: 'skip', id, path: file.path, reason: 'the .zst cannot be read to its end; nothing is rewritten from it' };
   }

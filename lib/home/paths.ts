@@ -53,17 +53,17 @@ export const UUID_RE = new RegExp(`^${UUID}$`, 'i');
 export function parseRolloutName(name: string): RolloutName | null {
   const m = JSONL_NAME.exec(name);
   if (m) {
-    const threadId = m[2].toLowerCase();
+    const threadId = m[2]!.toLowerCase();
     return {
-      stamp: m[1],
+      stamp: m[1]!,
       threadId,
-      rolloutId: (m[3] ?? m[2]).toLowerCase(),
+      rolloutId: (m[3] ?? m[2]!).toLowerCase(),
       compressed: m[4] !== undefined,
       json: false,
     };
   }
   const j = JSON_NAME.exec(name);
-  if (j) return { stamp: j[1], threadId: j[2].toLowerCase(), rolloutId: j[2].toLowerCase(), compressed: false, json: true };
+  if (j) return { stamp: j[1]!, threadId: j[2]!.toLowerCase(), rolloutId: j[2]!.toLowerCase(), compressed: false, json: true };
   return null;
 }
 

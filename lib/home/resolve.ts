@@ -27,7 +27,7 @@ export function current(files: SessionFile[]): SessionFile {
       stampTime(b.name.stamp) - stampTime(a.name.stamp) ||
       (a.root === b.root ? 0 : a.root === 'sessions' ? -1 : 1) ||
       b.mtimeMs - a.mtimeMs,
-  )[0];
+  )[0]!;
 }
 
 export class Resolver {

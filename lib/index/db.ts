@@ -2,7 +2,7 @@
 // at a time.
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { notice, RolloutError } from '../cli/main.js';
+import { codeOf, notice, RolloutError } from '../cli/main.js';
 import type { Home } from '../home/paths.js';
 import { openSqlite, type Database } from '../core/sqlite.js';
 
@@ -136,7 +136,7 @@ function migrate(db: Database): void {
   }
   db.transaction(() => {
     const from = version(db);
-    for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]);
+    for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
     db.pragma(`application_id = ${APPLICATION_ID}`);
   }).immediate();
@@ -146,14 +146,14 @@ function migrate(db: Database): void {
 const UNREADABLE = /^SQLITE_(NOTADB|CORRUPT)/;
 
 /** Whether an error says the index file itself is damaged (as opposed to busy, or a full disk). */
-export const isDamage = (err: unknown): boolean => UNREADABLE.test(String((err as { code?: unknown })?.code ?? ''));
+export const isDamage = (err: unknown): boolean => UNREADABLE.test(codeOf(err));
 
 /**
  * A SQLite error as the user can act on it: it names the index file and the remedy. Errors of our
  * own, and system errors (which name their path), pass as they are.
  */
 export function indexError(err: unknown, path: string): unknown {
-  const code = String((err as { code?: unknown })?.code ?? '');
+  const code = codeOf(err);
   if (!code.startsWith('SQLITE_')) return err;
   const remedy = isDamage(err) ? "run 'rollout-index --rebuild' to build it anew" : code.startsWith('SQLITE_BUSY') ? 'another run holds it; try again' : "if it persists, run 'rollout-index --rebuild'";
   return new RolloutError(`the rollout index: ${(err as Error).message}; ${remedy}`, { file: path });

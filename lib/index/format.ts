@@ -105,7 +105,8 @@ export function compileFormat(format: string, now = Date.now()): (r: Row) => str
       pieces.push('%');
       continue;
     }
-    const [, atom, modifier] = m;
+    const atom = m[1]!;
+    const modifier = m[2];
     const get = ATOMS[atom];
     if (!get) throw new UsageError(`--format: unknown atom %(${atom}) (known: ${Object.keys(ATOMS).join(', ')})`);
     if (modifier !== undefined) {
@@ -139,11 +140,11 @@ export function table(rows: Listed[], width: number, now = Date.now()): string[]
     cell(r.git_branch ?? ''),
     cell(r.name ? `${r.name} (${r.title ?? ''})`.replace(/ \(\)$/, '') : (r.title ?? `(no message) ${r.id}`)),
   ]);
-  const widths = head.slice(0, 4).map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  widths[3] = Math.min(widths[3], 24);
+  const widths = head.slice(0, 4).map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  widths[3] = Math.min(widths[3]!, 24);
   const line = (c: string[]) => {
-    const fixed = c.slice(0, 4).map((v, i) => (i === 2 ? v.padStart(widths[i]) : clip(v, widths[i]).padEnd(widths[i]))).join('  ');
-    return `${fixed}  ${clip(c[4], Math.max(10, width - fixed.length - 2))}`.trimEnd();
+    const fixed = c.slice(0, 4).map((v, i) => (i === 2 ? v.padStart(widths[i]!) : clip(v, widths[i]!).padEnd(widths[i]!))).join('  ');
+    return `${fixed}  ${clip(c[4]!, Math.max(10, width - fixed.length - 2))}`.trimEnd();
   };
   return [line(head), ...cells.map(line)];
 }

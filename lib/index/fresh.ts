@@ -4,10 +4,10 @@
 // was added, removed or renamed; while no entry changed, none grew. So when all of them still match,
 // the rows are what a full run would produce, and a listing can be answered at the cost of a few
 // thousand lstat calls. Anything else (or any doubt) sends the caller to the full comparison.
-import { existsSync, lstatSync, readdirSync, statSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, statSync, type Dirent } from 'node:fs';
 
 import { parseRolloutName, sessionIndexPath, stateDbPath, type Home } from '../home/paths.js';
-import { openIndex, type Database } from './db.js';
+import type { Database } from './db.js';
 
 /**
  * `[path, mtimeMs, ctimeMs, entries]` of one directory: times are -1 when it did not exist, and the

@@ -335,7 +335,7 @@ export class FileScan {
   /** The total of the last token count of the batch that has one. */
   private tokenTotal(): void {
     for (let i = this.tokenLines.length - 1; i >= 0; i--) {
-      const env = parseLine(this.tokenLines[i].bytes);
+      const env = parseLine(this.tokenLines[i]!.bytes);
       if (!isEnvelope(env)) {
         this.row.bad_lines++;
         continue;
@@ -544,7 +544,7 @@ export async function scanFile(file: SessionFile, prev: Row | null, emit: (doc: 
   for await (const batch of lineBatches(openSource(file.path, READ), stats, { transient: true })) {
     if (first) {
       first = false;
-      scan.start(generationOf(parseLine(withoutMembers(batch[0].bytes, BULK.session_meta)), file.form));
+      scan.start(generationOf(parseLine(withoutMembers(batch[0]!.bytes, BULK.session_meta!)), file.form));
     }
     scan.batch(batch);
   }

@@ -54,12 +54,12 @@ export function pack(docs: Doc[]): [PackedDocs, ArrayBuffer[]] {
   const lines = new Float64Array(n);
   const ordinals = new Float64Array(n);
   let size = 0;
-  for (let i = 0; i < n; i++) ends[i] = size += Buffer.byteLength(docs[i].text);
+  for (let i = 0; i < n; i++) ends[i] = size += Buffer.byteLength(docs[i]!.text);
   // (Not from Buffer's shared pool: the buffer is transferred, which would take the pool with it.)
   const texts = Buffer.from(new ArrayBuffer(size));
   for (let i = 0; i < n; i++) {
-    const d = docs[i];
-    texts.write(d.text, i === 0 ? 0 : ends[i - 1]);
+    const d = docs[i]!;
+    texts.write(d.text, i === 0 ? 0 : ends[i - 1]!);
     roles[i] = ROLE_CODE.get(d.role)!;
     lines[i] = d.line;
     ordinals[i] = d.ordinal ?? Number.NaN;
@@ -70,9 +70,9 @@ export function pack(docs: Doc[]): [PackedDocs, ArrayBuffer[]] {
 
 export function* unpack(p: PackedDocs): Generator<SinkDoc> {
   const texts = Buffer.from(p.texts.buffer, p.texts.byteOffset, p.texts.byteLength);
-  for (let i = 0, start = 0; i < p.ends.length; start = p.ends[i++]) {
-    const ordinal = p.ordinals[i];
-    yield { text: texts.subarray(start, p.ends[i]), role: ROLES[p.roles[i]], line: p.lines[i], ordinal: Number.isNaN(ordinal) ? null : ordinal };
+  for (let i = 0, start = 0; i < p.ends.length; start = p.ends[i++]!) {
+    const ordinal = p.ordinals[i]!;
+    yield { text: texts.subarray(start, p.ends[i]), role: ROLES[p.roles[i]!]!, line: p.lines[i]!, ordinal: Number.isNaN(ordinal) ? null : ordinal };
   }
 }
 

@@ -71,7 +71,7 @@ function plan(files: SessionFile[], known: Known[]): Plan {
     const candidates = vanished.get(f.name.rolloutId) ?? [];
     const i = candidates.findIndex((k) => sameFile(k, f));
     if (i === -1) out.read.push({ file: f, prev: null });
-    else out.moved.push({ file: f, row: candidates.splice(i, 1)[0] });
+    else out.moved.push({ file: f, row: candidates.splice(i, 1)[0]! });
   }
   for (const list of vanished.values()) out.gone.push(...list);
   return out;
@@ -192,7 +192,7 @@ class Writer {
       if (at === i) return;
       at = i;
       this.begin();
-      const { file: f, prev, old } = jobs[i];
+      const { file: f, prev, old } = jobs[i]!;
       if (old) {
         file = old.file;
         if (!prev) this.deleteDocs.run(file * DOC_SHIFT, (file + 1) * DOC_SHIFT);
@@ -209,22 +209,22 @@ class Writer {
         if (!r.appended) await this.history.inheritFor(r.row);
         this.updateRow.run({ ...r.row, file });
         this.touched.add(r.row.id);
-        const { old } = jobs[i];
+        const { old } = jobs[i]!;
         if (old && old.id !== r.row.id) this.touched.add(old.id);
         this.pendingBytes += r.bytes;
         this.pendingFiles++;
-        each(jobs[i], r.bytes);
+        each(jobs[i]!, r.bytes);
       },
       failed: (i, why) => {
         start(i);
-        const f = jobs[i].file;
+        const f = jobs[i]!.file;
         warn(`${why}; listed without its contents`, { file: f.path });
         this.deleteDocs.run(file * DOC_SHIFT, (file + 1) * DOC_SHIFT);
         const row = { ...freshRow(f), bad_lines: 1 };
         this.updateRow.run({ ...row, file });
         this.touched.add(row.id);
         this.pendingFiles++;
-        each(jobs[i], 0);
+        each(jobs[i]!, 0);
       },
     });
   }

@@ -188,7 +188,7 @@ export async function lastLineTime(path: string): Promise<number | null> {
     let text = head.subarray(0, bytesRead);
     if (start === 0 && text.subarray(0, 3).equals(BOM)) text = text.subarray(3);
     const m = /^\{\s*"timestamp"\s*:\s*"([^"]+)"/.exec(text.toString('latin1'));
-    const t = m ? Date.parse(m[1]) : NaN;
+    const t = m ? Date.parse(m[1]!) : NaN;
     return Number.isFinite(t) ? t : null;
   } finally {
     closeSync(fd);
@@ -416,7 +416,7 @@ export function unarchivedPath(home: Home, name: string): string {
   if (parsed && formOf(parsed, 'archived') !== 'nested') return join(home.sessions, name);
   const m = /^rollout-(\d{4})-(\d{2})-(\d{2})/.exec(name);
   if (!m) throw new RolloutError('no date in the file name; cannot tell where it goes', { file: name });
-  return join(home.sessions, m[1], m[2], m[3], name);
+  return join(home.sessions, m[1]!, m[2]!, m[3]!, name);
 }
 
 /** Each file's destination for a move action; null for delete and compress. */

@@ -194,7 +194,7 @@ export function skippableFrame(payload: Buffer): Buffer {
 
 function run1(cmd: string, args: string[], input: Buffer): Buffer {
   const r = spawnSync(cmd, args, { input, maxBuffer: 1 << 30 });
-  if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr.toString()}`);
   return r.stdout;
 }
 

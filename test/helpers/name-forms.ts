@@ -63,7 +63,7 @@ async function views(home: string, placed: Map<string, Placed>) {
         .map((p) => p.problem),
       export: ndjson(exported.out)
         .filter((r) => r.session === id)
-        .map(({ file, updated, ...rest }) => rest),
+        .map(({ file: _file, updated: _updated, ...rest }) => rest),
       prune: ndjson(prune.out)
         .filter((l) => l.id === id)
         .map((l) => l.action),

@@ -26,7 +26,7 @@ export function codexBin(): string {
       timeout: 10 * 60_000,
     })
   } catch (err: any) {
-    throw new Error(`cannot install the real Codex CLI ${CODEX_VERSION}: ${err.stderr || err.message}`)
+    throw new Error(`cannot install the real Codex CLI ${CODEX_VERSION}: ${err.stderr || err.message}`, { cause: err })
   }
   const bin = out.trim().split('\n').pop() ?? ''
   if (!bin || !fs.existsSync(bin)) throw new Error(`install-codex.sh printed no usable binary path: ${JSON.stringify(out)}`)
@@ -195,9 +195,9 @@ export async function appServer(
   let stderr = ''
   let nextId = 1
   let buffered = ''
-  child.stderr!.on('data', (c: Buffer) => void (stderr += c.toString()))
+  child.stderr.on('data', (c: Buffer) => void (stderr += c.toString()))
 
-  const send = (msg: object) => child.stdin!.write(JSON.stringify({ jsonrpc: '2.0', ...msg }) + '\n')
+  const send = (msg: object) => child.stdin.write(JSON.stringify({ jsonrpc: '2.0', ...msg }) + '\n')
   const onMessage = (msg: any) => {
     if (msg.id !== undefined && msg.method) {
       send({ id: msg.id, error: { code: -32601, message: 'the rollout test harness answers no server requests' } })
@@ -216,7 +216,7 @@ export async function appServer(
       }
     }
   }
-  child.stdout!.on('data', (c: Buffer) => {
+  child.stdout.on('data', (c: Buffer) => {
     buffered += c.toString()
     let nl: number
     while ((nl = buffered.indexOf('\n')) >= 0) {
@@ -263,7 +263,7 @@ export async function appServer(
     },
     stderr: () => stderr,
     close: async () => {
-      child.stdin!.end()
+      child.stdin.end()
       const timer = setTimeout(() => killGroup(child), 5_000)
       await exited
       clearTimeout(timer)
@@ -294,7 +294,7 @@ export async function interop(t: { plan(n: number, why: string): void; setTimeou
  * A throwaway CODEX_HOME wired to a fresh loopback mock, with an empty working directory for
  * `codex exec`; both are gone when `t` ends.
  */
-export async function mockedHome(t: { teardown(fn: () => void): void }, prefix: string): Promise<{ mock: Mock; home: string; work: string }> {
+export async function mockedHome(t: { teardown(fn: () => unknown): void }, prefix: string): Promise<{ mock: Mock; home: string; work: string }> {
   const mock = await startMock({ log: () => {} })
   t.teardown(() => mock.close())
   const tmp = tmpDir(t, prefix)

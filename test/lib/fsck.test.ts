@@ -12,7 +12,7 @@ const text = (lines: string[]) => Buffer.from(lines.map((l) => l + '\n').join(''
 async function check(dir: string): Promise<Problem[]> {
   const out: Problem[] = [];
   for await (const r of fsck(new Resolver(codexHome(dir, {})))) {
-    if (r.error) throw r.error;
+    if (r.error) throw r.error as Error;
     out.push(...r.problems);
   }
   return out;

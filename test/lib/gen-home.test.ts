@@ -21,7 +21,7 @@ function raw(s: SessionInfo): Buffer {
   const path = join(home, s.path);
   if (!s.compressed) return readFileSync(path);
   const r = spawnSync('zstd', ['-dc', path], { maxBuffer: 1 << 30 });
-  if (r.status !== 0) throw new Error(`zstd -dc ${path}: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`zstd -dc ${path}: ${r.stderr.toString()}`);
   return r.stdout;
 }
 

@@ -16,7 +16,7 @@ const OLD = new Date('2026-09-01T12:00:00Z');
 async function reports(dir: string): Promise<FileReport[]> {
   const out: FileReport[] = [];
   for await (const r of fsck(new Resolver(codexHome(dir, {})))) {
-    if (r.error) throw r.error;
+    if (r.error) throw r.error as Error;
     out.push(r);
   }
   return out;

@@ -37,14 +37,14 @@ t.test('titles come from what the user typed, in every form', async (t) => {
 
 t.test('TurnTally counts turns, applies rollbacks and keeps the first title', async (t) => {
   const tally = new TurnTally();
-  tally.add(env('response_item', user('<environment_context></environment_context>')) as any);
-  tally.add(env('response_item', user('first')) as any);
-  tally.add(env('response_item', user('second')) as any);
-  tally.add(env('response_item', user('third')) as any);
-  tally.add(env('event_msg', { type: 'thread_rolled_back', num_turns: 2 }) as any);
-  tally.add(env('response_item', user('fourth')) as any);
+  tally.add(env('response_item', user('<environment_context></environment_context>')));
+  tally.add(env('response_item', user('first')));
+  tally.add(env('response_item', user('second')));
+  tally.add(env('response_item', user('third')));
+  tally.add(env('event_msg', { type: 'thread_rolled_back', num_turns: 2 }));
+  tally.add(env('response_item', user('fourth')));
   t.same([tally.turns, tally.title], [2, 'first']);
   const resumed = new TurnTally(tally.turns, tally.title);
-  resumed.add(env('event_msg', { type: 'thread_rolled_back', num_turns: 9 }) as any);
+  resumed.add(env('event_msg', { type: 'thread_rolled_back', num_turns: 9 }));
   t.same([resumed.turns, resumed.title], [0, 'first']);
 });
