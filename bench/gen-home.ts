@@ -48,7 +48,10 @@ export class Rng {
   }
   hex(n: number): string {
     let s = '';
-    while (s.length < n) s += Math.floor(this.next() * 0x100000000).toString(16).padStart(8, '0');
+    while (s.length < n)
+      s += Math.floor(this.next() * 0x100000000)
+        .toString(16)
+        .padStart(8, '0');
     return s.slice(0, n);
   }
   shuffle<T>(items: T[]): T[] {
@@ -102,7 +105,20 @@ const PROJECTS = ['shop', 'billing-service', 'infra', 'blog', 'ml-pipeline', 'mo
 const USERS = ['ana', 'ben', 'chloe'];
 const MODELS = ['gpt-5.1-codex', 'gpt-5.2-codex', 'gpt-5.3-codex', 'gpt-5.5'];
 const EFFORTS = ['low', 'medium', 'medium', 'high', 'xhigh'];
-const COMMANDS = ['npm test', 'npm run build', 'git status', 'git diff', 'rg -n TODO src', 'ls -la', 'pytest -q', 'cargo test', 'make', 'tsc --noEmit', 'sed -n 1,200p src/index.ts', 'cat package.json'];
+const COMMANDS = [
+  'npm test',
+  'npm run build',
+  'git status',
+  'git diff',
+  'rg -n TODO src',
+  'ls -la',
+  'pytest -q',
+  'cargo test',
+  'make',
+  'tsc --noEmit',
+  'sed -n 1,200p src/index.ts',
+  'cat package.json',
+];
 /** A few sessions mention this, and nothing else does: a search with a known answer. */
 export const RARE_TERM = 'zebrafish';
 /** Most sessions mention this somewhere in their conversation. */
@@ -310,12 +326,26 @@ function writeTurn(r: Rollout, ctx: Ctx): void {
   const meta = r.paginated ? () => `{"history_sequence":${r.ordinal},"client_authored":false}` : () => undefined;
   r.clock += rng.int(20_000, 900_000);
 
-  r.push('event_msg', `{"type":"task_started","turn_id":"${turnId}","started_at":${Math.floor(r.clock / 1000)},"model_context_window":258400,"collaboration_mode_kind":"default"}`);
+  r.push(
+    'event_msg',
+    `{"type":"task_started","turn_id":"${turnId}","started_at":${Math.floor(r.clock / 1000)},"model_context_window":258400,"collaboration_mode_kind":"default"}`,
+  );
   if (first) {
-    r.push('response_item', `{"type":"message","role":"developer","content":[{"type":"input_text","text":"<permissions instructions>\\nFilesystem sandboxing: workspace-write. Network access is restricted.\\n</permissions instructions>"}]}`, meta());
-    r.push('response_item', `{"type":"message","role":"user","content":[{"type":"input_text","text":"# AGENTS.md instructions for ${esc(ctx.cwd)}\\n\\n<INSTRUCTIONS>\\n${pools.prose.slice(rng, 600)}</INSTRUCTIONS>"},{"type":"input_text","text":"<environment_context>\\n  <cwd>${esc(ctx.cwd)}</cwd>\\n  <shell>bash</shell>\\n</environment_context>"}]}`, meta());
+    r.push(
+      'response_item',
+      `{"type":"message","role":"developer","content":[{"type":"input_text","text":"<permissions instructions>\\nFilesystem sandboxing: workspace-write. Network access is restricted.\\n</permissions instructions>"}]}`,
+      meta(),
+    );
+    r.push(
+      'response_item',
+      `{"type":"message","role":"user","content":[{"type":"input_text","text":"# AGENTS.md instructions for ${esc(ctx.cwd)}\\n\\n<INSTRUCTIONS>\\n${pools.prose.slice(rng, 600)}</INSTRUCTIONS>"},{"type":"input_text","text":"<environment_context>\\n  <cwd>${esc(ctx.cwd)}</cwd>\\n  <shell>bash</shell>\\n</environment_context>"}]}`,
+      meta(),
+    );
   }
-  r.push('turn_context', `{"turn_id":"${turnId}","cwd":"${esc(ctx.cwd)}","current_date":"${iso(r.clock).slice(0, 10)}","timezone":"Europe/Berlin","approval_policy":"on-request","sandbox_policy":{"type":"workspace-write","network_access":false,"exclude_tmpdir_env_var":false,"exclude_slash_tmp":false},"model":"${ctx.model}","effort":"${ctx.effort}","summary":"auto"}`);
+  r.push(
+    'turn_context',
+    `{"turn_id":"${turnId}","cwd":"${esc(ctx.cwd)}","current_date":"${iso(r.clock).slice(0, 10)}","timezone":"Europe/Berlin","approval_policy":"on-request","sandbox_policy":{"type":"workspace-write","network_access":false,"exclude_tmpdir_env_var":false,"exclude_slash_tmp":false},"model":"${ctx.model}","effort":"${ctx.effort}","summary":"auto"}`,
+  );
 
   const image = rng.chance(ctx.imageRate) ? imageUrl(rng, pools) : null;
   const text = esc(user);
@@ -323,7 +353,10 @@ function writeTurn(r: Rollout, ctx: Ctx): void {
   r.push('response_item', `{"type":"message","role":"user","content":${userContent}}`, meta());
   if (r.paginated) {
     const img = image ? `,{"type":"image","image_url":"${image}"}` : '';
-    r.push('event_msg', `{"type":"item_completed","thread_id":"${ctx.id}","turn_id":"${turnId}","item":{"type":"UserMessage","id":"${uuidv7(rng, r.clock)}","content":[{"type":"text","text":"${text}","text_elements":[]}${img}]},"completed_at_ms":${r.clock}}`);
+    r.push(
+      'event_msg',
+      `{"type":"item_completed","thread_id":"${ctx.id}","turn_id":"${turnId}","item":{"type":"UserMessage","id":"${uuidv7(rng, r.clock)}","content":[{"type":"text","text":"${text}","text_elements":[]}${img}]},"completed_at_ms":${r.clock}}`,
+    );
   } else {
     r.push('event_msg', `{"type":"user_message","message":"${text}","images":[${image ? `"${image}"` : ''}],"local_images":[],"text_elements":[]}`);
   }
@@ -334,17 +367,36 @@ function writeTurn(r: Rollout, ctx: Ctx): void {
     const cmd = rng.pick(COMMANDS);
     const callId = `call_${rng.hex(24)}`;
     const summary = esc(`**Running ${cmd}**`);
-    r.push('response_item', `{"type":"reasoning","summary":[{"type":"summary_text","text":"${summary}"}],"content":null,"encrypted_content":"gAAAAB${pools.base64.slice(rng.int(0, 1000) * 4, rng.int(1001, 1400) * 4)}"}`, meta());
-    if (r.paginated) r.push('event_msg', `{"type":"item_completed","thread_id":"${ctx.id}","turn_id":"${turnId}","item":{"type":"Reasoning","id":"rs_${rng.hex(16)}","summary_text":["${summary}"],"raw_content":[]}}`);
+    r.push(
+      'response_item',
+      `{"type":"reasoning","summary":[{"type":"summary_text","text":"${summary}"}],"content":null,"encrypted_content":"gAAAAB${pools.base64.slice(rng.int(0, 1000) * 4, rng.int(1001, 1400) * 4)}"}`,
+      meta(),
+    );
+    if (r.paginated)
+      r.push(
+        'event_msg',
+        `{"type":"item_completed","thread_id":"${ctx.id}","turn_id":"${turnId}","item":{"type":"Reasoning","id":"rs_${rng.hex(16)}","summary_text":["${summary}"],"raw_content":[]}}`,
+      );
     else r.push('event_msg', `{"type":"agent_reasoning","text":"${summary}"}`);
-    r.push('response_item', `{"type":"function_call","name":"exec_command","arguments":"${esc(JSON.stringify({ cmd, workdir: ctx.cwd }))}","call_id":"${callId}"}`, meta());
+    r.push(
+      'response_item',
+      `{"type":"function_call","name":"exec_command","arguments":"${esc(JSON.stringify({ cmd, workdir: ctx.cwd }))}","call_id":"${callId}"}`,
+      meta(),
+    );
     const size = Math.min(41 * KB, Math.round(Math.exp(7.6 + 1.4 * rng.normal())));
     const output = pools.log.slice(rng, size);
     const code = rng.chance(0.8) ? 0 : 1;
     r.clock += rng.int(200, 30_000);
-    r.push('response_item', `{"type":"function_call_output","call_id":"${callId}","output":"Process exited with code ${code}\\nWall time: ${rng.int(1, 90)}.${rng.int(0, 9)} seconds\\nOutput:\\n${output}"}`, meta());
+    r.push(
+      'response_item',
+      `{"type":"function_call_output","call_id":"${callId}","output":"Process exited with code ${code}\\nWall time: ${rng.int(1, 90)}.${rng.int(0, 9)} seconds\\nOutput:\\n${output}"}`,
+      meta(),
+    );
     if (r.paginated) {
-      r.push('event_msg', `{"type":"item_completed","thread_id":"${ctx.id}","turn_id":"${turnId}","item":{"type":"CommandExecution","id":"${callId}","command":"${esc(cmd)}","cwd":"file://${esc(ctx.cwd)}","status":"completed","aggregated_output":"${output}","exit_code":${code}}}`);
+      r.push(
+        'event_msg',
+        `{"type":"item_completed","thread_id":"${ctx.id}","turn_id":"${turnId}","item":{"type":"CommandExecution","id":"${callId}","command":"${esc(cmd)}","cwd":"file://${esc(ctx.cwd)}","status":"completed","aggregated_output":"${output}","exit_code":${code}}}`,
+      );
     }
     ctx.tokens += rng.int(2000, 9000);
     tokenLines(r, ctx, turnId);
@@ -352,17 +404,27 @@ function writeTurn(r: Rollout, ctx: Ctx): void {
 
   const answer = pools.prose.slice(rng, Math.round(Math.exp(6.3 + 0.9 * rng.normal())));
   r.push('response_item', `{"type":"message","role":"assistant","content":[{"type":"output_text","text":"${answer}"}],"phase":"final_answer"}`, meta());
-  if (r.paginated) r.push('event_msg', `{"type":"item_completed","thread_id":"${ctx.id}","turn_id":"${turnId}","item":{"type":"AgentMessage","id":"msg_${rng.hex(16)}","content":[{"type":"Text","text":"${answer}"}],"phase":"final_answer"}}`);
+  if (r.paginated)
+    r.push(
+      'event_msg',
+      `{"type":"item_completed","thread_id":"${ctx.id}","turn_id":"${turnId}","item":{"type":"AgentMessage","id":"msg_${rng.hex(16)}","content":[{"type":"Text","text":"${answer}"}],"phase":"final_answer"}}`,
+    );
   else r.push('event_msg', `{"type":"agent_message","message":"${answer}","phase":"final_answer","memory_citation":null}`);
   ctx.tokens += rng.int(2000, 9000);
   tokenLines(r, ctx, turnId);
-  r.push('event_msg', `{"type":"task_complete","turn_id":"${turnId}","last_agent_message":"${answer.slice(0, 200).replace(/\\+$/, '')}","duration_ms":${rng.int(2000, 300_000)}}`);
+  r.push(
+    'event_msg',
+    `{"type":"task_complete","turn_id":"${turnId}","last_agent_message":"${answer.slice(0, 200).replace(/\\+$/, '')}","duration_ms":${rng.int(2000, 300_000)}}`,
+  );
   ctx.turns++;
   r.cuts.push({ byte: r.w.bytes, ordinal: r.ordinal });
 
   // Long sessions get compacted now and then.
   if (ctx.turns % 150 === 0) {
-    r.push('compacted', `{"message":"${pools.prose.slice(rng, 1500)}","replacement_history":[{"type":"message","role":"user","content":[{"type":"input_text","text":"${esc(ctx.firstUser)}"}]}]}`);
+    r.push(
+      'compacted',
+      `{"message":"${pools.prose.slice(rng, 1500)}","replacement_history":[{"type":"message","role":"user","content":[{"type":"input_text","text":"${esc(ctx.firstUser)}"}]}]}`,
+    );
     if (!r.paginated) r.push('event_msg', '{"type":"context_compacted"}');
   }
 }
@@ -371,9 +433,15 @@ function tokenLines(r: Rollout, ctx: Ctx, turnId: string): void {
   const t = ctx.tokens;
   const usage = `{"input_tokens":${t - 400},"cached_input_tokens":${Math.floor(t / 2)},"output_tokens":300,"reasoning_output_tokens":100,"total_tokens":${t}}`;
   if (r.paginated) {
-    r.push('token_usage_record', `{"thread_id":"${ctx.id}","turn_id":"${turnId}","session_id":"${ctx.id}","root_turn_id":"${turnId}","response_id":"resp_${r.rng.hex(24)}","usage":${usage},"turn_token_usage":${usage},"thread_token_usage":${usage}}`);
+    r.push(
+      'token_usage_record',
+      `{"thread_id":"${ctx.id}","turn_id":"${turnId}","session_id":"${ctx.id}","root_turn_id":"${turnId}","response_id":"resp_${r.rng.hex(24)}","usage":${usage},"turn_token_usage":${usage},"thread_token_usage":${usage}}`,
+    );
   }
-  r.push('event_msg', `{"type":"token_count","info":{"total_token_usage":${usage},"last_token_usage":${usage},"model_context_window":258400},"rate_limits":null}`);
+  r.push(
+    'event_msg',
+    `{"type":"token_count","info":{"total_token_usage":${usage},"last_token_usage":${usage},"model_context_window":258400},"rate_limits":null}`,
+  );
 }
 
 /** A screenshot as Codex stores it: a data URL of about a megabyte of base64. */
@@ -497,7 +565,10 @@ function writeEnvelope(home: string, spec: SessionSpec, pools: Pools, rng: Rng, 
   if (parent && !revert) m.push(`"forked_from_id":"${parent.id}"`);
   if (ref && !revert) m.push(`"forked_from_ordinal_exclusive":${ref.ordinal}`);
   m.push(`"timestamp":"${iso(spec.start)}"`, `"cwd":"${esc(ctx.cwd)}"`);
-  m.push(`"originator":"${paginated ? 'codex_exec' : rng.pick(['codex_cli_rs', 'codex_cli_rs', 'codex_vscode'])}"`, `"cli_version":"${cliVersion(spec.kind, spec.start)}"`);
+  m.push(
+    `"originator":"${paginated ? 'codex_exec' : rng.pick(['codex_cli_rs', 'codex_cli_rs', 'codex_vscode'])}"`,
+    `"cli_version":"${cliVersion(spec.kind, spec.start)}"`,
+  );
   m.push(`"source":"${paginated ? 'exec' : rng.pick(['cli', 'cli', 'vscode', 'exec'])}"`, `"model_provider":"openai"`);
   if (spec.start >= Date.parse('2026-01-19')) m.push(`"base_instructions":{"text":"${paginated ? pools.instructions : pools.shortInstructions}"}`);
   else m.push(`"instructions":null`);
@@ -510,8 +581,15 @@ function writeEnvelope(home: string, spec: SessionSpec, pools: Pools, rng: Rng, 
   const copiedTurns = cut && !ref ? parent!.cuts.indexOf(cut) + 1 : 0;
   if (cut && !ref) copyPrefix(w, parent!.abs, cut.byte);
   if (paginated) {
-    if (!ref) r.push('world_state', `{"full":true,"state":{"environment":{"cwd":"${esc(ctx.cwd)}","shell":"bash"},"skills":[],"instructions":"${pools.prose.slice(rng, 1500)}"}}`);
-    r.push('event_msg', `{"type":"thread_settings_applied","thread_settings":{"model":"${ctx.model}","model_provider_id":"openai","approval_policy":"on-request","approvals_reviewer":"user","permission_profile":{"type":"disabled"},"cwd":"${esc(ctx.cwd)}","reasoning_effort":"${ctx.effort}","reasoning_summary":"auto","collaboration_mode":"default"}}`);
+    if (!ref)
+      r.push(
+        'world_state',
+        `{"full":true,"state":{"environment":{"cwd":"${esc(ctx.cwd)}","shell":"bash"},"skills":[],"instructions":"${pools.prose.slice(rng, 1500)}"}}`,
+      );
+    r.push(
+      'event_msg',
+      `{"type":"thread_settings_applied","thread_settings":{"model":"${ctx.model}","model_provider_id":"openai","approval_policy":"on-request","approvals_reviewer":"user","permission_profile":{"type":"disabled"},"cwd":"${esc(ctx.cwd)}","reasoning_effort":"${ctx.effort}","reasoning_summary":"auto","collaboration_mode":"default"}}`,
+    );
   }
   do writeTurn(r, ctx);
   while (w.bytes < spec.size);
@@ -545,7 +623,7 @@ function copyPrefix(w: LineWriter, path: string, bytes: number): void {
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(MB);
-    for (let done = 0; done < bytes; ) {
+    for (let done = 0; done < bytes;) {
       const n = readSync(fd, buf, 0, Math.min(buf.length, bytes - done), done);
       if (n === 0) throw new Error(`${path} is shorter than ${bytes} bytes`);
       const chunk = Buffer.from(buf.subarray(0, n));
@@ -568,7 +646,11 @@ function writeOld(home: string, spec: SessionSpec, pools: Pools, rng: Rng): Writ
   const id = uuidv4(rng);
   const date = stampOf(spec.start);
   const name =
-    spec.kind === '0' ? `rollout-${date.slice(0, 10)}-${id}.json` : spec.kind === 'A' ? `rollout-${date.slice(0, 10)}-${id}.jsonl` : `rollout-${date}-${id}.jsonl`;
+    spec.kind === '0'
+      ? `rollout-${date.slice(0, 10)}-${id}.json`
+      : spec.kind === 'A'
+        ? `rollout-${date.slice(0, 10)}-${id}.jsonl`
+        : `rollout-${date}-${id}.jsonl`;
   const abs = join(dirFor(home, spec.kind, spec.start, false), name);
   mkdirSync(dirname(abs), { recursive: true });
   // These timestamps are local time with a literal Z (spec 3): the same digits as the file name.
@@ -587,8 +669,20 @@ function writeOld(home: string, spec: SessionSpec, pools: Pools, rng: Rng): Writ
     const turn = [
       { type: 'message', id: null, role: 'user', content: [{ type: 'input_text', text: user }] },
       spec.kind === 'A'
-        ? { type: 'function_call', id: `fc_${rng.hex(16)}`, name: 'shell', arguments: JSON.stringify({ command: ['bash', '-lc', rng.pick(COMMANDS)] }), call_id: callId }
-        : { type: 'local_shell_call', id: `lsh_${rng.hex(16)}`, call_id: callId, status: 'completed', action: { type: 'exec', command: ['bash', '-lc', rng.pick(COMMANDS)], timeout_ms: 10000, working_directory: spec.cwd, env: null, user: null } },
+        ? {
+            type: 'function_call',
+            id: `fc_${rng.hex(16)}`,
+            name: 'shell',
+            arguments: JSON.stringify({ command: ['bash', '-lc', rng.pick(COMMANDS)] }),
+            call_id: callId,
+          }
+        : {
+            type: 'local_shell_call',
+            id: `lsh_${rng.hex(16)}`,
+            call_id: callId,
+            status: 'completed',
+            action: { type: 'exec', command: ['bash', '-lc', rng.pick(COMMANDS)], timeout_ms: 10000, working_directory: spec.cwd, env: null, user: null },
+          },
       { type: 'function_call_output', call_id: callId, output: JSON.stringify({ output, metadata: { exit_code: 0, duration_seconds: 0.4 } }) },
       { type: 'message', id: `msg_${rng.hex(16)}`, role: 'assistant', content: [{ type: 'output_text', text: answer }] },
     ];
@@ -727,7 +821,11 @@ function plan(n: number, total: number, maxSession: number, rng: Rng): SessionSp
     else earlier.push(i);
   }
   // Even a small home has one fork of each kind: the tests and the demo rely on it.
-  for (const [mode, kind] of [['copy', 'D'], ['ref', 'E'], ['revert', 'E']] as const) {
+  for (const [mode, kind] of [
+    ['copy', 'D'],
+    ['ref', 'E'],
+    ['revert', 'E'],
+  ] as const) {
     if (specs.some((s) => s.fork?.mode === mode)) continue;
     const parents = new Set(specs.map((s) => s.fork?.parent));
     const pool = unforked[kind]!;
@@ -786,7 +884,9 @@ export function generateHome(opts: GenOptions): HomeManifest {
   specs.forEach((spec, i) => {
     if (!spec.name || spec.fork?.mode === 'revert') return;
     const s = written[i]!;
-    spec.name.forEach((name, k) => names.push(JSON.stringify({ id: s.id, thread_name: name, updated_at: iso(s.mtime + (k + 1) * 60_000).replace(/\.\d{3}Z$/, 'Z') })));
+    spec.name.forEach((name, k) =>
+      names.push(JSON.stringify({ id: s.id, thread_name: name, updated_at: iso(s.mtime + (k + 1) * 60_000).replace(/\.\d{3}Z$/, 'Z') })),
+    );
     s.name = spec.name[spec.name.length - 1]!;
   });
   const index = join(opts.dir, 'session_index.jsonl');
@@ -860,5 +960,7 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
   }
   const m = generateHome({ dir, scale: scale ? Number(scale) : Number(process.env.BENCH_SCALE ?? 1), log: (s) => process.stderr.write(s + '\n') });
   writeFileSync(join(dir, 'bench-manifest.json'), JSON.stringify(m, null, 1));
-  process.stdout.write(`${m.sessions.length} sessions, ${(m.bytes / MB).toFixed(1)} MB (${(m.diskBytes / MB).toFixed(1)} MB on disk) in ${(m.ms / 1000).toFixed(1)} s\n`);
+  process.stdout.write(
+    `${m.sessions.length} sessions, ${(m.bytes / MB).toFixed(1)} MB (${(m.diskBytes / MB).toFixed(1)} MB on disk) in ${(m.ms / 1000).toFixed(1)} s\n`,
+  );
 }

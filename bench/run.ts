@@ -8,7 +8,20 @@
 //   BENCH_OUT=DIR     where the generated homes go (default bench/out, which git ignores)
 //   BENCH_SKIP_CODEX=1  leave out the comparison with the real Codex listing
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -183,7 +196,9 @@ function record(what: string, ours: Stats, base: Stats | null, baseLabel: string
   const row: Row = { what, ours, base, baseLabel, ...extra };
   rows.push(row);
   const ratio = base ? ` = ${(ours.median / base.median).toFixed(2)}x` : '';
-  log(`${what}: ${fmtMs(ours.median)}${base ? ` vs ${baseLabel} ${fmtMs(base.median)}${ratio}` : ''}${row.bytes ? `, ${mbps(row.bytes, ours.median).toFixed(0)} MB/s` : ''}`);
+  log(
+    `${what}: ${fmtMs(ours.median)}${base ? ` vs ${baseLabel} ${fmtMs(base.median)}${ratio}` : ''}${row.bytes ? `, ${mbps(row.bytes, ours.median).toFixed(0)} MB/s` : ''}`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -286,7 +301,13 @@ function appendTurn(path: string, s: SessionInfo, n: number): void {
   };
   push('event_msg', { type: 'task_started', turn_id: turnId, model_context_window: 258400, collaboration_mode_kind: 'default' });
   push('response_item', { type: 'message', role: 'user', content: [{ type: 'input_text', text: user }] });
-  if (s.kind === 'E') push('event_msg', { type: 'item_completed', thread_id: s.id, turn_id: turnId, item: { type: 'UserMessage', id: `u-${n}`, content: [{ type: 'text', text: user, text_elements: [] }] } });
+  if (s.kind === 'E')
+    push('event_msg', {
+      type: 'item_completed',
+      thread_id: s.id,
+      turn_id: turnId,
+      item: { type: 'UserMessage', id: `u-${n}`, content: [{ type: 'text', text: user, text_elements: [] }] },
+    });
   else push('event_msg', { type: 'user_message', message: user, images: [], local_images: [], text_elements: [] });
   push('response_item', { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Done.' }], phase: 'final_answer' });
   push('event_msg', { type: 'task_complete', turn_id: turnId, last_agent_message: 'Done.' });
@@ -383,12 +404,10 @@ async function main(): Promise<void> {
   log(`home: ${home.manifest.sessions.length} sessions, ${(homeBytes / MB).toFixed(0)} MB; many: ${many.manifest.sessions.length} sessions`);
 
   // rollout-cat against cat, zstd -dc and jq.
-  record(
-    `rollout-cat, ${big.label} plain session`,
-    ...pair({ argv: node('rollout-cat', big.path) }, { argv: ['cat', big.path] }, HEAVY_RUNS),
-    'cat',
-    { bytes: big.bytes, target: { kind: 'ratio', max: 1.5 } },
-  );
+  record(`rollout-cat, ${big.label} plain session`, ...pair({ argv: node('rollout-cat', big.path) }, { argv: ['cat', big.path] }, HEAVY_RUNS), 'cat', {
+    bytes: big.bytes,
+    target: { kind: 'ratio', max: 1.5 },
+  });
   record(
     `rollout-cat, ${big.label} session as .zst`,
     ...pair({ argv: node('rollout-cat', big.zstPath) }, { argv: ['zstd', '-dcq', big.zstPath] }, HEAVY_RUNS),
@@ -411,7 +430,9 @@ async function main(): Promise<void> {
   };
   const env = (dir: string, idx: string) => ({ CODEX_HOME: dir, ROLLOUT_INDEX: idx });
   const readAll = (dir: string) =>
-    sh(`cd ${q(dir)} && find sessions archived_sessions -type f -name 'rollout-*.json*' ! -name '*.zst' -print0 | xargs -0 -r cat && find sessions archived_sessions -type f -name '*.zst' -print0 | xargs -0 -r zstd -dcq`);
+    sh(
+      `cd ${q(dir)} && find sessions archived_sessions -type f -name 'rollout-*.json*' ! -name '*.zst' -print0 | xargs -0 -r cat && find sessions archived_sessions -type f -name '*.zst' -print0 | xargs -0 -r zstd -dcq`,
+    );
   const statAll = (dir: string) => sh(`find ${q(dir)}/sessions ${q(dir)}/archived_sessions -type f -printf '%s %T@ %i %p\\n'`);
 
   const mainIdx = index('home');
@@ -437,15 +458,10 @@ async function main(): Promise<void> {
     try {
       record(
         `rollout-index after appending a turn to 1% of sessions (${touched.length})`,
-        ...pair(
-          { argv: node('rollout-index'), env: env(home.dir, mainIdx) },
-          null,
-          RUNS,
-          () => {
-            n++;
-            for (const s of touched) appendTurn(join(home.dir, s.path), s, n);
-          },
-        ),
+        ...pair({ argv: node('rollout-index'), env: env(home.dir, mainIdx) }, null, RUNS, () => {
+          n++;
+          for (const s of touched) appendTurn(join(home.dir, s.path), s, n);
+        }),
         '',
       );
     } finally {
@@ -548,11 +564,7 @@ async function main(): Promise<void> {
   if (have('rollout-fsck')) {
     record(
       `rollout-fsck (${many.manifest.sessions.length} sessions)`,
-      ...pair(
-        { argv: node('rollout-fsck', '-q'), env: env(many.dir, manyIdx) },
-        { argv: sh(`{ ${readAll(many.dir)[2]}; } | jq -c empty`) },
-        HEAVY_RUNS,
-      ),
+      ...pair({ argv: node('rollout-fsck', '-q'), env: env(many.dir, manyIdx) }, { argv: sh(`{ ${readAll(many.dir)[2]}; } | jq -c empty`) }, HEAVY_RUNS),
       'parse every line (jq empty)',
       { bytes: many.manifest.bytes },
     );
@@ -576,7 +588,8 @@ async function main(): Promise<void> {
         rss('rollout-index (full build)', p.label, { argv: node('rollout-index'), env: env(p.home, idx) });
       }
       if (existsSync(BIN('rollout-ls'))) rss('rollout-ls --search', p.label, { argv: node('rollout-ls', '--search', 'checkout'), env: env(p.home, idx) });
-      if (existsSync(BIN('rollout-prune'))) rss('rollout-prune -n', p.label, { argv: node('rollout-prune', '-n', '-q', '--older-than', '1d'), env: env(p.home, idx) });
+      if (existsSync(BIN('rollout-prune')))
+        rss('rollout-prune -n', p.label, { argv: node('rollout-prune', '-n', '-q', '--older-than', '1d'), env: env(p.home, idx) });
       dropIndex(idx)();
     }
   }
@@ -601,7 +614,9 @@ async function main(): Promise<void> {
     '',
     table(),
     '',
-    ...(rssRows.size ? ['Peak memory (maximum resident set size from `/usr/bin/time -v`), by session size:', '', rssTable(probes.map((p) => p.label)), ''] : []),
+    ...(rssRows.size
+      ? ['Peak memory (maximum resident set size from `/usr/bin/time -v`), by session size:', '', rssTable(probes.map((p) => p.label)), '']
+      : []),
     ...(notes.length ? ['Notes:', '', ...notes.map((n) => `- ${n}`), ''] : []),
     `Bench run took ${((Date.now() - started) / 1000).toFixed(0)} s.`,
     '',

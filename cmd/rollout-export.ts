@@ -39,7 +39,7 @@ await main({
     'rollout-export 0199a213 > session.md',
     'rollout-export --last -f html -o last.html',
     'rollout-export -f html -o session.html --redact 0199a213',
-    "rollout-ls --since 7d | rollout-export --batch -f ndjson | jq -r 'select(.kind==\"tool_call\") | .command'",
+    'rollout-ls --since 7d | rollout-export --batch -f ndjson | jq -r \'select(.kind=="tool_call") | .command\'',
     'rollout-export --schema ndjson',
   ],
   async run(args, o) {
@@ -81,7 +81,8 @@ await main({
     const one = async (ref: string | null): Promise<void> => {
       try {
         // Export's --all is about context, so the way to look beyond this directory is another tool.
-        const target = ref === null ? await resolver.last(process.cwd(), false, 'rollout-ls lists the sessions of every directory') : await resolver.resolve(ref);
+        const target =
+          ref === null ? await resolver.last(process.cwd(), false, 'rollout-ls lists the sessions of every directory') : await resolver.resolve(ref);
         const prepared = await prepareExport(target, resolver, opts);
         try {
           if (output === undefined) await writeTo(stdout, prepared, written, Boolean(process.stdout.isTTY));

@@ -59,13 +59,20 @@ await main({
 /** The one cut option given, if any. */
 function cutOf(o: Record<string, unknown>): Cut {
   const cuts: Cut[] = [];
-  for (const [flag, kind] of [['keepTurns', 'keep'], ['dropTurns', 'drop'], ['lastTurns', 'last']] as const) {
+  for (const [flag, kind] of [
+    ['keepTurns', 'keep'],
+    ['dropTurns', 'drop'],
+    ['lastTurns', 'last'],
+  ] as const) {
     const n = wholeNumber(o[flag], `--${kind}-turns`);
     if (n === undefined) continue;
     if (n === 0 && kind !== 'drop') throw new UsageError(`--${kind}-turns takes a count of at least 1`);
     cuts.push({ kind, n });
   }
-  for (const [flag, kind] of [['beforeTurn', 'before'], ['afterTurn', 'after']] as const) {
+  for (const [flag, kind] of [
+    ['beforeTurn', 'before'],
+    ['afterTurn', 'after'],
+  ] as const) {
     const turnId = single(o[flag]);
     if (turnId !== undefined) cuts.push({ kind, turnId });
   }

@@ -104,7 +104,11 @@ await main({
   },
 });
 
-function tell(t: Record<'files' | 'problems' | 'fixable' | 'withProblems' | 'repaired' | 'fixed' | 'skipped' | 'errors', number>, repair: boolean, dryRun: boolean): void {
+function tell(
+  t: Record<'files' | 'problems' | 'fixable' | 'withProblems' | 'repaired' | 'fixed' | 'skipped' | 'errors', number>,
+  repair: boolean,
+  dryRun: boolean,
+): void {
   const n = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
   let text = `checked ${n(t.files, 'file')}: `;
   text += t.problems ? `${n(t.problems, 'problem')} in ${n(t.withProblems, 'file')} (${t.fixable} fixable)` : 'no problems';

@@ -25,7 +25,12 @@ await main({
     ['--codex-home <dir>', 'The Codex home (default: $CODEX_HOME, else ~/.codex)'],
     ['-q, --quiet', 'No warnings on stderr'],
   ],
-  examples: ['rollout-index', 'rollout-index --check || rollout-index', 'rollout-ls --since 1d | rollout-index --stdin', 'rollout-index --check --codex || rollout-index --codex'],
+  examples: [
+    'rollout-index',
+    'rollout-index --check || rollout-index',
+    'rollout-ls --since 1d | rollout-index --stdin',
+    'rollout-index --check --codex || rollout-index --codex',
+  ],
   async run(args, o) {
     if (args.length) throw new UsageError(`unexpected argument '${args[0]}' (sessions to re-read go on stdin with --stdin)`);
     const modes = ['rebuild', 'stdin', 'check'].filter((m) => o[m]);

@@ -11,7 +11,7 @@ await main({
   summary: 'Name a session as Codex does, show its name, or clear it',
   details: [
     'With a name, the session is named the way Codex names it: an entry appended to session_index.jsonl, and ' +
-      "threads.name set where Codex's state_5.sqlite has a row; then `codex exec resume \"<name>\"` and every rollout " +
+      'threads.name set where Codex\'s state_5.sqlite has a row; then `codex exec resume "<name>"` and every rollout ' +
       'binary find it by that name. Names are trimmed and may not be empty; a name another session already has is ' +
       'an error unless --force. Without a name, the current name is printed. Output: one NDJSON line ' +
       '{"id","name"} (and "previous" after a change).',

@@ -37,7 +37,10 @@ await main({
     ['--archive', 'Move the sessions into archived_sessions/ (as codex archive) instead of deleting them'],
     ['--compress', 'Compress the sessions to .jsonl.zst (as Codex compresses) instead of deleting them'],
     ['--unarchive', 'Move archived sessions back into sessions/YYYY/MM/DD/ (as codex unarchive)'],
-    ['--backup <dir>', 'Copy every file of each session into DIR (same layout as under the home), read back, before acting; never inside the home\'s session folders'],
+    [
+      '--backup <dir>',
+      "Copy every file of each session into DIR (same layout as under the home), read back, before acting; never inside the home's session folders",
+    ],
     ['--grace <age>', 'Leave sessions modified within AGE alone (default 10m)'],
     ['-n, --dry-run', 'Print what would be done, and do nothing'],
     ['--index <file>', 'The rollout index to update (default: $ROLLOUT_INDEX, else <CODEX_HOME>/rollout-index.sqlite)'],

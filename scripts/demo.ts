@@ -80,11 +80,9 @@ function main(): void {
   step('Only some record types, without parsing the rest (--type)', `rollout-cat --type event_msg:user_message ${legacy.id} | head -3`, {
     essential: true,
   });
-  step(
-    'A compressed session reads like a plain one (the same bytes as zstd -dc)',
-    `rollout-cat ${zst.id} | sha256sum; zstd -dc ${rel(zst)} | sha256sum`,
-    { essential: true },
-  );
+  step('A compressed session reads like a plain one (the same bytes as zstd -dc)', `rollout-cat ${zst.id} | sha256sum; zstd -dc ${rel(zst)} | sha256sum`, {
+    essential: true,
+  });
   step(
     'A referenced fork holds only its own lines; --full adds its parent history first',
     `rollout-cat ${fork.id} | wc -l; rollout-cat --full ${fork.id} | wc -l`,

@@ -41,7 +41,14 @@ function refusedEverywhere(t: Test, h: ReturnType<typeof home>, backup: string, 
 
 t.test('the home itself, its roots, or a folder in them', async (t) => {
   const h = home(t);
-  for (const backup of [h.dir, `${h.dir}/`, join(h.dir, 'sessions'), join(h.dir, 'sessions', 'backup'), join(h.dir, 'archived_sessions'), join(h.dir, 'sessions', '..')]) {
+  for (const backup of [
+    h.dir,
+    `${h.dir}/`,
+    join(h.dir, 'sessions'),
+    join(h.dir, 'sessions', 'backup'),
+    join(h.dir, 'archived_sessions'),
+    join(h.dir, 'sessions', '..'),
+  ]) {
     refusedEverywhere(t, h, backup, /--backup .*(lies inside|would put its copies into) the Codex home's sessions/);
   }
 });
@@ -76,11 +83,7 @@ t.test('a backup folder beside the roots is fine, and every copy reads back befo
   t.notOk(existsSync(backup), 'a dry run creates nothing');
   const real = prune(h.dir, ['--backup', backup]);
   t.equal(real.code, 0, real.err);
-  t.same(
-    JSON.parse(real.out.split('\n')[1]).backup,
-    JSON.parse(dry.out.split('\n')[1]).backup,
-    'the dry run named the places the real run used',
-  );
+  t.same(JSON.parse(real.out.split('\n')[1]).backup, JSON.parse(dry.out.split('\n')[1]).backup, 'the dry run named the places the real run used');
   const copy = join(backup, h.a.path.slice(h.dir.length + 1));
   t.same(readFileSync(copy), a, 'the copy holds the bytes');
   t.notOk(existsSync(h.a.path), 'and only then the original went');
@@ -95,7 +98,12 @@ t.test('an earlier backup: the same bytes are reused, other bytes are never over
   const dry = prune(h.dir, ['--backup', backup, '-n']);
   const real = prune(h.dir, ['--backup', backup]);
   t.equal(real.code, 0, real.err);
-  const line = (out: string) => out.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.id === h.a.id);
+  const line = (out: string) =>
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .find((l) => l.id === h.a.id);
   t.same(line(real.out).backup, [join(backup, `${rel}.1`)], 'the copy goes beside it, numbered');
   t.same(line(dry.out).backup, line(real.out).backup, 'as the dry run said');
   t.equal(readFileSync(join(backup, rel), 'utf8'), 'an older backup of other bytes\n', 'the older backup is untouched');

@@ -22,8 +22,15 @@ function home(t: Test): { dir: string; ids: string[] } {
   const ids: string[] = [];
   const filler = 'z'.repeat(3000);
   for (let i = 0; i < 24; i++) {
-    const turns = Array.from({ length: i % 4 === 0 ? 300 : 3 }, (_, k) => ({ user: `session ${i} turn ${k}`, tool: { cmd: 'cat log', output: `${filler} ${i}.${k}` } }));
-    const s = writeSession(dir, { start: new Date(old.getTime() - i * 3600_000), turns }, { mtime: old, root: i % 5 === 0 ? 'archived_sessions' : 'sessions', zst: i % 6 === 0 ? 'only' : false });
+    const turns = Array.from({ length: i % 4 === 0 ? 300 : 3 }, (_, k) => ({
+      user: `session ${i} turn ${k}`,
+      tool: { cmd: 'cat log', output: `${filler} ${i}.${k}` },
+    }));
+    const s = writeSession(
+      dir,
+      { start: new Date(old.getTime() - i * 3600_000), turns },
+      { mtime: old, root: i % 5 === 0 ? 'archived_sessions' : 'sessions', zst: i % 6 === 0 ? 'only' : false },
+    );
     ids.push(s.id);
   }
   const bare = '0196d3e4-0000-4000-8000-00000000000b';
@@ -58,7 +65,8 @@ function backups(dir: string): Map<string, string> {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (!e.name.endsWith('.tmp')) out.set(relative(dir, p), sha(p.endsWith('.zst') ? spawnSync('zstd', ['-dc', p], { maxBuffer: 1 << 30 }).stdout : readFileSync(p)));
+      else if (!e.name.endsWith('.tmp'))
+        out.set(relative(dir, p), sha(p.endsWith('.zst') ? spawnSync('zstd', ['-dc', p], { maxBuffer: 1 << 30 }).stdout : readFileSync(p)));
     }
   };
   walk(dir);
@@ -120,53 +128,77 @@ for (const [action, extra] of [
     const before = await contents(h.dir, h.ids);
     for (const ms of [100, 250, 400, 600, 850]) {
       await killedAfter('rollout-prune', args, env, ms);
-      nothingLost(t, `killed after ${ms} ms`, before, (await contents(h.dir, h.ids)), action.includes('backup') ? backup : undefined);
+      nothingLost(t, `killed after ${ms} ms`, before, await contents(h.dir, h.ids), action.includes('backup') ? backup : undefined);
     }
     const last = run('rollout-prune', args, { env });
     t.equal(last.code, 0, `a last run completes (${last.err})`);
-    nothingLost(t, 'after the last run', before, (await contents(h.dir, h.ids)), action.includes('backup') ? backup : undefined);
+    nothingLost(t, 'after the last run', before, await contents(h.dir, h.ids), action.includes('backup') ? backup : undefined);
     t.same([...temps(h.dir), ...temps(backup)], [], 'and no temp file is left');
   });
 }
 
-t.test('a full disk under the backup folder: only sessions whose copy is whole go', { skip: process.getuid?.() === 0 ? false : 'mounting a tmpfs needs root' }, async (t) => {
-  const h = home(t);
-  const small = tmpDir(t);
-  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', small]);
-  if (!t.equal(mounted.status, 0, `mount a small tmpfs (${mounted.stderr.toString()})`)) return;
-  t.teardown(() => void spawnSync('umount', [small]));
-  const backup = join(small, 'bk');
-  mkdirSync(backup);
-  const env = { CODEX_HOME: h.dir, ROLLOUT_INDEX: '' };
-  const before = await contents(h.dir, h.ids);
-  const r = run('rollout-prune', ['--older-than', '30d', '--grace', '0', '--backup', backup], { env });
-  t.equal(r.code, 1, 'some sessions failed');
-  t.match(r.err, /no space left on device|ENOSPC/i, 'because the disk is full');
-  const after = await contents(h.dir, h.ids);
-  t.ok([...after.values()].some((c) => c !== null), 'the sessions whose copy failed are still there');
-  nothingLost(t, 'full backup disk', before, after, backup);
-  t.same(temps(backup), [], 'no half copy left');
-});
+t.test(
+  'a full disk under the backup folder: only sessions whose copy is whole go',
+  { skip: process.getuid?.() === 0 ? false : 'mounting a tmpfs needs root' },
+  async (t) => {
+    const h = home(t);
+    const small = tmpDir(t);
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', small]);
+    if (!t.equal(mounted.status, 0, `mount a small tmpfs (${mounted.stderr.toString()})`)) return;
+    t.teardown(() => void spawnSync('umount', [small]));
+    const backup = join(small, 'bk');
+    mkdirSync(backup);
+    const env = { CODEX_HOME: h.dir, ROLLOUT_INDEX: '' };
+    const before = await contents(h.dir, h.ids);
+    const r = run('rollout-prune', ['--older-than', '30d', '--grace', '0', '--backup', backup], { env });
+    t.equal(r.code, 1, 'some sessions failed');
+    t.match(r.err, /no space left on device|ENOSPC/i, 'because the disk is full');
+    const after = await contents(h.dir, h.ids);
+    t.ok(
+      [...after.values()].some((c) => c !== null),
+      'the sessions whose copy failed are still there',
+    );
+    nothingLost(t, 'full backup disk', before, after, backup);
+    t.same(temps(backup), [], 'no half copy left');
+  },
+);
 
-t.test('a full disk under the home: compression fails cleanly, every session stays as it was', { skip: process.getuid?.() === 0 ? false : 'mounting a tmpfs needs root' }, async (t) => {
-  const mountpoint = tmpDir(t);
-  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mountpoint]);
-  if (!t.equal(mounted.status, 0, `mount a small tmpfs (${mounted.stderr.toString()})`)) return;
-  t.teardown(() => void spawnSync('umount', [mountpoint]));
-  const dir = join(mountpoint, 'home');
-  const old = new Date(Date.now() - 60 * DAY);
-  const ids: string[] = [];
-  for (let i = 0; i < 6; i++) ids.push(writeSession(dir, { start: new Date(old.getTime() - i * 60_000), turns: Array.from({ length: 200 }, (_, k) => ({ user: `t${k} ${Math.random()}`, tool: { cmd: 'x', output: randomBytes(3000).toString('base64') } })) }, { mtime: old }).id);
-  // Leave a few hundred kilobytes free: less than the compressed copies of random text need.
-  const free = Number(spawnSync('df', ['--output=avail', '-B1', mountpoint]).stdout.toString().split('\n')[1]);
-  writeFileSync(join(mountpoint, 'filler'), Buffer.alloc(Math.max(0, free - 200 * 1024)));
-  const env = { CODEX_HOME: dir, ROLLOUT_INDEX: '' };
-  const before = await contents(dir, ids);
-  const r = run('rollout-prune', ['--older-than', '30d', '--grace', '0', '--compress'], { env });
-  t.match(r.err, /no space left on device|ENOSPC/i, `the disk filled (${r.err.trim().slice(0, 300)})`);
-  nothingLost(t, 'full home disk', before, await contents(dir, ids));
-  t.same(temps(dir), [], 'no half-made .zst left');
-});
+t.test(
+  'a full disk under the home: compression fails cleanly, every session stays as it was',
+  { skip: process.getuid?.() === 0 ? false : 'mounting a tmpfs needs root' },
+  async (t) => {
+    const mountpoint = tmpDir(t);
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mountpoint]);
+    if (!t.equal(mounted.status, 0, `mount a small tmpfs (${mounted.stderr.toString()})`)) return;
+    t.teardown(() => void spawnSync('umount', [mountpoint]));
+    const dir = join(mountpoint, 'home');
+    const old = new Date(Date.now() - 60 * DAY);
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++)
+      ids.push(
+        writeSession(
+          dir,
+          {
+            start: new Date(old.getTime() - i * 60_000),
+            turns: Array.from({ length: 200 }, (_, k) => ({
+              user: `t${k} ${Math.random()}`,
+              tool: { cmd: 'x', output: randomBytes(3000).toString('base64') },
+            })),
+          },
+          { mtime: old },
+        ).id,
+      );
+    // Leave a few hundred kilobytes free: less than the compressed copies of random text need.
+    const free = Number(spawnSync('df', ['--output=avail', '-B1', mountpoint]).stdout.toString().split('\n')[1]);
+    writeFileSync(join(mountpoint, 'filler'), Buffer.alloc(Math.max(0, free - 200 * 1024)));
+    const env = { CODEX_HOME: dir, ROLLOUT_INDEX: '' };
+    const before = await contents(dir, ids);
+    const r = run('rollout-prune', ['--older-than', '30d', '--grace', '0', '--compress'], { env });
+    t.match(r.err, /no space left on device|ENOSPC/i, `the disk filled (${r.err.trim().slice(0, 300)})`);
+    nothingLost(t, 'full home disk', before, await contents(dir, ids));
+    t.same(temps(dir), [], 'no half-made .zst left');
+  },
+);
 
 t.test('runs at the same time, of the same binary and of others: nothing lost', async (t) => {
   const h = home(t);
@@ -181,7 +213,10 @@ t.test('runs at the same time, of the same binary and of others: nothing lost', 
     runAsync('rollout-index', [], env),
     runAsync('rollout-ls', ['--json'], env),
   ]);
-  t.ok(codes.every((c) => c === 0 || c === 1), `every run ended (${codes.join(', ')})`);
+  t.ok(
+    codes.every((c) => c === 0 || c === 1),
+    `every run ended (${codes.join(', ')})`,
+  );
   nothingLost(t, 'concurrent runs', before, await contents(h.dir, h.ids));
   const settle = run('rollout-prune', ['--older-than', '30d', '--grace', '0', '--compress'], { env });
   t.equal(settle.code, 0, settle.err);

@@ -17,7 +17,7 @@ const KINDS: Record<string, (index: string, env: Record<string, string>) => void
   foreign: (index) => {
     const Db = require('better-sqlite3');
     const db = new Db(index);
-    db.exec("CREATE TABLE sessions (x); CREATE TABLE invoices (amount); INSERT INTO invoices VALUES (42); PRAGMA user_version = 1;");
+    db.exec('CREATE TABLE sessions (x); CREATE TABLE invoices (amount); INSERT INTO invoices VALUES (42); PRAGMA user_version = 1;');
     db.close();
   },
   garbage: (index) => writeFileSync(index, Buffer.from(Array.from({ length: 8192 }, (_, i) => (i * 7919) % 251))),

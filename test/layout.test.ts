@@ -50,7 +50,8 @@ t.test('imports point down the layers; binaries never import each other', async 
       const from = folderOf(file);
       const to = folderOf(dep);
       if (from === to) continue;
-      if (LAYERS.includes(from)) t.ok(LAYERS.includes(to) && LAYERS.indexOf(to) < LAYERS.indexOf(from), `${file} -> ${dep}: ${from} imports only layers below it`);
+      if (LAYERS.includes(from))
+        t.ok(LAYERS.includes(to) && LAYERS.indexOf(to) < LAYERS.indexOf(from), `${file} -> ${dep}: ${from} imports only layers below it`);
       else t.ok(LAYERS.includes(to), `${file} -> ${dep}: the ${from} binary's work imports layers, not another binary's folder`);
     }
   }

@@ -69,9 +69,17 @@ t.test('--clear racing with a writer that takes no lock (as Codex appends): ever
   const entry = (id: string, name: string) => JSON.stringify({ id, thread_name: name, updated_at: '2026-12-01T00:00:00Z' }) + '\n';
   writeFileSync(index, entry(gone.id, 'to clear'));
   // An appender in a tight loop for a while, as a busy Codex naming threads.
-  const appender = spawn(process.execPath, ['-e', `const fs = require('fs'); const end = Date.now() + 3000; let n = 0; const pause = new Int32Array(new SharedArrayBuffer(4));
+  const appender = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const fs = require('fs'); const end = Date.now() + 3000; let n = 0; const pause = new Int32Array(new SharedArrayBuffer(4));
     while (Date.now() < end) { fs.appendFileSync(process.argv[1], JSON.stringify({ id: 'appended-' + n++, thread_name: 'x', updated_at: 'now' }) + '\\n'); Atomics.wait(pause, 0, 0, 2); }
-    process.stdout.write(String(n));`, index], { stdio: ['ignore', 'pipe', 'inherit'] });
+    process.stdout.write(String(n));`,
+      index,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let appended = '';
   appender.stdout.on('data', (b) => (appended += b));
   const exited = new Promise((resolve) => appender.on('exit', resolve));
@@ -81,7 +89,12 @@ t.test('--clear racing with a writer that takes no lock (as Codex appends): ever
     t.equal(r.code, 0, r.err);
   }
   await exited;
-  const ids = new Set(readFileSync(index, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).id));
+  const ids = new Set(
+    readFileSync(index, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l).id),
+  );
   const n = Number(appended);
   t.ok(n > 0, `the appender wrote ${n} entries`);
   const missing = Array.from({ length: n }, (_, k) => `appended-${k}`).filter((id) => !ids.has(id));

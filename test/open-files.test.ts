@@ -85,7 +85,7 @@ async function appendMidway(bin: string, args: string[], home: string, path: str
   child.stderr.on('data', (b) => (err += b));
   let appended = false;
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  for (let done = false; !done; ) {
+  for (let done = false; !done;) {
     const temp = existsSync(dir) && readdirSync(dir).some((n) => n.includes('.rollout-') && n.endsWith('.tmp'));
     if (temp && !appended) {
       writeFileSync(path, LATE, { flag: 'a' });
@@ -100,7 +100,12 @@ t.test('compare and swap: a file that grows while it is compressed, repaired or 
   for (const [label, bin, args, dirOf] of [
     ['prune --compress', 'rollout-prune', ['--older-than', '30d', '--grace', '0', '--compress'], (p: string) => dirname(p)],
     ['fsck --repair', 'rollout-fsck', ['--repair', '--grace', '0'], (p: string) => dirname(p)],
-    ['prune --backup (delete)', 'rollout-prune', ['--older-than', '30d', '--grace', '0', '--backup', 'BACKUP'], (p: string, home: string) => dirname(join(home, '..', 'bk', p.slice(home.length + 1)))],
+    [
+      'prune --backup (delete)',
+      'rollout-prune',
+      ['--older-than', '30d', '--grace', '0', '--backup', 'BACKUP'],
+      (p: string, home: string) => dirname(join(home, '..', 'bk', p.slice(home.length + 1))),
+    ],
   ] as const) {
     const home = join(tmpDir(t), 'home');
     const s = bigSession(home);

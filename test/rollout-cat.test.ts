@@ -9,8 +9,16 @@ const cat = (home: string, args: string[], input?: Buffer | string) => run('roll
 
 function basicHome(t: any) {
   const home = tmpDir(t);
-  const legacy = writeSession(home, { id: '0198c4d2-7a31-7c40-9b8e-2f4a61d0c5e7', turns: [{ user: 'Why does npm test fail?', tool: { cmd: 'npm test', output: 'FAIL' } }, { user: 'fix it' }] });
-  const paginated = writeSession(home, { id: '0198c8f1-0a11-7c3e-9d20-5b7e1f3a6c90', history: 'paginated', start: new Date('2026-08-21T09:12:31.004Z'), turns: [{ user: 'Rename Cart to Basket' }] });
+  const legacy = writeSession(home, {
+    id: '0198c4d2-7a31-7c40-9b8e-2f4a61d0c5e7',
+    turns: [{ user: 'Why does npm test fail?', tool: { cmd: 'npm test', output: 'FAIL' } }, { user: 'fix it' }],
+  });
+  const paginated = writeSession(home, {
+    id: '0198c8f1-0a11-7c3e-9d20-5b7e1f3a6c90',
+    history: 'paginated',
+    start: new Date('2026-08-21T09:12:31.004Z'),
+    turns: [{ user: 'Rename Cart to Basket' }],
+  });
   return { home, legacy, paginated };
 }
 
@@ -33,7 +41,10 @@ t.test('--type filters by envelope type and payload type', async (t) => {
   t.equal(tokens.length, 2);
   t.ok(tokens.every((l) => l.type === 'event_msg' && l.payload.type === 'token_count'));
   const two = ndjson(cat(home, ['--type', 'session_meta', '--type', 'turn_context', legacy.id]).out);
-  t.same(two.map((l) => l.type), ['session_meta', 'turn_context', 'turn_context']);
+  t.same(
+    two.map((l) => l.type),
+    ['session_meta', 'turn_context', 'turn_context'],
+  );
   const expected = legacy.lines.filter((l) => JSON.parse(l).type === 'event_msg');
   t.same(cat(home, ['--type', 'event_msg', legacy.id]).out.trimEnd().split('\n'), expected, 'same lines as a full parse selects');
 });
@@ -44,7 +55,10 @@ t.test('--meta writes only the canonical session_meta, even for a copied fork', 
   const fork = writeSession(home, { id: '0198c4d2-7a31-7c40-9b8e-000000000002', meta: { forked_from_id: src.id } });
   appendFileSync(fork.path, src.lines.map((l) => l + '\n').join(''));
   const metas = ndjson(cat(home, ['--meta', fork.id]).out);
-  t.same(metas.map((m) => [m.type, m.payload.id]), [['session_meta', fork.id]]);
+  t.same(
+    metas.map((m) => [m.type, m.payload.id]),
+    [['session_meta', fork.id]],
+  );
 });
 
 t.test('a .jsonl.zst reads like the plain file; the plain file wins over its .zst', async (t) => {
@@ -105,7 +119,11 @@ t.test('warnings are capped per file', async (t) => {
 t.test('a 50 MB line streams through intact', async (t) => {
   const home = tmpDir(t);
   const big = `{"timestamp":"t","type":"response_item","payload":{"type":"message","content":[{"type":"input_image","image_url":"data:image/png;base64,${'A'.repeat(50 << 20)}"}]}}`;
-  const path = writeRaw(home, 'big.jsonl', `{"timestamp":"t","type":"session_meta","payload":{"id":"x"}}\n${big}\n{"timestamp":"t","type":"event_msg","payload":{"type":"token_count"}}\n`);
+  const path = writeRaw(
+    home,
+    'big.jsonl',
+    `{"timestamp":"t","type":"session_meta","payload":{"id":"x"}}\n${big}\n{"timestamp":"t","type":"event_msg","payload":{"type":"token_count"}}\n`,
+  );
   const r = cat(home, [path]);
   t.equal(r.code, 0);
   t.equal(r.stdout.length, readFileSync(path).length);
@@ -114,7 +132,11 @@ t.test('a 50 MB line streams through intact', async (t) => {
 
 t.test('a broken .zst is a clear error; other sessions still come out', async (t) => {
   const { home, legacy } = basicHome(t);
-  const broken = writeRaw(home, 'sessions/2026/08/25/rollout-2026-08-25T10-00-00-0198d000-0000-7000-8000-000000000001.jsonl.zst', zstd(readFileSync(legacy.path)).subarray(0, 100));
+  const broken = writeRaw(
+    home,
+    'sessions/2026/08/25/rollout-2026-08-25T10-00-00-0198d000-0000-7000-8000-000000000001.jsonl.zst',
+    zstd(readFileSync(legacy.path)).subarray(0, 100),
+  );
   const r = cat(home, [broken, legacy.id]);
   t.equal(r.code, 1);
   t.match(r.err, `rollout-cat: error: ${broken}: corrupt zstd data`);
@@ -136,19 +158,27 @@ t.test('--full follows a referenced fork chain: each parent up to its cut, then 
   });
   const childBytes = readFileSync(child.path);
   const cut2 = childBytes.length;
-  const grandchild = writeSession(home, {
-    history: 'paginated',
-    start: new Date('2026-08-03T10:00:00Z'),
-    meta: { forked_from_id: child.id, history_base: { thread_id: child.id, end_ordinal_exclusive: 0, end_byte_offset: cut2 } },
-    turns: [{ user: 'four' }],
-  }, { zst: 'only' });
+  const grandchild = writeSession(
+    home,
+    {
+      history: 'paginated',
+      start: new Date('2026-08-03T10:00:00Z'),
+      meta: { forked_from_id: child.id, history_base: { thread_id: child.id, end_ordinal_exclusive: 0, end_byte_offset: cut2 } },
+      turns: [{ user: 'four' }],
+    },
+    { zst: 'only' },
+  );
   const r = cat(home, ['--full', grandchild.id]);
   t.equal(r.code, 0, r.err);
   const own = Buffer.from(grandchild.lines.map((l) => l + '\n').join(''));
   t.ok(r.stdout.equals(Buffer.concat([rootBytes.subarray(0, cut1), childBytes, own])), 'root prefix + child + own lines');
   t.ok(cat(home, [grandchild.id]).stdout.equals(own), 'without --full only the file itself');
 
-  writeSession(home, { history: 'paginated', start: new Date('2026-08-04T10:00:00Z'), meta: { history_base: { thread_id: '0198ffff-0000-7000-8000-000000000000', end_ordinal_exclusive: 1, end_byte_offset: 10 } } });
+  writeSession(home, {
+    history: 'paginated',
+    start: new Date('2026-08-04T10:00:00Z'),
+    meta: { history_base: { thread_id: '0198ffff-0000-7000-8000-000000000000', end_ordinal_exclusive: 1, end_byte_offset: 10 } },
+  });
   const orphan = cat(home, ['--full', '--last', '--all']);
   t.equal(orphan.code, 1);
   t.match(orphan.err, /history_base names rollout 0198ffff-0000-7000-8000-000000000000, which is not in this home/);
@@ -161,18 +191,39 @@ t.test('old generations pass through, and --normalize turns them into envelopes'
   const id0 = '0197e000-0000-4000-8000-00000000000e';
   const a = writeRaw(home, `sessions/rollout-2025-05-08-${idA}.jsonl`, bareLines('A', idA, ['hi', 'hello']).join('\n') + '\n');
   const c = writeRaw(home, `sessions/2025/08/01/rollout-2025-08-01T10-00-00-${idC}.jsonl`, bareLines('C', idC, ['q', 'a']).join('\n') + '\n');
-  writeRaw(home, `sessions/rollout-2025-04-20-${id0}.json`, JSON.stringify({ session: { id: id0, timestamp: '2025-04-20T10:00:00.000Z', instructions: '' }, items: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'ts cli' }] }] }, null, 2));
+  writeRaw(
+    home,
+    `sessions/rollout-2025-04-20-${id0}.json`,
+    JSON.stringify(
+      {
+        session: { id: id0, timestamp: '2025-04-20T10:00:00.000Z', instructions: '' },
+        items: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'ts cli' }] }],
+      },
+      null,
+      2,
+    ),
+  );
   t.ok(cat(home, [idA]).stdout.equals(readFileSync(a)), 'bare lines pass through unchanged');
   t.ok(cat(home, [idC]).stdout.equals(readFileSync(c)));
   const na = ndjson(cat(home, ['--normalize', idA]).out);
-  t.same(na.map((l) => l.type), ['session_meta', 'response_item', 'response_item']);
+  t.same(
+    na.map((l) => l.type),
+    ['session_meta', 'response_item', 'response_item'],
+  );
   t.equal(na[0].payload.id, idA);
   const nc = ndjson(cat(home, ['--normalize', idC]).out);
-  t.same(nc.map((l) => l.type), ['session_meta', 'response_item', 'response_item'], 'record_type lines dropped');
+  t.same(
+    nc.map((l) => l.type),
+    ['session_meta', 'response_item', 'response_item'],
+    'record_type lines dropped',
+  );
   t.same(ndjson(cat(home, ['--normalize', '--type', 'response_item', idC]).out).length, 2);
   const doc = ndjson(cat(home, [id0]).out);
   t.equal(doc.length, 1, 'a .json document is one compact line');
-  t.same(ndjson(cat(home, ['--normalize', id0]).out).map((l) => l.type), ['session_meta', 'response_item']);
+  t.same(
+    ndjson(cat(home, ['--normalize', id0]).out).map((l) => l.type),
+    ['session_meta', 'response_item'],
+  );
   t.same(ndjson(cat(home, ['--meta', '--normalize', idA]).out)[0].type, 'session_meta');
 });
 
@@ -181,13 +232,19 @@ t.test('--batch: references from stdin, misses reported inline', async (t) => {
   const input = `${legacy.id}\nnope\n${JSON.stringify({ id: paginated.id, path: paginated.path })}\n`;
   const r = cat(home, ['--batch', '--meta'], input);
   t.equal(r.code, 1);
-  t.same(ndjson(r.out).map((l) => l.payload?.id ?? l), [legacy.id, { ref: 'nope', missing: true }, paginated.id]);
+  t.same(
+    ndjson(r.out).map((l) => l.payload?.id ?? l),
+    [legacy.id, { ref: 'nope', missing: true }, paginated.id],
+  );
   t.match(r.err, "no session matches 'nope'");
 });
 
 t.test('names from session_index.jsonl', async (t) => {
   const { home, paginated } = basicHome(t);
-  writeFileSync(join(home, 'session_index.jsonl'), JSON.stringify({ id: paginated.id, thread_name: 'basket rename', updated_at: '2026-08-21T10:00:00Z' }) + '\n');
+  writeFileSync(
+    join(home, 'session_index.jsonl'),
+    JSON.stringify({ id: paginated.id, thread_name: 'basket rename', updated_at: '2026-08-21T10:00:00Z' }) + '\n',
+  );
   t.equal(ndjson(cat(home, ['--meta', 'basket rename']).out)[0].payload.id, paginated.id);
 });
 
@@ -205,7 +262,10 @@ t.test('a reader that goes away ends the run quietly', async (t) => {
   const home = tmpDir(t);
   const s = writeSession(home, { turns: Array.from({ length: 3000 }, (_, i) => ({ user: `turn ${i}`, tool: { cmd: 'ls', output: 'x'.repeat(2000) } })) });
   const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
-    const child = spawn('bash', ['-c', `node ${join(REPO, 'dist/cmd/rollout-cat.js')} --codex-home ${home} ${s.id} | head -n 1 >/dev/null; echo "\${PIPESTATUS[0]}"`]);
+    const child = spawn('bash', [
+      '-c',
+      `node ${join(REPO, 'dist/cmd/rollout-cat.js')} --codex-home ${home} ${s.id} | head -n 1 >/dev/null; echo "\${PIPESTATUS[0]}"`,
+    ]);
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));

@@ -32,7 +32,10 @@ function checkData(t: Test, id: string, h = home) {
   t.equal(lines.code, 0);
   const rows = ndjson(lines.out);
   for (const row of rows) if (!v.line(row)) t.fail(`ndjson line invalid: ${v.errors(v.line)}: ${JSON.stringify(row).slice(0, 300)}`);
-  t.ok(rows.every((r) => r.session === parsed.session.session), 'every line carries the session id');
+  t.ok(
+    rows.every((r) => r.session === parsed.session.session),
+    'every line carries the session id',
+  );
   t.same(rows.slice(1), parsed.items, 'ndjson and json carry the same items');
   return parsed;
 }
@@ -64,7 +67,10 @@ t.test('every generation exports in every format, and the data validates', async
     }
     const doc = checkData(t, id);
     t.equal(doc.session.session, id);
-    t.ok(doc.items.some((i: any) => i.kind === 'message' && i.role === 'assistant'), `${id}: an assistant message`);
+    t.ok(
+      doc.items.some((i: any) => i.kind === 'message' && i.role === 'assistant'),
+      `${id}: an assistant message`,
+    );
   }
 });
 
@@ -74,12 +80,19 @@ t.test('rollbacks are applied, compactions shown, turns renumbered', async (t) =
   t.equal(doc.session.rolled_back_turns, 1);
   t.equal(doc.session.compactions, 1);
   t.same(doc.session.git, { branch: 'feature/cart', commit: '4be1c0e9d2f7a6b3c8e1f0a9b7c6d5e4f3a2b1c0', repository: 'git@example.com:ana/shop.git' });
-  t.same(doc.items.filter((i: any) => i.kind === 'turn').map((i: any) => i.turn), [1, 2]);
+  t.same(
+    doc.items.filter((i: any) => i.kind === 'turn').map((i: any) => i.turn),
+    [1, 2],
+  );
   for (const f of FORMATS) t.notOk(exp(['-f', f, zoo.legacy]).out.includes('rm -rf src'), `${f}: the rolled-back turn is gone`);
   const compaction = doc.items.find((i: any) => i.kind === 'compaction');
   t.match(compaction, { turn: 1, summary: 'Summary: the cart test expects cents.', replaced_by: 1 });
   const user = doc.items.filter((i: any) => i.kind === 'message' && i.role === 'user' && !i.context);
-  t.same(user.map((i: any) => i.turn), [1, 2], 'what was said before the compaction is still in the transcript');
+  t.same(
+    user.map((i: any) => i.turn),
+    [1, 2],
+    'what was said before the compaction is still in the transcript',
+  );
   const md = exp([zoo.legacy]).out;
   t.match(md, /^# Why does the cart test fail\?\n/);
   t.match(md, /- \*\*Turns:\*\* 2, 1 rolled back/);
@@ -93,13 +106,22 @@ t.test('a fork shows the turns it inherits, and only those', async (t) => {
   t.equal(doc.session.forked_from, zoo.paginated);
   const texts = doc.items.filter((i: any) => i.kind === 'message' && !i.context).map((i: any) => i.text);
   t.same(texts, ['List the files', 'Two files.', 'A turn of the fork', 'Fork answer.']);
-  t.same(doc.items.filter((i: any) => i.kind === 'turn').map((i: any) => i.inherited), [true, false]);
+  t.same(
+    doc.items.filter((i: any) => i.kind === 'turn').map((i: any) => i.inherited),
+    [true, false],
+  );
   const tool = doc.items.find((i: any) => i.kind === 'tool_call');
   t.match(tool, { tool: 'exec_command', command: 'ls -1', exit_code: 0, output: /README\.md/ });
 });
 
 t.test('--turns picks turns; context and reasoning only when asked', async (t) => {
-  const turnsOf = (args: string[]) => [...new Set(ndjson(exp(['-f', 'ndjson', zoo.legacy, ...args]).out).slice(1).map((i) => i.turn))];
+  const turnsOf = (args: string[]) => [
+    ...new Set(
+      ndjson(exp(['-f', 'ndjson', zoo.legacy, ...args]).out)
+        .slice(1)
+        .map((i) => i.turn),
+    ),
+  ];
   t.same(turnsOf(['--turns', '2']), [2]);
   t.same(turnsOf(['--turns=-1']), [2]);
   t.same(turnsOf(['--turns', '1..1']), [1]);
@@ -109,12 +131,27 @@ t.test('--turns picks turns; context and reasoning only when asked', async (t) =
   for (const bad of ['0', 'a..b', '1..2..3', '']) t.equal(exp([zoo.legacy, '--turns', bad]).code, 2, `--turns '${bad}' is a usage error`);
 
   const plain = ndjson(exp(['-f', 'ndjson', zoo.legacy]).out);
-  t.notOk(plain.some((i) => i.context), 'no injected context by default');
-  t.notOk(plain.some((i) => i.kind === 'reasoning'), 'no reasoning by default');
+  t.notOk(
+    plain.some((i) => i.context),
+    'no injected context by default',
+  );
+  t.notOk(
+    plain.some((i) => i.kind === 'reasoning'),
+    'no reasoning by default',
+  );
   const all = ndjson(exp(['-f', 'ndjson', zoo.legacy, '--all', '--reasoning']).out);
-  t.ok(all.some((i) => i.kind === 'message' && i.role === 'developer' && i.context), '--all: developer message');
-  t.ok(all.some((i) => i.kind === 'message' && i.role === 'user' && i.context && /environment_context/.test(i.text)), '--all: environment context');
-  t.ok(all.some((i) => i.kind === 'reasoning' && i.text === '**Running npm test -- cart**'), '--reasoning');
+  t.ok(
+    all.some((i) => i.kind === 'message' && i.role === 'developer' && i.context),
+    '--all: developer message',
+  );
+  t.ok(
+    all.some((i) => i.kind === 'message' && i.role === 'user' && i.context && /environment_context/.test(i.text)),
+    '--all: environment context',
+  );
+  t.ok(
+    all.some((i) => i.kind === 'reasoning' && i.text === '**Running npm test -- cart**'),
+    '--reasoning',
+  );
   t.notOk(exp([zoo.legacy]).out.includes('<environment_context>'), 'md leaves context out');
 });
 
@@ -135,7 +172,13 @@ t.test('--redact masks secrets in every format', async (t) => {
   const key = 'sk-proj-A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6';
   const pw = 'Tr0ub4dor&3x';
   const s = writeSession(h, {
-    turns: [{ user: `My key is ${key}, use it`, tool: { cmd: `DB_PASSWORD=${pw} ./migrate --token ${key}`, output: `connected with ${key}` }, assistant: `I used ${key}.` }],
+    turns: [
+      {
+        user: `My key is ${key}, use it`,
+        tool: { cmd: `DB_PASSWORD=${pw} ./migrate --token ${key}`, output: `connected with ${key}` },
+        assistant: `I used ${key}.`,
+      },
+    ],
   });
   for (const f of FORMATS) {
     const plain = exp(['-f', f, s.id], { home: h }).out;
@@ -168,12 +211,24 @@ t.test('--redact reaches every string: session facts, the name, tool arguments, 
   const s = writeSession(h, {
     git: { commit_hash: 'abc123', branch: 'main', repository_url: `https://ana:${secrets.origin}@github.com/ana/shop.git` },
     turns: [
-      { user: `Connect to https://:${secrets.emptyUser}@db.example.com please`, tool: { cmd: `mysql -uroot -p${secrets.mysql} app`, output: `PGPASSWORD=${secrets.pg} psql ok` } },
-      { user: 'now the storage', tool: { cmd: `az storage blob list --connection-string 'AccountName=a;AccountKey=${secrets.azure};EndpointSuffix=core.windows.net'`, output: `twilio ${secrets.twilio}\nsendgrid ${secrets.sendgrid}` } },
+      {
+        user: `Connect to https://:${secrets.emptyUser}@db.example.com please`,
+        tool: { cmd: `mysql -uroot -p${secrets.mysql} app`, output: `PGPASSWORD=${secrets.pg} psql ok` },
+      },
+      {
+        user: 'now the storage',
+        tool: {
+          cmd: `az storage blob list --connection-string 'AccountName=a;AccountKey=${secrets.azure};EndpointSuffix=core.windows.net'`,
+          output: `twilio ${secrets.twilio}\nsendgrid ${secrets.sendgrid}`,
+        },
+      },
       { user: `post to https://discord.com/api/webhooks/123456789012345678/${secrets.discord}`, assistant: `The AWS key is ${secrets.aws}, rotate it.` },
     ],
   });
-  writeFileSync(join(h, 'session_index.jsonl'), JSON.stringify({ id: s.id, thread_name: `deploy with ${secrets.name}`, updated_at: '2026-08-20T15:00:00Z' }) + '\n');
+  writeFileSync(
+    join(h, 'session_index.jsonl'),
+    JSON.stringify({ id: s.id, thread_name: `deploy with ${secrets.name}`, updated_at: '2026-08-20T15:00:00Z' }) + '\n',
+  );
   for (const f of FORMATS) {
     const plain = exp(['-f', f, s.id], { home: h }).out;
     const masked = exp(['-f', f, s.id, '--redact'], { home: h });
@@ -226,7 +281,9 @@ t.test('-o: a file, written atomically; with several sessions, a directory of <i
 t.test('several sessions to stdout: one stream', async (t) => {
   const csv = exp(['-f', 'csv', zoo.legacy, zoo.paginated]).out;
   t.equal(csv.match(/^session,/gm)?.length, 1, 'one CSV header');
-  const docs = exp(['-f', 'json', zoo.legacy, zoo.paginated]).out.trim().split(/\n(?=\{"format")/);
+  const docs = exp(['-f', 'json', zoo.legacy, zoo.paginated])
+    .out.trim()
+    .split(/\n(?=\{"format")/);
   t.equal(docs.length, 2, 'one JSON document per session');
   for (const d of docs) t.ok(v.document(JSON.parse(d)));
 });
@@ -303,7 +360,15 @@ t.test('HTML in headless Chromium: the transcript reads, nothing injected runs',
   const dir = tmpDir(t);
   const page = join(dir, 'session.html');
   t.equal(exp(['-f', 'html', zoo.legacy, '-o', page]).code, 0);
-  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+  const flags = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ];
   const browse = (extra: string[], profile: string) =>
     spawnSync(chromium, [...flags, `--user-data-dir=${join(dir, profile)}`, ...extra, `file://${page}`], { timeout: 90_000, maxBuffer: 1 << 26 });
   const dom = browse(['--dump-dom'], 'p1');
@@ -339,7 +404,11 @@ t.test('a large session exports in constant memory', async (t) => {
   for (const f of ['json', 'md', 'csv'] as const) {
     const out = join(h, `out.${f}`);
     // 48 MB of heap could not hold a third of this session's text.
-    const r = spawnSync(process.execPath, ['--max-old-space-size=48', join(REPO, 'dist/cmd/rollout-export.js'), '-f', f, '--max-output', '64', '-o', out, s.id], { env: { ...process.env, CODEX_HOME: h } });
+    const r = spawnSync(
+      process.execPath,
+      ['--max-old-space-size=48', join(REPO, 'dist/cmd/rollout-export.js'), '-f', f, '--max-output', '64', '-o', out, s.id],
+      { env: { ...process.env, CODEX_HOME: h } },
+    );
     t.equal(r.status, 0, `${f}: exit 0 (${r.stderr.toString().slice(-500)})`);
     if (f === 'json') {
       const doc = JSON.parse(readFileSync(out, 'utf8'));

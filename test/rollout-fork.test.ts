@@ -5,7 +5,8 @@ import { join, relative } from 'node:path';
 import t from 'tap';
 import { bareLines, ndjson, run, tmpDir, uuidv7, writeRaw, writeSession, zstd, type Turn } from './helpers/fixtures.js';
 
-const fork = (home: string, args: string[], input?: Buffer | string) => run('rollout-fork', ['--codex-home', home, ...args], { input, env: { ROLLOUT_INDEX: '' } });
+const fork = (home: string, args: string[], input?: Buffer | string) =>
+  run('rollout-fork', ['--codex-home', home, ...args], { input, env: { ROLLOUT_INDEX: '' } });
 
 /** Every file under `dir`, relative, sorted. */
 function files(dir: string): string[] {
@@ -128,12 +129,20 @@ t.test('paginated: only ordinals change, contiguous from 0; big numbers and key 
   const base = writeSession(tmpDir(t), { history: 'paginated', turns: threeTurns() });
   const lines = [...base.lines];
   // A line JSON.parse would not round-trip: a float with trailing digits, a big integer, a key order of its own.
-  lines.splice(3, 0, `{"timestamp":"2026-08-20T14:03:08.500Z","ordinal":3,"type":"response_item","payload":{"type":"reasoning","z":1,"a":2,"create_time":1795312143.2081258000,"n":123456789012345678901234567890}}`);
+  lines.splice(
+    3,
+    0,
+    `{"timestamp":"2026-08-20T14:03:08.500Z","ordinal":3,"type":"response_item","payload":{"type":"reasoning","z":1,"a":2,"create_time":1795312143.2081258000,"n":123456789012345678901234567890}}`,
+  );
   const renumberedSource = lines.map((l, i) => l.replace(/"ordinal":\d+/, `"ordinal":${i}`));
   const src = writeSession(home, { id: base.id, history: 'paginated' }, { raw: Buffer.from(renumberedSource.map((l) => l + '\n').join('')) });
   const { lines: got } = ok(t, home, [src.id, '--last-turns', '2']);
   const from = taskAt(renumberedSource, TURN_IDS[1]);
-  t.same(got.map((l) => JSON.parse(l).ordinal), got.map((_, i) => i), 'ordinals 0..n-1');
+  t.same(
+    got.map((l) => JSON.parse(l).ordinal),
+    got.map((_, i) => i),
+    'ordinals 0..n-1',
+  );
   t.same(got.slice(1).map(sansOrdinal), renumberedSource.slice(from).map(sansOrdinal), 'everything else byte for byte');
   const all = ok(t, home, [src.id]).lines;
   t.ok(all.includes(renumberedSource[3].replace('"ordinal":3', '"ordinal":4')), 'the odd line is intact but for its ordinal');
@@ -145,13 +154,22 @@ function referencedPair(t: any) {
   const home = tmpDir(t);
   const parent = writeSession(home, { history: 'paginated', turns: threeTurns(), start: new Date('2026-08-20T10:00:00.000Z') });
   const end = taskAt(parent.lines, TURN_IDS[2]);
-  const endByte = Buffer.byteLength(parent.lines.slice(0, end).map((l) => l + '\n').join(''));
+  const endByte = Buffer.byteLength(
+    parent.lines
+      .slice(0, end)
+      .map((l) => l + '\n')
+      .join(''),
+  );
   const child = writeSession(home, {
     history: 'paginated',
     firstOrdinal: end,
     start: new Date('2026-08-20T11:00:00.000Z'),
     noContext: true,
-    meta: { forked_from_id: parent.id, forked_from_ordinal_exclusive: end, history_base: { thread_id: parent.id, end_ordinal_exclusive: end, end_byte_offset: endByte } },
+    meta: {
+      forked_from_id: parent.id,
+      forked_from_ordinal_exclusive: end,
+      history_base: { thread_id: parent.id, end_ordinal_exclusive: end, end_byte_offset: endByte },
+    },
     turns: [{ user: 'own ask', turnId: '01990000-0000-7000-8000-0000000000c1' }],
   });
   // Codex's full history: the parent's prefix, then the child's records after its head session_meta.
@@ -163,7 +181,10 @@ t.test('a referenced fork as source: inherited lines are copied in, so the fork 
   const { summary, lines } = ok(t, home, [child.id]);
   t.equal(summary.turns, 3);
   t.same(lines.slice(1).map(sansOrdinal), history.map(sansOrdinal), "the parent's prefix, then the child's own lines");
-  t.same(lines.map((l) => JSON.parse(l).ordinal), lines.map((_, i) => i));
+  t.same(
+    lines.map((l) => JSON.parse(l).ordinal),
+    lines.map((_, i) => i),
+  );
   const meta = JSON.parse(lines[0]).payload;
   t.notOk('history_base' in meta, 'self-contained');
   t.notOk('forked_from_ordinal_exclusive' in meta);
@@ -173,7 +194,7 @@ t.test('a referenced fork as source: inherited lines are copied in, so the fork 
   t.equal(cat.code, 0, 'still readable without the parent');
   t.equal(cat.out.split('\n').filter(Boolean).length, lines.length);
   const gone = fork(home, [child.id]);
-  t.equal(gone.code, 1, "the child itself cannot be forked without its parent");
+  t.equal(gone.code, 1, 'the child itself cannot be forked without its parent');
   t.match(gone.err, 'not in this home');
 });
 
@@ -193,7 +214,12 @@ t.test('--reference writes a Codex-0.169-style referenced fork', async (t) => {
   // A cut inside the inherited prefix points at the parent itself.
   const one = ok(t, home, [child.id, '--reference', '--keep-turns', '1']);
   const t2 = taskAt(parent.lines, TURN_IDS[1]);
-  const bytes = Buffer.byteLength(parent.lines.slice(0, t2).map((l) => l + '\n').join(''));
+  const bytes = Buffer.byteLength(
+    parent.lines
+      .slice(0, t2)
+      .map((l) => l + '\n')
+      .join(''),
+  );
   t.same(JSON.parse(one.lines[0]).payload.history_base, { thread_id: parent.id, end_ordinal_exclusive: t2, end_byte_offset: bytes });
   t.equal(one.summary.turns, 1);
   const cat = run('rollout-cat', ['--codex-home', home, '--full', one.summary.id]);
@@ -215,7 +241,11 @@ t.test('--interrupted: the marker only when the kept history ends mid-turn', asy
   const marked = ok(t, home, [src.id, '--interrupted']);
   t.same(marked.lines.slice(1, -2), src.lines);
   const [message, event] = marked.lines.slice(-2).map((l) => JSON.parse(l));
-  t.match(message.payload, { type: 'message', role: 'user', content: [{ type: 'input_text', text: /^<turn_aborted>\nThe user interrupted the previous turn on purpose\. .*\n<\/turn_aborted>$/s }] });
+  t.match(message.payload, {
+    type: 'message',
+    role: 'user',
+    content: [{ type: 'input_text', text: /^<turn_aborted>\nThe user interrupted the previous turn on purpose\. .*\n<\/turn_aborted>$/s }],
+  });
   t.equal(message.payload.internal_chat_message_metadata_passthrough.turn_id, TURN_IDS[2]);
   t.same(event.payload, { type: 'turn_aborted', turn_id: TURN_IDS[2], reason: 'interrupted' });
   t.equal(marked.summary.lines, src.lines.length + 3);
@@ -225,9 +255,16 @@ t.test('--interrupted: the marker only when the kept history ends mid-turn', asy
 
   const paginated = writeSession(home, { history: 'paginated', turns: [{ user: 'open one', open: true, turnId: TURN_IDS[0] }] });
   const p = ok(t, home, [paginated.id, '--interrupted']);
-  t.same(p.lines.map((l) => JSON.parse(l).ordinal), p.lines.map((_, i) => i), 'the marker continues the ordinals');
+  t.same(
+    p.lines.map((l) => JSON.parse(l).ordinal),
+    p.lines.map((_, i) => i),
+    'the marker continues the ordinals',
+  );
   const ref = ok(t, home, [paginated.id, '--interrupted', '--reference']);
-  t.same(ref.lines.map((l) => JSON.parse(l).ordinal), [0, 1, 2].map((i) => paginated.lines.length + i));
+  t.same(
+    ref.lines.map((l) => JSON.parse(l).ordinal),
+    [0, 1, 2].map((i) => paginated.lines.length + i),
+  );
 });
 
 t.test('.zst sources and stdin', async (t) => {
@@ -236,7 +273,10 @@ t.test('.zst sources and stdin', async (t) => {
   const want = ok(t, home, [src.id, '--keep-turns', '2']).lines.slice(1);
   t.same(want, src.lines.slice(0, taskAt(src.lines, TURN_IDS[2])), 'a .zst source');
   const plain = Buffer.from(src.lines.map((l) => l + '\n').join(''));
-  for (const [what, input] of [['plain', plain], ['zstd', zstd(plain)]] as const) {
+  for (const [what, input] of [
+    ['plain', plain],
+    ['zstd', zstd(plain)],
+  ] as const) {
     const { lines } = ok(t, home, ['-', '--keep-turns', '2'], input);
     t.same(lines.slice(1), want, `stdin, ${what}`);
   }
@@ -274,7 +314,11 @@ t.test('--stdout, --dry-run, --name, --cwd', async (t) => {
 t.test('refusals: exit status, a clear message, nothing written', async (t) => {
   const home = tmpDir(t);
   const src = writeSession(home, { turns: threeTurns() });
-  const bare = writeRaw(home, 'sessions/2025/08/01/rollout-2025-08-01T10-00-00-0198c4d2-0000-7000-8000-000000000000.jsonl', bareLines('C', '0198c4d2-0000-7000-8000-000000000000', ['hi', 'hello']).join('\n') + '\n');
+  const bare = writeRaw(
+    home,
+    'sessions/2025/08/01/rollout-2025-08-01T10-00-00-0198c4d2-0000-7000-8000-000000000000.jsonl',
+    bareLines('C', '0198c4d2-0000-7000-8000-000000000000', ['hi', 'hello']).join('\n') + '\n',
+  );
   const snapshot = files(home);
   const cases: Array<[string[], number, string]> = [
     [['nope-not-a-session'], 1, "no session matches 'nope-not-a-session'"],

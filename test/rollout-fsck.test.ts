@@ -17,7 +17,13 @@ function home(t: { teardown(fn: () => void): void }) {
   utimesSync(bad.path, OLD, OLD);
   const orphan = writeSession(
     dir,
-    { start: new Date('2026-08-22T10:00:00Z'), history: 'paginated', firstOrdinal: 5, meta: { history_base: { thread_id: '0198ffff-0000-7000-8000-000000000000', end_ordinal_exclusive: 5, end_byte_offset: 100 } }, turns: [{ user: 'orphan' }] },
+    {
+      start: new Date('2026-08-22T10:00:00Z'),
+      history: 'paginated',
+      firstOrdinal: 5,
+      meta: { history_base: { thread_id: '0198ffff-0000-7000-8000-000000000000', end_ordinal_exclusive: 5, end_byte_offset: 100 } },
+      turns: [{ user: 'orphan' }],
+    },
     { mtime: OLD },
   );
   const fsck = (...args: string[]) => run('rollout-fsck', [...args, '--codex-home', dir]);
@@ -56,14 +62,29 @@ t.test('--repair fixes what it can, backs up first, and exits 1 while unfixable 
   const dry = fsck('--repair', '--dry-run', '--grace', '0');
   t.equal(dry.code, 1);
   t.same(readFileSync(bad.path), original, 'a dry run changes nothing');
-  t.same(ndjson(dry.out).filter((l) => l.action).map((l) => [l.action, l.dry_run]), [['repair', true]]);
+  t.same(
+    ndjson(dry.out)
+      .filter((l) => l.action)
+      .map((l) => [l.action, l.dry_run]),
+    [['repair', true]],
+  );
 
   const r = fsck('--repair');
   t.equal(r.code, 1, r.err);
   const repair = ndjson(r.out).filter((l) => l.action);
   const backup = join(dir, 'rollout-backup', relative(dir, bad.path));
   t.same(repair, [
-    { action: 'repair', id: bad.id, path: bad.path, fixed: ['bom', 'not_json', 'torn_line'], backup: [backup], rejected: `${bad.path}.rejected`, rejected_lines: 2, removed: [], dry_run: false },
+    {
+      action: 'repair',
+      id: bad.id,
+      path: bad.path,
+      fixed: ['bom', 'not_json', 'torn_line'],
+      backup: [backup],
+      rejected: `${bad.path}.rejected`,
+      rejected_lines: 2,
+      removed: [],
+      dry_run: false,
+    },
   ]);
   t.equal(r.err, 'rollout-fsck: checked 3 files: 4 problems in 2 files (3 fixable); repaired 1 file (3 problems)\n');
   t.same(readFileSync(backup), original);
@@ -71,7 +92,11 @@ t.test('--repair fixes what it can, backs up first, and exits 1 while unfixable 
   t.equal(readFileSync(`${bad.path}.rejected`, 'utf8'), 'junk\n{"torn\n');
 
   const after = fsck();
-  t.same(ndjson(after.out).map((p) => [p.path, p.problem]), [[orphan.path, 'missing_parent']], 'only the unfixable problem is left');
+  t.same(
+    ndjson(after.out).map((p) => [p.path, p.problem]),
+    [[orphan.path, 'missing_parent']],
+    'only the unfixable problem is left',
+  );
   t.equal(fsck(bad.id).code, 0, 'the repaired session checks clean');
 });
 
@@ -89,10 +114,21 @@ t.test('--repair leaves a file that is still being written alone', async (t) => 
 
 t.test('choosing sessions: ids take every file of the thread, paths one file; --stdin; a bad reference', async (t) => {
   const { dir, good, bad, orphan, fsck } = home(t);
-  const rev = writeSession(dir, { id: good.id, start: new Date('2026-08-20T15:00:00Z'), history: 'paginated', turns: [{ user: 'r' }] }, { rolloutId: '0198eeee-0000-7000-8000-000000000001' });
+  const rev = writeSession(
+    dir,
+    { id: good.id, start: new Date('2026-08-20T15:00:00Z'), history: 'paginated', turns: [{ user: 'r' }] },
+    { rolloutId: '0198eeee-0000-7000-8000-000000000001' },
+  );
   writeFileSync(rev.path, BOM);
   const byId = ndjson(fsck(good.id).out);
-  t.same(byId.map((p) => [p.path, p.problem]), [[rev.path, 'bom'], [rev.path, 'no_session_meta']], "the revision's problems show under the thread");
+  t.same(
+    byId.map((p) => [p.path, p.problem]),
+    [
+      [rev.path, 'bom'],
+      [rev.path, 'no_session_meta'],
+    ],
+    "the revision's problems show under the thread",
+  );
   t.same(ndjson(fsck(good.path).out), [], 'a path is that file alone');
 
   const stdin = run('rollout-fsck', ['--stdin', '--codex-home', dir], { input: `${JSON.stringify({ id: orphan.id, path: orphan.path })}\n${bad.id}\n` });
@@ -101,7 +137,11 @@ t.test('choosing sessions: ids take every file of the thread, paths one file; --
   const missing = fsck('0198ffff-0000-7000-8000-000000000000', orphan.id);
   t.equal(missing.code, 1);
   t.match(missing.err, 'rollout-fsck: error: no session with id 0198ffff-0000-7000-8000-000000000000');
-  t.same(ndjson(missing.out).map((p) => p.problem), ['missing_parent'], 'the others are still checked');
+  t.same(
+    ndjson(missing.out).map((p) => p.problem),
+    ['missing_parent'],
+    'the others are still checked',
+  );
 });
 
 t.test("'-' checks a rollout on stdin", async (t) => {
@@ -109,7 +149,10 @@ t.test("'-' checks a rollout on stdin", async (t) => {
   const s = writeSession(dir, { turns: [{ user: 'x' }] });
   const r = run('rollout-fsck', ['-', '--codex-home', dir], { input: Buffer.concat([text(s.lines), Buffer.from('nope\n')]) });
   t.equal(r.code, 1);
-  t.same(ndjson(r.out).map((p) => [p.id, p.path, p.line, p.problem]), [[s.id, '-', s.lines.length + 1, 'not_json']]);
+  t.same(
+    ndjson(r.out).map((p) => [p.id, p.path, p.line, p.problem]),
+    [[s.id, '-', s.lines.length + 1, 'not_json']],
+  );
   t.equal(run('rollout-fsck', ['-', '--codex-home', dir], { input: text(s.lines) }).code, 0);
 });
 

@@ -20,7 +20,11 @@ t.test('check, sync, check again', async (t) => {
     { drift: 'unreadable', id: c, path: genC, reason: 'generation C (bare lines): Codex cannot read it' },
     { drift: 'missing', id: fresh.id, path: fresh.path },
   ]);
-  t.same(readdirSync(home).filter((n) => n.includes('backup')), [], '--check writes nothing');
+  t.same(
+    readdirSync(home).filter((n) => n.includes('backup')),
+    [],
+    '--check writes nothing',
+  );
 
   const sync = index();
   t.equal(sync.code, 0, sync.err);
@@ -34,7 +38,10 @@ t.test('check, sync, check again', async (t) => {
 
   const again = index('--check');
   t.equal(again.code, 0, 'only what Codex cannot read is left, and that is no reason to fail');
-  t.same(ndjson(again.out).map((d) => d.drift), ['unreadable']);
+  t.same(
+    ndjson(again.out).map((d) => d.drift),
+    ['unreadable'],
+  );
 });
 
 t.test('errors', async (t) => {

@@ -12,7 +12,8 @@ t.setTimeout(900_000);
 const Database = require('better-sqlite3');
 
 const index = (home: string, ...args: string[]) => run('rollout-index', args, { env: { CODEX_HOME: home, ROLLOUT_INDEX: '' } });
-const ls = (home: string, ...args: string[]) => ndjson(run('rollout-ls', ['--no-update', '--include-archived', ...args], { env: { CODEX_HOME: home, ROLLOUT_INDEX: '' } }).out);
+const ls = (home: string, ...args: string[]) =>
+  ndjson(run('rollout-ls', ['--no-update', '--include-archived', ...args], { env: { CODEX_HOME: home, ROLLOUT_INDEX: '' } }).out);
 const summary = (home: string, ...args: string[]) => {
   const r = index(home, ...args);
   if (r.code !== 0) throw new Error(`rollout-index failed: ${r.err}`);
@@ -39,7 +40,13 @@ t.test('rows carry the session fields; the title skips injected context', (t) =>
   const home = tmpDir(t);
   const s = writeSession(
     home,
-    { turns: turns(3, 'Fix the cart'), model: 'gpt-5.5-codex', effort: 'high', git: { branch: 'main', commit_hash: 'abc', repository_url: 'git@x:y.git' }, cwd: '/w/shop' },
+    {
+      turns: turns(3, 'Fix the cart'),
+      model: 'gpt-5.5-codex',
+      effort: 'high',
+      git: { branch: 'main', commit_hash: 'abc', repository_url: 'git@x:y.git' },
+      cwd: '/w/shop',
+    },
     { mtime: past },
   );
   summary(home);
@@ -79,7 +86,10 @@ t.test('every generation gets a row with a created time and a title', (t) => {
   writeRaw(home, `sessions/rollout-2025-05-08-${idA}.jsonl`, bareLines('A', idA, ['gen A question', 'answer']).join('\n') + '\n');
   writeRaw(home, `sessions/rollout-2025-06-01T10-00-00-${idB}.jsonl`, bareLines('B', idB, ['gen B question', 'answer']).join('\n') + '\n');
   writeRaw(home, `sessions/2025/08/01/rollout-2025-08-01T10-00-00-${idC}.jsonl`, bareLines('C', idC, ['gen C question', 'answer', 'second']).join('\n') + '\n');
-  const doc = { session: { id: id0, timestamp: '2025-04-20T09:00:00.000Z', instructions: '' }, items: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'gen 0 question' }] }] };
+  const doc = {
+    session: { id: id0, timestamp: '2025-04-20T09:00:00.000Z', instructions: '' },
+    items: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'gen 0 question' }] }],
+  };
   writeRaw(home, `sessions/rollout-2025-04-20-${id0}.json`, JSON.stringify(doc, null, 2));
   const e = writeSession(home, { history: 'paginated', turns: turns(2, 'gen E') });
   summary(home);
@@ -95,7 +105,9 @@ t.test('every generation gets a row with a created time and a title', (t) => {
 t.test('a first user message 300 lines in is the title', (t) => {
   const home = tmpDir(t);
   const { id, lines } = sessionLines({ turns: [{ user: 'the real question' }] });
-  const noise = Array.from({ length: 300 }, (_, i) => JSON.stringify({ timestamp: '2026-08-20T14:03:08.000Z', type: 'event_msg', payload: { type: 'token_count', info: null, rate_limits: null, n: i } }));
+  const noise = Array.from({ length: 300 }, (_, i) =>
+    JSON.stringify({ timestamp: '2026-08-20T14:03:08.000Z', type: 'event_msg', payload: { type: 'token_count', info: null, rate_limits: null, n: i } }),
+  );
   const file = writeRaw(home, `sessions/2026/08/20/rollout-2026-08-20T14-03-07-${id}.jsonl`, [lines[0], ...noise, ...lines.slice(1)].join('\n') + '\n');
   summary(home);
   t.match(ls(home), [{ id, path: file, title: 'the real question', turns: 1 }]);
@@ -109,12 +121,21 @@ t.test('.jsonl.zst: indexed, and a plain+zst pair is one row', (t) => {
   summary(home);
   const rows = ls(home);
   t.equal(rows.length, 2);
-  t.match(rows.find((r: any) => r.id === z.id), { compressed: true, path: `${z.path}.zst`, title: 'compressed 1', turns: 2 });
-  t.match(rows.find((r: any) => r.id === pair.id), { compressed: false, path: pair.path });
+  t.match(
+    rows.find((r: any) => r.id === z.id),
+    { compressed: true, path: `${z.path}.zst`, title: 'compressed 1', turns: 2 },
+  );
+  t.match(
+    rows.find((r: any) => r.id === pair.id),
+    { compressed: false, path: pair.path },
+  );
   // Compressing in place (the plain file goes, its .zst stays): the row now reads the .zst.
   rmSync(pair.path);
   t.match(summary(home), { removed: 1, added: 1, scanned: 2 });
-  t.match(ls(home).find((r: any) => r.id === pair.id), { compressed: true, path: `${pair.path}.zst`, title: 'pair 1' });
+  t.match(
+    ls(home).find((r: any) => r.id === pair.id),
+    { compressed: true, path: `${pair.path}.zst`, title: 'pair 1' },
+  );
   t.end();
 });
 
@@ -138,7 +159,11 @@ t.test('appends are read from where the last run stopped', (t) => {
   summary(fresh);
   const whole = ls(fresh)[0];
   for (const k of ['turns', 'title', 'tokens', 'model', 'effort']) t.same(after[k], whole[k], k);
-  t.same(ndjson(run('rollout-ls', ['--no-update', '--search', 'step', '--hits'], { env: { CODEX_HOME: home } }).out).length, ndjson(run('rollout-ls', ['--no-update', '--search', 'step', '--hits'], { env: { CODEX_HOME: fresh } }).out).length, 'same hits');
+  t.same(
+    ndjson(run('rollout-ls', ['--no-update', '--search', 'step', '--hits'], { env: { CODEX_HOME: home } }).out).length,
+    ndjson(run('rollout-ls', ['--no-update', '--search', 'step', '--hits'], { env: { CODEX_HOME: fresh } }).out).length,
+    'same hits',
+  );
   t.end();
 });
 
@@ -189,16 +214,29 @@ t.test('a legacy copied fork: its copy of the parent is not searchable twice, it
   const home = tmpDir(t);
   const parent = sessionLines({ turns: [{ user: 'parent question zebra' }, { user: 'parent second' }], start: new Date('2026-08-01T10:00:00Z') });
   writeRaw(home, `sessions/2026/08/01/rollout-2026-08-01T10-00-00-${parent.id}.jsonl`, parent.lines.join('\n') + '\n');
-  const child = sessionLines({ turns: [{ user: 'child question' }], start: new Date('2026-08-05T10:00:00Z'), meta: { forked_from_id: parent.id }, noContext: true });
+  const child = sessionLines({
+    turns: [{ user: 'child question' }],
+    start: new Date('2026-08-05T10:00:00Z'),
+    meta: { forked_from_id: parent.id },
+    noContext: true,
+  });
   // Copied lines keep their time (older than the fork); Codex then writes thread_settings_applied.
-  const settings = JSON.stringify({ timestamp: '2026-08-05T10:00:00.500Z', type: 'event_msg', payload: { type: 'thread_settings_applied', thread_settings: { model: 'gpt-5.5' } } });
+  const settings = JSON.stringify({
+    timestamp: '2026-08-05T10:00:00.500Z',
+    type: 'event_msg',
+    payload: { type: 'thread_settings_applied', thread_settings: { model: 'gpt-5.5' } },
+  });
   const lines = [child.lines[0], ...parent.lines, settings, ...child.lines.slice(1)];
   writeRaw(home, `sessions/2026/08/05/rollout-2026-08-05T10-00-00-${child.id}.jsonl`, lines.join('\n') + '\n');
   summary(home);
   const row = ls(home).find((r: any) => r.id === child.id);
   t.match(row, { forked_from_id: parent.id, turns: 3, title: 'parent question zebra' });
   const hits = ndjson(run('rollout-ls', ['--no-update', '--search', 'zebra', '--hits'], { env: { CODEX_HOME: home } }).out);
-  t.same(hits.map((h: any) => h.id), [parent.id, parent.id], 'the question and its answer, in the parent only');
+  t.same(
+    hits.map((h: any) => h.id),
+    [parent.id, parent.id],
+    'the question and its answer, in the parent only',
+  );
   t.match(ls(home, '--search', 'child'), [{ id: child.id }]);
   t.end();
 });
@@ -217,7 +255,10 @@ t.test('a referenced (paginated) fork inherits its parent’s turns up to the cu
     turns: [{ user: 'child own turn' }],
   });
   summary(home);
-  t.match(ls(home).find((r: any) => r.id === child.id), { turns: 2, title: 'child own turn', history_base: parent.id, forked_from_id: parent.id });
+  t.match(
+    ls(home).find((r: any) => r.id === child.id),
+    { turns: 2, title: 'child own turn', history_base: parent.id, forked_from_id: parent.id },
+  );
   t.match(ls(home, '--forked-from', parent.id.slice(0, 8)), [{ id: child.id }]);
   t.end();
 });
@@ -279,7 +320,10 @@ t.test('an unreadable file is listed, warned about once, and does not stop the r
   t.equal(r.code, 0);
   t.match(r.err, /corrupt zstd/);
   t.equal(ls(home).length, 2);
-  t.match(ls(home).find((x: any) => x.id === id), { bad_lines: 1 });
+  t.match(
+    ls(home).find((x: any) => x.id === id),
+    { bad_lines: 1 },
+  );
   const again = index(home);
   t.equal(again.err, '', 'not retried while unchanged');
   t.ok(ls(home).some((x: any) => x.id === good.id));
@@ -291,7 +335,17 @@ function bigHome(t: any, n: number): string {
   const home = tmpDir(t);
   const output = 'lorem ipsum dolor sit amet '.repeat(2000);
   for (let i = 0; i < n; i++) {
-    writeSession(home, { start: new Date(Date.UTC(2026, 6, 1, 0, i)), turns: [{ user: `q${i}`, tool: { cmd: 'cat', output } }, { user: `r${i}`, tool: { cmd: 'cat', output } }] }, { mtime: past });
+    writeSession(
+      home,
+      {
+        start: new Date(Date.UTC(2026, 6, 1, 0, i)),
+        turns: [
+          { user: `q${i}`, tool: { cmd: 'cat', output } },
+          { user: `r${i}`, tool: { cmd: 'cat', output } },
+        ],
+      },
+      { mtime: past },
+    );
   }
   return home;
 }
@@ -310,7 +364,13 @@ t.test('two runs at once: neither corrupts nor double counts', async (t) => {
   const home = bigHome(t, 150);
   summary(home); // an existing index, so both runs share it
   const rows = ls(home);
-  for (let i = 0; i < 150; i += 3) appendFileSync(rows[i].path, sessionLines({ turns: turns(1, 'more') }).lines.slice(1).join('\n') + '\n');
+  for (let i = 0; i < 150; i += 3)
+    appendFileSync(
+      rows[i].path,
+      sessionLines({ turns: turns(1, 'more') })
+        .lines.slice(1)
+        .join('\n') + '\n',
+    );
   const [x, y] = await Promise.all([finished(spawnIndex(home)), finished(spawnIndex(home))]);
   t.equal(x.code, 0);
   t.equal(y.code, 0);
@@ -329,7 +389,11 @@ t.test('a run killed midway leaves the old index usable; the next run finishes t
   writeSession(home, { turns: turns(1, 'before') }, { mtime: past });
   summary(home);
   for (let i = 0; i < 300; i++) {
-    writeSession(home, { start: new Date(Date.UTC(2026, 7, 1, 0, i)), turns: [{ user: `new ${i}`, tool: { cmd: 'cat', output: 'lorem ipsum '.repeat(40000) } }] }, { mtime: past });
+    writeSession(
+      home,
+      { start: new Date(Date.UTC(2026, 7, 1, 0, i)), turns: [{ user: `new ${i}`, tool: { cmd: 'cat', output: 'lorem ipsum '.repeat(40000) } }] },
+      { mtime: past },
+    );
   }
   const p = spawnIndex(home);
   await new Promise((r) => setTimeout(r, 400));
@@ -417,7 +481,11 @@ t.test('tool outputs are searchable by their beginning and end, not their middle
 t.test('a run read on a worker thread builds the same index as one read on the main thread', (t) => {
   const home = tmpDir(t);
   cpSync(join(REPO, 'test/fixtures/homes/basic'), home, { recursive: true });
-  const big = writeSession(home, { turns: turns(40, 'Grüße 🚀 naïve ünïcödé'), history: 'paginated', start: new Date('2026-08-03T10:00:00Z') }, { mtime: past, zst: true });
+  const big = writeSession(
+    home,
+    { turns: turns(40, 'Grüße 🚀 naïve ünïcödé'), history: 'paginated', start: new Date('2026-08-03T10:00:00Z') },
+    { mtime: past, zst: true },
+  );
   writeSession(home, { turns: [{ user: '' }, { user: 'x'.repeat(300_000) }], start: new Date('2026-08-04T10:00:00Z') }, { mtime: past });
   writeRaw(home, `sessions/2026/08/05/rollout-2026-08-05T10-00-00-${uuidv7()}.jsonl.zst`, Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3]));
   const build = (worker: '0' | '1', index: string) => {
@@ -450,7 +518,12 @@ t.test('a run read on a worker thread builds the same index as one read on the m
   const plain = writeSession(home, { turns: turns(3, 'before'), start: new Date('2026-08-06T10:00:00Z') }, { mtime: past });
   build('0', here);
   build('1', there);
-  appendFileSync(plain.path, sessionLines({ id: plain.id, turns: turns(2, 'after 🚀'), start: new Date('2026-08-06T11:00:00Z'), noContext: true }).lines.slice(1).join('\n') + '\n');
+  appendFileSync(
+    plain.path,
+    sessionLines({ id: plain.id, turns: turns(2, 'after 🚀'), start: new Date('2026-08-06T11:00:00Z'), noContext: true })
+      .lines.slice(1)
+      .join('\n') + '\n',
+  );
   const a2 = build('0', here);
   const b2 = build('1', there);
   t.match(a2.summary, { updated: 1 });

@@ -38,7 +38,10 @@ const ls = (dir: string, ...args: string[]) => {
 t.test('lists every session, newest activity first, updating the index first', (t) => {
   const { dir, made } = home(t);
   const rows = ls(dir);
-  t.same(rows.map((r) => r.id), made.map((m) => m.id).reverse());
+  t.same(
+    rows.map((r) => r.id),
+    made.map((m) => m.id).reverse(),
+  );
   t.match(rows[0], { created_at: '2026-08-06T10:00:00.000Z', cwd: '/src/even', title: 'day 6 request 0', turns: 6, archived: false, name: null });
   // A new session shows up on the next call without running rollout-index.
   const added = writeSession(dir, { start: day(7), turns: [{ user: 'brand new' }] }, { mtime: day(7, 18) });
@@ -49,7 +52,10 @@ t.test('lists every session, newest activity first, updating the index first', (
 
 t.test('filters', (t) => {
   const { dir, made } = home(t);
-  const ids = (...args: string[]) => ls(dir, ...args).map((r) => made.findIndex((m) => m.id === r.id) + 1).sort();
+  const ids = (...args: string[]) =>
+    ls(dir, ...args)
+      .map((r) => made.findIndex((m) => m.id === r.id) + 1)
+      .sort();
   t.same(ids('--cwd', '/src/odd'), [1, 3, 5]);
   t.same(ids('--model', 'gpt-5.5'), [1, 2, 3]);
   t.same(ids('--provider', 'ollama'), [5]);
@@ -71,7 +77,10 @@ t.test('archived sessions only when asked', (t) => {
   mkdirSync(join(dir, 'archived_sessions'));
   renameSync(made[0].path, join(dir, 'archived_sessions', made[0].path.split('/').pop()!));
   t.equal(ls(dir).length, 5);
-  t.same(ls(dir, '--archived').map((r) => [r.id, r.archived]), [[made[0].id, true]]);
+  t.same(
+    ls(dir, '--archived').map((r) => [r.id, r.archived]),
+    [[made[0].id, true]],
+  );
   t.equal(ls(dir, '--include-archived').length, 6);
   t.equal(run('rollout-ls', ['--archived', '--include-archived'], { env: { CODEX_HOME: dir } }).code, 2);
   t.end();
@@ -79,9 +88,18 @@ t.test('archived sessions only when asked', (t) => {
 
 t.test('sort keys, and paging that neither skips nor repeats', (t) => {
   const { dir, made } = home(t);
-  t.same(ls(dir, '--sort', 'created').map((r) => r.id), made.map((m) => m.id));
-  t.same(ls(dir, '--sort', '-turns').map((r) => r.turns), [6, 5, 4, 3, 2, 1]);
-  t.same(ls(dir, '--sort', 'turns').map((r) => r.turns), [1, 2, 3, 4, 5, 6]);
+  t.same(
+    ls(dir, '--sort', 'created').map((r) => r.id),
+    made.map((m) => m.id),
+  );
+  t.same(
+    ls(dir, '--sort', '-turns').map((r) => r.turns),
+    [6, 5, 4, 3, 2, 1],
+  );
+  t.same(
+    ls(dir, '--sort', 'turns').map((r) => r.turns),
+    [1, 2, 3, 4, 5, 6],
+  );
   // Sessions of one turn count tie on tokens; the id breaks the tie, so pages are exact.
   writeSession(dir, { start: day(9), turns: [{ user: 'tie a' }] }, { mtime: day(9, 18) });
   writeSession(dir, { start: day(9, 11), turns: [{ user: 'tie b' }] }, { mtime: day(9, 18) });
@@ -111,7 +129,10 @@ t.test('sort keys, and paging that neither skips nor repeats', (t) => {
   const more = /^rollout-ls: more rows: --cursor (\S+)$/m.exec(first.err);
   t.ok(more, first.err);
   const second = text('--cursor', more![1]);
-  t.same([...first.out.trim().split('\n'), ...second.out.trim().split('\n')], ls(dir).map((r) => r.id));
+  t.same(
+    [...first.out.trim().split('\n'), ...second.out.trim().split('\n')],
+    ls(dir).map((r) => r.id),
+  );
   t.equal(second.err, '', 'the last page says nothing more');
   t.equal(text('-q').err, '');
   t.end();
@@ -120,14 +141,21 @@ t.test('sort keys, and paging that neither skips nor repeats', (t) => {
 t.test('search: sessions best first with a snippet, or hits', (t) => {
   const { dir, made } = home(t);
   const found = ls(dir, '--search', 'kangaroo');
-  t.same(found.map((r) => r.id), [made[3].id]);
+  t.same(
+    found.map((r) => r.id),
+    [made[3].id],
+  );
   t.match(found[0].snippet, /\*\*kangaroo\*\*/);
   const hits = ls(dir, '--search', 'kangaroo', '--hits');
   t.equal(hits.length, 8, 'four user messages and their four answers');
   t.match(hits[0], { id: made[3].id, path: made[3].path, role: String, line: Number, ordinal: null });
   t.ok(hits.some((h) => h.role === 'user') && hits.some((h) => h.role === 'assistant'));
   t.same(ls(dir, '--search', 'kangaroo', '--cwd', '/src/odd'), [], 'filters apply to search');
-  t.same(ls(dir, '--search', '"day 2 request"').map((r) => r.id), [made[1].id], 'phrase query');
+  t.same(
+    ls(dir, '--search', '"day 2 request"').map((r) => r.id),
+    [made[1].id],
+    'phrase query',
+  );
   const paged = ls(dir, '--search', 'request', '--limit', '4');
   t.equal(paged.length, 5);
   const rest = ls(dir, '--search', 'request', '--cursor', paged[4].next_cursor);
@@ -142,9 +170,14 @@ t.test('search: sessions best first with a snippet, or hits', (t) => {
 t.test('--format atoms, modifiers and errors', (t) => {
   const { dir, made } = home(t);
   writeFileSync(join(dir, 'session_index.jsonl'), JSON.stringify({ id: made[0].id, thread_name: 'the first', updated_at: '2026-09-01T00:00:00Z' }) + '\n');
-  const r = run('rollout-ls', ['--sort', 'created', '--limit', '2', '--format', '%(id:short)|%(created:date)|%(turns)|%(label)|%(cwd)|%(model)|100%%'], { env: { CODEX_HOME: dir } });
+  const r = run('rollout-ls', ['--sort', 'created', '--limit', '2', '--format', '%(id:short)|%(created:date)|%(turns)|%(label)|%(cwd)|%(model)|100%%'], {
+    env: { CODEX_HOME: dir },
+  });
   t.equal(r.code, 0, r.err);
-  t.equal(r.out, `${made[0].id.slice(0, 8)}|2026-08-01|1|the first|/src/odd|gpt-5.5|100%\n${made[1].id.slice(0, 8)}|2026-08-02|2|day 2 request 0|/src/even|gpt-5.5|100%\n`);
+  t.equal(
+    r.out,
+    `${made[0].id.slice(0, 8)}|2026-08-01|1|the first|/src/odd|gpt-5.5|100%\n${made[1].id.slice(0, 8)}|2026-08-02|2|day 2 request 0|/src/even|gpt-5.5|100%\n`,
+  );
   const rel = run('rollout-ls', ['--limit', '1', '--format', '%(updated:relative)'], { env: { CODEX_HOME: dir } });
   t.match(rel.out, /^\d+ (days|weeks|months) ago\n$/);
   const unknown = run('rollout-ls', ['--format', '%(colour)'], { env: { CODEX_HOME: dir } });
@@ -160,7 +193,9 @@ t.test('a multi-line title stays on one line; | head exits quietly', (t) => {
   const r = run('rollout-ls', ['--format', '%(title)'], { env: { CODEX_HOME: dir } });
   t.equal(r.out.split('\n').filter(Boolean).length, 50);
   t.match(r.out, /line one \d+ line two/);
-  const piped = spawnSync('bash', ['-c', `node ${join(REPO, 'dist/cmd/rollout-ls.js')} --json | head -n 1 >/dev/null; echo \${PIPESTATUS[0]}`], { env: { ...process.env, CODEX_HOME: dir } });
+  const piped = spawnSync('bash', ['-c', `node ${join(REPO, 'dist/cmd/rollout-ls.js')} --json | head -n 1 >/dev/null; echo \${PIPESTATUS[0]}`], {
+    env: { ...process.env, CODEX_HOME: dir },
+  });
   t.equal(piped.stdout.toString().trim(), '0', 'a reader that goes away is no error');
   t.equal(piped.stderr.toString(), '');
   t.end();
@@ -169,10 +204,13 @@ t.test('a multi-line title stays on one line; | head exits quietly', (t) => {
 t.test('names from Codex and the state DB', (t) => {
   const dir = tmpDir(t);
   const a = writeSession(dir, { turns: [{ user: 'x' }] });
-  writeFileSync(join(dir, 'session_index.jsonl'), [
-    JSON.stringify({ id: a.id, thread_name: 'old', updated_at: '2026-09-01T00:00:00Z' }),
-    JSON.stringify({ id: a.id, thread_name: 'new', updated_at: '2026-09-02T00:00:00Z' }),
-  ].join('\n') + '\n');
+  writeFileSync(
+    join(dir, 'session_index.jsonl'),
+    [
+      JSON.stringify({ id: a.id, thread_name: 'old', updated_at: '2026-09-01T00:00:00Z' }),
+      JSON.stringify({ id: a.id, thread_name: 'new', updated_at: '2026-09-02T00:00:00Z' }),
+    ].join('\n') + '\n',
+  );
   t.match(ls(dir), [{ id: a.id, name: 'new' }]);
   t.same(ls(dir, '--name', 'old'), []);
   t.end();

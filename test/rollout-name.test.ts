@@ -10,7 +10,12 @@ function setup(t: { teardown(fn: () => void): void }, db = true) {
   const dir = tmpDir(t);
   const a = writeSession(dir, { history: 'paginated', turns: [{ user: 'first' }] });
   const b = writeSession(dir, { start: new Date('2026-08-21T10:00:00Z'), history: 'paginated', turns: [{ user: 'second' }] });
-  const dbPath = db ? stateDb(dir, [{ id: a.id, path: a.path }, { id: b.id, path: b.path }]) : null;
+  const dbPath = db
+    ? stateDb(dir, [
+        { id: a.id, path: a.path },
+        { id: b.id, path: b.path },
+      ])
+    : null;
   const name = (...args: string[]) => run('rollout-name', [...args, '--codex-home', dir]);
   const index = () => (existsSync(join(dir, 'session_index.jsonl')) ? readFileSync(join(dir, 'session_index.jsonl'), 'utf8') : '');
   const dbName = (id: string) => (dbPath ? query(dbPath, 'SELECT name FROM threads WHERE id = ?', id)[0].name : undefined);
@@ -38,7 +43,11 @@ t.test('names a session as Codex does, and every binary resolves the name', asyn
   t.equal(index(), before, 'the same name again writes nothing');
 
   name(a.id, 'renamed');
-  t.same(ndjson(index()).map((e) => e.thread_name), ['checkout refactor', 'renamed'], 'appended; the newest wins');
+  t.same(
+    ndjson(index()).map((e) => e.thread_name),
+    ['checkout refactor', 'renamed'],
+    'appended; the newest wins',
+  );
   t.same(ndjson(name(a.id).out), [{ id: a.id, name: 'renamed' }]);
   t.equal(dbName(a.id), 'renamed');
 });
@@ -53,7 +62,10 @@ t.test('a name another session has is refused, unless --force; a session that is
   t.equal(name(b.id, 'shared', '--force').code, 0);
   t.same(ndjson(name('shared').out)[0].id, b.id, 'the newer entry wins the lookup');
 
-  writeFileSync(join(dir, 'session_index.jsonl'), index() + JSON.stringify({ id: '0198ffff-0000-7000-8000-000000000000', thread_name: 'orphan', updated_at: '2026-01-01T00:00:00Z' }) + '\n');
+  writeFileSync(
+    join(dir, 'session_index.jsonl'),
+    index() + JSON.stringify({ id: '0198ffff-0000-7000-8000-000000000000', thread_name: 'orphan', updated_at: '2026-01-01T00:00:00Z' }) + '\n',
+  );
   t.equal(name(a.id, 'orphan').code, 0, 'the name of a deleted session is free');
 });
 
@@ -80,7 +92,10 @@ t.test('--clear removes every entry of the thread and threads.name, and keeps th
   t.equal(ndjson(index()).length, 3, 'a dry run changes nothing');
   const r = name('--clear', 'two');
   t.same(ndjson(r.out), [{ id: a.id, name: null, previous: 'two', dry_run: false }]);
-  t.same(ndjson(index()).map((e) => [e.id, e.thread_name]), [[b.id, 'other']]);
+  t.same(
+    ndjson(index()).map((e) => [e.id, e.thread_name]),
+    [[b.id, 'other']],
+  );
   t.equal(statSync(join(dir, 'session_index.jsonl')).mode & 0o777, mode, 'mode kept');
   t.equal(dbName(a.id), null);
   t.equal(dbName(b.id), 'other');

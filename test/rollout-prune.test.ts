@@ -11,7 +11,19 @@ const prune = (home: string, args: string[], input?: string) => run('rollout-pru
 
 t.test('usage: explicit criteria, one action, well-formed values', async (t) => {
   const home = tmpDir(t);
-  for (const args of [[], ['--archive'], ['--older-than', '30d', '--archive', '--compress'], ['--older-than', 'soon'], ['--older-than', '30'], ['--older-than', '30d', 'abc'], ['--stdin', '--grace', 'x'], ['--older-than', '1d', '--min-size', 'big'], ['--older-than', '1d', '--archive', '--archived'], ['--older-than', '1d', '--unarchive', '--active'], ['--older-than', '1d', '--bogus']]) {
+  for (const args of [
+    [],
+    ['--archive'],
+    ['--older-than', '30d', '--archive', '--compress'],
+    ['--older-than', 'soon'],
+    ['--older-than', '30'],
+    ['--older-than', '30d', 'abc'],
+    ['--stdin', '--grace', 'x'],
+    ['--older-than', '1d', '--min-size', 'big'],
+    ['--older-than', '1d', '--archive', '--archived'],
+    ['--older-than', '1d', '--unarchive', '--active'],
+    ['--older-than', '1d', '--bogus'],
+  ]) {
     const r = prune(home, args);
     t.equal(r.code, 2, `${args.join(' ')}: exit 2`);
     t.match(r.err, /^rollout-prune: error: /, 'says why');
@@ -38,7 +50,11 @@ t.test('--older-than: last activity on either side of the boundary', async (t) =
   t.match(r.err, /^rollout-prune: deleted 1 session \(/);
 
   const dated = prune(home, ['--older-than', new Date(Date.now() - 25 * DAY).toISOString().slice(0, 10)]);
-  t.same(ndjson(dated.out).map((l) => l.id), [recent.id], 'a date works as the cutoff too (the copy, active 20 days ago, stays)');
+  t.same(
+    ndjson(dated.out).map((l) => l.id),
+    [recent.id],
+    'a date works as the cutoff too (the copy, active 20 days ago, stays)',
+  );
 });
 
 const sizeOf = (lines: string[]) => Buffer.byteLength(lines.map((l) => l + '\n').join(''));
@@ -156,7 +172,10 @@ t.test('a reverted thread: all its files move together, and its own revision is 
   t.equal(lines.length, 1, 'one line for the thread');
   t.equal(lines[0].path, second.path, 'named by its current (newest) file');
   t.equal(lines[0].to, join(home, 'archived_sessions', basename(second.path)));
-  t.ok(existsSync(join(home, 'archived_sessions', basename(first.path))) && existsSync(join(home, 'archived_sessions', basename(second.path))), 'both files moved');
+  t.ok(
+    existsSync(join(home, 'archived_sessions', basename(first.path))) && existsSync(join(home, 'archived_sessions', basename(second.path))),
+    'both files moved',
+  );
   t.notOk(existsSync(first.path) || existsSync(second.path));
 });
 
@@ -173,13 +192,21 @@ t.test('symlinks and paths outside the roots are refused, per line, and the run 
   const viaDir = join(home, 'sessions/2025/01/02', basename(far.path));
 
   const sweep = prune(home, ['--older-than', '30d']);
-  t.same(ndjson(sweep.out).map((l) => l.id), [good.id], 'discovery never follows a link');
+  t.same(
+    ndjson(sweep.out).map((l) => l.id),
+    [good.id],
+    'discovery never follows a link',
+  );
   t.ok(existsSync(far.path), 'the file outside is untouched');
 
   const again = aged(home, 40 * DAY);
   const r = prune(home, ['--stdin'], [far.path, viaDir, linkedFile, again.path].join('\n') + '\n');
   t.equal(r.code, 1, 'refusals are errors');
-  t.same(ndjson(r.out).map((l) => l.id), [again.id], 'the good session still went');
+  t.same(
+    ndjson(r.out).map((l) => l.id),
+    [again.id],
+    'the good session still went',
+  );
   t.match(r.err, new RegExp(`${far.path}: refused: outside the sessions`));
   t.match(r.err, /refused: reached through a symlink/);
   t.ok(existsSync(far.path) && lstatSync(linkedFile).isSymbolicLink(), 'nothing outside changed, the link is still there');
@@ -240,9 +267,20 @@ t.test("delete, archive, unarchive keep Codex's state as codex delete/archive/un
   writeFileSync(index, entries.map((e) => JSON.stringify(e) + '\n').join(''), { mode: 0o600 });
 
   t.equal(prune(home, ['--stdin'], gone.id + '\n').code, 0);
-  t.same(query(db, 'SELECT id FROM threads ORDER BY id').map((r) => r.id), [moved.id, other.id].sort(), 'the threads row is gone');
-  t.same(query(history, 'SELECT DISTINCT thread_id FROM thread_items').map((r) => r.thread_id), [other.id], 'its history rows too');
-  t.same(query(history, 'SELECT thread_id FROM thread_history_projection_state').map((r) => r.thread_id), [other.id]);
+  t.same(
+    query(db, 'SELECT id FROM threads ORDER BY id').map((r) => r.id),
+    [moved.id, other.id].sort(),
+    'the threads row is gone',
+  );
+  t.same(
+    query(history, 'SELECT DISTINCT thread_id FROM thread_items').map((r) => r.thread_id),
+    [other.id],
+    'its history rows too',
+  );
+  t.same(
+    query(history, 'SELECT thread_id FROM thread_history_projection_state').map((r) => r.thread_id),
+    [other.id],
+  );
   t.equal(readFileSync(index, 'utf8'), JSON.stringify(entries[1]) + '\n', "its session_index entries are gone, the others' kept");
   t.equal(statSync(index).mode & 0o777, 0o600, 'the index keeps its mode');
 
@@ -354,7 +392,13 @@ t.test('--keep-last N: per cwd, the N most recently active sessions survive', as
   const c = aged(home, 60 * DAY, { cwd: '/p/c' });
   const r = prune(home, ['--older-than', '30d', '--keep-last', '1']);
   t.equal(r.code, 0, r.err);
-  t.same(ndjson(r.out).map((l) => l.id).sort(), [a[0].id, a[1].id, c.id].sort(), 'the newest of /p/a, the only one of /p/b, and /p/c (its newest is recent) survive');
+  t.same(
+    ndjson(r.out)
+      .map((l) => l.id)
+      .sort(),
+    [a[0].id, a[1].id, c.id].sort(),
+    'the newest of /p/a, the only one of /p/b, and /p/c (its newest is recent) survive',
+  );
   t.ok(existsSync(a[2].path) && existsSync(b.path) && existsSync(fresh.path));
   t.equal(prune(home, ['--older-than', '30d', '--keep-last', 'x']).code, 2);
 });
@@ -382,5 +426,11 @@ t.test('--stdin takes rollout-ls rows, paths and names', async (t) => {
   const input = [JSON.stringify({ id: a.id, path: a.path, cwd: '/x' }), b.path, 'the c one', a.id].join('\n') + '\n';
   const r = prune(home, ['--stdin', '-n'], input);
   t.equal(r.code, 0, r.err);
-  t.same(ndjson(r.out).map((l) => l.id).sort(), [a.id, b.id, c.id].sort(), 'each once');
+  t.same(
+    ndjson(r.out)
+      .map((l) => l.id)
+      .sort(),
+    [a.id, b.id, c.id].sort(),
+    'each once',
+  );
 });

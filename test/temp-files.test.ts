@@ -24,7 +24,11 @@ function temps(dir: string): string[] {
 /** A home of `n` sessions of some size, so that a build takes a while. */
 function bigHome(dir: string, n: number) {
   const long = 'x'.repeat(2000);
-  for (let i = 0; i < n; i++) writeSession(dir, { start: new Date(Date.UTC(2026, 7, 1 + (i % 28), 10, i % 60)), turns: Array.from({ length: 20 }, (_, k) => ({ user: `turn ${k} of ${i} ${long}`, tool: { cmd: 'ls', output: long } })) });
+  for (let i = 0; i < n; i++)
+    writeSession(dir, {
+      start: new Date(Date.UTC(2026, 7, 1 + (i % 28), 10, i % 60)),
+      turns: Array.from({ length: 20 }, (_, k) => ({ user: `turn ${k} of ${i} ${long}`, tool: { cmd: 'ls', output: long } })),
+    });
 }
 
 /**
@@ -126,17 +130,25 @@ t.test('fsck --repair killed while copying to the backup: the next repair sweeps
   t.ok(existsSync(copy), 'the backup is whole');
 });
 
-t.test('a full disk: the build fails with a clear error and leaves no scratch file', { skip: process.getuid?.() === 0 ? false : 'mounting a tmpfs needs root' }, async (t) => {
-  const home = join(tmpDir(t), 'home');
-  bigHome(home, 60);
-  const small = tmpDir(t);
-  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', small]);
-  if (!t.equal(mounted.status, 0, `mount a small tmpfs (${mounted.stderr.toString()})`)) return;
-  t.teardown(() => void spawnSync('umount', [small]));
-  mkdirSync(join(small, 'idx'));
-  const index = join(small, 'idx', 'rollout-index.sqlite');
-  const r = run('rollout-index', ['--index', index], { env: { CODEX_HOME: home } });
-  t.equal(r.code, 1, 'a failure');
-  t.match(r.err, /^rollout-index: error: .*(full|space)/im, `says the disk is full (${r.err.trim()})`);
-  t.same(readdirSync(join(small, 'idx')).filter((n) => n.includes('.rebuild-')), [], 'no scratch file, -wal or -shm left');
-});
+t.test(
+  'a full disk: the build fails with a clear error and leaves no scratch file',
+  { skip: process.getuid?.() === 0 ? false : 'mounting a tmpfs needs root' },
+  async (t) => {
+    const home = join(tmpDir(t), 'home');
+    bigHome(home, 60);
+    const small = tmpDir(t);
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', small]);
+    if (!t.equal(mounted.status, 0, `mount a small tmpfs (${mounted.stderr.toString()})`)) return;
+    t.teardown(() => void spawnSync('umount', [small]));
+    mkdirSync(join(small, 'idx'));
+    const index = join(small, 'idx', 'rollout-index.sqlite');
+    const r = run('rollout-index', ['--index', index], { env: { CODEX_HOME: home } });
+    t.equal(r.code, 1, 'a failure');
+    t.match(r.err, /^rollout-index: error: .*(full|space)/im, `says the disk is full (${r.err.trim()})`);
+    t.same(
+      readdirSync(join(small, 'idx')).filter((n) => n.includes('.rebuild-')),
+      [],
+      'no scratch file, -wal or -shm left',
+    );
+  },
+);

@@ -125,13 +125,7 @@ function malformed(label: string, line: Line, what: string): RolloutError {
 }
 
 /** The canonical session_meta: the first record when it is one (for bare generations, the bare meta). */
-async function writeMeta(
-  label: string,
-  batches: AsyncGenerator<Line[]>,
-  generation: Generation | null,
-  opts: CatOptions,
-  out: Output,
-): Promise<void> {
+async function writeMeta(label: string, batches: AsyncGenerator<Line[]>, generation: Generation | null, opts: CatOptions, out: Output): Promise<void> {
   for await (const batch of batches) {
     const first = batch[0]!;
     if (isBareGeneration(generation)) {

@@ -83,7 +83,9 @@ export function report(err: unknown): number {
 /** Turns Node's `ENOENT: no such file or directory, open '/x'` into `/x: no such file or directory`. */
 export function describeSystemError(e: NodeJS.ErrnoException): string {
   if (e?.code && e.path) {
-    const reason = String(e.message).replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
+    const reason = String(e.message)
+      .replace(/^[A-Z]+: /, '')
+      .replace(/, \w+ '.*'$/, '');
     return `${e.path}: ${reason}`;
   }
   return e?.message ?? String(e);
@@ -149,7 +151,10 @@ export async function main(program: Program, argv = process.argv.slice(2)): Prom
       stdout.line(`${program.name} ${VERSION}`);
       code = EXIT_OK;
     } else {
-      const parsed = parse(program, argv.map((a) => (a === '-' ? STDIN_ARG : a)));
+      const parsed = parse(
+        program,
+        argv.map((a) => (a === '-' ? STDIN_ARG : a)),
+      );
       const args = parsed.args.map((a) => (a === STDIN_ARG ? '-' : String(a)));
       quiet = Boolean(parsed.options.quiet);
       code = await program.run(args, parsed.options);

@@ -96,7 +96,10 @@ function userMessageOf(p: Record<string, any>): { title: string; first: string |
       .filter((c: any) => c.type === 'text' && typeof c.text === 'string')
       .map((c: any) => c.text)
       .join('\n');
-    return preview(text, parts.some((c: any) => c.type === 'image' || c.type === 'localImage' || c.type === 'local_image'));
+    return preview(
+      text,
+      parts.some((c: any) => c.type === 'image' || c.type === 'localImage' || c.type === 'local_image'),
+    );
   }
   return null;
 }
@@ -468,7 +471,10 @@ export async function applyCodexSync(home: Home, plan: CodexPlan, onAction: (a: 
     const inserts = new Map(plan.inserts.map((r) => [String(r.id), r]));
     if (inserts.size) {
       const unknown = columns.filter((c) => c.notnull && c.dflt_value === null && !c.pk && !(c.name in plan.inserts[0]!));
-      if (unknown.length) throw new RolloutError(`Codex's threads table requires columns this version does not know: ${unknown.map((c) => c.name).join(', ')}`, { file: db.name });
+      if (unknown.length)
+        throw new RolloutError(`Codex's threads table requires columns this version does not know: ${unknown.map((c) => c.name).join(', ')}`, {
+          file: db.name,
+        });
     }
     summary.backup = await backupStateDb(db);
     // Codex's schema declares its cascades; with them on, a removed row takes its dependants as Codex's own delete would.
@@ -517,7 +523,11 @@ export async function applyCodexSync(home: Home, plan: CodexPlan, onAction: (a: 
           if (have.has('archived_at')) set.archived_at = d.archived ? archivedAt(d.path!) : null;
         }
         const names = Object.keys(set);
-        db.prepare(`UPDATE threads SET ${names.map((c) => `"${c}" = @${c}`).join(', ')} WHERE id = @id AND rollout_path = @expected`).run({ ...set, id: d.id, expected });
+        db.prepare(`UPDATE threads SET ${names.map((c) => `"${c}" = @${c}`).join(', ')} WHERE id = @id AND rollout_path = @expected`).run({
+          ...set,
+          id: d.id,
+          expected,
+        });
         actions.push({ action: 'fix', id: d.id, path: d.path, ...(d.drift === 'moved' ? { from: d.from } : {}), archived: d.archived });
       }
     }).immediate();

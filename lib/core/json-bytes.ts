@@ -42,7 +42,7 @@ export function stringEnd(b: Buffer, open: number): number {
 /** Just past the JSON value that starts at `at`, or -1 when it is malformed or cut off. */
 export function valueEnd(b: Buffer, at: number): number {
   let depth = 0;
-  for (let i = at; i < b.length; ) {
+  for (let i = at; i < b.length;) {
     const c = b[i];
     if (c === Q) {
       const e = stringEnd(b, i);

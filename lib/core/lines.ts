@@ -124,11 +124,7 @@ class Carry {
 }
 
 /** Lines, one batch per chunk read: a batch is cheaper to hand over than one line at a time. */
-export async function* lineBatches(
-  chunks: AsyncIterable<Buffer>,
-  stats: LineStats = newStats(),
-  opts: LineOptions = {},
-): AsyncGenerator<LineBatch> {
+export async function* lineBatches(chunks: AsyncIterable<Buffer>, stats: LineStats = newStats(), opts: LineOptions = {}): AsyncGenerator<LineBatch> {
   const atStart = !opts.startOffset;
   const carry = new Carry(Boolean(opts.transient));
   let chunkOffset = opts.startOffset ?? 0;

@@ -7,7 +7,6 @@ import { BOM, lineBatches, newStats, type Line, type LineStats } from './lines.j
 import { generationOf, isEnvelope, parseLine, type Generation, type NameForm, type SessionMetaPayload } from './record.js';
 import { openSource, STDIN } from './source.js';
 
-
 /** Generation-0 documents are read whole; they were small, and a string cannot exceed ~512 MB. */
 const MAX_JSON_DOCUMENT = 256 << 20;
 

@@ -76,7 +76,12 @@ async function* decompressNative(binding: Binding, chunks: AsyncIterable<Buffer>
   }
 }
 
-async function* decompressWith(dctx: InstanceType<Binding['DCtx']>, chunks: AsyncIterable<Buffer>, file: string, shared: Buffer | null): AsyncGenerator<Buffer> {
+async function* decompressWith(
+  dctx: InstanceType<Binding['DCtx']>,
+  chunks: AsyncIterable<Buffer>,
+  file: string,
+  shared: Buffer | null,
+): AsyncGenerator<Buffer> {
   const size = OUT_CHUNK;
   let pending = 0;
   for await (const chunk of chunks) {

@@ -34,5 +34,7 @@ const row = (fields: unknown[]) => fields.map(csvField).join(',') + '\r\n';
 
 export const csv: Renderer = async function* (_facts, items, ctx) {
   if (ctx.index === 0) yield [row([...CSV_COLUMNS])];
-  yield* each(items, (it) => (it.kind === 'tool_call' ? row([it.session, it.time, it.turn, it.tool, it.command ?? it.input, it.exit_code, it.duration_ms, it.cwd, it.call_id]) : ''));
+  yield* each(items, (it) =>
+    it.kind === 'tool_call' ? row([it.session, it.time, it.turn, it.tool, it.command ?? it.input, it.exit_code, it.duration_ms, it.cwd, it.call_id]) : '',
+  );
 };

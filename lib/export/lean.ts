@@ -29,7 +29,7 @@ export function parseLean(bytes: Buffer, keys: readonly string[] = IMAGES): any 
  */
 export function stringUnits(bytes: Buffer, from: number, to: number): number {
   let saved = 0;
-  for (let bs = bytes.indexOf(BACKSLASH, from); bs !== -1 && bs < to; ) {
+  for (let bs = bytes.indexOf(BACKSLASH, from); bs !== -1 && bs < to;) {
     const length = bytes[bs + 1] === 0x75 ? 6 : 2;
     saved += length - 1;
     bs = bytes.indexOf(BACKSLASH, bs + length);

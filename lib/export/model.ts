@@ -178,7 +178,13 @@ export function describeCall(p: Record<string, any>): Pick<ToolCallItem, 'call_i
     }
     case 'local_shell_call': {
       const a = p.action ?? {};
-      return { call_id: callId, tool: 'local_shell', command: commandLine(a.command), input: JSON.stringify(a), cwd: typeof a.working_directory === 'string' ? a.working_directory : null };
+      return {
+        call_id: callId,
+        tool: 'local_shell',
+        command: commandLine(a.command),
+        input: JSON.stringify(a),
+        cwd: typeof a.working_directory === 'string' ? a.working_directory : null,
+      };
     }
     case 'custom_tool_call':
       return { call_id: callId, tool: String(p.name ?? 'custom_tool'), command: null, input: typeof p.input === 'string' ? p.input : null, cwd: null };
@@ -275,5 +281,11 @@ export function tokenTotals(u: unknown): TokenTotals | null {
   if (!u || typeof u !== 'object') return null;
   const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
   const t = u as Record<string, unknown>;
-  return { input: n(t.input_tokens), cached_input: n(t.cached_input_tokens), output: n(t.output_tokens), reasoning_output: n(t.reasoning_output_tokens), total: n(t.total_tokens) };
+  return {
+    input: n(t.input_tokens),
+    cached_input: n(t.cached_input_tokens),
+    output: n(t.output_tokens),
+    reasoning_output: n(t.reasoning_output_tokens),
+    total: n(t.total_tokens),
+  };
 }

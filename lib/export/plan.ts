@@ -119,7 +119,8 @@ export async function planSession(input: PlanInput): Promise<Plan> {
       } else if (type === 'compacted') {
         compactions++;
       } else if (type === 'event_msg') {
-        if (pt !== 'task_started' && pt !== 'task_complete' && pt !== 'turn_aborted' && pt !== 'thread_rolled_back' && pt !== 'thread_settings_applied') continue;
+        if (pt !== 'task_started' && pt !== 'task_complete' && pt !== 'turn_aborted' && pt !== 'thread_rolled_back' && pt !== 'thread_settings_applied')
+          continue;
         // A task's end repeats the turn's last answer, which the second pass reads where it was said.
         const env = pt === 'task_complete' ? parseLean(bytes, ['last_agent_message']) : parseLine(bytes);
         const p = env?.payload;
@@ -136,7 +137,11 @@ export async function planSession(input: PlanInput): Promise<Plan> {
           if (turn === -1) continue;
           const failed = pt === 'task_complete' && isObject(p.error);
           const duration =
-            typeof p.duration_ms === 'number' ? p.duration_ms : typeof p.started_at === 'number' && typeof p.completed_at === 'number' ? (p.completed_at - p.started_at) * 1000 : null;
+            typeof p.duration_ms === 'number'
+              ? p.duration_ms
+              : typeof p.started_at === 'number' && typeof p.completed_at === 'number'
+                ? (p.completed_at - p.started_at) * 1000
+                : null;
           const error = failed ? (typeof p.error.message === 'string' ? p.error.message : JSON.stringify(p.error)) : null;
           alive.end(turn, pt === 'turn_aborted' ? 'aborted' : failed ? 'failed' : 'completed', duration, error);
         } else if (pt === 'thread_rolled_back') {

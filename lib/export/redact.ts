@@ -69,37 +69,218 @@ const token = (kind: string, shape: string, hint: string | RegExp, re: RegExp, e
  * as one, under the kind that comes first here.)
  */
 export const RULES: readonly Rule[] = [
-  rule('private-key', 'dashes', 'PEM private keys (`-----BEGIN ... PRIVATE KEY-----` to its end, or to the end of the text)', /-----BEGIN[A-Z ]{0,40} PRIVATE KEY( BLOCK)?-----[\s\S]*?(?:-----END[A-Z ]{0,40} PRIVATE KEY( BLOCK)?-----|$)/g, '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5oh6AmpHUxHfaoAoGCCqGSM49\n-----END EC PRIVATE KEY-----', 'MHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5oh6AmpHUxHfaoAoGCCqGSM49', 'PRIVATE KEY'),
-  token('anthropic-key', 'Anthropic keys `sk-ant-...`', 'sk-ant-', /\bsk-ant-[A-Za-z0-9_-]{20,}/g, 'ANTHROPIC_API_KEY=sk-ant-api03-A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6'),
-  token('openai-key', 'OpenAI keys `sk-...`, `sk-proj-...`, `sk-svcacct-...`, `sk-admin-...`', 'sk-', /\bsk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,}/g, 'OPENAI_API_KEY=sk-proj-A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6'),
-  token('github-token', 'GitHub tokens `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`', /gh[pousr]_|github_pat_/, /\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b/g, 'git clone https://ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8@github.com/a/b'),
-  token('gitlab-token', 'GitLab tokens `glpat-`, `gldt-`, `glrt-`, `glptt-`, `glsoat-`', /gl(?:pat|dt|rt|ptt|soat)-/, /\bgl(?:pat|dt|rt|ptt|soat)-[A-Za-z0-9_-]{20,}/g, 'PRIVATE-TOKEN: glpat-A1b2C3d4E5f6G7h8I9j0'),
-  token('aws-access-key', 'AWS access key ids (`AKIA...`, `ASIA...`, `ABIA...`, `ACCA...`)', /A[KSBC][IC]A/, /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g, 'aws_access_key_id = AKIAIOSFODNN7EXAMPLE'),
+  rule(
+    'private-key',
+    'dashes',
+    'PEM private keys (`-----BEGIN ... PRIVATE KEY-----` to its end, or to the end of the text)',
+    /-----BEGIN[A-Z ]{0,40} PRIVATE KEY( BLOCK)?-----[\s\S]*?(?:-----END[A-Z ]{0,40} PRIVATE KEY( BLOCK)?-----|$)/g,
+    '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5oh6AmpHUxHfaoAoGCCqGSM49\n-----END EC PRIVATE KEY-----',
+    'MHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5oh6AmpHUxHfaoAoGCCqGSM49',
+    'PRIVATE KEY',
+  ),
+  token(
+    'anthropic-key',
+    'Anthropic keys `sk-ant-...`',
+    'sk-ant-',
+    /\bsk-ant-[A-Za-z0-9_-]{20,}/g,
+    'ANTHROPIC_API_KEY=sk-ant-api03-A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6',
+  ),
+  token(
+    'openai-key',
+    'OpenAI keys `sk-...`, `sk-proj-...`, `sk-svcacct-...`, `sk-admin-...`',
+    'sk-',
+    /\bsk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,}/g,
+    'OPENAI_API_KEY=sk-proj-A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6',
+  ),
+  token(
+    'github-token',
+    'GitHub tokens `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`',
+    /gh[pousr]_|github_pat_/,
+    /\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b/g,
+    'git clone https://ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8@github.com/a/b',
+  ),
+  token(
+    'gitlab-token',
+    'GitLab tokens `glpat-`, `gldt-`, `glrt-`, `glptt-`, `glsoat-`',
+    /gl(?:pat|dt|rt|ptt|soat)-/,
+    /\bgl(?:pat|dt|rt|ptt|soat)-[A-Za-z0-9_-]{20,}/g,
+    'PRIVATE-TOKEN: glpat-A1b2C3d4E5f6G7h8I9j0',
+  ),
+  token(
+    'aws-access-key',
+    'AWS access key ids (`AKIA...`, `ASIA...`, `ABIA...`, `ACCA...`)',
+    /A[KSBC][IC]A/,
+    /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g,
+    'aws_access_key_id = AKIAIOSFODNN7EXAMPLE',
+  ),
   token('google-api-key', 'Google API keys `AIza...`', 'AIza', /\bAIza[0-9A-Za-z_-]{35}\b/g, "key: 'AIzaSyAA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6'"),
-  token('google-oauth', 'Google OAuth client secrets `GOCSPX-...` and access tokens `ya29....`', /GOCSPX-|ya29\./, /\b(?:GOCSPX-[A-Za-z0-9_-]{28}|ya29\.[A-Za-z0-9_-]{20,})/g, 'client_secret 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'),
-  token('slack-token', 'Slack tokens `xoxb-`, `xoxp-`, `xoxa-`, `xoxo-`, `xoxs-`, `xoxr-`, `xapp-`', /xox|xapp-/, /\b(?:xox[abposr]-[A-Za-z0-9-]{10,}|xapp-\d-[A-Za-z0-9-]{10,})/g, 'SLACK_TOKEN=xoxb-123456789012-1234567890123-A1b2C3d4E5f6G7h8I9j0K1l2'),
-  token('stripe-key', 'Stripe keys `sk_live_`, `sk_test_`, `rk_live_`, `rk_test_`', /[sr]k_(?:live|test)_/, /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b/g, 'stripe.api_key = "sk_live_A1b2C3d4E5f6G7h8I9j0K1l2"'),
-  token('twilio-key', 'Twilio API keys `SK` + 32 hex digits', /SK[0-9a-fA-F]{32}/, /\bSK[0-9a-fA-F]{32}\b/g, 'TWILIO_API_KEY SK0123456789abcdef0123456789abcdef'),
-  token('sendgrid-key', 'SendGrid keys `SG.<22>.<43>`', 'SG.', /\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b/g, 'key SG.abcdefghijklmnopqrstuv.ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefg'),
+  token(
+    'google-oauth',
+    'Google OAuth client secrets `GOCSPX-...` and access tokens `ya29....`',
+    /GOCSPX-|ya29\./,
+    /\b(?:GOCSPX-[A-Za-z0-9_-]{28}|ya29\.[A-Za-z0-9_-]{20,})/g,
+    'client_secret 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',
+  ),
+  token(
+    'slack-token',
+    'Slack tokens `xoxb-`, `xoxp-`, `xoxa-`, `xoxo-`, `xoxs-`, `xoxr-`, `xapp-`',
+    /xox|xapp-/,
+    /\b(?:xox[abposr]-[A-Za-z0-9-]{10,}|xapp-\d-[A-Za-z0-9-]{10,})/g,
+    'SLACK_TOKEN=xoxb-123456789012-1234567890123-A1b2C3d4E5f6G7h8I9j0K1l2',
+  ),
+  token(
+    'stripe-key',
+    'Stripe keys `sk_live_`, `sk_test_`, `rk_live_`, `rk_test_`',
+    /[sr]k_(?:live|test)_/,
+    /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b/g,
+    'stripe.api_key = "sk_live_A1b2C3d4E5f6G7h8I9j0K1l2"',
+  ),
+  token(
+    'twilio-key',
+    'Twilio API keys `SK` + 32 hex digits',
+    /SK[0-9a-fA-F]{32}/,
+    /\bSK[0-9a-fA-F]{32}\b/g,
+    'TWILIO_API_KEY SK0123456789abcdef0123456789abcdef',
+  ),
+  token(
+    'sendgrid-key',
+    'SendGrid keys `SG.<22>.<43>`',
+    'SG.',
+    /\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b/g,
+    'key SG.abcdefghijklmnopqrstuv.ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefg',
+  ),
   token('npm-token', 'npm tokens `npm_...`', 'npm_', /\bnpm_[A-Za-z0-9]{36}\b/g, '//registry.npmjs.org/:_authToken=npm_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8'),
-  token('pypi-token', 'PyPI upload tokens `pypi-AgEIcHlwaS5vcmc...`', 'pypi-', /\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}/g, 'password = pypi-AgEIcHlwaS5vcmcCJDAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMAACKlsz'),
-  token('huggingface-token', 'Hugging Face tokens `hf_...`, `api_org_...`', /hf_|api_org_/, /\b(?:hf_[A-Za-z0-9]{30,}|api_org_[A-Za-z0-9]{30,})\b/g, 'HF_TOKEN=hf_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7'),
-  token('databricks-token', 'Databricks tokens `dapi` + 32 hex digits', 'dapi', /\bdapi[0-9a-f]{32}(?:-\d)?\b/g, 'DATABRICKS_TOKEN=dapi0123456789abcdef0123456789abcdef'),
-  token('digitalocean-token', 'DigitalOcean tokens `dop_v1_`, `doo_v1_`, `dor_v1_`', '_v1_', /\bdo[opr]_v1_[a-f0-9]{64}\b/g, 'DIGITALOCEAN_TOKEN=dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'),
-  token('shopify-token', 'Shopify tokens `shpat_`, `shpca_`, `shppa_`, `shpss_`', /shp(?:at|ca|pa|ss)_/, /\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b/g, 'X-Shopify-Access-Token: shpat_0123456789abcdef0123456789abcdef'),
+  token(
+    'pypi-token',
+    'PyPI upload tokens `pypi-AgEIcHlwaS5vcmc...`',
+    'pypi-',
+    /\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}/g,
+    'password = pypi-AgEIcHlwaS5vcmcCJDAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMAACKlsz',
+  ),
+  token(
+    'huggingface-token',
+    'Hugging Face tokens `hf_...`, `api_org_...`',
+    /hf_|api_org_/,
+    /\b(?:hf_[A-Za-z0-9]{30,}|api_org_[A-Za-z0-9]{30,})\b/g,
+    'HF_TOKEN=hf_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7',
+  ),
+  token(
+    'databricks-token',
+    'Databricks tokens `dapi` + 32 hex digits',
+    'dapi',
+    /\bdapi[0-9a-f]{32}(?:-\d)?\b/g,
+    'DATABRICKS_TOKEN=dapi0123456789abcdef0123456789abcdef',
+  ),
+  token(
+    'digitalocean-token',
+    'DigitalOcean tokens `dop_v1_`, `doo_v1_`, `dor_v1_`',
+    '_v1_',
+    /\bdo[opr]_v1_[a-f0-9]{64}\b/g,
+    'DIGITALOCEAN_TOKEN=dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+  ),
+  token(
+    'shopify-token',
+    'Shopify tokens `shpat_`, `shpca_`, `shppa_`, `shpss_`',
+    /shp(?:at|ca|pa|ss)_/,
+    /\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b/g,
+    'X-Shopify-Access-Token: shpat_0123456789abcdef0123456789abcdef',
+  ),
   token('mailgun-key', 'Mailgun keys `key-` + 32 hex digits', 'key-', /\bkey-[0-9a-f]{32}\b/g, 'api:key-0123456789abcdef0123456789abcdef'),
-  token('telegram-token', 'Telegram bot tokens `<bot id>:AA...`', ':AA', /\b\d{8,10}:AA[A-Za-z0-9_-]{33}\b/g, 'bot 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ'),
-  token('vault-token', 'HashiCorp Vault tokens `hvs.`, `hvb.`', /hv[sb]\./, /\bhv[sb]\.[A-Za-z0-9_-]{24,}/g, 'VAULT_TOKEN=hvs.CAESIJ0123456789abcdefghijklmnopqrst'),
-  token('ai-provider-key', 'Groq `gsk_`, Perplexity `pplx-`, xAI `xai-`, Replicate `r8_` keys', /gsk_|pplx-|xai-|r8_/, /\b(?:gsk_[A-Za-z0-9]{48,}|pplx-[A-Za-z0-9]{40,}|xai-[A-Za-z0-9]{60,}|r8_[A-Za-z0-9]{37})\b/g, 'GROQ_API_KEY=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'),
-  token('jwt', 'JSON Web Tokens `eyJ....eyJ....sig`', 'eyJ', /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, 'session=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U'),
-  rule('slack-webhook', 'url', 'Slack webhook URLs', /https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9/_-]+/g, 'POST https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX', undefined, 'hooks.slack.com'),
-  rule('discord-webhook', 'url', 'Discord webhook URLs', /https:\/\/(?:ptb\.|canary\.)?discord(?:app)?\.com\/api\/webhooks\/\d+\/[A-Za-z0-9_-]+/gi, 'hook = https://discord.com/api/webhooks/123456789012345678/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-ab', undefined, /discord/i),
-  rule('password', 'at', '`scheme://user:PASSWORD@host` and `scheme://:PASSWORD@host` (git remotes, database URLs)', /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@'"[\]]*:(?<value>[^\s@/'"[\]]+)@/gi, 'origin https://ana:hunter2pass@github.com/ana/shop.git', 'hunter2pass'),
-  rule('azure-key', 'assign', 'Azure connection strings: `AccountKey=`, `SharedAccessKey=`, `SharedAccessSignature=` values', /\b(?:AccountKey|SharedAccessKey|SharedAccessSignature)\s*=\s*(?<value>[^;\s"'`]+)/gi, 'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA==;EndpointSuffix=core.windows.net', 'Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA=='),
-  rule('azure-sas', 'assign', 'the signature of an Azure SAS URL (`?...&sig=`)', /[?&]sig=(?<value>[A-Za-z0-9%+/=]{16,})/g, 'https://acct.blob.core.windows.net/c/f?sv=2022-11-02&se=2026-12-31&sr=b&sp=r&sig=abcDEF123ghiJKL456mnoPQR789%3D', 'abcDEF123ghiJKL456mnoPQR789%3D'),
-  rule('password', 'glued-p', '`mysql`/`mysqldump`/`mariadb` `-pPASSWORD` (the password glued to `-p`)', /\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)\b[^\n|;&]*?\s-p(?<value>"[^"\n]+"|'[^'\n]+'|[^\s"'-][^\s"']*)/gi, 'mysql -uroot -pS3cr3tPass app_db', 'S3cr3tPass'),
-  rule('credential', 'run', '`Authorization:` credentials after `Bearer`, `Basic`, `Token`', /\b(?:Bearer|Basic|Token)\s+(?<value>[A-Za-z0-9._~+/=-]{16,})/gi, "curl -H 'Authorization: Bearer 3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c' https://api.example.com", '3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c', /[Bb][Ee][Aa][Rr][Ee][Rr]|[Bb][Aa][Ss][Ii][Cc]|[Tt][Oo][Kk][Ee][Nn]/),
-  rule('secret', 'dashes', '`--password VALUE`, `--token=VALUE`, `--api-key`, `--secret`', /--(?:password|passwd|token|api-key|apikey|secret|client-secret)(?:=|\s+)(?<value>[^\s"'-][^\s"']{0,400}|"[^"\n]{1,400}"|'[^'\n]{1,400}')/gi, 'psql --password s3cr3t-pass --host db', 's3cr3t-pass'),
+  token(
+    'telegram-token',
+    'Telegram bot tokens `<bot id>:AA...`',
+    ':AA',
+    /\b\d{8,10}:AA[A-Za-z0-9_-]{33}\b/g,
+    'bot 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ',
+  ),
+  token(
+    'vault-token',
+    'HashiCorp Vault tokens `hvs.`, `hvb.`',
+    /hv[sb]\./,
+    /\bhv[sb]\.[A-Za-z0-9_-]{24,}/g,
+    'VAULT_TOKEN=hvs.CAESIJ0123456789abcdefghijklmnopqrst',
+  ),
+  token(
+    'ai-provider-key',
+    'Groq `gsk_`, Perplexity `pplx-`, xAI `xai-`, Replicate `r8_` keys',
+    /gsk_|pplx-|xai-|r8_/,
+    /\b(?:gsk_[A-Za-z0-9]{48,}|pplx-[A-Za-z0-9]{40,}|xai-[A-Za-z0-9]{60,}|r8_[A-Za-z0-9]{37})\b/g,
+    'GROQ_API_KEY=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',
+  ),
+  token(
+    'jwt',
+    'JSON Web Tokens `eyJ....eyJ....sig`',
+    'eyJ',
+    /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g,
+    'session=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
+  ),
+  rule(
+    'slack-webhook',
+    'url',
+    'Slack webhook URLs',
+    /https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9/_-]+/g,
+    'POST https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX',
+    undefined,
+    'hooks.slack.com',
+  ),
+  rule(
+    'discord-webhook',
+    'url',
+    'Discord webhook URLs',
+    /https:\/\/(?:ptb\.|canary\.)?discord(?:app)?\.com\/api\/webhooks\/\d+\/[A-Za-z0-9_-]+/gi,
+    'hook = https://discord.com/api/webhooks/123456789012345678/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-ab',
+    undefined,
+    /discord/i,
+  ),
+  rule(
+    'password',
+    'at',
+    '`scheme://user:PASSWORD@host` and `scheme://:PASSWORD@host` (git remotes, database URLs)',
+    /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@'"[\]]*:(?<value>[^\s@/'"[\]]+)@/gi,
+    'origin https://ana:hunter2pass@github.com/ana/shop.git',
+    'hunter2pass',
+  ),
+  rule(
+    'azure-key',
+    'assign',
+    'Azure connection strings: `AccountKey=`, `SharedAccessKey=`, `SharedAccessSignature=` values',
+    /\b(?:AccountKey|SharedAccessKey|SharedAccessSignature)\s*=\s*(?<value>[^;\s"'`]+)/gi,
+    'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA==;EndpointSuffix=core.windows.net',
+    'Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA==',
+  ),
+  rule(
+    'azure-sas',
+    'assign',
+    'the signature of an Azure SAS URL (`?...&sig=`)',
+    /[?&]sig=(?<value>[A-Za-z0-9%+/=]{16,})/g,
+    'https://acct.blob.core.windows.net/c/f?sv=2022-11-02&se=2026-12-31&sr=b&sp=r&sig=abcDEF123ghiJKL456mnoPQR789%3D',
+    'abcDEF123ghiJKL456mnoPQR789%3D',
+  ),
+  rule(
+    'password',
+    'glued-p',
+    '`mysql`/`mysqldump`/`mariadb` `-pPASSWORD` (the password glued to `-p`)',
+    /\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)\b[^\n|;&]*?\s-p(?<value>"[^"\n]+"|'[^'\n]+'|[^\s"'-][^\s"']*)/gi,
+    'mysql -uroot -pS3cr3tPass app_db',
+    'S3cr3tPass',
+  ),
+  rule(
+    'credential',
+    'run',
+    '`Authorization:` credentials after `Bearer`, `Basic`, `Token`',
+    /\b(?:Bearer|Basic|Token)\s+(?<value>[A-Za-z0-9._~+/=-]{16,})/gi,
+    "curl -H 'Authorization: Bearer 3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c' https://api.example.com",
+    '3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c',
+    /[Bb][Ee][Aa][Rr][Ee][Rr]|[Bb][Aa][Ss][Ii][Cc]|[Tt][Oo][Kk][Ee][Nn]/,
+  ),
+  rule(
+    'secret',
+    'dashes',
+    '`--password VALUE`, `--token=VALUE`, `--api-key`, `--secret`',
+    /--(?:password|passwd|token|api-key|apikey|secret|client-secret)(?:=|\s+)(?<value>[^\s"'-][^\s"']{0,400}|"[^"\n]{1,400}"|'[^'\n]{1,400}')/gi,
+    'psql --password s3cr3t-pass --host db',
+    's3cr3t-pass',
+  ),
   rule(
     'secret',
     'assign',
@@ -150,7 +331,7 @@ function scan(text: string): boolean {
   let random = false;
   let url = -1;
   const n = text.length;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let c = text.charCodeAt(i);
     let k = c < 128 ? CLASS[c]! : 0;
     if (k & WORD) {
@@ -293,7 +474,7 @@ function search(r: Rule, text: string, part: string, from: number, out: Range[])
 /** Runs of exactly 40 base64 characters standing alone that look random: bare AWS secret keys. */
 function bareAwsKeys(text: string, from: number, to: number, out: Range[]): void {
   const isKey = (c: number) => c < 128 && (CLASS[c]! & KEY) !== 0;
-  for (let i = from; i < to; ) {
+  for (let i = from; i < to;) {
     if (!isKey(text.charCodeAt(i))) {
       i++;
       continue;
@@ -320,7 +501,8 @@ function looksRandom(s: string): boolean {
 function isPlaceholder(value: string): boolean {
   const v = value.replace(/^["']|["']$/g, '');
   if (v.length < 4) return true;
-  if (/^(string|number|boolean|bool|null|none|nil|undefined|true|false|str|int|bytes|optional|required|secret|password|token|redacted|changeme)$/i.test(v)) return true;
+  if (/^(string|number|boolean|bool|null|none|nil|undefined|true|false|str|int|bytes|optional|required|secret|password|token|redacted|changeme)$/i.test(v))
+    return true;
   if (/^[*xX.•]+$/.test(v) || /^\[REDACTED/.test(v)) return true;
   if (/^(\$\{?[A-Za-z_]|%[A-Za-z_]+%|<[^>]*>|\{\{)/.test(v)) return true; // ${VAR}, $VAR, %VAR%, <placeholder>, {{ template }}
   if (/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)+$/.test(v)) return true; // args.password, process.env.TOKEN
@@ -366,7 +548,7 @@ export function redact(text: string): string {
   ranges.sort((a, b) => a.start - b.start || b.end - a.end);
   const parts: string[] = [];
   let last = 0;
-  for (let i = 0; i < ranges.length; ) {
+  for (let i = 0; i < ranges.length;) {
     const { start } = ranges[i]!;
     let { end, kind } = ranges[i++]!;
     while (i < ranges.length && ranges[i]!.start < end) {

@@ -53,7 +53,11 @@ export function factRows(f: SessionFacts): Array<[string, string]> {
   if (f.inherited_turns) turns += `, ${count(f.inherited_turns)} inherited${f.forked_from ? ` from ${f.forked_from}` : ''}`;
   if (f.rolled_back_turns) turns += `, ${count(f.rolled_back_turns)} rolled back`;
   rows.push(['Turns', turns]);
-  if (f.tokens) rows.push(['Tokens', `${count(f.tokens.total)} (input ${count(f.tokens.input)}, cached ${count(f.tokens.cached_input)}, output ${count(f.tokens.output)})`]);
+  if (f.tokens)
+    rows.push([
+      'Tokens',
+      `${count(f.tokens.total)} (input ${count(f.tokens.input)}, cached ${count(f.tokens.cached_input)}, output ${count(f.tokens.output)})`,
+    ]);
   if (f.compactions) rows.push(['Compactions', count(f.compactions)]);
   if (f.cli_version) rows.push(['Codex', f.cli_version]);
   return rows;

@@ -32,7 +32,10 @@ const defs = {
       session: common.session,
       title: { ...strOrNull, description: "The session's name when it has one, else its first user message." },
       file: { ...str, description: 'The rollout read: a path, or <stdin>.' },
-      generation: { enum: ['0', 'A', 'B', 'C', 'D', 'E', null], description: 'Format generation of the file (0, A-C bare 2025 files; D legacy envelope; E paginated).' },
+      generation: {
+        enum: ['0', 'A', 'B', 'C', 'D', 'E', null],
+        description: 'Format generation of the file (0, A-C bare 2025 files; D legacy envelope; E paginated).',
+      },
       history_mode: { enum: ['legacy', 'paginated'] },
       created: strOrNull,
       updated: { ...strOrNull, description: 'Time of the last record.' },
@@ -40,7 +43,12 @@ const defs = {
       git: {
         oneOf: [
           { type: 'null' },
-          { type: 'object', required: ['branch', 'commit', 'repository'], additionalProperties: false, properties: { branch: strOrNull, commit: strOrNull, repository: strOrNull } },
+          {
+            type: 'object',
+            required: ['branch', 'commit', 'repository'],
+            additionalProperties: false,
+            properties: { branch: strOrNull, commit: strOrNull, repository: strOrNull },
+          },
         ],
       },
       model: { ...strOrNull, description: 'The model of the latest turn.' },

@@ -131,7 +131,17 @@ export async function* transcript(sources: Source[], plan: Plan, opts: Transcrip
           const p = env?.payload;
           const described = isObject(p) ? describeCall(p) : null;
           if (!described) continue;
-          const call: ToolCallItem = { kind: 'tool_call', session, turn, time: env.timestamp ?? null, ...described, output: null, omitted_chars: 0, exit_code: null, duration_ms: null };
+          const call: ToolCallItem = {
+            kind: 'tool_call',
+            session,
+            turn,
+            time: env.timestamp ?? null,
+            ...described,
+            output: null,
+            omitted_chars: 0,
+            exit_code: null,
+            duration_ms: null,
+          };
           call.cwd ??= (turn > 0 ? turnCwd : null) ?? plan.facts.cwd;
           if (SELF_CONTAINED_CALLS.has(pt) || call.call_id === null) {
             emit(call);
@@ -219,7 +229,19 @@ function turnItem(session: string, turn: number, t: TurnFacts, first: Buffer | n
     time = peekTimestamp(first) ?? (typeof env?.timestamp === 'string' ? env.timestamp : null);
     if (info.type === 'event_msg' && info.payloadType === 'task_started' && typeof env?.payload?.turn_id === 'string') turnId = env.payload.turn_id;
   }
-  return { kind: 'turn', session, turn, time, turn_id: turnId, status: t.status, duration_ms: t.duration_ms, error: t.error, model: t.model, cwd: t.cwd, inherited: t.inherited };
+  return {
+    kind: 'turn',
+    session,
+    turn,
+    time,
+    turn_id: turnId,
+    status: t.status,
+    duration_ms: t.duration_ms,
+    error: t.error,
+    model: t.model,
+    cwd: t.cwd,
+    inherited: t.inherited,
+  };
 }
 
 const ROLES = new Set(['user', 'assistant', 'developer', 'system']);

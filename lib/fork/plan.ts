@@ -181,10 +181,7 @@ export async function mapTurns(segments: Segment[]): Promise<TurnMap> {
 const TERMINALS = new Set(['task_complete', 'turn_complete', 'turn_aborted']);
 
 /** Where to cut, as the user asked. */
-export type Cut =
-  | { kind: 'full' }
-  | { kind: 'keep' | 'drop' | 'last'; n: number }
-  | { kind: 'before' | 'after'; turnId: string };
+export type Cut = { kind: 'full' } | { kind: 'keep' | 'drop' | 'last'; n: number } | { kind: 'before' | 'after'; turnId: string };
 
 /** What the fork keeps: history lines `[start, end)`. */
 export interface Plan {

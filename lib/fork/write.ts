@@ -78,7 +78,8 @@ async function forkFrom(path: string, target: Target, resolver: Resolver, opts: 
     );
   }
   const paginated = head.generation === 'E';
-  if (opts.reference && !paginated) throw new RolloutError('--reference needs a paginated source (history_mode "paginated"); this one is legacy', { file: label });
+  if (opts.reference && !paginated)
+    throw new RolloutError('--reference needs a paginated source (history_mode "paginated"); this one is legacy', { file: label });
   if (opts.reference && opts.cut.kind === 'last') throw new RolloutError('--reference keeps a prefix of the history; --last-turns keeps a suffix');
 
   const segments: Segment[] = [...(paginated ? await ancestry(meta, resolver, label) : []), { path, form }];

@@ -7,7 +7,22 @@
 // leave them behind, temp names carry their process id, and a run sweeps the temp files of ours
 // whose process is gone from the folders it writes to (sweepTemps).
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  utimesSync,
+  writeSync,
+} from 'node:fs';
 import { constants as os } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { RolloutError } from '../cli/main.js';
@@ -78,7 +93,8 @@ export async function breathe(): Promise<void> {
  * and SQLite's files beside it, `rollout-export-<pid>-<hex>.jsonl` (a spooled stdin). Names from
  * before the process id was in them have none.
  */
-const OURS = /^(?:\..+\.rollout-(?:(\d+)-)?[0-9a-f]{8}\.tmp|.+\.rebuild-(?:(\d+)-)?[0-9a-f]{8}\.tmp(?:-wal|-shm|-journal)?|rollout-export-(\d+)-[0-9a-f]{12}\.jsonl)$/;
+const OURS =
+  /^(?:\..+\.rollout-(?:(\d+)-)?[0-9a-f]{8}\.tmp|.+\.rebuild-(?:(\d+)-)?[0-9a-f]{8}\.tmp(?:-wal|-shm|-journal)?|rollout-export-(\d+)-[0-9a-f]{12}\.jsonl)$/;
 /** A temp file without a process id is taken for abandoned once it is this old. */
 const ABANDONED_MS = 60 * 60_000;
 
@@ -139,7 +155,7 @@ export async function writeAtomic(path: string, data: Uint8Array | AsyncIterable
     try {
       const chunks = data instanceof Uint8Array ? [data] : data;
       for await (const chunk of chunks) {
-        for (let done = 0; done < chunk.length; ) done += writeSync(fd, chunk, done, chunk.length - done);
+        for (let done = 0; done < chunk.length;) done += writeSync(fd, chunk, done, chunk.length - done);
         size += chunk.length;
       }
       if (opts.mode !== undefined) fchmodSync(fd, opts.mode);

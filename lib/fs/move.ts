@@ -79,7 +79,13 @@ export async function moveFile(src: string, dst: string, before = fingerprint(sr
     }
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
     // No hard links here (some FUSE and network filesystems): check, then rename.
-    if (await lstat(dst).then(() => true, () => false)) throw new RolloutError(`${dst} already exists; not overwritten`, { file: src });
+    if (
+      await lstat(dst).then(
+        () => true,
+        () => false,
+      )
+    )
+      throw new RolloutError(`${dst} already exists; not overwritten`, { file: src });
     await rename(src, dst);
     await syncDir(dirname(dst));
     await syncDir(dirname(src));

@@ -44,7 +44,6 @@ export interface Problem {
 
 export type Fix = 'add_newline' | 'drop_bom' | 'replace_bytes' | 'split_line' | 'reject_line' | 'remove_zst';
 
-
 // ---------------------------------------------------------------------------------------------
 // One line.
 
@@ -175,11 +174,26 @@ async function checkLines(ctx: Ctx, resolver: Resolver): Promise<void> {
 
 function reportLine(ctx: Ctx, line: Line, verdict: Exclude<LineVerdict, { ok: true }>): void {
   if (verdict.problem === 'invalid_utf8') {
-    const how = verdict.salvaged ? 'repair replaces the bad bytes with U+FFFD' : 'not JSON even with the bad bytes replaced; repair moves it to the .rejected file';
-    add(ctx, 'invalid_utf8', line.no, verdict.salvaged ? 'replace_bytes' : 'reject_line', `invalid UTF-8 at byte ${line.offset + firstBadByte(line.bytes)} (${how})`);
+    const how = verdict.salvaged
+      ? 'repair replaces the bad bytes with U+FFFD'
+      : 'not JSON even with the bad bytes replaced; repair moves it to the .rejected file';
+    add(
+      ctx,
+      'invalid_utf8',
+      line.no,
+      verdict.salvaged ? 'replace_bytes' : 'reject_line',
+      `invalid UTF-8 at byte ${line.offset + firstBadByte(line.bytes)} (${how})`,
+    );
   } else {
     const torn = verdict.record ? line.bytes.length - verdict.record.length : 0;
-    if (torn) add(ctx, 'not_json', line.no, 'split_line', `a torn write of ${torn} bytes ran into a whole record: ${excerpt(line.bytes)} (repair keeps the record and moves the torn part to the .rejected file)`);
+    if (torn)
+      add(
+        ctx,
+        'not_json',
+        line.no,
+        'split_line',
+        `a torn write of ${torn} bytes ran into a whole record: ${excerpt(line.bytes)} (repair keeps the record and moves the torn part to the .rejected file)`,
+      );
     else add(ctx, 'not_json', line.no, 'reject_line', `not a JSON object: ${excerpt(line.bytes)} (repair moves it to the .rejected file)`);
   }
 }
@@ -249,7 +263,13 @@ class OrdinalCheck {
     this.prev = typeof head.ordinal === 'number' ? head.ordinal : want;
     if (typeof head.ordinal !== 'number') add(ctx, 'ordinal_gap', 1, null, 'the session_meta of a paginated file has no ordinal');
     else if (head.ordinal !== want) {
-      add(ctx, 'ordinal_gap', 1, null, `the session_meta's ordinal is ${head.ordinal}, but ${isObject(base) ? 'history_base.end_ordinal_exclusive' : 'a file without history_base starts at'} ${want}`);
+      add(
+        ctx,
+        'ordinal_gap',
+        1,
+        null,
+        `the session_meta's ordinal is ${head.ordinal}, but ${isObject(base) ? 'history_base.end_ordinal_exclusive' : 'a file without history_base starts at'} ${want}`,
+      );
     }
   }
 
@@ -275,7 +295,13 @@ async function checkBase(ctx: Ctx, base: Record<string, any>, resolver: Resolver
   const parentId = String(base.thread_id ?? '').toLowerCase();
   const parent = parentId ? await resolver.byRolloutId(parentId) : null;
   if (!parent) {
-    add(ctx, 'missing_parent', 1, null, `history_base names rollout ${parentId || '(none)'}, which is not in this home: the history before it is lost to Codex`);
+    add(
+      ctx,
+      'missing_parent',
+      1,
+      null,
+      `history_base names rollout ${parentId || '(none)'}, which is not in this home: the history before it is lost to Codex`,
+    );
     return;
   }
   const offset = Number(base.end_byte_offset);
@@ -301,7 +327,13 @@ async function checkBase(ctx: Ctx, base: Record<string, any>, resolver: Resolver
       return;
     }
   }
-  add(ctx, 'base_past_end', 1, null, `history_base.end_byte_offset ${offset} is past the end of ${parent.path} (${completeLength(stats)} bytes of whole lines)`);
+  add(
+    ctx,
+    'base_past_end',
+    1,
+    null,
+    `history_base.end_byte_offset ${offset} is past the end of ${parent.path} (${completeLength(stats)} bytes of whole lines)`,
+  );
 }
 
 const completeLength = (stats: LineStats) => (stats.torn ? stats.torn.offset : stats.bytes);

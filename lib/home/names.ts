@@ -49,7 +49,10 @@ function fromDb(home: Home, column: 'name' | 'title'): Map<string, string> {
     if (!db) return new Map();
     const columns = new Set((db.prepare('PRAGMA table_info(threads)').all() as { name: string }[]).map((c) => c.name));
     if (!columns.has(column)) return new Map();
-    const rows = db.prepare(`SELECT id, ${column} AS v FROM threads WHERE ${column} IS NOT NULL AND ${column} <> '' ORDER BY updated_at DESC`).all() as { id: string; v: string }[];
+    const rows = db.prepare(`SELECT id, ${column} AS v FROM threads WHERE ${column} IS NOT NULL AND ${column} <> '' ORDER BY updated_at DESC`).all() as {
+      id: string;
+      v: string;
+    }[];
     return new Map(rows.map((r) => [r.id.toLowerCase(), r.v]));
   } finally {
     db?.close();

@@ -43,10 +43,7 @@ export interface RolloutName {
 }
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
-const JSONL_NAME = new RegExp(
-  `^rollout-(\\d{4}-\\d{2}-\\d{2}(?:T\\d{2}-\\d{2}-\\d{2})?)-(${UUID})(?:_(${UUID}))?\\.jsonl(\\.zst)?$`,
-  'i',
-);
+const JSONL_NAME = new RegExp(`^rollout-(\\d{4}-\\d{2}-\\d{2}(?:T\\d{2}-\\d{2}-\\d{2})?)-(${UUID})(?:_(${UUID}))?\\.jsonl(\\.zst)?$`, 'i');
 const JSON_NAME = new RegExp(`^rollout-(\\d{4}-\\d{2}-\\d{2})-(${UUID})\\.json$`, 'i');
 export const UUID_RE = new RegExp(`^${UUID}$`, 'i');
 

@@ -23,10 +23,7 @@ const target = (file: SessionFile): Target => ({ stdin: false, file, label: file
  */
 export function current(files: SessionFile[]): SessionFile {
   return [...files].sort(
-    (a, b) =>
-      stampTime(b.name.stamp) - stampTime(a.name.stamp) ||
-      (a.root === b.root ? 0 : a.root === 'sessions' ? -1 : 1) ||
-      b.mtimeMs - a.mtimeMs,
+    (a, b) => stampTime(b.name.stamp) - stampTime(a.name.stamp) || (a.root === b.root ? 0 : a.root === 'sessions' ? -1 : 1) || b.mtimeMs - a.mtimeMs,
   )[0]!;
 }
 
@@ -47,7 +44,10 @@ export class Resolver {
       const thread = new Map<string, SessionFile[]>();
       const rollout = new Map<string, SessionFile[]>();
       for (const f of await this.all()) {
-        for (const [map, key] of [[thread, f.name.threadId], [rollout, f.name.rolloutId]] as const) {
+        for (const [map, key] of [
+          [thread, f.name.threadId],
+          [rollout, f.name.rolloutId],
+        ] as const) {
           const list = map.get(key);
           if (list) list.push(f);
           else map.set(key, [f]);

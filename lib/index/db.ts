@@ -155,7 +155,11 @@ export const isDamage = (err: unknown): boolean => UNREADABLE.test(codeOf(err));
 export function indexError(err: unknown, path: string): unknown {
   const code = codeOf(err);
   if (!code.startsWith('SQLITE_')) return err;
-  const remedy = isDamage(err) ? "run 'rollout-index --rebuild' to build it anew" : code.startsWith('SQLITE_BUSY') ? 'another run holds it; try again' : "if it persists, run 'rollout-index --rebuild'";
+  const remedy = isDamage(err)
+    ? "run 'rollout-index --rebuild' to build it anew"
+    : code.startsWith('SQLITE_BUSY')
+      ? 'another run holds it; try again'
+      : "if it persists, run 'rollout-index --rebuild'";
   return new RolloutError(`the rollout index: ${(err as Error).message}; ${remedy}`, { file: path });
 }
 
@@ -174,7 +178,7 @@ export function inspectIndex(path: string): { why: string; ours: boolean } | nul
     db = openSqlite(path, { readonly: true, fileMustExist: true, timeoutMs: 10_000 });
     if (!isIndex(db)) {
       const app = db.pragma('application_id', { simple: true }) as number;
-      const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master").get() as { n: number };
+      const tables = db.prepare('SELECT count(*) AS n FROM sqlite_master').get() as { n: number };
       return tables.n || app ? { why: "another program's database (it has no rollout index tables)", ours: false } : { why: 'an empty database', ours: true };
     }
     const v = version(db);
@@ -210,7 +214,10 @@ export function setAside(path: string, found: { ours: boolean }): string | null 
     for (const p of [path, ...companions.map((c) => path + c)]) rmSync(p, { force: true });
     return null;
   }
-  const aside = `${path}.unusable-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  const aside = `${path}.unusable-${new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}`;
   renameSync(path, aside);
   for (const c of companions) if (existsSync(path + c)) renameSync(path + c, aside + c);
   return aside;

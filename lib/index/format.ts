@@ -143,7 +143,10 @@ export function table(rows: Listed[], width: number, now = Date.now()): string[]
   const widths = head.slice(0, 4).map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   widths[3] = Math.min(widths[3]!, 24);
   const line = (c: string[]) => {
-    const fixed = c.slice(0, 4).map((v, i) => (i === 2 ? v.padStart(widths[i]!) : clip(v, widths[i]!).padEnd(widths[i]!))).join('  ');
+    const fixed = c
+      .slice(0, 4)
+      .map((v, i) => (i === 2 ? v.padStart(widths[i]!) : clip(v, widths[i]!).padEnd(widths[i]!)))
+      .join('  ');
     return `${fixed}  ${clip(c[4]!, Math.max(10, width - fixed.length - 2))}`.trimEnd();
   };
   return [line(head), ...cells.map(line)];

@@ -180,4 +180,3 @@ export function namesSignature(home: Home): string {
     })
     .join('|');
 }
-

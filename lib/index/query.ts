@@ -48,9 +48,29 @@ export interface Query extends Filters {
 }
 
 /** The row's fields that a listing shows as they are stored. */
-type Kept = 'id' | 'path' | 'root' | 'rollout_id' | 'history_mode' | 'size' | 'cwd' | 'title' | 'turns' | 'tokens' | 'bad_lines'
-  | 'model' | 'effort' | 'model_provider' | 'originator' | 'cli_version' | 'git_branch' | 'git_sha' | 'git_origin_url'
-  | 'forked_from_id' | 'parent_thread_id' | 'history_base';
+type Kept =
+  | 'id'
+  | 'path'
+  | 'root'
+  | 'rollout_id'
+  | 'history_mode'
+  | 'size'
+  | 'cwd'
+  | 'title'
+  | 'turns'
+  | 'tokens'
+  | 'bad_lines'
+  | 'model'
+  | 'effort'
+  | 'model_provider'
+  | 'originator'
+  | 'cli_version'
+  | 'git_branch'
+  | 'git_sha'
+  | 'git_origin_url'
+  | 'forked_from_id'
+  | 'parent_thread_id'
+  | 'history_base';
 
 /** A session as listed: the row's fields, with times as ISO strings and flags as booleans. */
 export interface Listed extends Pick<Row, Kept> {
@@ -141,7 +161,8 @@ function decodeCursor(s: string, key: string): Cursor {
   } catch {
     throw new UsageError(`--cursor '${s}' is not a cursor printed by rollout-ls`);
   }
-  if (typeof c?.v !== 'number' || typeof c.id !== 'string' || typeof c.k !== 'string') throw new UsageError(`--cursor '${s}' is not a cursor printed by rollout-ls`);
+  if (typeof c?.v !== 'number' || typeof c.id !== 'string' || typeof c.k !== 'string')
+    throw new UsageError(`--cursor '${s}' is not a cursor printed by rollout-ls`);
   if (c.k !== key) throw new UsageError(`--cursor was made for --sort ${c.k}, not ${key}`);
   return c;
 }
@@ -261,11 +282,16 @@ function searchSessions(db: Database, q: Query): Page<Listed> {
     const rows = db.prepare(sql).all(...params, limit) as any[];
     const snippet = snippetOf(db, q.search!);
     const key = byRank ? 'rank' : sortName(q.sort);
-    return page(rows, q.limit, (r) => ({ k: key, v: r.sort_value, id: r.id }), (r) => {
-      const out = listed(r);
-      out.snippet = snippet(r.best_doc);
-      return out;
-    });
+    return page(
+      rows,
+      q.limit,
+      (r) => ({ k: key, v: r.sort_value, id: r.id }),
+      (r) => {
+        const out = listed(r);
+        out.snippet = snippet(r.best_doc);
+        return out;
+      },
+    );
   });
 }
 
@@ -299,10 +325,15 @@ export function searchHits(db: Database, q: Query): Page<Hit> {
     const rows = db.prepare(sql).all(...params, limit) as any[];
     const snippet = snippetOf(db, q.search!);
     const about = db.prepare('SELECT role, line, ordinal FROM docs WHERE rowid = ?');
-    return page(rows, q.limit, (r) => ({ k: 'hits', v: r.rank, id: String(r.doc) }), (r) => {
-      const d = about.get(r.doc) as { role: string; line: number; ordinal: number | null };
-      return { id: r.id, path: r.hit_path, line: d.line, ordinal: d.ordinal, role: d.role, snippet: snippet(r.doc) };
-    });
+    return page(
+      rows,
+      q.limit,
+      (r) => ({ k: 'hits', v: r.rank, id: String(r.doc) }),
+      (r) => {
+        const d = about.get(r.doc) as { role: string; line: number; ordinal: number | null };
+        return { id: r.id, path: r.hit_path, line: d.line, ordinal: d.ordinal, role: d.role, snippet: snippet(r.doc) };
+      },
+    );
   });
 }
 

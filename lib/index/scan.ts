@@ -454,7 +454,6 @@ function outputText(output: unknown): string {
   return '';
 }
 
-
 /**
  * How a scan reads: into reused buffers, a megabyte at a time. Larger reads made larger batches,
  * whose lines were still alive at more of the reading thread's young-generation collections.
@@ -514,7 +513,14 @@ export async function canAppend(file: SessionFile, prev: Row): Promise<boolean> 
  */
 export async function scanFile(file: SessionFile, prev: Row | null, emit: (doc: Doc) => void): Promise<ScanResult> {
   if (prev) {
-    const row: Row = { ...prev, path: file.path, root: file.root, archived: file.root === 'archived_sessions' ? 1 : 0, size: file.size, mtime_ms: file.mtimeMs };
+    const row: Row = {
+      ...prev,
+      path: file.path,
+      root: file.root,
+      archived: file.root === 'archived_sessions' ? 1 : 0,
+      size: file.size,
+      mtime_ms: file.mtimeMs,
+    };
     const scan = new FileScan(row, emit);
     scan.start(row.generation);
     const stats = newStats();
@@ -552,7 +558,6 @@ export async function scanFile(file: SessionFile, prev: Row | null, emit: (doc: 
   if (!file.compressed) row.tail = await tailAt(file.path, row.read_offset);
   return { row, bytes: stats.bytes, appended: false };
 }
-
 
 /** Turns and title of the lines of a history prefix (a referenced fork's ancestors). */
 export async function tallyPrefix(path: string, limit: number | undefined, form: SessionFile['form'] | undefined, into: TurnTally): Promise<void> {

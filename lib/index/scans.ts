@@ -127,7 +127,10 @@ async function onWorker(jobs: ScanJob[], sink: ScanSink): Promise<void> {
   const handled = new Int32Array(new SharedArrayBuffer(4));
   // A small young generation: the reader allocates fast and keeps little, and V8 would otherwise
   // grow it to tens of megabytes that are mostly garbage (its collections stay cheap either way).
-  const worker = new Worker(WORKER, { workerData: { jobs: jobs.map(({ file, prev }) => ({ file, prev })), handled }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+  const worker = new Worker(WORKER, {
+    workerData: { jobs: jobs.map(({ file, prev }) => ({ file, prev })), handled },
+    resourceLimits: { maxYoungGenerationSizeMb: 8 },
+  });
   let left = jobs.length;
   // A worker that ends without an error of its own (one is an 'error' event first) would leave the
   // loop waiting for ever.

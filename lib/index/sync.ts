@@ -78,10 +78,21 @@ function plan(files: SessionFile[], known: Known[]): Plan {
 }
 
 /** A file that moved keeps its bytes: same compression and size, and its inode or its mtime. */
-const sameFile = (k: Known, f: SessionFile) =>
-  k.compressed === (f.compressed ? 1 : 0) && k.size === f.size && (k.ino === f.ino || k.mtime_ms === f.mtimeMs);
+const sameFile = (k: Known, f: SessionFile) => k.compressed === (f.compressed ? 1 : 0) && k.size === f.size && (k.ino === f.ino || k.mtime_ms === f.mtimeMs);
 
-const COLUMNS = Object.keys(freshRow({ path: '', files: [], root: 'sessions', name: { stamp: '', threadId: '', rolloutId: '', compressed: false, json: false }, compressed: false, form: 'nested', size: 0, mtimeMs: 0, ino: 0 }));
+const COLUMNS = Object.keys(
+  freshRow({
+    path: '',
+    files: [],
+    root: 'sessions',
+    name: { stamp: '', threadId: '', rolloutId: '', compressed: false, json: false },
+    compressed: false,
+    form: 'nested',
+    size: 0,
+    mtimeMs: 0,
+    ino: 0,
+  }),
+);
 
 /** Prepared statements over one connection, and the batch being written. */
 class Writer {
@@ -171,7 +182,7 @@ class Writer {
    * canAppend), else whole. Reads the index and the file's tail; writes nothing.
    */
   async job(f: SessionFile, prev: Known | null, resume: boolean): Promise<Job> {
-    const old = prev ? (this.selectRow.get(prev.file) as (Row & { file: number }) | undefined) ?? null : null;
+    const old = prev ? ((this.selectRow.get(prev.file) as (Row & { file: number }) | undefined) ?? null) : null;
     const append = old !== null && resume && (await canAppend(f, old).catch(() => false));
     return { file: f, prev: append ? old : null, old };
   }
@@ -261,7 +272,6 @@ class HistoryReader {
 function readKnown(db: Database): Known[] {
   return db.prepare('SELECT file, id, rollout_id, path, size, mtime_ms, ino, compressed FROM sessions').all() as Known[];
 }
-
 
 /**
  * Applies a plan to the index. `snap` is given by a full run (the home as it was before discovery),

@@ -28,7 +28,7 @@ export function cleanName(raw: string): string {
 /** The thread id a reference stands for (from the file name; from the meta for a file named otherwise). */
 export async function threadOf(resolver: Resolver, ref: string): Promise<string> {
   const target = await resolver.resolve(ref);
-  if (target.stdin) throw new UsageError("a session on stdin cannot be named; give its id, name or path");
+  if (target.stdin) throw new UsageError('a session on stdin cannot be named; give its id, name or path');
   if (target.file.name.threadId) return target.file.name.threadId;
   const { meta } = await readHead(target.file.path, target.file.form);
   if (!meta) throw new RolloutError('no session_meta: not a session Codex can name', { file: target.file.path });

@@ -18,7 +18,17 @@ import { compressFile, leftBehind, moveFile, touch } from '../fs/move.js';
 import { BOM } from '../core/lines.js';
 import { isObject, type SessionMetaPayload } from '../core/record.js';
 import { current, Resolver } from '../home/resolve.js';
-import { assertUnchanged, destinationReason, fingerprint, lockSession, lstatOrNull, outsideReason, References, refuseReason, type Fingerprint } from '../fs/safety.js';
+import {
+  assertUnchanged,
+  destinationReason,
+  fingerprint,
+  lockSession,
+  lstatOrNull,
+  outsideReason,
+  References,
+  refuseReason,
+  type Fingerprint,
+} from '../fs/safety.js';
 import { readHead } from '../core/session.js';
 
 export type Action = 'delete' | 'archive' | 'compress' | 'unarchive';

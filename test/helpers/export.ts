@@ -35,7 +35,11 @@ export function buildZoo(home: string): Zoo {
     start: legacyStart,
     git: { branch: 'feature/cart', commit_hash: '4be1c0e9d2f7a6b3c8e1f0a9b7c6d5e4f3a2b1c0', repository_url: 'git@example.com:ana/shop.git' },
     turns: [
-      { user: 'Why does the cart test fail?', tool: { cmd: 'npm test -- cart', output: 'FAIL src/cart.test.ts\nexpected 100, got 1' }, assistant: 'Prices are in cents now.' },
+      {
+        user: 'Why does the cart test fail?',
+        tool: { cmd: 'npm test -- cart', output: 'FAIL src/cart.test.ts\nexpected 100, got 1' },
+        assistant: 'Prices are in cents now.',
+      },
       { user: 'Delete everything in src/', tool: { cmd: 'rm -rf src', output: '' }, assistant: 'Deleted.' },
     ],
   });
@@ -66,7 +70,12 @@ export function buildZoo(home: string): Zoo {
   const parent = writeSession(home, { start: at('2026-11-20T08:00:00.000Z'), history: 'paginated', turns });
   // The fork keeps the parent's first turn: its history ends where the second turn starts.
   const cut = parent.lines.map((l, i) => (l.includes('"type":"task_started"') ? i : -1)).filter((i) => i >= 0)[1];
-  const endByte = Buffer.byteLength(parent.lines.slice(0, cut).map((l) => l + '\n').join(''));
+  const endByte = Buffer.byteLength(
+    parent.lines
+      .slice(0, cut)
+      .map((l) => l + '\n')
+      .join(''),
+  );
   const fork = writeSession(home, {
     start: at('2026-11-21T08:00:00.000Z'),
     history: 'paginated',
@@ -82,12 +91,26 @@ export function buildZoo(home: string): Zoo {
   const genB = randomUUID();
   const bLines = bareLines('B', genB, ['Hello from generation B', 'Answer B']);
   bLines.push(
-    JSON.stringify({ type: 'function_call', id: 'fc_1', name: 'shell', arguments: JSON.stringify({ command: ['bash', '-lc', 'git status'], workdir: '/home/ana/b' }), call_id: 'call_b1' }),
-    JSON.stringify({ type: 'function_call_output', call_id: 'call_b1', output: JSON.stringify({ output: 'On branch main\n', metadata: { exit_code: 0, duration_seconds: 0.25 } }) }),
+    JSON.stringify({
+      type: 'function_call',
+      id: 'fc_1',
+      name: 'shell',
+      arguments: JSON.stringify({ command: ['bash', '-lc', 'git status'], workdir: '/home/ana/b' }),
+      call_id: 'call_b1',
+    }),
+    JSON.stringify({
+      type: 'function_call_output',
+      call_id: 'call_b1',
+      output: JSON.stringify({ output: 'On branch main\n', metadata: { exit_code: 0, duration_seconds: 0.25 } }),
+    }),
   );
   writeRaw(home, `sessions/rollout-2025-06-01T10-00-00-${genB}.jsonl`, bLines.join('\n') + '\n');
   const genC = randomUUID();
-  writeRaw(home, `sessions/2025/08/01/rollout-2025-08-01T10-00-00-${genC}.jsonl`, bareLines('C', genC, ['Hello from generation C', 'Answer C']).join('\n') + '\n');
+  writeRaw(
+    home,
+    `sessions/2025/08/01/rollout-2025-08-01T10-00-00-${genC}.jsonl`,
+    bareLines('C', genC, ['Hello from generation C', 'Answer C']).join('\n') + '\n',
+  );
   const gen0 = randomUUID();
   const doc = {
     session: { timestamp: '2025-04-20T10:00:00.000Z', id: gen0, instructions: '' },

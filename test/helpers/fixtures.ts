@@ -93,7 +93,11 @@ export function sessionLines(spec: SessionSpec = {}): { id: string; lines: strin
     const turnId = turn.turnId ?? uuidv7(clock);
     push('event_msg', { type: 'task_started', turn_id: turnId, model_context_window: 258400, collaboration_mode_kind: 'default' });
     if (n === 0 && !spec.noContext) {
-      push('response_item', { type: 'message', role: 'developer', content: [{ type: 'input_text', text: '<permissions instructions>\nsandboxed\n</permissions instructions>' }] });
+      push('response_item', {
+        type: 'message',
+        role: 'developer',
+        content: [{ type: 'input_text', text: '<permissions instructions>\nsandboxed\n</permissions instructions>' }],
+      });
       push('response_item', {
         type: 'message',
         role: 'user',
@@ -103,16 +107,34 @@ export function sessionLines(spec: SessionSpec = {}): { id: string; lines: strin
         ],
       });
     }
-    push('turn_context', { turn_id: turnId, cwd, approval_policy: 'on-request', sandbox_policy: { type: 'read-only' }, model: spec.model ?? 'gpt-5.5', effort: spec.effort ?? 'medium', summary: 'auto' });
+    push('turn_context', {
+      turn_id: turnId,
+      cwd,
+      approval_policy: 'on-request',
+      sandbox_policy: { type: 'read-only' },
+      model: spec.model ?? 'gpt-5.5',
+      effort: spec.effort ?? 'medium',
+      summary: 'auto',
+    });
     push('response_item', { type: 'message', role: 'user', content: [{ type: 'input_text', text: turn.user }] });
     if (paginated) {
-      push('event_msg', { type: 'item_completed', thread_id: id, turn_id: turnId, item: { type: 'UserMessage', id: uuidv7(clock), content: [{ type: 'text', text: turn.user, text_elements: [] }] } });
+      push('event_msg', {
+        type: 'item_completed',
+        thread_id: id,
+        turn_id: turnId,
+        item: { type: 'UserMessage', id: uuidv7(clock), content: [{ type: 'text', text: turn.user, text_elements: [] }] },
+      });
     } else {
       push('event_msg', { type: 'user_message', message: turn.user, images: [], local_images: [], text_elements: [] });
     }
     if (turn.tool) {
       const callId = `call_${n}_${randomUUID().slice(0, 8)}`;
-      push('response_item', { type: 'reasoning', summary: [{ type: 'summary_text', text: `**Running ${turn.tool.cmd}**` }], content: null, encrypted_content: 'gAAAA' });
+      push('response_item', {
+        type: 'reasoning',
+        summary: [{ type: 'summary_text', text: `**Running ${turn.tool.cmd}**` }],
+        content: null,
+        encrypted_content: 'gAAAA',
+      });
       push('response_item', { type: 'function_call', name: 'exec_command', arguments: JSON.stringify({ cmd: turn.tool.cmd, workdir: cwd }), call_id: callId });
       push('response_item', { type: 'function_call_output', call_id: callId, output: `Process exited with code 0\nOutput:\n${turn.tool.output}` });
     }
@@ -120,12 +142,25 @@ export function sessionLines(spec: SessionSpec = {}): { id: string; lines: strin
     const answer = turn.assistant ?? `Answer to: ${turn.user}`;
     push('response_item', { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: answer }], phase: 'final_answer' });
     if (paginated) {
-      push('event_msg', { type: 'item_completed', thread_id: id, turn_id: turnId, item: { type: 'AgentMessage', id: uuidv7(clock), content: [{ type: 'Text', text: answer }], phase: 'final_answer' } });
+      push('event_msg', {
+        type: 'item_completed',
+        thread_id: id,
+        turn_id: turnId,
+        item: { type: 'AgentMessage', id: uuidv7(clock), content: [{ type: 'Text', text: answer }], phase: 'final_answer' },
+      });
     } else {
       push('event_msg', { type: 'agent_message', message: answer, phase: 'final_answer', memory_citation: null });
     }
     tokens += 1000 + n;
-    push('event_msg', { type: 'token_count', info: { total_token_usage: { input_tokens: tokens - 100, cached_input_tokens: 0, output_tokens: 100, reasoning_output_tokens: 0, total_tokens: tokens }, last_token_usage: null, model_context_window: 258400 }, rate_limits: null });
+    push('event_msg', {
+      type: 'token_count',
+      info: {
+        total_token_usage: { input_tokens: tokens - 100, cached_input_tokens: 0, output_tokens: 100, reasoning_output_tokens: 0, total_tokens: tokens },
+        last_token_usage: null,
+        model_context_window: 258400,
+      },
+      rate_limits: null,
+    });
     push('event_msg', { type: 'task_complete', turn_id: turnId, last_agent_message: answer });
   });
   return { id, lines };
@@ -148,7 +183,8 @@ export function writeSession(home: string, spec: SessionSpec, opts: WriteOptions
   const start = spec.start ?? new Date('2026-08-20T14:03:07.391Z');
   const { id, lines } = sessionLines({ ...spec, start });
   const stamp = stampOf(start);
-  const dir = opts.root === 'archived_sessions' ? join(home, 'archived_sessions') : join(home, 'sessions', stamp.slice(0, 4), stamp.slice(5, 7), stamp.slice(8, 10));
+  const dir =
+    opts.root === 'archived_sessions' ? join(home, 'archived_sessions') : join(home, 'sessions', stamp.slice(0, 4), stamp.slice(5, 7), stamp.slice(8, 10));
   const name = `rollout-${stamp}-${id}${opts.rolloutId ? `_${opts.rolloutId}` : ''}.jsonl`;
   const path = join(dir, name);
   const bytes = opts.raw ?? Buffer.from(lines.map((l) => l + '\n').join(''));
@@ -204,7 +240,9 @@ export function bareLines(gen: 'A' | 'B' | 'C', id: string, items: string[]): st
   if (gen === 'C') meta.git = { commit_hash: 'abc123', branch: 'main' };
   const lines = [JSON.stringify(meta)];
   items.forEach((text, i) => {
-    lines.push(JSON.stringify({ type: 'message', id: null, role: i % 2 ? 'assistant' : 'user', content: [{ type: i % 2 ? 'output_text' : 'input_text', text }] }));
+    lines.push(
+      JSON.stringify({ type: 'message', id: null, role: i % 2 ? 'assistant' : 'user', content: [{ type: i % 2 ? 'output_text' : 'input_text', text }] }),
+    );
     if (gen === 'C') lines.push(JSON.stringify({ record_type: 'state' }));
   });
   return lines;

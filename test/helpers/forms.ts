@@ -36,7 +36,10 @@ function nested(home: string, root: Root, name: string, bytes: string | Buffer):
 export const FORMS: Record<string, (home: string, root: Root) => Placed> = {
   'gen-0 .json': (home, root) => {
     const id = '0196a0b1-0000-4000-8000-000000000000';
-    const doc = { session: { id, timestamp: '2025-04-20T10:00:00.000Z', instructions: '' }, items: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'gen 0 question' }] }] };
+    const doc = {
+      session: { id, timestamp: '2025-04-20T10:00:00.000Z', instructions: '' },
+      items: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'gen 0 question' }] }],
+    };
     return { id, paths: [flat(home, root, `rollout-2025-04-20-${id}.json`, JSON.stringify(doc, null, 2) + '\n')] };
   },
   'flat date (gen A)': (home, root) => {
@@ -45,11 +48,17 @@ export const FORMS: Record<string, (home: string, root: Root) => Placed> = {
   },
   'flat time (gen B)': (home, root) => {
     const id = '0196d3e4-0000-4000-8000-00000000000b';
-    return { id, paths: [flat(home, root, `rollout-2025-06-01T10-00-00-${id}.jsonl`, bareLines('B', id, ['gen B question', 'gen B answer']).join('\n') + '\n')] };
+    return {
+      id,
+      paths: [flat(home, root, `rollout-2025-06-01T10-00-00-${id}.jsonl`, bareLines('B', id, ['gen B question', 'gen B answer']).join('\n') + '\n')],
+    };
   },
   'nested (gen C)': (home, root) => {
     const id = '0197f5a6-0000-4000-8000-00000000000c';
-    return { id, paths: [nested(home, root, `rollout-2025-08-01T10-00-00-${id}.jsonl`, bareLines('C', id, ['gen C question', 'gen C answer']).join('\n') + '\n')] };
+    return {
+      id,
+      paths: [nested(home, root, `rollout-2025-08-01T10-00-00-${id}.jsonl`, bareLines('C', id, ['gen C question', 'gen C answer']).join('\n') + '\n')],
+    };
   },
   'nested (gen D)': (home, root) => {
     const s = writeSession(home, { start: OLD, turns: [{ user: 'legacy question' }] }, { root });

@@ -69,7 +69,10 @@ async function views(home: string, placed: Map<string, Placed>) {
         .map((l) => l.action),
     });
   });
-  return seen as Map<string, { cat: { code: number; bytes: string }; ls: { title: string; turns: number } | null; fsck: string[]; export: unknown[]; prune: string[] }>;
+  return seen as Map<
+    string,
+    { cat: { code: number; bytes: string }; ls: { title: string; turns: number } | null; fsck: string[]; export: unknown[]; prune: string[] }
+  >;
 }
 
 interface Action {
@@ -108,10 +111,21 @@ export const ACTIONS: Record<string, Action> = {
   unarchive: { root: 'archived_sessions', run: prune('--unarchive') },
   compress: { root: 'sessions', run: prune('--compress') },
   'compress archived': { root: 'archived_sessions', run: prune('--compress') },
-  'fsck --repair': { root: 'sessions', damaged: true, run: once('rollout-fsck', (home) => ['--repair', '--grace', '0', '--backup', join(home, '..', 'bk'), '--stdin']) },
+  'fsck --repair': {
+    root: 'sessions',
+    damaged: true,
+    run: once('rollout-fsck', (home) => ['--repair', '--grace', '0', '--backup', join(home, '..', 'bk'), '--stdin']),
+  },
   fork: { root: 'sessions', run: each('rollout-fork', (s) => [s.id]) },
   name: { root: 'sessions', run: each('rollout-name', (s, n) => [s.id, `named ${n}`]), names: (n) => `named ${n}` },
-  'index --codex': { root: 'sessions', run: once('rollout-index', () => ['--codex'], (home) => stateDb(home, [])) },
+  'index --codex': {
+    root: 'sessions',
+    run: once(
+      'rollout-index',
+      () => ['--codex'],
+      (home) => stateDb(home, []),
+    ),
+  },
 };
 
 /**
@@ -125,7 +139,10 @@ function template(t: Test, action: Action) {
     const home = join(tmpDir(t), 'home');
     const placed = new Map(Object.keys(FORMS).map((form) => [form, place(home, form, action.root)]));
     if (action.damaged) for (const s of placed.values()) damage(s);
-    templates.set(key, views(home, placed).then((before) => ({ home, placed, before })));
+    templates.set(
+      key,
+      views(home, placed).then((before) => ({ home, placed, before })),
+    );
   }
   return templates.get(key)!;
 }
@@ -153,7 +170,10 @@ async function checkAction(root: Test, t: Test, actionName: string, action: Acti
     const what = `${form}: ${actionName} (${JSON.stringify(lines).slice(0, 300)} ${did.err.trim().slice(0, 300)})`;
     t.equal(before.cat.code, 0, `${what}: found before`);
     if (action.deletes && lines.some((l) => l.action === 'delete')) {
-      t.ok(s.paths.every((p) => !existsSync(p)), `${what}: every file is gone`);
+      t.ok(
+        s.paths.every((p) => !existsSync(p)),
+        `${what}: every file is gone`,
+      );
       t.equal(now.cat.code, 1, `${what}: rollout-cat no longer finds it`);
       t.equal(now.ls, null, `${what}: rollout-ls no longer lists it`);
       continue;

@@ -39,7 +39,10 @@ async function main() {
       const said = doc.items.filter((i: any) => i.kind === 'message' && i.role === 'user' && !i.context).map((i: any) => i.text);
       t.same(said.slice(said.length - s.userMessages.length), s.userMessages, `${s.key}: its own turns`);
       t.equal(doc.session.turns - doc.session.inherited_turns, s.turns, `${s.key}: turns of its own`);
-      t.notOk(doc.items.some((i: any) => i.kind === 'message' && /base64,/.test(i.text)), `${s.key}: no base64`);
+      t.notOk(
+        doc.items.some((i: any) => i.kind === 'message' && /base64,/.test(i.text)),
+        `${s.key}: no base64`,
+      );
     }
   });
 
@@ -50,8 +53,14 @@ async function main() {
       const doc = docs.get(fork.key);
       const parent = sessions.find((s) => s.id === fork.forkedFromId)!;
       t.ok(doc.session.inherited_turns >= 1, `${fork.key}: inherits turns`);
-      const inherited = doc.items.filter((i: any) => i.kind === 'message' && i.role === 'user' && !i.context && doc.items.find((x: any) => x.kind === 'turn' && x.turn === i.turn).inherited);
-      t.same(inherited.map((i: any) => i.text), parent.userMessages.slice(0, doc.session.inherited_turns), `${fork.key}: the first turns of ${parent.key}`);
+      const inherited = doc.items.filter(
+        (i: any) => i.kind === 'message' && i.role === 'user' && !i.context && doc.items.find((x: any) => x.kind === 'turn' && x.turn === i.turn).inherited,
+      );
+      t.same(
+        inherited.map((i: any) => i.text),
+        parent.userMessages.slice(0, doc.session.inherited_turns),
+        `${fork.key}: the first turns of ${parent.key}`,
+      );
     }
   });
 
@@ -72,7 +81,10 @@ async function main() {
 
   t.test('an interrupted turn says so', async (t) => {
     const turns = docs.get('interrupted').items.filter((i: any) => i.kind === 'turn');
-    t.ok(turns.some((x: any) => x.status === 'aborted'), 'an aborted turn');
+    t.ok(
+      turns.some((x: any) => x.status === 'aborted'),
+      'an aborted turn',
+    );
     t.match(exp([m.sessions.interrupted.id]).out, /## Turn \d+ · [^\n]*interrupted/, 'the transcript says so');
   });
 

@@ -49,7 +49,7 @@ async function main() {
     t.equal(rows.size, sessions.length, 'no extra rows');
   });
 
-  t.test("every session is found by its own first message", async (t) => {
+  t.test('every session is found by its own first message', async (t) => {
     for (const s of sessions) {
       const words = s.firstUserMessage.match(/[A-Za-z]{4,}/g)?.slice(0, 3);
       if (!words?.length) continue;
@@ -65,7 +65,11 @@ async function main() {
     renameSync(join(home, s.relPath), moved);
     let r = run('rollout-index', ['--index', index, '--codex-home', home]);
     t.match(JSON.parse(r.out), { moved: 1, bytes_read: 0 });
-    const line = JSON.stringify({ timestamp: new Date().toISOString(), type: 'response_item', payload: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'appended platypus question' }] } });
+    const line = JSON.stringify({
+      timestamp: new Date().toISOString(),
+      type: 'response_item',
+      payload: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'appended platypus question' }] },
+    });
     appendFileSync(moved, line + '\n');
     r = run('rollout-index', ['--index', index, '--codex-home', home]);
     t.match(JSON.parse(r.out), { updated: 1, bytes_read: Buffer.byteLength(line) + 1 });

@@ -42,7 +42,15 @@ t.test("a row derived from each real 0.169 session equals the one Codex's backfi
 t.test('legacy files: titles, previews, settings and defaults as Codex derives them', async (t) => {
   const dir = tmpDir(t);
   const cwd = '/home/ana/src/shop';
-  const a = writeSession(dir, { start: new Date('2026-08-20T14:03:07.391Z'), git: { commit_hash: 'abc', branch: 'main', repository_url: 'https://x/y.git' }, turns: [{ user: 'ctx\n## My request for Codex:\n  do the thing ' }, { user: 'second' }] }, { mtime: new Date('2026-09-01T10:00:00.500Z') });
+  const a = writeSession(
+    dir,
+    {
+      start: new Date('2026-08-20T14:03:07.391Z'),
+      git: { commit_hash: 'abc', branch: 'main', repository_url: 'https://x/y.git' },
+      turns: [{ user: 'ctx\n## My request for Codex:\n  do the thing ' }, { user: 'second' }],
+    },
+    { mtime: new Date('2026-09-01T10:00:00.500Z') },
+  );
   const got = await derive(dir, a.id);
   if (!('row' in got)) throw new Error(got.refused);
   t.match(got.row, {
@@ -71,7 +79,12 @@ t.test('legacy files: titles, previews, settings and defaults as Codex derives t
   t.equal(got.row.sandbox_policy, permissionProfileOf({ type: 'read-only' }, cwd));
 
   // Image only: a preview but no title. A subagent: its source as JSON text, its agent fields.
-  const { id, lines } = sessionLines({ start: new Date('2026-08-20T14:12:07.391Z'), source: { subagent: 'review' }, meta: { agent_nickname: 'Nick', agent_role: 'reviewer', memory_mode: 'disabled', thread_source: 'user' }, turns: [{ user: 'x' }] });
+  const { id, lines } = sessionLines({
+    start: new Date('2026-08-20T14:12:07.391Z'),
+    source: { subagent: 'review' },
+    meta: { agent_nickname: 'Nick', agent_role: 'reviewer', memory_mode: 'disabled', thread_source: 'user' },
+    turns: [{ user: 'x' }],
+  });
   const image = lines.map((l) => {
     const e = JSON.parse(l);
     if (e.payload.type === 'user_message') Object.assign(e.payload, { message: '', images: ['data:image/png;base64,AAAA'] });
@@ -80,15 +93,36 @@ t.test('legacy files: titles, previews, settings and defaults as Codex derives t
   writeSession(dir, { id, start: new Date('2026-08-20T14:12:07.391Z') }, { raw: Buffer.from(image.join('\n') + '\n') });
   const img = await derive(dir, id);
   if (!('row' in img)) throw new Error(img.refused);
-  t.match(img.row, { title: '', first_user_message: '[Image]', preview: '[Image]', source: '{"subagent":"review"}', agent_nickname: 'Nick', agent_role: 'reviewer', memory_mode: 'disabled', thread_source: 'user' });
+  t.match(img.row, {
+    title: '',
+    first_user_message: '[Image]',
+    preview: '[Image]',
+    source: '{"subagent":"review"}',
+    agent_nickname: 'Nick',
+    agent_role: 'reviewer',
+    memory_mode: 'disabled',
+    thread_source: 'user',
+  });
 
   // No turn at all: Codex still makes a row, hidden by its empty preview, with its defaults.
   const empty = writeSession(dir, { start: new Date('2026-08-20T14:06:07.391Z'), provider: 'azure', turns: [] });
   const e = await derive(dir, empty.id);
   if (!('row' in e)) throw new Error(e.refused);
-  t.match(e.row, { preview: '', title: '', model: null, reasoning_effort: null, approval_mode: 'on-request', model_provider: 'azure', sandbox_policy: permissionProfileOf({ type: 'read-only' }, '') });
+  t.match(e.row, {
+    preview: '',
+    title: '',
+    model: null,
+    reasoning_effort: null,
+    approval_mode: 'on-request',
+    model_provider: 'azure',
+    sandbox_policy: permissionProfileOf({ type: 'read-only' }, ''),
+  });
 
-  const archived = writeSession(dir, { start: new Date('2026-08-20T14:09:07.391Z'), turns: [{ user: 'old' }] }, { root: 'archived_sessions', mtime: new Date('2026-09-01T10:00:00Z') });
+  const archived = writeSession(
+    dir,
+    { start: new Date('2026-08-20T14:09:07.391Z'), turns: [{ user: 'old' }] },
+    { root: 'archived_sessions', mtime: new Date('2026-09-01T10:00:00Z') },
+  );
   const ar = await derive(dir, archived.id);
   t.match('row' in ar && ar.row, { archived: 1, archived_at: 1788256800 });
 });
@@ -164,7 +198,11 @@ t.test('the plan and the write: insert, re-point, re-archive, remove; right rows
   const right = writeSession(dir, { start: at('2026-08-01T10:00:00Z'), turns: [{ user: 'right' }] });
   const zst = writeSession(dir, { start: at('2026-08-02T10:00:00Z'), turns: [{ user: 'compressed' }] }, { zst: 'only' });
   const moved = writeSession(dir, { start: at('2026-08-03T10:00:00Z'), turns: [{ user: 'moved' }] });
-  const archived = writeSession(dir, { start: at('2026-08-04T10:00:00Z'), turns: [{ user: 'archived' }] }, { root: 'archived_sessions', mtime: at('2026-09-01T00:00:00Z') });
+  const archived = writeSession(
+    dir,
+    { start: at('2026-08-04T10:00:00Z'), turns: [{ user: 'archived' }] },
+    { root: 'archived_sessions', mtime: at('2026-09-01T00:00:00Z') },
+  );
   const missing = writeSession(dir, { start: at('2026-08-05T10:00:00Z'), turns: [{ user: 'missing' }] }, { mtime: at('2026-09-02T00:00:00.250Z') });
   const gone = uuidv7();
   const c = uuidv7(Date.parse('2025-08-01T10:00:00Z'));
@@ -187,10 +225,19 @@ t.test('the plan and the write: insert, re-point, re-archive, remove; right rows
   const plan = await planCodexSync(home);
   t.same(
     plan.drifts.map((d) => [d.drift, d.id]).sort(),
-    [['archived', archived.id], ['gone', gone], ['missing', missing.id], ['moved', moved.id], ['unreadable', c]].sort(),
+    [
+      ['archived', archived.id],
+      ['gone', gone],
+      ['missing', missing.id],
+      ['moved', moved.id],
+      ['unreadable', c],
+    ].sort(),
   );
   t.equal(plan.unchanged, 2, 'the right row and the compressed one');
-  t.match(plan.drifts.find((d) => d.drift === 'unreadable'), { path: genC, reason: /generation C/ });
+  t.match(
+    plan.drifts.find((d) => d.drift === 'unreadable'),
+    { path: genC, reason: /generation C/ },
+  );
 
   const actions: any[] = [];
   const summary = await applyCodexSync(home, plan, (a) => actions.push(a));
@@ -200,17 +247,34 @@ t.test('the plan and the write: insert, re-point, re-archive, remove; right rows
   t.same(actions.map((a) => a.action).sort(), ['fix', 'fix', 'insert', 'remove']);
 
   const after = new Map(rows(db).map((r) => [r.id, r]));
-  t.same(after.get(right.id), before.find((r) => r.id === right.id), 'a right row is not touched');
-  t.same(after.get(zst.id), before.find((r) => r.id === zst.id), 'a .jsonl row for a .jsonl.zst file is right');
+  t.same(
+    after.get(right.id),
+    before.find((r) => r.id === right.id),
+    'a right row is not touched',
+  );
+  t.same(
+    after.get(zst.id),
+    before.find((r) => r.id === zst.id),
+    'a .jsonl row for a .jsonl.zst file is right',
+  );
   t.equal(after.get(moved.id).rollout_path, moved.path);
   t.match(after.get(archived.id), { archived: 1, archived_at: Date.parse('2026-09-01T00:00:00Z') / 1000, title: 't' }, 'archive state mended, the rest kept');
   t.notOk(after.has(gone), 'the row of a vanished file is removed');
   t.same(rows(db, 'SELECT count(*) AS n FROM thread_dynamic_tools'), [{ n: 0 }], "and its dependants, by Codex's own cascade");
   t.notOk(after.has(c), 'a generation C session gets no row');
-  t.match(after.get(missing.id), { name: 'found again', preview: 'missing', updated_at_ms: Date.parse('2026-09-02T00:00:00.250Z') + 1, recency_at_ms: Date.parse('2026-09-02T00:00:00.250Z') + 1 });
+  t.match(after.get(missing.id), {
+    name: 'found again',
+    preview: 'missing',
+    updated_at_ms: Date.parse('2026-09-02T00:00:00.250Z') + 1,
+    recency_at_ms: Date.parse('2026-09-02T00:00:00.250Z') + 1,
+  });
 
   const again = await planCodexSync(home);
-  t.same(again.drifts.map((d) => d.drift), ['unreadable'], 'a second look finds only what Codex cannot read');
+  t.same(
+    again.drifts.map((d) => d.drift),
+    ['unreadable'],
+    'a second look finds only what Codex cannot read',
+  );
   const idle = await applyCodexSync(home, again);
   t.equal(idle.backup, null, 'nothing to write: no backup, no transaction');
 });
@@ -224,14 +288,19 @@ t.test('a row Codex changed after the comparison is left as Codex made it', asyn
   const plan = await planCodexSync(home);
   const w = new Database(db);
   w.prepare('UPDATE threads SET rollout_path = ? WHERE id = ?').run('/codex/put/it/here.jsonl', a.id);
-  w.prepare("INSERT INTO threads (id, rollout_path, created_at, updated_at, source, model_provider, cwd, title, sandbox_policy, approval_mode) VALUES (?, ?, 1, 1, 'cli', 'openai', '/', 'codex wrote it', '{}', 'never')").run(b.id, b.path);
+  w.prepare(
+    "INSERT INTO threads (id, rollout_path, created_at, updated_at, source, model_provider, cwd, title, sandbox_policy, approval_mode) VALUES (?, ?, 1, 1, 'cli', 'openai', '/', 'codex wrote it', '{}', 'never')",
+  ).run(b.id, b.path);
   w.close();
   const summary = await applyCodexSync(home, plan);
   t.match(summary, { inserted: 0, fixed: 0, raced: 2 });
-  t.same(rows(db, 'SELECT id, rollout_path, title FROM threads ORDER BY id'), [
-    { id: a.id, rollout_path: '/codex/put/it/here.jsonl', title: 't' },
-    { id: b.id, rollout_path: b.path, title: 'codex wrote it' },
-  ].sort((x, y) => x.id.localeCompare(y.id)));
+  t.same(
+    rows(db, 'SELECT id, rollout_path, title FROM threads ORDER BY id'),
+    [
+      { id: a.id, rollout_path: '/codex/put/it/here.jsonl', title: 't' },
+      { id: b.id, rollout_path: b.path, title: 'codex wrote it' },
+    ].sort((x, y) => x.id.localeCompare(y.id)),
+  );
 });
 
 t.test('backups: one per writing run, the newest three kept', async (t) => {
@@ -245,10 +314,15 @@ t.test('backups: one per writing run, the newest three kept', async (t) => {
     made.push(s.backup!.split('/').pop()!);
     await new Promise((r) => setTimeout(r, 5));
   }
-  t.same(readdirSync(dir).filter((n) => n.includes('rollout-backup')).sort(), made.slice(-3));
+  t.same(
+    readdirSync(dir)
+      .filter((n) => n.includes('rollout-backup'))
+      .sort(),
+    made.slice(-3),
+  );
 });
 
-t.test("a threads table with a required column this version does not know is not written", async (t) => {
+t.test('a threads table with a required column this version does not know is not written', async (t) => {
   const dir = tmpDir(t);
   const home = codexHome(dir, {});
   const db = stateDb(dir, []);
@@ -260,7 +334,11 @@ t.test("a threads table with a required column this version does not know is not
   writeSession(dir, { start: new Date('2026-08-01T10:00:00Z'), turns: [{ user: 'a' }] });
   await t.rejects(applyCodexSync(home, await planCodexSync(home)), /requires columns this version does not know: future_thing/);
   t.same(rows(db, 'SELECT count(*) AS n FROM threads'), [{ n: 0 }]);
-  t.same(readdirSync(dir).filter((n) => n.includes('rollout-backup')), [], 'refused before any backup');
+  t.same(
+    readdirSync(dir).filter((n) => n.includes('rollout-backup')),
+    [],
+    'refused before any backup',
+  );
 });
 
 t.test('no state DB: a clear error', async (t) => {

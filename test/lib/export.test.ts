@@ -19,20 +19,60 @@ t.test('commands: argv through a shell is its script; other argv is quoted', asy
 });
 
 t.test('calls of every shape', async (t) => {
-  t.match(describeCall({ type: 'function_call', name: 'exec_command', arguments: '{"cmd":"ls","workdir":"/w"}', call_id: 'c1' }), { call_id: 'c1', tool: 'exec_command', command: 'ls', cwd: '/w' });
-  t.match(describeCall({ type: 'function_call', name: 'shell', arguments: '{"command":["bash","-lc","make"]}', call_id: 'c2' }), { tool: 'shell', command: 'make', cwd: null });
-  t.match(describeCall({ type: 'function_call', name: 'lookup', namespace: 'mcp__docs', arguments: '{"q":1}', call_id: 'c3' }), { tool: 'mcp__docs.lookup', command: null, input: '{"q":1}' });
+  t.match(describeCall({ type: 'function_call', name: 'exec_command', arguments: '{"cmd":"ls","workdir":"/w"}', call_id: 'c1' }), {
+    call_id: 'c1',
+    tool: 'exec_command',
+    command: 'ls',
+    cwd: '/w',
+  });
+  t.match(describeCall({ type: 'function_call', name: 'shell', arguments: '{"command":["bash","-lc","make"]}', call_id: 'c2' }), {
+    tool: 'shell',
+    command: 'make',
+    cwd: null,
+  });
+  t.match(describeCall({ type: 'function_call', name: 'lookup', namespace: 'mcp__docs', arguments: '{"q":1}', call_id: 'c3' }), {
+    tool: 'mcp__docs.lookup',
+    command: null,
+    input: '{"q":1}',
+  });
   t.match(describeCall({ type: 'function_call', name: 'exec_command', arguments: '{not json', call_id: 'c4' }), { command: null, input: '{not json' });
-  t.match(describeCall({ type: 'local_shell_call', call_id: 'c5', action: { type: 'exec', command: ['ls'], working_directory: '/x' } }), { tool: 'local_shell', command: 'ls', cwd: '/x' });
-  t.match(describeCall({ type: 'custom_tool_call', call_id: 'c6', name: 'apply_patch', input: '*** Begin Patch' }), { tool: 'apply_patch', input: '*** Begin Patch' });
-  t.match(describeCall({ type: 'web_search_call', action: { type: 'search', query: 'zstd frames' } }), { tool: 'web_search', input: 'zstd frames', call_id: null });
+  t.match(describeCall({ type: 'local_shell_call', call_id: 'c5', action: { type: 'exec', command: ['ls'], working_directory: '/x' } }), {
+    tool: 'local_shell',
+    command: 'ls',
+    cwd: '/x',
+  });
+  t.match(describeCall({ type: 'custom_tool_call', call_id: 'c6', name: 'apply_patch', input: '*** Begin Patch' }), {
+    tool: 'apply_patch',
+    input: '*** Begin Patch',
+  });
+  t.match(describeCall({ type: 'web_search_call', action: { type: 'search', query: 'zstd frames' } }), {
+    tool: 'web_search',
+    input: 'zstd frames',
+    call_id: null,
+  });
   t.equal(describeCall({ type: 'message', role: 'user' }), null);
 });
 
 t.test('outputs: the 0.169 header, the 2025 JSON wrapper, content arrays', async (t) => {
-  t.same(readOutput({ output: 'Chunk ID: 1\nWall time: 0.0283 seconds\nProcess exited with code 2\nOutput:\nboom' }), { text: 'Chunk ID: 1\nWall time: 0.0283 seconds\nProcess exited with code 2\nOutput:\nboom', exit_code: 2, duration_ms: 28 });
-  t.same(readOutput({ output: JSON.stringify({ output: 'ok\n', metadata: { exit_code: 0, duration_seconds: 1.5 } }) }), { text: 'ok\n', exit_code: 0, duration_ms: 1500 });
-  t.same(readOutput({ output: [{ type: 'input_text', text: 'see' }, { type: 'input_image', image_url: 'data:image/png;base64,AAAA' }] }), { text: 'see\n[Image]', exit_code: null, duration_ms: null });
+  t.same(readOutput({ output: 'Chunk ID: 1\nWall time: 0.0283 seconds\nProcess exited with code 2\nOutput:\nboom' }), {
+    text: 'Chunk ID: 1\nWall time: 0.0283 seconds\nProcess exited with code 2\nOutput:\nboom',
+    exit_code: 2,
+    duration_ms: 28,
+  });
+  t.same(readOutput({ output: JSON.stringify({ output: 'ok\n', metadata: { exit_code: 0, duration_seconds: 1.5 } }) }), {
+    text: 'ok\n',
+    exit_code: 0,
+    duration_ms: 1500,
+  });
+  t.same(
+    readOutput({
+      output: [
+        { type: 'input_text', text: 'see' },
+        { type: 'input_image', image_url: 'data:image/png;base64,AAAA' },
+      ],
+    }),
+    { text: 'see\n[Image]', exit_code: null, duration_ms: null },
+  );
   t.equal(readOutput({ output: 'exit code 3 mentioned later\nProcess exited with code 3 is not a header' }).exit_code, null);
   t.equal(durationMs({ secs: 1, nanos: 500_000_000 }), 1500);
   t.equal(durationMs(12), 12);
@@ -42,7 +82,10 @@ t.test('outputs: the 0.169 header, the 2025 JSON wrapper, content arrays', async
 });
 
 t.test('content: images are placeholders, never base64', async (t) => {
-  const c = contentText([{ type: 'input_text', text: 'look' }, { type: 'input_image', image_url: 'data:image/png;base64,' + 'A'.repeat(10000) }]);
+  const c = contentText([
+    { type: 'input_text', text: 'look' },
+    { type: 'input_image', image_url: 'data:image/png;base64,' + 'A'.repeat(10000) },
+  ]);
   t.same(c, { text: 'look\n[Image]', images: 1 });
 });
 
@@ -67,7 +110,8 @@ t.test('turn ranges', async (t) => {
 t.test('the plan: turns start at task_started; rollbacks drop whole turns', async (t) => {
   const dir = tmpDir(t);
   const s = sessionLines({ turns: [{ user: 'one' }, { user: 'two' }, { user: 'three' }] });
-  const roll = (n: number) => JSON.stringify({ timestamp: '2026-08-20T15:00:00.000Z', type: 'event_msg', payload: { type: 'thread_rolled_back', num_turns: n } });
+  const roll = (n: number) =>
+    JSON.stringify({ timestamp: '2026-08-20T15:00:00.000Z', type: 'event_msg', payload: { type: 'thread_rolled_back', num_turns: n } });
   const more = sessionLines({ id: s.id, noContext: true, turns: [{ user: 'four' }] }).lines.slice(1);
   const lines = [...s.lines, roll(2), ...more, roll(1)];
   const path = writeRaw(dir, 'r.jsonl', lines.join('\n') + '\n');
@@ -121,7 +165,9 @@ t.test('lean parsing: a cut output reads as the full parse would, cut', async (t
     let text = '';
     const length = 50 + (next() % 3000);
     for (let i = 0; i < length; i++) text += alphabet[next() % alphabet.length];
-    const line = Buffer.from(JSON.stringify({ timestamp: '2026-08-20T14:03:07.391Z', type: 'response_item', payload: { type: 'function_call_output', call_id: 'c1', output: text } }));
+    const line = Buffer.from(
+      JSON.stringify({ timestamp: '2026-08-20T14:03:07.391Z', type: 'response_item', payload: { type: 'function_call_output', call_id: 'c1', output: text } }),
+    );
     const keep = 1 + (next() % 200);
     const cut = parseStringHead(line, 'output', keep);
     if (cut === null) continue;
@@ -133,17 +179,40 @@ t.test('lean parsing: a cut output reads as the full parse would, cut', async (t
   const at = (payload: unknown) => Buffer.from(JSON.stringify({ timestamp: 't', type: 'response_item', payload }));
   t.ok(parseStringHead(at({ type: 'function_call_output', call_id: 'c', output: text }), 'output', 100), 'a long output is cut');
   t.equal(parseStringHead(at({ type: 'function_call_output', call_id: 'c', output: 'short' }), 'output', 100), null, 'a short one is parsed whole');
-  t.equal(parseStringHead(at({ type: 'function_call_output', meta: { output: text }, output: text }), 'output', 100), null, 'a nested member of that name: parsed whole');
+  t.equal(
+    parseStringHead(at({ type: 'function_call_output', meta: { output: text }, output: text }), 'output', 100),
+    null,
+    'a nested member of that name: parsed whole',
+  );
   t.equal(stringUnits(Buffer.from('"a\\"b\\u00e9😀"'), 1, 15), 6);
 });
 
 t.test('lean parsing: images are left out, everything else kept', async (t) => {
   const image = 'data:image/png;base64,' + 'QUJD'.repeat(5000);
-  const line = Buffer.from(JSON.stringify({ timestamp: 't', type: 'response_item', payload: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'look: "image_url":"data:x' }, { type: 'input_image', image_url: image }] } }));
+  const line = Buffer.from(
+    JSON.stringify({
+      timestamp: 't',
+      type: 'response_item',
+      payload: {
+        type: 'message',
+        role: 'user',
+        content: [
+          { type: 'input_text', text: 'look: "image_url":"data:x' },
+          { type: 'input_image', image_url: image },
+        ],
+      },
+    }),
+  );
   const parsed = parseLean(line);
   t.equal(parsed.payload.content[1].image_url, undefined, 'the base64 is gone');
   t.same(contentText(parsed.payload.content), contentText(JSON.parse(line.toString()).payload.content), 'the text and the image count are the same');
   t.equal(parsed.payload.content[0].text, 'look: "image_url":"data:x', 'text that looks like the member is left alone');
-  const task = Buffer.from(JSON.stringify({ timestamp: 't', type: 'event_msg', payload: { type: 'task_complete', turn_id: 'u', last_agent_message: 'y'.repeat(1000), duration_ms: 5 } }));
+  const task = Buffer.from(
+    JSON.stringify({
+      timestamp: 't',
+      type: 'event_msg',
+      payload: { type: 'task_complete', turn_id: 'u', last_agent_message: 'y'.repeat(1000), duration_ms: 5 },
+    }),
+  );
   t.same(parseLean(task, ['last_agent_message']).payload, { type: 'task_complete', turn_id: 'u', duration_ms: 5 });
 });

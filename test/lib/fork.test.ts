@@ -13,7 +13,11 @@ t.test('renumbered: only the ordinal digits change in canonical lines', async (t
   const bare = '{"timestamp":"2026-08-21T09:12:40.120Z","type":"event_msg","payload":{"type":"token_count","x":1.0}}';
   t.equal(text(renumbered(Buffer.from(bare), 3)), bare.replace('","type"', '","ordinal":3,"type"'), 'inserted when missing');
   const spaced = '{ "type": "event_msg", "timestamp": "t", "ordinal": 4, "payload": {} }';
-  t.same(JSON.parse(text(renumbered(Buffer.from(spaced), 9))), { timestamp: 't', ordinal: 9, type: 'event_msg', payload: {} }, 'other shapes are re-serialized');
+  t.same(
+    JSON.parse(text(renumbered(Buffer.from(spaced), 9))),
+    { timestamp: 't', ordinal: 9, type: 'event_msg', payload: {} },
+    'other shapes are re-serialized',
+  );
   t.same(Object.keys(JSON.parse(text(renumbered(Buffer.from(spaced), 9)))), ['timestamp', 'ordinal', 'type', 'payload'], "in Codex's key order");
   t.equal(text(renumbered(Buffer.from('not json {'), 1)), 'not json {', 'non-JSON is left alone');
 });
@@ -45,7 +49,18 @@ t.test('forkMeta: new ids, fresh time, the rest in order; history_base only when
   };
   const now = new Date('2026-11-22T00:00:00.000Z');
   const copy = forkMeta(source, { id: 'N', now, base: null });
-  t.same(Object.keys(copy), ['account_scoped', 'session_id', 'id', 'forked_from_id', 'timestamp', 'cwd', 'runtime_workspace_roots', 'history_mode', 'context_window', 'git']);
+  t.same(Object.keys(copy), [
+    'account_scoped',
+    'session_id',
+    'id',
+    'forked_from_id',
+    'timestamp',
+    'cwd',
+    'runtime_workspace_roots',
+    'history_mode',
+    'context_window',
+    'git',
+  ]);
   t.match(copy, { session_id: 'N', id: 'N', forked_from_id: 'A', timestamp: '2026-11-22T00:00:00.000Z', cwd: '/a', git: { branch: 'main' } });
   t.not((copy.context_window as any).window_id, 'W', 'a fresh context window');
   const base = { thread_id: 'A', end_ordinal_exclusive: 9, end_byte_offset: 99 };
@@ -74,8 +89,15 @@ t.test('mapTurns and planCut over a real file', async (t) => {
   const { path, lines } = writeSession(tmpDir(t), { turns });
   const map = await mapTurns([{ path }]);
   t.equal(map.lines, lines.length);
-  t.same(map.tasks.map((x) => x.turnId), ids);
-  t.same(map.users.map((u) => u.start), map.tasks.map((x) => x.at), 'each turn starts at its task_started');
+  t.same(
+    map.tasks.map((x) => x.turnId),
+    ids,
+  );
+  t.same(
+    map.users.map((u) => u.start),
+    map.tasks.map((x) => x.at),
+    'each turn starts at its task_started',
+  );
   t.same(planCut(map, { kind: 'keep', n: 2 }), { start: 0, end: map.tasks[2].at, turns: 2, midTurn: null });
   t.same(planCut(map, { kind: 'full' }).midTurn, { turnId: 'T3' }, 'the open last turn');
   t.same(planCut(map, { kind: 'last', n: 1 }), { start: map.tasks[2].at, end: lines.length, turns: 1, midTurn: { turnId: 'T3' } });

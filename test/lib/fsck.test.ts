@@ -82,7 +82,17 @@ t.test('invalid UTF-8: replaceable inside a string, else rejected; the byte offs
   // A bad byte between two values is outside any string: no replacement makes that JSON.
   const line = Buffer.from(s.lines[1]);
   const comma = line.indexOf(',');
-  writeFileSync(s.path, Buffer.concat([Buffer.from(s.lines[0] + '\n'), line.subarray(0, comma), Buffer.from([0xff]), line.subarray(comma), Buffer.from('\n'), text(s.lines.slice(2))]));
+  writeFileSync(
+    s.path,
+    Buffer.concat([
+      Buffer.from(s.lines[0] + '\n'),
+      line.subarray(0, comma),
+      Buffer.from([0xff]),
+      line.subarray(comma),
+      Buffer.from('\n'),
+      text(s.lines.slice(2)),
+    ]),
+  );
   t.same(brief(await check(dir)), [['invalid_utf8', 2, 'reject_line']]);
 });
 
@@ -143,10 +153,17 @@ t.test('history_base: the parent must be there, and be cut at the end of the rig
   rewrite({ end_byte_offset: size - 10 });
   t.same(brief(await check(dir)), [['base_mismatch', 1, null]]);
   rewrite({ end_ordinal_exclusive: cut - 1 });
-  t.same(brief(await check(dir)).filter((p) => p[0] === 'base_mismatch'), [['base_mismatch', 1, null]]);
+  t.same(
+    brief(await check(dir)).filter((p) => p[0] === 'base_mismatch'),
+    [['base_mismatch', 1, null]],
+  );
   const firstLine = Buffer.byteLength(parent.lines[0]) + 1;
   rewrite({ end_byte_offset: firstLine, end_ordinal_exclusive: 1 });
-  t.same(brief(await check(dir)).filter((p) => String(p[0]).startsWith('base')), [], 'a cut after the first line is fine');
+  t.same(
+    brief(await check(dir)).filter((p) => String(p[0]).startsWith('base')),
+    [],
+    'a cut after the first line is fine',
+  );
   rewrite({ thread_id: uuidv7() });
   t.same(brief(await check(dir)), [['missing_parent', 1, null]]);
   // A compressed parent is measured decompressed.

@@ -26,15 +26,33 @@ function raw(s: SessionInfo): Buffer {
 }
 
 const cat = (...args: string[]) => run('rollout-cat', ['--codex-home', home, ...args]);
-const jsonLines = (b: Buffer) => b.toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const jsonLines = (b: Buffer) =>
+  b
+    .toString('utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 
 t.test('the home has what the benchmark needs', async (t) => {
   const kinds = new Set(manifest.sessions.map((s) => s.kind));
   t.strictSame([...kinds].sort(), ['0', 'A', 'B', 'C', 'D', 'E'], 'every generation');
-  for (const mode of ['copy', 'ref', 'revert']) t.ok(manifest.sessions.some((s) => s.fork?.mode === mode), `a ${mode} fork`);
-  t.ok(manifest.sessions.some((s) => s.compressed), 'compressed sessions');
-  t.ok(manifest.sessions.some((s) => s.archived), 'archived sessions');
-  t.ok(manifest.sessions.some((s) => s.name), 'named sessions');
+  for (const mode of ['copy', 'ref', 'revert'])
+    t.ok(
+      manifest.sessions.some((s) => s.fork?.mode === mode),
+      `a ${mode} fork`,
+    );
+  t.ok(
+    manifest.sessions.some((s) => s.compressed),
+    'compressed sessions',
+  );
+  t.ok(
+    manifest.sessions.some((s) => s.archived),
+    'archived sessions',
+  );
+  t.ok(
+    manifest.sessions.some((s) => s.name),
+    'named sessions',
+  );
   t.equal(manifest.search.rareIds.length, 3, 'three sessions hold the rare search term');
   const files = [...walk(join(home, 'sessions')), ...walk(join(home, 'archived_sessions'))];
   t.equal(files.length, manifest.sessions.length, 'one file per session, nothing else in the roots');
@@ -108,7 +126,11 @@ t.test('copied legacy forks carry a whole-turn prefix of their parent', async (t
     t.equal(meta.payload.forked_from_id, s.fork!.parentId);
     const copied = jsonLines(own.subarray(firstNl));
     t.equal(copied[0].payload.id, s.fork!.parentId, "the parent's session_meta comes second");
-    t.equal(copied.findIndex((l, i) => i > 0 && l.type === 'session_meta'), -1, 'no third session_meta');
+    t.equal(
+      copied.findIndex((l, i) => i > 0 && l.type === 'session_meta'),
+      -1,
+      'no third session_meta',
+    );
     // The longest common run of whole lines is the copy; it ends on a turn boundary.
     let same = 0;
     while (firstNl + same < own.length && same < parent.length && own[firstNl + same] === parent[same]) same++;
@@ -148,7 +170,10 @@ t.test('a probe is one session of about the size asked for, alone in its home, w
   t.equal(r.stdout.length, probe.bytes);
   const images = r.out.split('\n').filter((l) => l.includes('"data:image/png;base64,'));
   t.ok(images.length > 0, `${images.length} lines with a screenshot`);
-  t.ok(images.every((l) => l.length > 600 * 1024), 'each screenshot line is about a megabyte');
+  t.ok(
+    images.every((l) => l.length > 600 * 1024),
+    'each screenshot line is about a megabyte',
+  );
 });
 
 t.test('sizes are log-normal, clamped, and add up', async (t) => {

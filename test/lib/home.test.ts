@@ -14,12 +14,30 @@ t.test('CODEX_HOME: flag, then environment, then ~/.codex', async (t) => {
 });
 
 t.test('every historical name form parses; others do not', async (t) => {
-  t.same(parseRolloutName(`rollout-2026-08-20T16-03-07-${A}.jsonl`), { stamp: '2026-08-20T16-03-07', threadId: A, rolloutId: A, compressed: false, json: false });
-  t.same(parseRolloutName(`rollout-2026-08-20T16-03-07-${A}_${B}.jsonl.zst`), { stamp: '2026-08-20T16-03-07', threadId: A, rolloutId: B, compressed: true, json: false });
+  t.same(parseRolloutName(`rollout-2026-08-20T16-03-07-${A}.jsonl`), {
+    stamp: '2026-08-20T16-03-07',
+    threadId: A,
+    rolloutId: A,
+    compressed: false,
+    json: false,
+  });
+  t.same(parseRolloutName(`rollout-2026-08-20T16-03-07-${A}_${B}.jsonl.zst`), {
+    stamp: '2026-08-20T16-03-07',
+    threadId: A,
+    rolloutId: B,
+    compressed: true,
+    json: false,
+  });
   t.equal(parseRolloutName(`rollout-2025-05-08-${A}.jsonl`)?.stamp, '2025-05-08');
   t.equal(parseRolloutName(`rollout-2025-04-20-${A}.json`)?.json, true);
   t.equal(parseRolloutName(`rollout-2026-08-20T16-03-07-${A.toUpperCase()}.jsonl`)?.threadId, A, 'ids are lowercased');
-  for (const bad of [`rollout-2026-08-20T16-03-07-${A}.jsonl.tmp`, `.rollout-2026-08-20T16-03-07-${A}.jsonl.rollout-ab12.tmp`, `x-${A}.jsonl`, `rollout-2026-08-20T16-03-07-${A}.json.zst`, 'history.jsonl']) {
+  for (const bad of [
+    `rollout-2026-08-20T16-03-07-${A}.jsonl.tmp`,
+    `.rollout-2026-08-20T16-03-07-${A}.jsonl.rollout-ab12.tmp`,
+    `x-${A}.jsonl`,
+    `rollout-2026-08-20T16-03-07-${A}.json.zst`,
+    'history.jsonl',
+  ]) {
     t.equal(parseRolloutName(bad), null, bad);
   }
   t.equal(stampTime('2026-08-20T16-03-07'), Date.UTC(2026, 7, 20, 16, 3, 7));
@@ -42,16 +60,22 @@ t.test('discovery: both roots, every form, pairs, and nothing that is not a sess
   symlinkSync(join(home, 'elsewhere/target.jsonl'), join(home, `sessions/2026/08/20/rollout-2026-08-20T11-00-00-${B}.jsonl`));
 
   const files = await discover(codexHome(home));
-  t.same(files.map((f) => [f.path, f.root, f.form, f.compressed, f.files.length]), [
-    [json, 'sessions', 'json', false, 1],
-    [flat, 'sessions', 'flat', false, 1],
-    [archived.path, 'archived_sessions', 'nested', false, 1],
-    [nested.path, 'sessions', 'nested', false, 1],
-    [both.path, 'sessions', 'nested', false, 2],
-    [`${onlyZst.path}.zst`, 'sessions', 'nested', true, 1],
-  ]);
+  t.same(
+    files.map((f) => [f.path, f.root, f.form, f.compressed, f.files.length]),
+    [
+      [json, 'sessions', 'json', false, 1],
+      [flat, 'sessions', 'flat', false, 1],
+      [archived.path, 'archived_sessions', 'nested', false, 1],
+      [nested.path, 'sessions', 'nested', false, 1],
+      [both.path, 'sessions', 'nested', false, 2],
+      [`${onlyZst.path}.zst`, 'sessions', 'nested', true, 1],
+    ],
+  );
   t.ok(files.every((f) => f.size > 0 && f.ino > 0 && f.mtimeMs > 0));
-  t.same((await discover(codexHome(home), { roots: ['archived_sessions'] })).map((f) => f.path), [archived.path]);
+  t.same(
+    (await discover(codexHome(home), { roots: ['archived_sessions'] })).map((f) => f.path),
+    [archived.path],
+  );
 });
 
 t.test('a missing home is an empty home', async (t) => {

@@ -4,7 +4,16 @@ import { compileFormat, relative, table } from '../../lib/index/format.js';
 import { parseSize, parseSort, parseWhen } from '../../lib/index/query.js';
 
 const now = Date.parse('2026-11-22T12:00:00Z');
-const row: any = { id: '0199a213-aaaa-7bbb-8ccc-dddddddddddd', created_at: '2026-11-20T12:00:00.000Z', updated_at: '2026-11-22T11:55:00.000Z', title: 'Fix\nthe cart', name: null, turns: 3, git_branch: 'main', source: { subagent: 'review' } };
+const row: any = {
+  id: '0199a213-aaaa-7bbb-8ccc-dddddddddddd',
+  created_at: '2026-11-20T12:00:00.000Z',
+  updated_at: '2026-11-22T11:55:00.000Z',
+  title: 'Fix\nthe cart',
+  name: null,
+  turns: 3,
+  git_branch: 'main',
+  source: { subagent: 'review' },
+};
 
 t.test('relative times read like git', (t) => {
   t.equal(relative('2026-11-22T11:59:30Z', now), '30 seconds ago');
@@ -31,7 +40,7 @@ t.test('the terminal table fits the width and keeps one session a line', (t) => 
   t.equal(lines.length, 3);
   t.match(lines[0], /^UPDATED\s+CREATED\s+TURNS\s+BRANCH\s+CONVERSATION$/);
   t.match(lines[1], /5 minutes ago\s+2 days ago\s+3\s+main\s+Fix the cart/);
-  t.match(lines[2], /\s+cart work \(Fix th…$/, "the name first, the title after it, clipped");
+  t.match(lines[2], /\s+cart work \(Fix th…$/, 'the name first, the title after it, clipped');
   for (const l of lines) t.ok([...l].length <= 60, 'fits');
   t.end();
 });

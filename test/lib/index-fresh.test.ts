@@ -36,16 +36,25 @@ t.test('an untouched home is unchanged; reading files does not count as a change
 
 t.test('appends, new files, deletions, moves and names are all changes', async (t) => {
   const cases: Array<[string, (s: ReturnType<typeof setup>) => void]> = [
-    ['an append (same directory times)', (s) => appendFileSync(s.a.path, '{"timestamp":"2026-08-01T10:05:00.000Z","type":"event_msg","payload":{"type":"task_started"}}\n')],
+    [
+      'an append (same directory times)',
+      (s) => appendFileSync(s.a.path, '{"timestamp":"2026-08-01T10:05:00.000Z","type":"event_msg","payload":{"type":"task_started"}}\n'),
+    ],
     ['a new session in a known day', (s) => writeRaw(s.dir, `sessions/2026/08/01/rollout-2026-08-01T11-00-00-${uuidv7()}.jsonl`, '{}\n')],
     ['a new day directory', (s) => mkdirSync(join(s.home.sessions, '2026/08/03'), { recursive: true })],
     ['a deleted session', (s) => rmSync(s.b.path)],
     ['an archive move', (s) => renameSync(s.a.path, join(s.home.archived, s.a.path.split('/').pop()!))],
-    ['a renamed session (session_index.jsonl)', (s) => writeFileSync(join(s.dir, 'session_index.jsonl'), '{"id":"x","thread_name":"n","updated_at":"2026-09-01T00:00:00Z"}\n')],
-    ['a mtime put back after a rewrite of the same size', (s) => {
-      writeFileSync(s.b.path, Buffer.alloc(Buffer.byteLength(s.b.lines.join('\n') + '\n'), 0x20));
-      utimesSync(s.b.path, past, past);
-    }],
+    [
+      'a renamed session (session_index.jsonl)',
+      (s) => writeFileSync(join(s.dir, 'session_index.jsonl'), '{"id":"x","thread_name":"n","updated_at":"2026-09-01T00:00:00Z"}\n'),
+    ],
+    [
+      'a mtime put back after a rewrite of the same size',
+      (s) => {
+        writeFileSync(s.b.path, Buffer.alloc(Buffer.byteLength(s.b.lines.join('\n') + '\n'), 0x20));
+        utimesSync(s.b.path, past, past);
+      },
+    ],
   ];
   for (const [what, change] of cases) {
     const s = setup(t);
@@ -83,7 +92,7 @@ t.test('a snapshot of another home never matches', async (t) => {
   t.notOk(unchanged(takeSnapshot(s.home), other.home));
 });
 
-t.test("files beside subdirectories (a flat legacy rollout in sessions/) are checked as their own", async (t) => {
+t.test('files beside subdirectories (a flat legacy rollout in sessions/) are checked as their own', async (t) => {
   const s = setup(t);
   const flat = writeRaw(s.dir, `sessions/rollout-2025-05-01-${uuidv7()}.json`, '{"session":{}}\n');
   const archived = writeRaw(s.dir, `archived_sessions/rollout-2026-08-01T09-00-00-${uuidv7()}.jsonl`, '{}\n');

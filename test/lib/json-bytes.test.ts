@@ -31,14 +31,26 @@ t.test('values of every kind are skipped whole', async (t) => {
 });
 
 t.test('dropping members leaves the rest of the line as it was', async (t) => {
-  const full = { timestamp: 't', type: 'response_item', payload: { type: 'reasoning', summary: [{ type: 'summary_text', text: 'kept' }], content: null, encrypted_content: 'gAAAA'.repeat(50) } };
+  const full = {
+    timestamp: 't',
+    type: 'response_item',
+    payload: { type: 'reasoning', summary: [{ type: 'summary_text', text: 'kept' }], content: null, encrypted_content: 'gAAAA'.repeat(50) },
+  };
   const { content: _c, encrypted_content: _e, ...rest } = full.payload;
   t.same(JSON.parse(withoutMembers(b(full), ['encrypted_content', 'content']).toString()), { ...full, payload: rest });
   // First member (its comma follows it), every occurrence, nested ones.
   t.same(JSON.parse(withoutMembers(b({ big: 'x', a: 1 }), ['big']).toString()), { a: 1 });
   t.same(JSON.parse(withoutMembers(b({ only: 'x' }), ['only']).toString()), {});
-  const msg = { content: [{ type: 'input_image', image_url: 'data:image/png;base64,AAAA' }, { type: 'input_text', text: 'hi' }, { type: 'input_image', image_url: 'data:,' }] };
-  t.same(JSON.parse(withoutMembers(b(msg), ['image_url']).toString()), { content: [{ type: 'input_image' }, { type: 'input_text', text: 'hi' }, { type: 'input_image' }] });
+  const msg = {
+    content: [
+      { type: 'input_image', image_url: 'data:image/png;base64,AAAA' },
+      { type: 'input_text', text: 'hi' },
+      { type: 'input_image', image_url: 'data:,' },
+    ],
+  };
+  t.same(JSON.parse(withoutMembers(b(msg), ['image_url']).toString()), {
+    content: [{ type: 'input_image' }, { type: 'input_text', text: 'hi' }, { type: 'input_image' }],
+  });
   const none = b({ a: 1 });
   t.equal(withoutMembers(none, ['b']), none, 'the same buffer when there is nothing to drop');
 });

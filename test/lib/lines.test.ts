@@ -63,10 +63,13 @@ function naive(bytes: Buffer) {
 
 t.test('splits on newlines and numbers lines as sed does', async (t) => {
   const { out, stats } = await collect(Buffer.from('{"a":1}\n\n{"b":2}\n'));
-  t.same(out.map((l) => [l.bytes.toString(), l.no, l.offset, l.end]), [
-    ['{"a":1}', 1, 0, 8],
-    ['{"b":2}', 3, 9, 17],
-  ]);
+  t.same(
+    out.map((l) => [l.bytes.toString(), l.no, l.offset, l.end]),
+    [
+      ['{"a":1}', 1, 0, 8],
+      ['{"b":2}', 3, 9, 17],
+    ],
+  );
   t.equal(stats.blank, 1);
   t.equal(stats.torn, null);
   t.equal(stats.bytes, 17);
@@ -81,7 +84,10 @@ t.test('a leading BOM is dropped but offsets stay true to the file', async (t) =
 
 t.test('CRLF ends a line like LF', async (t) => {
   const { out, stats } = await collect(Buffer.from('{"a":1}\r\n{"b":2}\r\n'), [3]);
-  t.same(out.map((l) => l.bytes.toString()), ['{"a":1}', '{"b":2}']);
+  t.same(
+    out.map((l) => l.bytes.toString()),
+    ['{"a":1}', '{"b":2}'],
+  );
   t.equal(stats.crlf, 2);
 });
 
@@ -117,16 +123,22 @@ t.test('agrees with a naive splitter on random bytes cut into random chunks', as
   const alphabet = fc.constantFrom(0x0a, 0x0d, 0x20, 0x7b, 0x7d, 0x61, 0xef, 0xbb, 0xbf, 0x00, 0xff);
   const input = fc.tuple(fc.boolean(), fc.array(alphabet, { maxLength: 400 })).map(([bom, bytes]) => Buffer.from(bom ? [0xef, 0xbb, 0xbf, ...bytes] : bytes));
   await fc.assert(
-    fc.asyncProperty(input, fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 20 }), fc.boolean(), fc.boolean(), async (bytes, sizes, transient, reused) => {
-      const expected = naive(bytes);
-      // A source may reuse its buffer whether or not the caller says so.
-      const { out, stats } = await collect(bytes, sizes, transient, reused || transient);
-      assert.deepStrictEqual(
-        out.map((l) => [l.bytes.toString('hex'), l.no, l.offset]),
-        expected.result.map((l) => [l.text.toString('hex'), l.no, l.offset]),
-      );
-      assert.equal(stats.torn?.bytes.toString('hex') ?? null, expected.torn?.toString('hex') ?? null);
-    }),
+    fc.asyncProperty(
+      input,
+      fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 20 }),
+      fc.boolean(),
+      fc.boolean(),
+      async (bytes, sizes, transient, reused) => {
+        const expected = naive(bytes);
+        // A source may reuse its buffer whether or not the caller says so.
+        const { out, stats } = await collect(bytes, sizes, transient, reused || transient);
+        assert.deepStrictEqual(
+          out.map((l) => [l.bytes.toString('hex'), l.no, l.offset]),
+          expected.result.map((l) => [l.text.toString('hex'), l.no, l.offset]),
+        );
+        assert.equal(stats.torn?.bytes.toString('hex') ?? null, expected.torn?.toString('hex') ?? null);
+      },
+    ),
     { numRuns: 500 },
   );
   t.pass('500 random streams, some from a source that reuses its buffer, split like the reference');

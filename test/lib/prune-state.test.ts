@@ -21,10 +21,20 @@ t.test('deleteThreadRows removes the thread and what hangs off it, nothing else'
   const history = historyDb(dir, [a, b]);
   const removed = deleteThreadRows(home, a);
   t.equal(removed, 1 + 1 + 1 + 2 + 1 + 1, 'threads, tools, edge, two items, a turn, the projection state');
-  t.same(query(db, 'SELECT id FROM threads').map((r) => r.id), [b]);
+  t.same(
+    query(db, 'SELECT id FROM threads').map((r) => r.id),
+    [b],
+  );
   t.same(query(db, 'SELECT count(*) AS n FROM thread_dynamic_tools')[0].n, 0);
-  t.same(query(db, 'SELECT parent_thread_id AS p FROM thread_spawn_edges').map((r) => r.p), [b], "b's own edge stays");
-  t.same(query(history, 'SELECT DISTINCT thread_id AS id FROM thread_turns').map((r) => r.id), [b]);
+  t.same(
+    query(db, 'SELECT parent_thread_id AS p FROM thread_spawn_edges').map((r) => r.p),
+    [b],
+    "b's own edge stays",
+  );
+  t.same(
+    query(history, 'SELECT DISTINCT thread_id AS id FROM thread_turns').map((r) => r.id),
+    [b],
+  );
   t.equal(deleteThreadRows(home, a), 0, 'a second time finds nothing');
   t.equal(deleteThreadRows(codexHome(tmpDir(t), {}), a), 0, 'no DBs, nothing to do');
 });
@@ -39,7 +49,13 @@ t.test('moveThreadRow records archive and unarchive like Codex', async (t) => {
   const mtime = Date.parse('2026-05-06T07:30:00.456Z');
   t.ok(moveThreadRow(home, id, { rolloutPath: (old) => join(dir, 'archived_sessions', old.split('/').pop()!), archived: true, nowMs: now, mtimeMs: mtime }));
   let row = query(db, 'SELECT * FROM threads WHERE id = ?', id)[0];
-  t.match(row, { rollout_path: join(dir, 'archived_sessions', name), archived: 1, archived_at: Math.floor(now / 1000), updated_at: Math.floor(mtime / 1000), updated_at_ms: mtime });
+  t.match(row, {
+    rollout_path: join(dir, 'archived_sessions', name),
+    archived: 1,
+    archived_at: Math.floor(now / 1000),
+    updated_at: Math.floor(mtime / 1000),
+    updated_at_ms: mtime,
+  });
   t.ok(moveThreadRow(home, id, { rolloutPath: () => join(dir, 'sessions/2026/05/06', name), archived: false, nowMs: now, mtimeMs: now }));
   row = query(db, 'SELECT * FROM threads WHERE id = ?', id)[0];
   t.match(row, { rollout_path: join(dir, 'sessions/2026/05/06', name), archived: 0, archived_at: null, updated_at_ms: now });

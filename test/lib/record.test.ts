@@ -4,8 +4,14 @@ import { generationOf, Normalizer, parseLine, peekType, quickCheck, typeFilter, 
 const b = (s: string) => Buffer.from(s);
 
 t.test('peekType reads the canonical envelope prefix without parsing', async (t) => {
-  t.same(peekType(b('{"timestamp":"2026-08-20T14:03:21.905Z","type":"event_msg","payload":{"type":"task_started","turn_id":"x"}}')), { type: 'event_msg', payloadType: 'task_started' });
-  t.same(peekType(b('{"timestamp":"2026-08-21T09:12:40.121Z","ordinal":17,"type":"response_item","payload":{"type":"message"}}')), { type: 'response_item', payloadType: 'message' });
+  t.same(peekType(b('{"timestamp":"2026-08-20T14:03:21.905Z","type":"event_msg","payload":{"type":"task_started","turn_id":"x"}}')), {
+    type: 'event_msg',
+    payloadType: 'task_started',
+  });
+  t.same(peekType(b('{"timestamp":"2026-08-21T09:12:40.121Z","ordinal":17,"type":"response_item","payload":{"type":"message"}}')), {
+    type: 'response_item',
+    payloadType: 'message',
+  });
   t.same(peekType(b('{"timestamp":"t","type":"session_meta","payload":{"id":"x"}}')), { type: 'session_meta' });
   t.equal(peekType(b('{ "timestamp": "t", "type": "event_msg", "payload": {} }')), null, 'another shape: no answer');
   t.equal(peekType(b('{"timestamp":"t","type":"ev\\u0065nt_msg","payload":{}}')), null, 'escapes: no answer');
@@ -60,12 +66,26 @@ t.test('generations from the first record and the name form', async (t) => {
 t.test('the Normalizer wraps bare lines in envelopes and drops state lines', async (t) => {
   const n = new Normalizer();
   const meta = n.convert({ id: 'abc', timestamp: '2025-08-01T10:00:00Z', instructions: null, git: { branch: 'main' } });
-  t.same(JSON.parse(meta[0]), { timestamp: '2025-08-01T10:00:00.000Z', type: 'session_meta', payload: { id: 'abc', timestamp: '2025-08-01T10:00:00Z', instructions: null, git: { branch: 'main' } } });
+  t.same(JSON.parse(meta[0]), {
+    timestamp: '2025-08-01T10:00:00.000Z',
+    type: 'session_meta',
+    payload: { id: 'abc', timestamp: '2025-08-01T10:00:00Z', instructions: null, git: { branch: 'main' } },
+  });
   t.same(n.convert({ record_type: 'state' }), []);
-  t.same(JSON.parse(n.convert({ type: 'message', role: 'user', content: [] })[0]), { timestamp: '2025-08-01T10:00:00.000Z', type: 'response_item', payload: { type: 'message', role: 'user', content: [] } });
+  t.same(JSON.parse(n.convert({ type: 'message', role: 'user', content: [] })[0]), {
+    timestamp: '2025-08-01T10:00:00.000Z',
+    type: 'response_item',
+    payload: { type: 'message', role: 'user', content: [] },
+  });
 });
 
 t.test('the Normalizer turns a generation-0 document into a meta and items', async (t) => {
-  const out = new Normalizer().convert({ session: { id: 'd0', timestamp: '2025-04-20T10:00:00.000Z', instructions: '' }, items: [{ type: 'message', role: 'user', content: [] }, 'junk'] });
-  t.same(out.map((l) => JSON.parse(l).type), ['session_meta', 'response_item']);
+  const out = new Normalizer().convert({
+    session: { id: 'd0', timestamp: '2025-04-20T10:00:00.000Z', instructions: '' },
+    items: [{ type: 'message', role: 'user', content: [] }, 'junk'],
+  });
+  t.same(
+    out.map((l) => JSON.parse(l).type),
+    ['session_meta', 'response_item'],
+  );
 });

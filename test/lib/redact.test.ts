@@ -52,7 +52,10 @@ t.test('every rule masks its own example, and says what it masked', async (t) =>
 t.test('the man page lists every shape, and only those', async (t) => {
   const page = readFileSync(join(REPO, 'man/rollout-export.md'), 'utf8');
   for (const r of RULES) t.ok(page.includes(r.shape), `${r.kind}: ${r.shape}`);
-  const listed = page.slice(page.indexOf('## REDACTION')).split('\n').filter((l) => l.startsWith('* `'));
+  const listed = page
+    .slice(page.indexOf('## REDACTION'))
+    .split('\n')
+    .filter((l) => l.startsWith('* `'));
   t.equal(listed.length, RULES.length, 'one line a rule');
 });
 

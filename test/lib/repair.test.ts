@@ -54,7 +54,14 @@ t.test('every line-level fix at once; the original is backed up and the rejected
   lines[n] = Buffer.concat([lines[n].subarray(0, e9 + 1), lines[n].subarray(e9 + 2)]);
   const garbage = Buffer.from('{"timestamp":"2026-08-20T14:03:09.000Z","ordinal":');
   const torn = Buffer.from('{"timestamp":"2026-08-20T14:09:00.000Z","ordinal":99,"type":"event_m');
-  const original = Buffer.concat([BOM, ...lines.slice(0, 8).flatMap((l) => [l, Buffer.from('\n')]), garbage, Buffer.from('\n'), ...lines.slice(9).flatMap((l) => [l, Buffer.from('\n')]), torn]);
+  const original = Buffer.concat([
+    BOM,
+    ...lines.slice(0, 8).flatMap((l) => [l, Buffer.from('\n')]),
+    garbage,
+    Buffer.from('\n'),
+    ...lines.slice(9).flatMap((l) => [l, Buffer.from('\n')]),
+    torn,
+  ]);
   damage(s.path, original);
   t.same(await problems(dir), ['bom', 'invalid_utf8', 'not_json', 'torn_line']);
 
@@ -187,7 +194,10 @@ t.test('refusals: fresh files, symlinks; unfixable problems alone do nothing', a
   const u = writeSession(dir, { start: new Date('2026-08-25T10:00:00Z'), turns: [{ user: 'x' }] });
   damage(u.path, text(u.lines.slice(1)));
   const only = (await reports(dir)).find((x) => x.file.path === u.path)!;
-  t.same(only.problems.map((p) => p.problem), ['no_session_meta']);
+  t.same(
+    only.problems.map((p) => p.problem),
+    ['no_session_meta'],
+  );
   t.equal(await repairFile(codexHome(dir, {}), only, options(dir)), null);
 });
 

@@ -11,7 +11,11 @@ function home(t: any) {
   const dir = tmpDir(t);
   const a = writeSession(dir, { id: '0199a213-0000-7000-8000-000000000001', cwd: '/work/a', start: new Date('2026-08-01T10:00:00Z'), turns: [{ user: 'a' }] });
   const b = writeSession(dir, { id: '0199a213-0000-7000-8000-000000000002', cwd: '/work/b', start: new Date('2026-08-02T10:00:00Z'), turns: [{ user: 'b' }] });
-  const c = writeSession(dir, { id: '0199b000-0000-7000-8000-000000000003', cwd: '/work/a', start: new Date('2026-08-03T10:00:00Z'), turns: [{ user: 'c' }] }, { root: 'archived_sessions' });
+  const c = writeSession(
+    dir,
+    { id: '0199b000-0000-7000-8000-000000000003', cwd: '/work/a', start: new Date('2026-08-03T10:00:00Z'), turns: [{ user: 'c' }] },
+    { root: 'archived_sessions' },
+  );
   return { dir, a, b, c, r: new Resolver(codexHome(dir)) };
 }
 
@@ -22,7 +26,10 @@ t.test('ids, prefixes, paths and stdin', async (t) => {
   t.equal(path(await r.resolve('0199b0')), c.path, 'archived sessions resolve too');
   t.equal(path(await r.resolve(b.path)), b.path);
   t.equal(path(await r.resolve('-')), '-');
-  await t.rejects(r.resolve('0199a213'), /ambiguous id prefix '0199a213' matches 2 sessions: 0199a213-0000-7000-8000-000000000001, 0199a213-0000-7000-8000-000000000002/);
+  await t.rejects(
+    r.resolve('0199a213'),
+    /ambiguous id prefix '0199a213' matches 2 sessions: 0199a213-0000-7000-8000-000000000001, 0199a213-0000-7000-8000-000000000002/,
+  );
   await t.rejects(r.resolve('0199c'), /no session matches '0199c'/);
   await t.rejects(r.resolve('/no/such/file.jsonl'), /no such file/);
   await t.rejects(r.resolve('0199ffff-0000-7000-8000-000000000009'), /no session with id/);

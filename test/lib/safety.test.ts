@@ -104,7 +104,12 @@ t.test('References: who reads whom through history_base', async (t) => {
   const child = aged(dir, 9 * DAY, { history: 'paginated', meta: { history_base: { thread_id: parent.id, end_ordinal_exclusive: 3, end_byte_offset: 10 } } });
   const rev = uuidv7();
   // A revision of the child itself: the child reading its own older file is no outside reference.
-  aged(dir, 8 * DAY, { id: child.id, history: 'paginated', meta: { history_base: { thread_id: child.id, end_ordinal_exclusive: 3, end_byte_offset: 10 } } }, { rolloutId: rev });
+  aged(
+    dir,
+    8 * DAY,
+    { id: child.id, history: 'paginated', meta: { history_base: { thread_id: child.id, end_ordinal_exclusive: 3, end_byte_offset: 10 } } },
+    { rolloutId: rev },
+  );
   const all = await discover(home);
   const files = (id: string) => all.filter((f) => f.name.threadId === id);
   const refs = await References.scan(all, all);

@@ -14,7 +14,8 @@ t.test('injected context is not a user turn', async (t) => {
     '<hook_prompt hook_run_id="1">x</hook_prompt>',
     '<external_slack_context>x</external_slack_context>',
     'Warning: apply_patch was requested via exec_command. Use the apply_patch tool instead.',
-  ]) t.ok(isContextualText(text), text.slice(0, 30));
+  ])
+    t.ok(isContextualText(text), text.slice(0, 30));
   t.notOk(isContextualText('Why does <environment_context> appear in my logs?'));
   t.notOk(isContextualText('fix the bug'));
 });
@@ -30,7 +31,10 @@ t.test('a user message is a turn unless any part is context', async (t) => {
 t.test('titles come from what the user typed, in every form', async (t) => {
   t.equal(userText(env('event_msg', { type: 'user_message', message: 'legacy words' })), 'legacy words');
   t.equal(userText(env('event_msg', { type: 'user_message', message: '<environment_context></environment_context>', kind: 'environment_context' })), null);
-  t.equal(userText(env('event_msg', { type: 'item_completed', item: { type: 'UserMessage', content: [{ type: 'text', text: 'paginated words' }] } })), 'paginated words');
+  t.equal(
+    userText(env('event_msg', { type: 'item_completed', item: { type: 'UserMessage', content: [{ type: 'text', text: 'paginated words' }] } })),
+    'paginated words',
+  );
   t.equal(userText(env('response_item', user('bare words'))), 'bare words');
   t.equal(titleFrom('context...\n## My request for Codex:\n  do it  '), 'do it');
 });
