@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { catSession } from '../lib/cat/cat.js';
-import { list, main, report, RolloutError, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli/main.js';
+import { list, main, single } from '../lib/cli/main.js';
+import { RolloutError, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli/errors.js';
 import { codexHome } from '../lib/home/paths.js';
 import { stdout } from '../lib/cli/output.js';
-import { refsFrom, Resolver } from '../lib/home/resolve.js';
-import { openSource, STDIN } from '../lib/core/source.js';
+import { forEachRef, refSource, reportSession, Resolver } from '../lib/home/resolve.js';
+import { QUIET_OPTION, CODEX_HOME_OPTION } from '../lib/cli/options.js';
 
 await main({
   name: 'rollout-cat',
@@ -19,35 +20,24 @@ await main({
     ['--strict', 'A torn or malformed line is an error'],
     ['--last', 'The most recent session started in the current directory'],
     ['--all', 'With --last: the most recent session anywhere'],
-    ['--codex-home <dir>', 'The Codex home (default: $CODEX_HOME, else ~/.codex)'],
-    ['-q, --quiet', 'No warnings on stderr'],
+    CODEX_HOME_OPTION,
+    QUIET_OPTION,
   ],
   examples: ['rollout-cat 0199a213 | jq .type', 'rollout-cat --type event_msg:token_count --last', 'rollout-ls | rollout-cat --batch --meta'],
   async run(args, o) {
     if (o.all && !o.last) throw new UsageError('--all goes with --last');
-    if (o.batch && (args.length || o.last)) throw new UsageError('--batch reads references from stdin; give no others');
-    if (o.last && args.length) throw new UsageError('--last takes no session arguments');
-    if (!args.length && !o.batch && !o.last) throw new UsageError("no session given (an id, prefix, name, path, '-' or --last)");
+    const refs = refSource(args, { stdin: o.batch, last: o.last }, '--batch');
     const opts = { types: list(o.type), meta: Boolean(o.meta), full: Boolean(o.full), normalize: Boolean(o.normalize), strict: Boolean(o.strict) };
     const resolver = new Resolver(codexHome(single(o.codexHome)));
-    let failed = false;
-
-    const cat = async (ref: string | null): Promise<void> => {
-      try {
-        const target = ref === null ? await resolver.last(process.cwd(), Boolean(o.all)) : await resolver.resolve(ref);
-        await catSession(target, resolver, opts, stdout);
-      } catch (err) {
-        if (!(err instanceof RolloutError) && !(err as NodeJS.ErrnoException)?.code) throw err;
+    const failed = await forEachRef(
+      refs,
+      async (ref) => catSession(ref === null ? await resolver.last(process.cwd(), Boolean(o.all)) : await resolver.resolve(ref), resolver, opts, stdout),
+      (err, ref) => {
+        // In a batch, a reference that names nothing leaves a line in its place.
         if (o.batch && ref !== null && err instanceof RolloutError && !err.where) stdout.json({ ref, missing: true });
-        stdout.flush();
-        report(err);
-        failed = true;
-      }
-    };
-
-    if (o.last) await cat(null);
-    else if (o.batch) for await (const ref of refsFrom(openSource(STDIN))) await cat(ref);
-    else for (const ref of args) await cat(ref);
+        reportSession(err);
+      },
+    );
     return failed ? EXIT_FAILURE : EXIT_OK;
   },
 });

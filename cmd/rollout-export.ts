@@ -2,14 +2,16 @@
 import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { main, wholeNumber, report, RolloutError, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli/main.js';
+import { main, wholeNumber, single } from '../lib/cli/main.js';
+import { UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli/errors.js';
 import { boundMemory, exportName, isFormat, prepareExport, writeFileExport, writeTo, type ExportOptions } from '../lib/export/export.js';
 import { parseTurnRange } from '../lib/export/plan.js';
 import { documentSchema, ndjsonSchema } from '../lib/export/schema.js';
 import { codexHome } from '../lib/home/paths.js';
 import { stdout } from '../lib/cli/output.js';
-import { refsFrom, Resolver } from '../lib/home/resolve.js';
-import { openSource, STDIN } from '../lib/core/source.js';
+import { forEachRef, refSource, Resolver } from '../lib/home/resolve.js';
+import { STDIN } from '../lib/core/source.js';
+import { QUIET_OPTION, CODEX_HOME_OPTION } from '../lib/cli/options.js';
 
 /** Tool output kept per call by default in the formats people read. */
 const READABLE_MAX_OUTPUT = 2000;
@@ -32,8 +34,8 @@ await main({
     ['--schema [kind]', 'Print the JSON Schema of the json document, or of one ndjson line with "ndjson", and exit'],
     ['--batch', 'Read session references from stdin, one a line (or rollout-ls NDJSON rows)'],
     ['--last', 'The most recent session started in the current directory'],
-    ['--codex-home <dir>', 'The Codex home (default: $CODEX_HOME, else ~/.codex)'],
-    ['-q, --quiet', 'No warnings on stderr'],
+    CODEX_HOME_OPTION,
+    QUIET_OPTION,
   ],
   examples: [
     'rollout-export 0199a213 > session.md',
@@ -52,9 +54,7 @@ await main({
     boundMemory();
     const format = single(o.format) ?? 'md';
     if (!isFormat(format)) throw new UsageError(`--format takes md, html, json, ndjson or csv, not '${format}'`);
-    if (o.batch && (args.length || o.last)) throw new UsageError('--batch reads references from stdin; give no others');
-    if (o.last && args.length) throw new UsageError('--last takes no session arguments');
-    if (!args.length && !o.batch && !o.last) throw new UsageError("no session given (an id, prefix, name, path, '-' or --last)");
+    const refs = refSource(args, { stdin: o.batch, last: o.last }, '--batch');
     if (args.filter((a) => a === STDIN).length > 1) throw new UsageError("stdin ('-') can be read only once");
 
     const maxOutput = wholeNumber(o.maxOutput, '--max-output');
@@ -75,33 +75,19 @@ await main({
     if (toDir) await mkdir(output, { recursive: true });
 
     const resolver = new Resolver(codexHome(single(o.codexHome)));
-    let failed = false;
     let written = 0;
-
-    const one = async (ref: string | null): Promise<void> => {
+    const failed = await forEachRef(refs, async (ref) => {
+      // Export's --all is about context, so the way to look beyond this directory is another tool.
+      const target = ref === null ? await resolver.last(process.cwd(), false, 'rollout-ls lists the sessions of every directory') : await resolver.resolve(ref);
+      const prepared = await prepareExport(target, resolver, opts);
       try {
-        // Export's --all is about context, so the way to look beyond this directory is another tool.
-        const target =
-          ref === null ? await resolver.last(process.cwd(), false, 'rollout-ls lists the sessions of every directory') : await resolver.resolve(ref);
-        const prepared = await prepareExport(target, resolver, opts);
-        try {
-          if (output === undefined) await writeTo(stdout, prepared, written, Boolean(process.stdout.isTTY));
-          else await writeFileExport(toDir ? join(output, exportName(prepared.facts, format)) : output, prepared);
-          written++;
-        } finally {
-          await prepared.close();
-        }
-      } catch (err) {
-        if (!(err instanceof RolloutError) && !(err as NodeJS.ErrnoException)?.code) throw err;
-        stdout.flush();
-        report(err);
-        failed = true;
+        if (output === undefined) await writeTo(stdout, prepared, written, Boolean(process.stdout.isTTY));
+        else await writeFileExport(toDir ? join(output, exportName(prepared.facts, format)) : output, prepared);
+        written++;
+      } finally {
+        await prepared.close();
       }
-    };
-
-    if (o.last) await one(null);
-    else if (o.batch) for await (const ref of refsFrom(openSource(STDIN))) await one(ref);
-    else for (const ref of args) await one(ref);
+    });
     return failed ? EXIT_FAILURE : EXIT_OK;
   },
 });

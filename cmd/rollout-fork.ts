@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-import { main, wholeNumber, single, UsageError, EXIT_OK } from '../lib/cli/main.js';
+import { main, wholeNumber, single } from '../lib/cli/main.js';
+import { UsageError, EXIT_OK } from '../lib/cli/errors.js';
 import { forkSession } from '../lib/fork/write.js';
 import type { Cut } from '../lib/fork/plan.js';
 import { codexHome } from '../lib/home/paths.js';
 import { stdout } from '../lib/cli/output.js';
 import { Resolver } from '../lib/home/resolve.js';
+import { QUIET_OPTION, CODEX_HOME_OPTION, indexOption } from '../lib/cli/options.js';
 
 await main({
   name: 'rollout-fork',
@@ -26,9 +28,9 @@ await main({
     ['--name <name>', 'Name the new session (appended to session_index.jsonl)'],
     ['--stdout', 'Write the new rollout to stdout instead of into the home'],
     ['-n, --dry-run', 'Write nothing; print what would be written'],
-    ['--index <file>', 'The rollout index to add the fork to, if it exists (default: $ROLLOUT_INDEX, else <CODEX_HOME>/rollout-index.sqlite)'],
-    ['--codex-home <dir>', 'The Codex home (default: $CODEX_HOME, else ~/.codex)'],
-    ['-q, --quiet', 'No warnings on stderr'],
+    indexOption('The rollout index to add the fork to, if it exists'),
+    CODEX_HOME_OPTION,
+    QUIET_OPTION,
   ],
   examples: [
     'rollout-fork 0199a213 --keep-turns 3',

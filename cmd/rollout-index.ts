@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-import { main, report, RolloutError, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli/main.js';
+import { main, single } from '../lib/cli/main.js';
+import { RolloutError, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli/errors.js';
 import { syncCodex } from '../lib/codex/sync.js';
 import { codexHome } from '../lib/home/paths.js';
 import { indexPath } from '../lib/index/db.js';
 import { check, update, updatePaths } from '../lib/index/update.js';
 import { stdout } from '../lib/cli/output.js';
-import { refsFrom, Resolver } from '../lib/home/resolve.js';
-import { openSource, STDIN } from '../lib/core/source.js';
+import { forEachRef, looksLikePath, Resolver } from '../lib/home/resolve.js';
+import { QUIET_OPTION, CODEX_HOME_OPTION, indexOption } from '../lib/cli/options.js';
+import { parseDuration } from '../lib/cli/units.js';
 
 await main({
   name: 'rollout-index',
@@ -20,10 +22,10 @@ await main({
     ['--stdin', 'Re-read just the sessions (paths or ids) read from stdin, one a line'],
     ['--check', 'Change nothing: print each drifted session as NDJSON, exit 1 if any'],
     ['--codex', "Bring Codex's own thread table (state_5.sqlite) in step with the files instead"],
-    ['--wait <seconds>', 'How long to wait for another run holding the index (default 60)'],
-    ['--index <file>', 'The index (default: $ROLLOUT_INDEX, else <CODEX_HOME>/rollout-index.sqlite)'],
-    ['--codex-home <dir>', 'The Codex home (default: $CODEX_HOME, else ~/.codex)'],
-    ['-q, --quiet', 'No warnings on stderr'],
+    ['--wait <time>', 'How long to wait for another run holding the index: 30s, 5m, 0 (default 60s)'],
+    indexOption('The index'),
+    CODEX_HOME_OPTION,
+    QUIET_OPTION,
   ],
   examples: [
     'rollout-index',
@@ -36,14 +38,13 @@ await main({
     const modes = ['rebuild', 'stdin', 'check'].filter((m) => o[m]);
     if (modes.length > 1) throw new UsageError(`--${modes[0]} and --${modes[1]} do not go together`);
     const wait = single(o.wait);
-    if (wait !== undefined && !/^\d+(\.\d+)?$/.test(wait)) throw new UsageError(`--wait takes a number of seconds, not '${wait}'`);
+    const waitMs = wait === undefined ? undefined : parseDuration(wait, '--wait');
     const home = codexHome(single(o.codexHome));
     if (o.codex) {
       if (o.rebuild || o.stdin) throw new UsageError(`--codex goes with --check only, not --${o.rebuild ? 'rebuild' : 'stdin'}`);
       return (await syncCodex(home, { check: Boolean(o.check) }, (v) => stdout.json(v))) ? EXIT_FAILURE : EXIT_OK;
     }
     const index = indexPath(home, single(o.index));
-    const waitMs = wait === undefined ? undefined : Number(wait) * 1000;
 
     if (o.check) {
       const drift = await check(home, index);
@@ -51,24 +52,19 @@ await main({
       return drift.length ? EXIT_FAILURE : EXIT_OK;
     }
 
-    let failed = false;
+    let failed = 0;
     let summary;
     if (o.stdin) {
       const resolver = new Resolver(home);
       const paths: string[] = [];
-      for await (const ref of refsFrom(openSource(STDIN))) {
-        if (ref.includes('/') || /\.jsonl?(\.zst)?$/.test(ref)) paths.push(ref);
+      // A path is taken as it is: a file that is gone is one whose row goes.
+      failed = await forEachRef({ args, stdin: true }, async (ref) => {
+        if (looksLikePath(ref!)) paths.push(ref!);
         else {
-          try {
-            const target = await resolver.resolve(ref);
-            if (!target.stdin) paths.push(target.file.path);
-          } catch (err) {
-            if (!(err instanceof RolloutError)) throw err;
-            report(err);
-            failed = true;
-          }
+          const target = await resolver.resolve(ref!);
+          if (!target.stdin) paths.push(target.file.path);
         }
-      }
+      });
       summary = await updatePaths(home, paths, { index, force: true, waitMs });
     } else summary = await update(home, { index, rebuild: Boolean(o.rebuild), waitMs });
     if (!summary) throw new RolloutError(`another rollout-index run holds ${index}; try again, or give --wait more seconds`);

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { list as values, main, notice, wholeNumber, single, UsageError, EXIT_OK } from '../lib/cli/main.js';
+import { main, wholeNumber, single } from '../lib/cli/main.js';
+import { CODEX_HOME_OPTION, indexOption, QUIET_OPTION } from '../lib/cli/options.js';
+import { notice, UsageError, EXIT_OK } from '../lib/cli/errors.js';
 import { codexHome } from '../lib/home/paths.js';
 import { indexPath } from '../lib/index/db.js';
 import { compileFormat, table } from '../lib/index/format.js';
 import { openFresh } from '../lib/index/update.js';
-import { list, parseSize, parseSort, parseWhen, searchHits, type Query } from '../lib/index/query.js';
+import { list, parseSort, searchHits, type Query } from '../lib/index/query.js';
+import { parseSelection, SELECTION_OPTIONS } from '../lib/select/options.js';
 import { stdout } from '../lib/cli/output.js';
 import { visible } from '../lib/cli/terminal.js';
 
@@ -17,19 +18,7 @@ await main(
     summary: 'List sessions from the index, filtered, sorted, paged or found by full-text search',
     details: ['NDJSON, one session a line, when stdout is not a terminal; a table when it is. The index is brought up to date first (--no-update skips that).'],
     options: [
-      ['--cwd <dir>', "Only sessions started in DIR ('.' for the current directory; repeatable)"],
-      ['--include-archived', 'Archived sessions too'],
-      ['--archived', 'Only archived sessions'],
-      ['--since <when>', 'Last activity at or after WHEN: an age (30d, 12h, 2w) or a date'],
-      ['--until <when>', 'Last activity before WHEN: an age or a date'],
-      ['--older-than <age>', 'Last activity longer ago than AGE (like --until)'],
-      ['--model <model>', 'Only sessions whose latest model is MODEL (repeatable)'],
-      ['--provider <id>', 'Only sessions of this model provider (repeatable)'],
-      ['--source <source>', 'Only sessions of this source: cli, vscode, exec, mcp, ... (repeatable)'],
-      ['--name <name>', 'Only sessions named NAME (repeatable)'],
-      ['--forked-from <id>', 'Only forks of this session (id or id prefix)'],
-      ['--min-size <size>', 'Only files of at least SIZE bytes (10k, 2M, 1G)'],
-      ['--search <query>', 'Sessions with a message matching QUERY (SQLite FTS5 syntax), best first'],
+      ...SELECTION_OPTIONS,
       ['--hits', 'With --search: one line per matching message instead of per session'],
       ['--sort <key>', 'created, updated, size, tokens or turns; -KEY for descending (default -updated)'],
       ['--limit <n>', 'At most N rows; a last line {"next_cursor": ...} when more remain'],
@@ -37,9 +26,9 @@ await main(
       ['--format <format>', "Plain text lines, e.g. '%(id) %(updated:relative) %(title)'"],
       ['--json', 'NDJSON even when stdout is a terminal'],
       ['--no-update', 'Read the index as it is, without bringing it up to date'],
-      ['--index <file>', 'The index (default: $ROLLOUT_INDEX, else <CODEX_HOME>/rollout-index.sqlite)'],
-      ['--codex-home <dir>', 'The Codex home (default: $CODEX_HOME, else ~/.codex)'],
-      ['-q, --quiet', 'No warnings on stderr'],
+      indexOption('The index'),
+      CODEX_HOME_OPTION,
+      QUIET_OPTION,
     ],
     examples: [
       "rollout-ls --cwd . --limit 10 --format '%(id:short) %(updated:relative) %(label)'",
@@ -48,30 +37,17 @@ await main(
     ],
     async run(args, o) {
       if (args.length) throw new UsageError(`unexpected argument '${args[0]}'`);
-      if (o.archived && o.includeArchived) throw new UsageError('--archived and --include-archived do not go together');
       const search = single(o.search);
       if (o.hits && search === undefined) throw new UsageError('--hits goes with --search');
       if (o.hits && o.sort !== undefined) throw new UsageError('--hits are ordered best first; --sort does not apply');
       const format = single(o.format);
       if (single(o.limit) === '0') throw new UsageError('--limit takes a number of rows, at least 1');
       const q: Query = {
+        ...parseSelection(o),
         sort: o.sort === undefined ? (search !== undefined ? { key: 'rank', descending: false } : parseSort('-updated')) : parseSort(single(o.sort)!),
         limit: wholeNumber(o.limit, '--limit'),
         cursor: single(o.cursor),
-        search,
-        cwd: values(o.cwd).flatMap(directories),
-        archived: o.archived ? 'only' : o.includeArchived ? 'include' : 'exclude',
-        model: values(o.model),
-        provider: values(o.provider),
-        source: values(o.source),
-        name: values(o.name),
-        forkedFrom: single(o.forkedFrom)?.toLowerCase(),
-        minSize: o.minSize === undefined ? undefined : parseSize(single(o.minSize)!, '--min-size'),
       };
-      const since = single(o.since);
-      const until = [single(o.until), single(o.olderThan)].filter((w): w is string => w !== undefined);
-      if (since !== undefined) q.since = parseWhen(since, '--since');
-      if (until.length) q.until = Math.min(...until.map((u, i) => parseWhen(u, i === 0 && o.until !== undefined ? '--until' : '--older-than')));
       const line = format === undefined ? null : compileFormat(format);
 
       const home = codexHome(single(o.codexHome));
@@ -84,7 +60,7 @@ await main(
           // On a terminal, what a session holds cannot act on it; into a pipe the text goes as it is.
           const shown = process.stdout.isTTY ? (r: (typeof page.rows)[number]) => visible(line(r)) : line;
           for (const r of page.rows) stdout.line(shown(r));
-          if (page.next && !o.quiet) notice(`more rows: --cursor ${page.next}`);
+          if (page.next) notice(`more rows: --cursor ${page.next}`);
         } else if (asTable) {
           for (const l of table(page.rows as ReturnType<typeof list>['rows'], process.stdout.columns ?? 100)) stdout.line(l);
           if (page.next) stdout.line(`(more: --cursor ${page.next})`);
@@ -109,16 +85,4 @@ function sortValueAttached(argv: string[]): string[] {
     else out.push(argv[i]!);
   }
   return out;
-}
-
-/** A directory as sessions record it: absolute, and also its real path when a link leads there. */
-function directories(dir: string): string[] {
-  const abs = resolve(dir);
-  let real = abs;
-  try {
-    real = realpathSync(abs);
-  } catch {
-    // A directory that is gone can still be asked about.
-  }
-  return real === abs ? [abs] : [abs, real];
 }

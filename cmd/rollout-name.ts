@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-import { main, report, RolloutError, single, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli/main.js';
+import { main, single } from '../lib/cli/main.js';
+import { report, RolloutError, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli/errors.js';
 import { codexHome } from '../lib/home/paths.js';
 import { clearName, setName, showName, threadOf } from '../lib/name/name.js';
 import { stdout } from '../lib/cli/output.js';
 import { Resolver } from '../lib/home/resolve.js';
+import { CODEX_HOME_OPTION } from '../lib/cli/options.js';
 
 await main({
   name: 'rollout-name',
@@ -20,7 +22,7 @@ await main({
     ['--clear', "Remove the sessions' names (every entry in session_index.jsonl, and threads.name)"],
     ['--force', 'Use the name even if another session has it'],
     ['-n, --dry-run', 'Print what would be done, and do nothing'],
-    ['--codex-home <dir>', 'The Codex home (default: $CODEX_HOME, else ~/.codex)'],
+    CODEX_HOME_OPTION,
   ],
   examples: ['rollout-name 0199a213 "checkout refactor"', 'rollout-name "checkout refactor" | jq -r .id', 'rollout-name --clear 0199a213'],
   async run(args, o) {

@@ -4,7 +4,7 @@
 // verified copy in the backup folder when one was asked for.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import t, { type Test } from 'tap';
 import { bareLines, QUICK_START, REPO, run, tmpDir, writeRaw, writeSession } from './helpers/fixtures.js';
@@ -168,7 +168,7 @@ t.test(
   { skip: process.getuid?.() === 0 ? false : 'mounting a tmpfs needs root' },
   async (t) => {
     const mountpoint = tmpDir(t);
-    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mountpoint]);
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=32m', 'tmpfs', mountpoint]);
     if (!t.equal(mounted.status, 0, `mount a small tmpfs (${mounted.stderr.toString()})`)) return;
     t.teardown(() => void spawnSync('umount', [mountpoint]));
     const dir = join(mountpoint, 'home');
@@ -188,15 +188,25 @@ t.test(
           { mtime: old },
         ).id,
       );
+    const env = { CODEX_HOME: dir, ROLLOUT_INDEX: '' };
+    // The index prune chooses by is made while there is room; a full disk under it is its own test.
+    const built = run('rollout-index', [], { env });
+    t.equal(built.code, 0, `the index is built (${built.err})`);
     // Leave a few hundred kilobytes free: less than the compressed copies of random text need.
     const free = Number(spawnSync('df', ['--output=avail', '-B1', mountpoint]).stdout.toString().split('\n')[1]);
     writeFileSync(join(mountpoint, 'filler'), Buffer.alloc(Math.max(0, free - 200 * 1024)));
-    const env = { CODEX_HOME: dir, ROLLOUT_INDEX: '' };
     const before = await contents(dir, ids);
     const r = run('rollout-prune', ['--older-than', '30d', '--grace', '0', '--compress'], { env });
     t.match(r.err, /no space left on device|ENOSPC/i, `the disk filled (${r.err.trim().slice(0, 300)})`);
     nothingLost(t, 'full home disk', before, await contents(dir, ids));
     t.same(temps(dir), [], 'no half-made .zst left');
+    // With no room even for the index, nothing is chosen and the message says what to do.
+    rmSync(join(dir, 'rollout-index.sqlite'), { force: true });
+    writeFileSync(join(mountpoint, 'filler2'), Buffer.alloc(Number(spawnSync('df', ['--output=avail', '-B1', mountpoint]).stdout.toString().split('\n')[1])));
+    const full = run('rollout-prune', ['--older-than', '30d', '--grace', '0', '--compress'], { env });
+    t.equal(full.code, 1, 'a full disk under the index is a failure');
+    t.match(full.err, /index cannot be written: the disk is full \(free some space, or give --index/, full.err);
+    nothingLost(t, 'no room for the index', before, await contents(dir, ids));
   },
 );
 

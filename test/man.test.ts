@@ -48,3 +48,16 @@ for (const bin of binaries) {
     t.match(readFileSync(source, 'utf8'), `\`${bin}\` ${help.out.split('\n')[0].replace(`Usage: ${bin} `, '')}`, 'synopsis as in --help');
   });
 }
+
+// The selection language is one concept: its rows read the same in every page that takes it.
+t.test('every selecting binary documents the filters in the same words', async (t) => {
+  const block = (bin: string) =>
+    readFileSync(join(REPO, 'man', `${bin}.md`), 'utf8')
+      .split('<!-- selection -->')[1]
+      ?.split('<!-- /selection -->')[0];
+  const ls = block('rollout-ls');
+  t.ok(ls && ls.includes('`--keep-last`'), 'rollout-ls has the block');
+  for (const bin of binaries.filter((b) => readFileSync(join(REPO, 'cmd', `${b}.ts`), 'utf8').includes('SELECTION_OPTIONS'))) {
+    t.equal(block(bin), ls, `${bin} says what rollout-ls says`);
+  }
+});

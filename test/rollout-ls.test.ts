@@ -67,8 +67,9 @@ t.test('filters', (t) => {
   t.same(ids('--since', '1d'), []);
   const big = ls(dir, '--sort', '-size')[0].size;
   t.same(ids('--min-size', String(big)), [6]);
-  const cwdHere = ndjson(run('rollout-ls', ['--cwd', '.'], { env: { CODEX_HOME: dir }, cwd: '/' }).out);
-  t.same(cwdHere, [], "'.' is the current directory");
+  const cwdHere = (cwd: string) => ndjson(run('rollout-ls', ['--cwd', '.', '--json'], { env: { CODEX_HOME: dir }, cwd }).out).length;
+  t.equal(cwdHere('/'), 6, "'.' is the current directory, and every session's directory lies below /");
+  t.equal(cwdHere('/tmp'), 0, 'no session ran in /tmp or below it');
   t.end();
 });
 

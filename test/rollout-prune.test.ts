@@ -66,11 +66,11 @@ t.test('--dry-run prints exactly the lines of the real run and changes nothing',
   aged(home, 45 * DAY, {}, { zst: 'only' });
   aged(home, 1 * DAY);
   const before = tree(home);
-  const dry = prune(home, ['--older-than', '30d', '-n']);
+  const dry = prune(home, ['--older-than', '30d', '--include-archived', '-n']);
   t.equal(dry.code, 0, dry.err);
   t.same(tree(home), before, 'nothing changed');
   t.match(dry.err, /would have deleted 3 sessions/);
-  const real = prune(home, ['--older-than', '30d']);
+  const real = prune(home, ['--older-than', '30d', '--include-archived']);
   t.same(
     ndjson(real.out),
     ndjson(dry.out).map((l) => ({ ...l, dry_run: false })),
@@ -228,7 +228,7 @@ t.test('--backup copies every file of the session, layout kept, before deleting;
   const both = aged(home, 40 * DAY, {}, { zst: true });
   const archived = aged(home, 40 * DAY, {}, { root: 'archived_sessions' });
   const bytes = readFileSync(both.path);
-  const r = prune(home, ['--older-than', '30d', '--backup', backup]);
+  const r = prune(home, ['--older-than', '30d', '--include-archived', '--backup', backup]);
   t.equal(r.code, 0, r.err);
   const rel = both.path.slice(home.length + 1);
   t.same(readFileSync(join(backup, rel)), bytes, 'the plain file, byte for byte');
@@ -360,17 +360,19 @@ t.test('--compress without the native zstd module: the zstd command, no checksum
   t.notOk(existsSync(kept.path + '.zst'), 'and no .zst is left behind');
 });
 
-t.test('narrowing filters: --source, --cwd, --provider, --min-size, --unnamed, --active/--archived', async (t) => {
+t.test('narrowing filters: --source, --cwd, --provider, --min-size, --unnamed; roots: active by default, --archived, --include-archived', async (t) => {
   const home = tmpDir(t);
   const exec = aged(home, 40 * DAY, { source: 'exec', cwd: '/w/a/sub' });
   const cli = aged(home, 40 * DAY, { source: 'cli', cwd: '/w/b', provider: 'local' });
   const sub = aged(home, 40 * DAY, { source: { subagent: { thread_spawn: { parent_thread_id: cli.id, depth: 1 } } }, cwd: '/w/ab' });
   const big = aged(home, 40 * DAY, { source: 'cli', cwd: '/w/b', turns: [{ user: 'x'.repeat(20000) }] }, { root: 'archived_sessions' });
   writeFileSync(join(home, 'session_index.jsonl'), JSON.stringify({ id: cli.id, thread_name: 'precious', updated_at: '2026-01-01T00:00:00Z' }) + '\n');
-  const ids = (args: string[]) =>
+  const chosen = (args: string[]) =>
     ndjson(prune(home, ['--older-than', '30d', '-n', ...args]).out)
       .map((l) => l.id)
       .sort();
+  const ids = (args: string[]) => chosen(args.some((a) => a === '--archived' || a === '--active') ? args : ['--include-archived', ...args]);
+  t.same(chosen([]), [exec.id, cli.id, sub.id].sort(), 'active sessions, as rollout-ls lists them, unless a root flag says otherwise');
   t.same(ids(['--source', 'exec']), [exec.id]);
   t.same(ids(['--source', 'subagent']), [sub.id]);
   t.same(ids(['--source', 'subagent:thread_spawn', '--source', 'exec']), [exec.id, sub.id].sort());
@@ -403,17 +405,24 @@ t.test('--keep-last N: per cwd, the N most recently active sessions survive', as
   t.equal(prune(home, ['--older-than', '30d', '--keep-last', 'x']).code, 2);
 });
 
-t.test('-q prints nothing unless something failed; exit 1 at the end after a per-session error', async (t) => {
+t.test('-q: nothing on stderr but errors (the lines on stdout are the record); exit 1 at the end after a per-session error', async (t) => {
   const home = tmpDir(t);
-  aged(home, 40 * DAY);
+  const gone = aged(home, 40 * DAY);
   const q = prune(home, ['--older-than', '30d', '-q']);
   t.equal(q.code, 0);
-  t.equal(q.out + q.err, '', 'silent');
+  t.equal(q.err, '', 'no summary');
+  t.same(
+    ndjson(q.out).map((l) => l.id),
+    [gone.id],
+  );
   const s = aged(home, 40 * DAY);
   const r = prune(home, ['--stdin', '-q'], `no-such-session\n${s.id}\n`);
   t.equal(r.code, 1);
-  t.equal(r.out, '');
-  t.match(r.err, /^rollout-prune: error: no session matches 'no-such-session'/);
+  t.same(
+    ndjson(r.out).map((l) => l.id),
+    [s.id],
+  );
+  t.equal(r.err, "rollout-prune: error: no session matches 'no-such-session' (not an id, id prefix, name or path)\n");
   t.notOk(existsSync(s.path), 'the run went on');
 });
 

@@ -1,6 +1,6 @@
 // rollout-cat's work: stream sessions' lines to an Output, byte for byte, with the few
 // transformations asked for (type filter, canonical meta only, full fork history, normalization).
-import { RolloutError, warn } from '../cli/main.js';
+import { RolloutError, warn } from '../cli/errors.js';
 import { ancestry, type Segment } from '../home/history.js';
 import { isUtf8 } from 'node:buffer';
 import type { Line, LineBatch, LineStats } from '../core/lines.js';

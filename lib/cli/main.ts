@@ -1,102 +1,14 @@
-// Everything a binary shares: flag parsing (cac), exit codes, and the one format for diagnostics,
-// `rollout-<cmd>: error: <what>` on stderr, with `file:line` in front of the message where one applies.
-import { writeSync } from 'node:fs';
+// What every binary shares around its own work: flags (cac), --help and --version, and the exit code
+// its run or its failure deserves.
+import { readFileSync } from 'node:fs';
 import { cac } from 'cac';
+import { EXIT_OK, report, setSpeaker, UsageError } from './errors.js';
 import { BrokenPipe, stdout } from './output.js';
-import { visible } from './terminal.js';
-
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
-
-/** A failure the user can act on: printed as one line, never with a stack trace. */
-export class RolloutError extends Error {
-  constructor(
-    message: string,
-    readonly where?: { file?: string; line?: number },
-    readonly exitCode = EXIT_FAILURE,
-  ) {
-    super(message);
-  }
-}
-
-export class UsageError extends RolloutError {
-  /** A line of advice after the error (`Try 'rollout-x --help'.`). */
-  constructor(
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message, undefined, EXIT_USAGE);
-  }
-}
-
-let programName = 'rollout';
-
-export function location(where?: { file?: string; line?: number }): string {
-  if (!where?.file) return '';
-  return where.line ? `${where.file}:${where.line}: ` : `${where.file}: `;
-}
-
-function diagnostic(kind: 'error' | 'warning', message: string, where?: { file?: string; line?: number }): void {
-  notice(`${kind}: ${location(where)}${message}`);
-}
-
-/**
- * A line for the person at the terminal (a summary), as `rollout-<cmd>: <message>` on stderr.
- * Whatever the message quotes (names, paths, lines of a session) cannot act on the terminal.
- */
-export function notice(message: string): void {
-  try {
-    writeSync(2, `${programName}: ${visible(message)}\n`);
-  } catch {
-    // stderr is gone too: nothing left to tell anyone.
-  }
-}
-
-export function warn(message: string, where?: { file?: string; line?: number }): void {
-  if (!quiet) diagnostic('warning', message, where);
-}
-
-export function error(message: string, where?: { file?: string; line?: number }): void {
-  diagnostic('error', message, where);
-}
-
-/** A thrown value's `code` (`ENOENT`, `SQLITE_BUSY`, ...), or '' when it has none. */
-export function codeOf(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : '';
-}
-
-/** Reports any thrown value as an error line; returns the exit code it deserves. */
-export function report(err: unknown): number {
-  if (err instanceof RolloutError) {
-    error(err.message, err.where);
-    if (err instanceof UsageError && err.hint) notice(err.hint);
-    return err.exitCode;
-  }
-  const e = err as NodeJS.ErrnoException;
-  error(describeSystemError(e));
-  if (process.env.ROLLOUT_DEBUG === '1' && e?.stack) writeSync(2, `${e.stack}\n`);
-  return EXIT_FAILURE;
-}
-
-/** Turns Node's `ENOENT: no such file or directory, open '/x'` into `/x: no such file or directory`. */
-export function describeSystemError(e: NodeJS.ErrnoException): string {
-  if (e?.code && e.path) {
-    const reason = String(e.message)
-      .replace(/^[A-Z]+: /, '')
-      .replace(/, \w+ '.*'$/, '');
-    return `${e.path}: ${reason}`;
-  }
-  return e?.message ?? String(e);
-}
-
-/** Set by `main` from a program's `-q, --quiet`: warnings are left out (errors never are). */
-let quiet = false;
-
-export const color = (): boolean => !('NO_COLOR' in process.env) && Boolean(process.stderr.isTTY);
 
 export type Options = Record<string, unknown>;
+
+/** `[flags, description, default?]`; a `<value>` flag given twice or more arrives as an array. */
+export type OptionRow = [string, string, unknown?];
 
 export interface Program {
   name: string;
@@ -105,16 +17,24 @@ export interface Program {
   summary: string;
   /** Paragraphs after the summary in --help (and in the man page's DESCRIPTION). */
   details?: string[];
-  /** `[flags, description, default?]`; a `<value>` flag given twice or more arrives as an array. */
-  options: Array<[string, string, unknown?]>;
+  options: OptionRow[];
   examples?: string[];
   /** Runs the command; returns its exit code. */
   run(args: string[], options: Options): Promise<number>;
 }
 
-export const VERSION = '0.1.0';
+/** package.json's version, the one place it is written (found upwards: built, or run from source). */
+export const VERSION: string = (() => {
+  for (let dir = new URL('.', import.meta.url); ; dir = new URL('..', dir)) {
+    try {
+      return (JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { version: string }).version;
+    } catch (err) {
+      if (dir.pathname === '/') throw err;
+    }
+  }
+})();
 
-const STANDARD_OPTIONS: Array<[string, string]> = [
+const STANDARD_OPTIONS: OptionRow[] = [
   ['-h, --help', 'Show this help and exit'],
   ['-V, --version', 'Show the version and exit'],
 ];
@@ -139,7 +59,7 @@ const STDIN_ARG = '\u0000stdin';
 
 /** Parses argv for `program`, runs it, flushes stdout, and sets the exit code. Never throws. */
 export async function main(program: Program, argv = process.argv.slice(2)): Promise<void> {
-  programName = program.name;
+  setSpeaker(program.name, false);
   let code: number;
   try {
     const end = argv.indexOf('--');
@@ -156,7 +76,7 @@ export async function main(program: Program, argv = process.argv.slice(2)): Prom
         argv.map((a) => (a === '-' ? STDIN_ARG : a)),
       );
       const args = parsed.args.map((a) => (a === STDIN_ARG ? '-' : String(a)));
-      quiet = Boolean(parsed.options.quiet);
+      setSpeaker(program.name, Boolean(parsed.options.quiet));
       code = await program.run(args, parsed.options);
     }
     stdout.flush();

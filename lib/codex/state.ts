@@ -5,7 +5,7 @@ import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readSync, rmSy
 import { appendFile, open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { writeAtomic } from '../fs/atomic.js';
-import { codeOf, RolloutError } from '../cli/main.js';
+import { codeOf, RolloutError } from '../cli/errors.js';
 import { withFileLock } from '../fs/file-lock.js';
 import { CODEX_BUSY_MS } from '../home/names.js';
 import { sessionIndexPath, sqliteHome, stateDbPath, type Home } from '../home/paths.js';

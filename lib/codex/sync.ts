@@ -9,10 +9,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
-import { RolloutError, warn } from '../cli/main.js';
+import { RolloutError, warn } from '../cli/errors.js';
 import { nameIn, openStateDb, readNames } from '../home/names.js';
 import { backupStateDb, openStateDbForWrite } from './state.js';
-import { discover, stampTime, stateDbPath, type Home, type SessionFile } from '../home/paths.js';
+import { configPath, currentFile, discover, plainPath, stampTime, stateDbPath, zstPath, type Home, type SessionFile } from '../home/paths.js';
 import { isEnvelope, isObject, parseLine, peekType, type Envelope, type SessionMetaPayload } from '../core/record.js';
 import { openSession } from '../core/session.js';
 import { titleFrom } from '../core/turns.js';
@@ -284,7 +284,7 @@ function wanted(type: string, payloadType: string | undefined, haveMessage: bool
 
 /** Codex's default `model_provider` from its `config.toml` (top-level key), else `openai`. */
 export function defaultProvider(home: Home): string {
-  const path = join(home.dir, 'config.toml');
+  const path = configPath(home);
   if (!existsSync(path)) return 'openai';
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (/^\s*\[/.test(line)) break;
@@ -327,14 +327,6 @@ export interface CodexPlan {
   errors: Array<{ path: string; message: string }>;
 }
 
-/** `X.jsonl` and `X.jsonl.zst` name one logical file (Codex keeps the plain name after compressing). */
-const plainName = (path: string) => (path.endsWith('.zst') ? path.slice(0, -4) : path);
-
-/** The file a thread's row should point at: its newest rollout (a revert adds a newer one). */
-function current(files: SessionFile[]): SessionFile {
-  return files.reduce((a, b) => (stampTime(b.name.stamp) > stampTime(a.name.stamp) || (b.name.stamp === a.name.stamp && b.mtimeMs > a.mtimeMs) ? b : a));
-}
-
 function readRows(db: Database): RowRef[] {
   const cols = new Set((db.prepare('PRAGMA table_info(threads)').all() as { name: string }[]).map((c) => c.name));
   if (!cols.has('id') || !cols.has('rollout_path')) throw new RolloutError("Codex's state DB has no threads table", { file: db.name });
@@ -370,15 +362,15 @@ export async function planCodexSync(home: Home): Promise<CodexPlan> {
   for (const [id, files] of byThread) {
     const row = rowOf.get(id);
     if (!row) {
-      missing.push(current(files));
+      missing.push(currentFile(files));
       continue;
     }
-    const target = files.find((f) => f.files.some((p) => plainName(p) === plainName(row.rollout_path)));
+    const target = files.find((f) => f.files.some((p) => plainPath(p) === plainPath(row.rollout_path)));
     if (!target) {
       // The row points at no file of this home: right if that file is still there (another place), else re-pointed.
-      if (existsSync(row.rollout_path) || existsSync(`${row.rollout_path}.zst`)) plan.unchanged++;
+      if (existsSync(row.rollout_path) || existsSync(zstPath(row.rollout_path))) plan.unchanged++;
       else {
-        const to = current(files);
+        const to = currentFile(files);
         plan.drifts.push({ drift: 'moved', id, path: to.path, from: row.rollout_path, archived: to.root === 'archived_sessions' });
       }
       continue;
@@ -393,7 +385,7 @@ export async function planCodexSync(home: Home): Promise<CodexPlan> {
   for (const row of rows) {
     const id = row.id.toLowerCase();
     if (byThread.has(id)) continue;
-    if (existsSync(row.rollout_path) || existsSync(`${row.rollout_path}.zst`) || existsSync(plainName(row.rollout_path))) plan.unchanged++;
+    if (existsSync(row.rollout_path) || existsSync(zstPath(row.rollout_path)) || existsSync(plainPath(row.rollout_path))) plan.unchanged++;
     else plan.drifts.push({ drift: 'gone', id, from: row.rollout_path });
   }
 

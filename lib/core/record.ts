@@ -233,3 +233,23 @@ function normalizeTimestamp(t: unknown): string {
   const ms = Date.parse(t);
   return Number.isNaN(ms) ? t : new Date(ms).toISOString();
 }
+
+/**
+ * The names a session source answers to: `cli`, `vscode`, `exec`, `mcp`, `unknown`, and for the
+ * object forms their kind and kind:variant (`subagent`, `subagent:review`, `subagent:thread_spawn`,
+ * `custom`, `custom:atlas`, `internal`, ...). A missing source is `vscode`, as Codex reads it.
+ */
+export function sourceKinds(meta: Pick<SessionMetaPayload, 'source' | 'thread_source'> | null): string[] {
+  const source = meta?.source ?? 'vscode';
+  const kinds: string[] = [];
+  if (typeof source === 'string') kinds.push(source);
+  else if (isObject(source)) {
+    for (const [kind, value] of Object.entries(source)) {
+      kinds.push(kind);
+      if (typeof value === 'string') kinds.push(`${kind}:${value}`);
+      else if (isObject(value)) for (const variant of Object.keys(value)) kinds.push(`${kind}:${variant}`);
+    }
+  }
+  if (meta?.thread_source === 'subagent' && !kinds.includes('subagent')) kinds.push('subagent');
+  return kinds;
+}

@@ -1,7 +1,7 @@
 // Opening one session for reading: its lines, its generation, and its first record. Generation 0
 // (the TypeScript CLI's pretty `.json`) is one JSON document, not lines, so it becomes one line.
 import { readFile, stat } from 'node:fs/promises';
-import { RolloutError } from '../cli/main.js';
+import { RolloutError } from '../cli/errors.js';
 
 import { BOM, lineBatches, newStats, type Line, type LineStats } from './lines.js';
 import { generationOf, isEnvelope, parseLine, type Generation, type NameForm, type SessionMetaPayload } from './record.js';

@@ -1,5 +1,6 @@
-// What a "turn" is (spec 6.1): a real user message, not the context Codex injects dressed as one.
-// Shared by the index (turn counts, titles), fork (where to cut) and export (grouping).
+// What a "turn" is (spec 6.1): a real user message, not the context Codex injects dressed as one,
+// nor an image a tool showed. The one definition the index (turn counts, titles), fork (where to
+// cut) and export (grouping) all use, through TurnBoundaries.
 import { isObject, type Envelope } from './record.js';
 
 /** Injected fragments: a user message with any text part that opens and closes like one of these is context. */
@@ -38,15 +39,26 @@ function parts(item: Record<string, any>): Part[] {
   return Array.isArray(item.content) ? item.content.filter(isObject) : [];
 }
 
-/** The text of a message's parts, joined; images stand in as `[Image]` when there is no text. */
+/** The text parts Codex wraps an attached image in (`<image name=[Image #1] path="a.png">`, `</image>`): not what the user said. */
+const IMAGE_TAG = /^\s*(?:<image(?:\s[^>]*)?>|<\/image>)\s*$/;
+
+const isImage = (p: Part) => p.type === 'input_image' || p.type === 'image' || p.type === 'local_image';
+
+/** The text of a message's parts, joined (image wrappers left out); images stand in as `[Image]` when there is no text. */
 export function messageText(item: Record<string, any>): string {
   const ps = parts(item);
   const text = ps
-    .filter((p) => typeof p.text === 'string')
+    .filter((p) => typeof p.text === 'string' && !IMAGE_TAG.test(p.text))
     .map((p) => p.text)
     .join('\n');
   if (text.trim()) return text;
-  return ps.some((p) => p.type === 'input_image' || p.type === 'image') ? '[Image]' : text;
+  return ps.some(isImage) ? '[Image]' : text;
+}
+
+/** A message of images alone (with their wrappers, if any). */
+function imagesOnly(item: Record<string, any>): boolean {
+  const ps = parts(item);
+  return ps.some(isImage) && ps.every((p) => isImage(p) || (typeof p.text === 'string' && (IMAGE_TAG.test(p.text) || !p.text.trim())));
 }
 
 /**
@@ -61,10 +73,50 @@ export function userTurnText(item: unknown): string | null {
   return messageText(item);
 }
 
-/** Whether an envelope line opens a user turn (a real user message or an inter-agent message). */
-export function opensTurn(env: Envelope): boolean {
-  if (env.type === 'response_item') return userTurnText(env.payload) !== null;
-  return env.type === 'inter_agent_communication';
+/** A line's types, as peekType reads them without parsing (null: a shape it cannot read). */
+export type LineKind = { type?: string; payloadType?: string } | null;
+
+/** Tool results: before mid-2026, an image a tool showed (view_image) came back after one as a user message. */
+const TOOL_OUTPUTS = new Set(['function_call_output', 'custom_tool_call_output', 'tool_search_output']);
+
+/**
+ * Whether a line is worth parsing to learn if it opens a turn: an inter-agent line, an agent
+ * message, a message that carries the JSON string "user" (however the JSON is spaced), or a line
+ * whose types could not be read. Every other line can only be noted (TurnBoundaries.see).
+ */
+export function mayOpenTurn(bytes: Buffer, kind: LineKind): boolean {
+  if (!kind?.type) return true;
+  if (kind.type === 'inter_agent_communication') return true;
+  if (kind.type !== 'response_item') return false;
+  const pt = kind.payloadType;
+  return pt === undefined || pt === 'agent_message' || (pt === 'message' && bytes.includes('"user"'));
+}
+
+/**
+ * Where user turns start, line by line, in history order (spec 6.1). One rule beyond Codex's own
+ * count: a user message of images alone right after a tool's output is that tool's image (Codex
+ * put view_image's result there, without a user_message event), part of the turn that called it.
+ * Codex itself counts it as a boundary; a rollback across one can then drop one turn less here.
+ */
+export class TurnBoundaries {
+  private afterToolOutput = false;
+
+  /** Notes a line that was not parsed (it cannot open a turn: see mayOpenTurn). */
+  see(kind: LineKind): void {
+    if (kind?.type === 'response_item') this.afterToolOutput = TOOL_OUTPUTS.has(kind.payloadType ?? '');
+    else if (kind?.type === 'event_msg' && (kind.payloadType === 'task_started' || kind.payloadType === 'user_message')) this.afterToolOutput = false;
+  }
+
+  /** Whether a parsed line opens a user turn (a real user message or an inter-agent message). */
+  opens(env: Envelope): boolean {
+    const p = env.payload;
+    const payloadType = isObject(p) && typeof p.type === 'string' ? p.type : undefined;
+    const afterToolOutput = this.afterToolOutput;
+    this.see({ type: env.type, payloadType });
+    if (env.type === 'inter_agent_communication') return true;
+    if (env.type !== 'response_item' || userTurnText(p) === null) return false;
+    return !(afterToolOutput && payloadType === 'message' && imagesOnly(p));
+  }
 }
 
 /** `event_msg thread_rolled_back`: how many user turns it drops, else 0. */
@@ -108,17 +160,25 @@ export function userText(env: Envelope): string | null {
 }
 
 /**
- * Counts real user turns and finds the title as records stream by. Its state is two plain values,
- * so an index can save it and carry on when the file grows.
+ * Counts real user turns and finds the title as records stream by. What it keeps is two plain
+ * values, so an index can save it and carry on when the file grows (a tool's image message right
+ * at the point it carries on from would then count as a turn).
  */
 export class TurnTally {
+  private readonly boundaries = new TurnBoundaries();
+
   constructor(
     public turns = 0,
     public title: string | null = null,
   ) {}
 
+  /** Notes a line that was not parsed (see TurnBoundaries.see). */
+  see(kind: LineKind): void {
+    this.boundaries.see(kind);
+  }
+
   add(env: Envelope): void {
-    if (opensTurn(env)) this.turns++;
+    if (this.boundaries.opens(env)) this.turns++;
     else {
       const n = rolledBack(env);
       if (n) this.turns = Math.max(0, this.turns - n);

@@ -1,9 +1,12 @@
-// Choosing the zstd decoder: the native one (zstd-napi, optional) when it is installed, else fzstd,
-// pure JavaScript and several times slower. Both handle several frames and skippable frames.
+// zstd, both ways. Decoding: the native decoder (zstd-napi, optional) when it is installed, else
+// fzstd, pure JavaScript and several times slower. Encoding as Codex's compressor does: zstd-napi,
+// else the `zstd` command. Both handle several frames and skippable frames.
 // Output is pulled, a bounded buffer at a time: a rollout compresses 10x or more, and a stream
 // transform that inflates a whole input chunk at once would hold gigabytes for a small file.
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { RolloutError } from '../cli/main.js';
+import { Readable } from 'node:stream';
+import { RolloutError } from '../cli/errors.js';
 
 const require = createRequire(import.meta.url);
 
@@ -127,4 +130,42 @@ async function* decompressJs(chunks: AsyncIterable<Buffer>, file: string): Async
     throw corrupt(file, err);
   }
   while (out.length) yield out.shift()!;
+}
+
+/** Codex's compressor uses zstd's default level. */
+export const ZSTD_LEVEL = 3;
+
+/** zstd level 3, one frame, through zstd-napi, else the `zstd` command, else a clear error. */
+export function compressChunks(chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+  const z = nativeZstd();
+  const source = Readable.from(chunks);
+  if (z) {
+    const stream = new z.CompressStream({ compressionLevel: ZSTD_LEVEL });
+    source.on('error', (err) => stream.destroy(err));
+    return source.pipe(stream);
+  }
+  return compressWithCommand(source);
+}
+
+async function* compressWithCommand(source: Readable): AsyncGenerator<Buffer> {
+  // Codex writes no checksum; the CLI adds one unless told not to.
+  const child = spawn('zstd', [`-${ZSTD_LEVEL}`, '-q', '-c', '--no-check'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', (err) =>
+      reject(
+        (err as NodeJS.ErrnoException).code === 'ENOENT'
+          ? new RolloutError('compressing needs the zstd-napi module or the zstd command; neither is installed')
+          : err,
+      ),
+    );
+    child.on('close', resolve);
+  });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  source.on('error', (err) => child.stdin.destroy(err));
+  child.stdin.on('error', () => {});
+  source.pipe(child.stdin);
+  for await (const chunk of child.stdout) yield chunk as Buffer;
+  const code = await exited;
+  if (code !== 0) throw new RolloutError(`zstd failed (${code}): ${stderr.trim()}`);
 }

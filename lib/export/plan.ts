@@ -3,13 +3,13 @@
 // so that the second pass can stream the surviving turns without holding any of them. Only small
 // records are parsed: user messages (without their images), task events, turn contexts, token
 // counts. What it keeps per turn is a few numbers (turn-table.ts); nothing grows with what was said.
-import { UsageError } from '../cli/main.js';
+import { UsageError } from '../cli/errors.js';
 import type { SessionMetaPayload } from '../core/record.js';
-import { isObject, parseLine, peekType, typeOf } from '../core/record.js';
-import { titleFrom, userTurnText } from '../core/turns.js';
+import { isEnvelope, isObject, parseLine, peekType, typeOf } from '../core/record.js';
+import { mayOpenTurn, titleFrom, TurnBoundaries, userTurnText } from '../core/turns.js';
 import { parseLean } from './lean.js';
 import { tokenTotals, type SessionFacts } from './model.js';
-import { peekRole, peekTimestamp, records, type Records, type Source } from './records.js';
+import { peekTimestamp, records, type Records, type Source } from './records.js';
 import { TurnTable } from './turn-table.js';
 
 export interface Plan {
@@ -18,12 +18,6 @@ export interface Plan {
   turns: TurnTable;
   /** Position ranges `[from, to)` that rollbacks dropped, sorted and disjoint. */
   dropped: Array<[number, number]>;
-}
-
-/** Whether a message line is the user's, from its first bytes when they say. */
-export function fromUser(bytes: Buffer): boolean {
-  const role = peekRole(bytes);
-  return role === null ? bytes.includes('"role":"user"') : role === 'user';
 }
 
 /** The totals of the last token count of a batch that has them (most counts are superseded: only the last is read). */
@@ -75,6 +69,7 @@ export async function planSession(input: PlanInput): Promise<Plan> {
   const titled: { own: { turn: number; text: string } | null; inherited: { turn: number; text: string } | null } = { own: null, inherited: null };
   // A task_started since the last user turn: the turn it opens starts there.
   let pending: { pos: number; turn_id: string | null } | null = null;
+  const boundaries = new TurnBoundaries();
 
   const open = (pos: number, segment: number, said: string) => {
     const which = segment < own ? 'inherited' : 'own';
@@ -102,15 +97,13 @@ export async function planSession(input: PlanInput): Promise<Plan> {
       const info = peekType(bytes) ?? typeOf(bytes);
       const type = info.type;
       const pt = info.payloadType;
-      if (type === 'response_item') {
-        if ((pt === 'message' && fromUser(bytes)) || pt === 'agent_message') {
-          const env = parseLean(bytes);
-          const said = userTurnText(env?.payload);
-          if (said !== null) open(pos, segment, said);
-        }
-      } else if (type === 'inter_agent_communication') {
-        open(pos, segment, '');
-      } else if (type === 'turn_context') {
+      if (!mayOpenTurn(bytes, info)) boundaries.see(info);
+      else {
+        const env = parseLean(bytes);
+        if (isEnvelope(env) && boundaries.opens(env)) open(pos, segment, userTurnText(env.payload) ?? '');
+        continue;
+      }
+      if (type === 'turn_context') {
         const p = parseLine(bytes)?.payload;
         if (isObject(p)) {
           context = { model: typeof p.model === 'string' ? p.model : context.model, cwd: typeof p.cwd === 'string' ? p.cwd : context.cwd };

@@ -4,7 +4,7 @@
 // history can talk about the same record. Lines are read into one reused buffer (a fresh megabyte
 // per read costs page faults, and garbage that inflates memory until the collector gets to it), so
 // a record's bytes are valid only until the next batch is pulled: a pass keeps strings, never bytes.
-import { warn } from '../cli/main.js';
+import { warn } from '../cli/errors.js';
 import type { Segment } from '../home/history.js';
 import { isBareGeneration, Normalizer, parseLine, quickCheck } from '../core/record.js';
 import { openSession } from '../core/session.js';

@@ -2,12 +2,12 @@
 // ancestors' prefixes of a referenced fork, then the file itself) and keeps only positions: where
 // each real user turn (spec 6.1) and each `task_started` turn sits, where turns end, and where
 // rollbacks happen. Memory grows with the number of turns, never with the size of the lines.
-import { RolloutError } from '../cli/main.js';
+import { RolloutError } from '../cli/errors.js';
 import type { Segment } from '../home/history.js';
 import type { Line, Torn } from '../core/lines.js';
 import { isEnvelope, isObject, parseLine, peekType, type Envelope } from '../core/record.js';
 import { openSession } from '../core/session.js';
-import { opensTurn, rolledBack } from '../core/turns.js';
+import { mayOpenTurn, rolledBack, TurnBoundaries } from '../core/turns.js';
 
 /** A line's place: its segment of the history, where it ends in that segment's stream, its ordinal. */
 export interface Place {
@@ -49,19 +49,12 @@ export interface TurnMap {
 /** The events pass 1 looks for; every other line is only counted. */
 const EVENTS = new Set(['task_started', 'turn_started', 'task_complete', 'turn_complete', 'turn_aborted', 'thread_rolled_back']);
 
-/** A line as an envelope, parsed only when it may matter for turns (most lines are skipped unparsed). */
-function relevant(bytes: Buffer): Envelope | null {
+/** A line as an envelope, parsed only when it may matter for turns (most lines are only noted by their types). */
+function relevant(bytes: Buffer, boundaries: TurnBoundaries): Envelope | null {
   const info = peekType(bytes);
-  if (info) {
-    const { type, payloadType } = info;
-    if (type === 'inter_agent_communication') return { type, timestamp: '', payload: {} };
-    if (type === 'response_item') {
-      if (payloadType === 'agent_message') return { type, timestamp: '', payload: { type: payloadType } };
-      // A user message carries the JSON string "user"; escaped text inside other lines cannot.
-      if (payloadType !== undefined && (payloadType !== 'message' || bytes.indexOf('"user"') === -1)) return null;
-    } else if (type === 'event_msg') {
-      if (payloadType !== undefined && !EVENTS.has(payloadType)) return null;
-    } else return null;
+  if (info && !(info.type === 'event_msg' && (info.payloadType === undefined || EVENTS.has(info.payloadType))) && !mayOpenTurn(bytes, info)) {
+    boundaries.see(info);
+    return null;
   }
   const env = parseLine(bytes);
   return isEnvelope(env) && isObject(env.payload) ? env : null;
@@ -136,6 +129,7 @@ export async function mapTurns(segments: Segment[]): Promise<TurnMap> {
   const map: TurnMap = { lines: 0, users: [], tasks: [], terminals: [], rollbacks: [], before: new Map() };
   const live: UserTurn[] = [];
   let pendingTask: TaskTurn | null = null;
+  const boundaries = new TurnBoundaries();
   // The previous line, to describe the place just before a possible cut; its ordinal is read only then.
   let prev: { segment: number; end: number; bytes: Buffer } | null = null;
   const mark = (i: number) => {
@@ -144,9 +138,10 @@ export async function mapTurns(segments: Segment[]): Promise<TurnMap> {
   for await (const { segment, batch } of historyLines(segments)) {
     for (const line of batch) {
       const i = map.lines++;
-      const env = relevant(line.bytes);
+      const env = relevant(line.bytes, boundaries);
       if (env) {
         const p = env.payload;
+        const opens = boundaries.opens(env);
         if (env.type === 'event_msg' && (p.type === 'task_started' || p.type === 'turn_started')) {
           pendingTask = { at: i, turnId: typeof p.turn_id === 'string' ? p.turn_id : '', user: null };
           map.tasks.push(pendingTask);
@@ -154,7 +149,7 @@ export async function mapTurns(segments: Segment[]): Promise<TurnMap> {
         } else if (env.type === 'event_msg' && TERMINALS.has(p.type)) {
           map.terminals.push(i);
           pendingTask = null;
-        } else if (opensTurn(env)) {
+        } else if (opens) {
           const turn: UserTurn = { at: i, start: pendingTask?.at ?? i, task: pendingTask, dropped: false };
           if (pendingTask) pendingTask.user = turn;
           else mark(i);

@@ -2,13 +2,13 @@
 // Pass 1 (lib/fork-plan.ts) decides the cut from positions alone; pass 2 streams the kept lines,
 // unchanged but for the `ordinal` of paginated lines, behind a new `session_meta`, into an atomic
 // write that never replaces an existing file.
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { inBlocks, writeAtomic } from '../fs/atomic.js';
-import { RolloutError, warn } from '../cli/main.js';
+import { RolloutError, warn } from '../cli/errors.js';
 import { appendThreadName } from '../codex/state.js';
 import { historyLines, holdsAt, mapTurns, ordinalSpan, planCut, timestampEnd, type Cut, type Plan, type TurnMap } from './plan.js';
 import { ancestry, type Segment } from '../home/history.js';
-import { parseRolloutName, type Home } from '../home/paths.js';
+import { newSessionPath, parseRolloutName } from '../home/paths.js';
 import { isoMillis, localStamp, uuidv7 } from '../core/ids.js';
 import type { Torn } from '../core/lines.js';
 import type { Output } from '../cli/output.js';
@@ -97,7 +97,7 @@ async function forkFrom(path: string, target: Target, resolver: Resolver, opts: 
   const markerLines = marker ? interruptLines(marker.turnId, now, firstOrdinal === null ? null : firstOrdinal + 1 + kept) : [];
   const result: ForkResult = {
     id,
-    path: opts.stdout ? null : destination(resolver.home, id, now),
+    path: opts.stdout ? null : newSessionPath(resolver.home, id, localStamp(now)),
     forked_from_id: meta.id,
     turns: plan.turns,
     lines: 1 + kept + markerLines.length,
@@ -120,12 +120,6 @@ async function forkFrom(path: string, target: Target, resolver: Resolver, opts: 
   const { syncPaths } = await import('../index/sync.js');
   await syncPaths(resolver.home, [result.path!], { index: opts.index });
   return result;
-}
-
-/** Where Codex would put a session created now: the local day's folder, named by local time. */
-function destination(home: Home, id: string, now: Date): string {
-  const stamp = localStamp(now);
-  return join(home.sessions, stamp.slice(0, 4), stamp.slice(5, 7), stamp.slice(8, 10), `rollout-${stamp}-${id}.jsonl`);
 }
 
 type HistoryBase = { thread_id: string; end_ordinal_exclusive: number; end_byte_offset: number };

@@ -25,7 +25,7 @@ import {
 } from 'node:fs';
 import { constants as os } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { RolloutError } from '../cli/main.js';
+import { RolloutError } from '../cli/errors.js';
 
 export interface WriteOptions {
   /** Fail if the final name exists (checked atomically by link(2)); never overwrite. */

@@ -3,13 +3,14 @@
 // file being acted on (through a symlink, a bind mount, `--backup "$CODEX_HOME"`), would "copy" a
 // file onto itself and then lose it. Such a destination is refused before anything is touched, in a
 // dry run as in a real one. Every copy is read back (size and SHA-256) before the original changes.
-import { accessSync, constants, realpathSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
-import { RolloutError, UsageError } from '../cli/main.js';
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { RolloutError, UsageError } from '../cli/errors.js';
 import { ROOTS, type Home } from '../home/paths.js';
 import { copyVerified } from './move.js';
 import { digestFile, sameDigest } from '../core/verify.js';
 import { lstatOrNull } from './safety.js';
+import { realPathSoFar, within } from '../core/real-path.js';
 
 /** `dev:ino` of what `path` names (symlinks followed), or null when nothing is there. */
 function identity(path: string): string | null {
@@ -21,20 +22,6 @@ function identity(path: string): string | null {
   }
 }
 
-/** The path with symlinks resolved as far as it exists; the rest, which does not exist yet, as it is. */
-function canonical(path: string): string {
-  const abs = resolve(path);
-  for (let at = abs; ; at = dirname(at)) {
-    try {
-      return join(realpathSync(at), relative(at, abs));
-    } catch {
-      if (at === dirname(at)) return abs;
-    }
-  }
-}
-
-const within = (dir: string, path: string) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
-
 /**
  * Whether `path` is, or would lie inside, one of the home's roots (whether or not that root exists
  * yet). Names are compared with symlinks resolved, and each existing ancestor also by device and
@@ -42,8 +29,8 @@ const within = (dir: string, path: string) => path === dir || path.startsWith(di
  */
 function insideRoots(home: Home, path: string): boolean {
   const roots = ROOTS.map((r) => join(home.dir, r));
-  const at = canonical(path);
-  if (roots.some((r) => within(canonical(r), at))) return true;
+  const at = realPathSoFar(path);
+  if (roots.some((r) => within(realPathSoFar(r), at))) return true;
   const ids = new Set(roots.map(identity).filter((id) => id !== null));
   for (let dir = at; ids.size; dir = dirname(dir)) {
     const id = identity(dir);

@@ -9,7 +9,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { holdTemp, processAlive } from './atomic.js';
-import { RolloutError } from '../cli/main.js';
+import { RolloutError } from '../cli/errors.js';
 
 const lockOf = (path: string) => join(dirname(path), `.${basename(path)}.rollout-lock`);
 

@@ -3,19 +3,15 @@
 // overwrites. Compression writes `X.jsonl.zst` the way Codex's own compressor does (one zstd frame,
 // level 3, the plain file's mtime and mode), proves it decompresses to the very same bytes, and only
 // then removes the plain file.
-import { spawn } from 'node:child_process';
 import { link, lstat, mkdir, rename, unlink, utimes } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Readable } from 'node:stream';
+import { zstPath } from '../home/paths.js';
 import { syncDir, writeAtomic } from './atomic.js';
 import { assertUnchanged, fingerprint, lstatOrNull, type Fingerprint } from './safety.js';
-import { RolloutError } from '../cli/main.js';
+import { RolloutError } from '../cli/errors.js';
 import { fileChunks } from '../core/source.js';
 import { compareStreams, digest, digestFile, hashing, sameDigest, type Digest } from '../core/verify.js';
-import { decompress, nativeZstd } from '../core/zstd.js';
-
-/** Codex's compressor uses zstd's default level. */
-export const ZSTD_LEVEL = 3;
+import { compressChunks, decompress } from '../core/zstd.js';
 
 /**
  * Copies `src` to `dst` (never over an existing file), with its mode and mtime, fsynced, and checks
@@ -111,41 +107,6 @@ export async function leftBehind(src: string, dst: string): Promise<'free' | 'do
   return sameDigest(await digestFile(src), await digestFile(dst)) ? 'done' : 'taken';
 }
 
-/** zstd level 3, one frame, through zstd-napi, else the `zstd` command, else a clear error. */
-export function compressChunks(chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
-  const z = nativeZstd();
-  const source = Readable.from(chunks);
-  if (z) {
-    const stream = new z.CompressStream({ compressionLevel: ZSTD_LEVEL });
-    source.on('error', (err) => stream.destroy(err));
-    return source.pipe(stream);
-  }
-  return compressWithCommand(source);
-}
-
-async function* compressWithCommand(source: Readable): AsyncGenerator<Buffer> {
-  // Codex writes no checksum; the CLI adds one unless told not to.
-  const child = spawn('zstd', [`-${ZSTD_LEVEL}`, '-q', '-c', '--no-check'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.on('error', (err) =>
-      reject(
-        (err as NodeJS.ErrnoException).code === 'ENOENT'
-          ? new RolloutError('compressing needs the zstd-napi module or the zstd command; neither is installed')
-          : err,
-      ),
-    );
-    child.on('close', resolve);
-  });
-  let stderr = '';
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  source.on('error', (err) => child.stdin.destroy(err));
-  child.stdin.on('error', () => {});
-  source.pipe(child.stdin);
-  for await (const chunk of child.stdout) yield chunk as Buffer;
-  const code = await exited;
-  if (code !== 0) throw new RolloutError(`zstd failed (${code}): ${stderr.trim()}`);
-}
-
 export interface CompressOptions {
   /** What `src` must still be when it is removed (default: what it is when compression starts). */
   before?: Fingerprint;
@@ -160,7 +121,7 @@ export interface CompressOptions {
  * one that holds bytes the plain file lacks is not, and nothing is compressed.
  */
 export async function compressFile(src: string, opts: CompressOptions = {}): Promise<{ path: string; bytes: number }> {
-  const dst = `${src}.zst`;
+  const dst = zstPath(src);
   const before = opts.before ?? fingerprint(src);
   const st = await lstat(src);
   if (!st.isFile()) throw new RolloutError('not a regular file; not compressed', { file: src });

@@ -8,7 +8,7 @@
 // period and the compare-and-swap before each replacement are what is left.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { warn } from '../cli/main.js';
+import { warn } from '../cli/errors.js';
 
 export interface Holder {
   pid: number;

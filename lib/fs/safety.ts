@@ -8,8 +8,8 @@
 // - never a session whose rollout another kept session still reads through `history_base`.
 import { lstatSync, readFileSync, type Stats } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { RolloutError } from '../cli/main.js';
-import { parseRolloutName, rootOf, stampTime, type Home, type SessionFile } from '../home/paths.js';
+import { RolloutError } from '../cli/errors.js';
+import { parseRolloutName, rootOf, stampTime, writerLockPath, type Home, type SessionFile } from '../home/paths.js';
 import { takeLock } from './file-lock.js';
 import { openBy } from './open-files.js';
 import { readHead } from '../core/session.js';
@@ -88,9 +88,6 @@ export async function lockSession(home: Home, threadId: string): Promise<(() => 
   return typeof taken === 'number' ? `another rollout run is acting on it${taken ? ` (pid ${taken})` : ''}` : taken;
 }
 
-/** Where Codex's writers announce themselves. */
-export const writerLockDir = (home: Home): string => join(home.dir, 'thread-writer-locks');
-
 /**
  * Whether a running Codex holds the thread's writer lock. The lock file alone is not proof: a
  * killed Codex leaves it behind, unlocked. On Linux /proc/locks says whether anyone holds it; where
@@ -98,7 +95,7 @@ export const writerLockDir = (home: Home): string => join(home.dir, 'thread-writ
  * "not running".
  */
 export async function writerLockHeld(home: Home, threadId: string): Promise<boolean> {
-  const st = lstatOrNull(join(writerLockDir(home), `${threadId}.lock`));
+  const st = lstatOrNull(writerLockPath(home, threadId));
   if (!st) return false;
   const held = heldLocks();
   if (!held) return true;

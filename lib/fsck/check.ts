@@ -5,11 +5,11 @@
 // object from outside), but each file is streamed once, in constant memory.
 import { isUtf8 } from 'node:buffer';
 import { breathe } from '../fs/atomic.js';
-import { RolloutError } from '../cli/main.js';
+import { RolloutError } from '../cli/errors.js';
 import type { SessionFile } from '../home/paths.js';
 import { lineBatches, newStats, type Line, type LineStats } from '../core/lines.js';
 import { generationOf, isBareGeneration, isEnvelope, isObject, parseLine, type Generation } from '../core/record.js';
-import type { Resolver } from '../home/resolve.js';
+import { looksLikePath, type Resolver } from '../home/resolve.js';
 import { openSession } from '../core/session.js';
 import { openSource, STDIN } from '../core/source.js';
 import { compareStreams, type Comparison } from '../core/verify.js';
@@ -426,7 +426,7 @@ export async function* fsck(resolver: Resolver, files?: SessionFile[]): AsyncGen
 export async function filesOf(resolver: Resolver, ref: string): Promise<SessionFile[]> {
   const target = await resolver.resolve(ref);
   if (target.stdin) return [stdinFile()];
-  const isPath = ref.includes('/') || /\.jsonl?(\.zst)?$/.test(ref);
+  const isPath = looksLikePath(ref);
   const thread = target.file.name.threadId;
   if (isPath || !thread) return [target.file];
   return (await resolver.all()).filter((f) => f.name.threadId === thread);

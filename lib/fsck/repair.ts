@@ -10,7 +10,7 @@ import { lstat, open, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { sweepTemps, syncDir, writeAtomic } from '../fs/atomic.js';
 import { judgeLine, type FileReport, type ProblemKind } from './check.js';
-import type { Home, SessionFile } from '../home/paths.js';
+import { plainPath, type Home, type SessionFile } from '../home/paths.js';
 import { BOM, lineBatches, newStats } from '../core/lines.js';
 import { backupPath, backUp } from '../fs/backup.js';
 import { compressFile } from '../fs/move.js';
@@ -49,7 +49,7 @@ export interface Skipped {
   reason: string;
 }
 
-const plainOf = (f: SessionFile) => (f.compressed ? f.path.slice(0, -'.zst'.length) : f.path);
+const plainOf = (f: SessionFile) => plainPath(f.path);
 export const rejectedPath = (f: SessionFile): string => `${plainOf(f)}.rejected`;
 
 /** Repairs the fixable problems of one file; null when it has none. */

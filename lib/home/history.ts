@@ -1,7 +1,7 @@
 // The full history of a paginated fork or revert. Such a file stores only its own lines; its
 // `session_meta.history_base` says "my history starts with that rollout's first N bytes". Following
 // the chain gives the ancestors' prefixes, oldest first, then the file itself.
-import { RolloutError } from '../cli/main.js';
+import { RolloutError } from '../cli/errors.js';
 import type { NameForm } from '../core/record.js';
 import type { SessionMetaPayload } from '../core/record.js';
 import type { Resolver } from './resolve.js';

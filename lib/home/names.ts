@@ -4,7 +4,7 @@
 // thread's name is its newest log entry, else its DB name. Every binary asks here; the writing
 // side (naming, clearing, deleting) is in codex/state.ts.
 import { existsSync } from 'node:fs';
-import { RolloutError, warn } from '../cli/main.js';
+import { RolloutError, warn } from '../cli/errors.js';
 import { lines } from '../core/lines.js';
 import { isObject, parseLine } from '../core/record.js';
 import { fileChunks } from '../core/source.js';

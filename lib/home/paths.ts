@@ -4,6 +4,7 @@ import { lstatSync, readdirSync, type Dirent } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { RolloutError } from '../cli/errors.js';
 import type { NameForm } from '../core/record.js';
 
 export type Root = 'sessions' | 'archived_sessions';
@@ -31,6 +32,42 @@ export function sqliteHome(home: Home, env: NodeJS.ProcessEnv = process.env): st
 }
 
 export const stateDbPath = (home: Home): string => join(sqliteHome(home), 'state_5.sqlite');
+
+export const configPath = (home: Home): string => join(home.dir, 'config.toml');
+
+/** Where a running Codex holds a lock for each thread it writes. */
+export const writerLockPath = (home: Home, threadId: string): string => join(home.dir, 'thread-writer-locks', `${threadId}.lock`);
+
+/** Where Codex puts a session it creates: the local day's folder, the name stamped with local time. */
+export function newSessionPath(home: Home, id: string, stamp: string): string {
+  return join(home.sessions, stamp.slice(0, 4), stamp.slice(5, 7), stamp.slice(8, 10), `rollout-${stamp}-${id}.jsonl`);
+}
+
+/** Where `codex archive` moves a file: flat in `archived_sessions/`, under the same name. */
+export const archivedPath = (home: Home, path: string): string => join(home.archived, basename(path));
+
+/**
+ * Where an archived file goes back to: `sessions/YYYY/MM/DD/`, the date from its name, as Codex
+ * does. A name of the flat generations of 2025 goes back to `sessions/` itself, where those were
+ * written (Codex never lists them, and a dated folder would make them look like a later form).
+ */
+export function unarchivedPath(home: Home, path: string): string {
+  const name = basename(path);
+  const parsed = parseRolloutName(name);
+  if (parsed && formOf(parsed, 'archived') !== 'nested') return join(home.sessions, name);
+  const m = /^rollout-(\d{4})-(\d{2})-(\d{2})/.exec(name);
+  if (!m) throw new RolloutError('no date in the file name; cannot tell where it goes', { file: name });
+  return join(home.sessions, m[1]!, m[2]!, m[3]!, name);
+}
+
+/** What a compressed rollout's name adds to the plain one. */
+export const ZST = '.zst';
+
+/** A rollout file's plain name, whether given plain or compressed. */
+export const plainPath = (path: string): string => (path.endsWith(ZST) ? path.slice(0, -ZST.length) : path);
+
+/** A rollout file's compressed name, whether given plain or compressed. */
+export const zstPath = (path: string): string => plainPath(path) + ZST;
 
 export interface RolloutName {
   /** `YYYY-MM-DDThh-mm-ss` or `YYYY-MM-DD`: local wall-clock time, no zone. */
@@ -193,6 +230,31 @@ function fileOf(c: Candidate, st: { size: number; mtimeMs: number; ino: number }
     mtimeMs: Math.trunc(st.mtimeMs),
     ino: st.ino,
   };
+}
+
+/** What decides which of a thread's files stands for it. */
+export interface CurrentKey {
+  /** The name's stamp, as stampTime reads it. */
+  stampMs: number;
+  archived: boolean;
+  mtimeMs: number;
+}
+
+/**
+ * Of two files of one thread (a reverted thread has one per revision; a copy may sit in both
+ * roots), negative when `a` stands for the thread rather than `b`: the newest revision, then an
+ * active file before an archived copy (the one Codex lists), then the one written last. Every
+ * binary and the index choose by this.
+ */
+export function compareCurrent(a: CurrentKey, b: CurrentKey): number {
+  return b.stampMs - a.stampMs || Number(a.archived) - Number(b.archived) || b.mtimeMs - a.mtimeMs;
+}
+
+const keyOf = (f: SessionFile): CurrentKey => ({ stampMs: stampTime(f.name.stamp), archived: f.root === 'archived_sessions', mtimeMs: f.mtimeMs });
+
+/** The file that stands for its thread, of several (see compareCurrent). */
+export function currentFile(files: SessionFile[]): SessionFile {
+  return files.reduce((best, f) => (compareCurrent(keyOf(f), keyOf(best)) < 0 ? f : best));
 }
 
 /** Chronological by the name's stamp, then by id: sorted names are sorted sessions. */

@@ -1,14 +1,16 @@
 // A session reference to one session file: a full id, a unique id prefix, a name, a path, `-` for
 // stdin, or `--last`. Ids live in file names, so this never opens a file to find an id.
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { RolloutError } from '../cli/main.js';
+import { isPerSession, report, RolloutError, UsageError } from '../cli/errors.js';
 import { idsNamed } from './names.js';
-import { discover, fileAt, stampTime, UUID_RE, type Home, type SessionFile } from './paths.js';
+import { currentFile, discover, fileAt, UUID_RE, type Home, type SessionFile } from './paths.js';
 import { lines } from '../core/lines.js';
 import { isObject, parseLine } from '../core/record.js';
 import { readHead } from '../core/session.js';
-import { STDIN } from '../core/source.js';
+import { openSource, STDIN } from '../core/source.js';
+import { stdout } from '../cli/output.js';
+import { realPath } from '../core/real-path.js';
 
 /** What to read: a session file, or stdin. */
 export type Target = { stdin: true; label: '<stdin>' } | { stdin: false; file: SessionFile; label: string };
@@ -17,15 +19,8 @@ const PREFIX = /^[0-9a-f][0-9a-f-]{3,35}$/i;
 
 const target = (file: SessionFile): Target => ({ stdin: false, file, label: file.path });
 
-/**
- * Of several files of one thread (a reverted thread has one per revision; a copy may sit in both
- * roots), the current one: the newest revision, an active file before an archived one.
- */
-export function current(files: SessionFile[]): SessionFile {
-  return [...files].sort(
-    (a, b) => stampTime(b.name.stamp) - stampTime(a.name.stamp) || (a.root === b.root ? 0 : a.root === 'sessions' ? -1 : 1) || b.mtimeMs - a.mtimeMs,
-  )[0]!;
-}
+/** Whether a reference names a file rather than an id, a prefix or a name: it has a slash, or a rollout's suffix. */
+export const looksLikePath = (ref: string): boolean => ref.includes('/') || /\.jsonl?(\.zst)?$/.test(ref);
 
 export class Resolver {
   private files?: Promise<SessionFile[]>;
@@ -61,7 +56,7 @@ export class Resolver {
   async resolve(ref: string): Promise<Target> {
     if (ref === STDIN) return { stdin: true, label: '<stdin>' };
     const asPath = resolvePath(ref);
-    if (ref.includes('/') || /\.jsonl?(\.zst)?$/.test(ref)) {
+    if (looksLikePath(ref)) {
       if (existsSync(asPath)) return target(await fileAt(this.home, asPath));
       if (ref.includes('/')) throw new RolloutError(`no such file: ${ref}`);
     }
@@ -79,7 +74,7 @@ export class Resolver {
   async byId(id: string): Promise<SessionFile> {
     const { thread, rollout } = await this.keyed();
     const files = thread.get(id);
-    if (files) return current(files);
+    if (files) return currentFile(files);
     const revision = rollout.get(id)?.[0];
     if (revision) return revision;
     throw new RolloutError(`no session with id ${id}`);
@@ -88,7 +83,7 @@ export class Resolver {
   /** The file whose rollout id is `id` (what `history_base.thread_id` names), or null. */
   async byRolloutId(id: string): Promise<SessionFile | null> {
     const files = (await this.keyed()).rollout.get(id.toLowerCase());
-    return files ? current(files) : null;
+    return files ? currentFile(files) : null;
   }
 
   private async byPrefix(prefix: string): Promise<string | null> {
@@ -103,7 +98,7 @@ export class Resolver {
   private async byName(name: string): Promise<SessionFile | null> {
     for (const id of await idsNamed(this.home, name)) {
       const files = (await this.keyed()).thread.get(id);
-      if (files) return current(files);
+      if (files) return currentFile(files);
     }
     return null;
   }
@@ -114,22 +109,14 @@ export class Resolver {
    * message when there is none here (a binary whose `--all` means something else says its own).
    */
   async last(cwd: string, anywhere = false, hint = 'try --all'): Promise<Target> {
-    const here = canonical(cwd);
+    const here = realPath(cwd);
     const active = (await this.all()).filter((f) => f.root === 'sessions').sort((a, b) => b.mtimeMs - a.mtimeMs);
     for (const file of active) {
       if (anywhere) return target(file);
       const { meta } = await readHead(file.path, file.form).catch(() => ({ meta: null }));
-      if (typeof meta?.cwd === 'string' && canonical(meta.cwd) === here) return target(file);
+      if (typeof meta?.cwd === 'string' && realPath(meta.cwd) === here) return target(file);
     }
     throw new RolloutError(anywhere ? 'no sessions in this home' : `no session was started in ${here} (${hint})`);
-  }
-}
-
-function canonical(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return resolvePath(path);
   }
 }
 
@@ -145,7 +132,58 @@ export async function* refsFrom(chunks: AsyncIterable<Buffer>): AsyncGenerator<s
       const row = parseLine(line.bytes);
       const ref = isObject(row) ? (row.path ?? row.id) : undefined;
       if (typeof ref === 'string' && ref) yield ref;
-      else yield text;
+      // The last line of a page of rollout-ls names no session.
+      else if (!(isObject(row) && 'next_cursor' in row)) yield text;
     } else yield text;
   }
+}
+
+/** Where the sessions to work on are named: the arguments, references read from stdin, or --last. */
+export interface RefSource {
+  args: readonly string[];
+  /** References come from stdin, one a line (--batch, --stdin). */
+  stdin?: boolean;
+  /** The most recent session (--last). */
+  last?: boolean;
+}
+
+/**
+ * The sessions named, checked for sense: stdin, the arguments and --last each exclude the others,
+ * and at least one session is named (`flag` is how this binary spells "read references from stdin").
+ */
+export function refSource(args: readonly string[], o: { stdin?: unknown; last?: unknown }, flag: '--batch' | '--stdin', required = true): RefSource {
+  if (o.stdin && (args.length || o.last)) throw new UsageError(`${flag} reads references from stdin; give no others`);
+  if (o.last && args.length) throw new UsageError('--last takes no session arguments');
+  if (required && !args.length && !o.stdin && !o.last) throw new UsageError("no session given (an id, prefix, name, path, '-' or --last)");
+  return { args, stdin: Boolean(o.stdin), last: Boolean(o.last) };
+}
+
+/** A failure of one session, said on stderr after what stdout already holds. */
+export function reportSession(err: unknown): void {
+  stdout.flush();
+  report(err);
+}
+
+/**
+ * Calls `fn` with each reference in turn (null for --last). A failure of one session (our own
+ * error, or the system's) goes to `onError` and the rest go on; anything else is a bug and stops
+ * the run. Returns the number of sessions that failed.
+ */
+export async function forEachRef(
+  src: RefSource,
+  fn: (ref: string | null) => Promise<void>,
+  onError: (err: unknown, ref: string | null) => void = reportSession,
+): Promise<number> {
+  let failed = 0;
+  const refs: AsyncIterable<string | null> | Iterable<string | null> = src.last ? [null] : src.stdin ? refsFrom(openSource(STDIN)) : src.args;
+  for await (const ref of refs) {
+    try {
+      await fn(ref);
+    } catch (err) {
+      if (!isPerSession(err)) throw err;
+      onError(err, ref);
+      failed++;
+    }
+  }
+  return failed;
 }

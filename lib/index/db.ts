@@ -2,7 +2,7 @@
 // at a time.
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { codeOf, notice, RolloutError } from '../cli/main.js';
+import { codeOf, notice, RolloutError } from '../cli/errors.js';
 import type { Home } from '../home/paths.js';
 import { openSqlite, type Database } from '../core/sqlite.js';
 
@@ -73,6 +73,10 @@ const MIGRATIONS: string[] = [
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
    CREATE VIRTUAL TABLE docs USING fts5(text, role UNINDEXED, line UNINDEXED, ordinal UNINDEXED,
      tokenize = 'unicode61 remove_diacritics 2');`,
+  // 2: thread_source, for the selection language's --source. Rows lack it until read again: the
+  // index is a cache, so the update that migrates reads every file anew.
+  `ALTER TABLE sessions ADD COLUMN thread_source TEXT;
+   DELETE FROM sessions; DELETE FROM docs; DELETE FROM names; DELETE FROM meta;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -154,6 +158,8 @@ export const isDamage = (err: unknown): boolean => UNREADABLE.test(codeOf(err));
  */
 export function indexError(err: unknown, path: string): unknown {
   const code = codeOf(err);
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC')
+    return new RolloutError('the rollout index cannot be written: the disk is full (free some space, or give --index a file on another disk)', { file: path });
   if (!code.startsWith('SQLITE_')) return err;
   const remedy = isDamage(err)
     ? "run 'rollout-index --rebuild' to build it anew"

@@ -1,6 +1,6 @@
 // How listed sessions are printed for people: `--format` lines with `%(atom)` placeholders (as in
 // `git for-each-ref`), and the table shown on a terminal.
-import { UsageError } from '../cli/main.js';
+import { UsageError } from '../cli/errors.js';
 import { visible } from '../cli/terminal.js';
 import type { Hit, Listed } from './query.js';
 

@@ -1,6 +1,7 @@
 // Questions asked of the index: which sessions, in what order, a page at a time; and full-text
 // search, by session (best first, with a snippet) or by message.
-import { UsageError } from '../cli/main.js';
+import { UsageError } from '../cli/errors.js';
+import { sourceKinds } from '../core/record.js';
 import type { Database } from './db.js';
 import type { Row } from './scan.js';
 
@@ -26,25 +27,41 @@ export function parseSort(spec: string): Sort {
   return { key, descending };
 }
 
+/**
+ * The selection language (lib/select/ parses it from the command line): which sessions, with one
+ * meaning in every binary that chooses sessions. Each filter narrows; none given, all sessions of
+ * the roots are chosen.
+ */
 export interface Filters {
+  /** Started in one of these folders or below one (each folder given as written and as its real path). */
   cwd?: string[];
+  /** Which roots: `exclude` (active only, the default), `include` (both) or `only` archived. */
   archived?: 'exclude' | 'include' | 'only';
   /** Last activity at or after / before these instants (ms). */
   since?: number;
   until?: number;
   model?: string[];
   provider?: string[];
+  /** Source kinds, as sourceKinds() names them: `exec`, `subagent` (any), `subagent:review`, ... */
   source?: string[];
   name?: string[];
+  /** Only sessions without a name. */
+  unnamed?: boolean;
   forkedFrom?: string;
+  /** All of the session's files together, on disk. */
   minSize?: number;
+  /** Spare, per working directory, the N most recently active sessions of the roots. */
+  keepLast?: number;
+  /** Only sessions with a message matching this full-text query. */
+  search?: string;
+  /** Only these threads (sessions named one by one). */
+  ids?: string[];
 }
 
 export interface Query extends Filters {
   sort: Sort;
   limit?: number;
   cursor?: string;
-  search?: string;
 }
 
 /** The row's fields that a listing shows as they are stored. */
@@ -169,21 +186,59 @@ function decodeCursor(s: string, key: string): Cursor {
 
 const sortName = (s: Sort) => (s.descending ? '-' : '') + s.key;
 
+const escapeLike = (s: string) => s.replace(/[%_\\]/g, (c) => '\\' + c);
+
+/** The roots a filter set chooses from, over a row `alias`. */
+function rootsClause(f: Filters, alias: string): string | null {
+  if (f.archived === 'include') return null;
+  return f.archived === 'only' ? `${alias}.archived = 1` : `${alias}.archived = 0`;
+}
+
+const withFunctions = new WeakSet<Database>();
+
+/** SQL functions the filters use: `has_source(source, thread_source, kind)`. */
+function ensureFunctions(db: Database): void {
+  if (withFunctions.has(db)) return;
+  withFunctions.add(db);
+  db.function('has_source', { deterministic: true }, (source: unknown, threadSource: unknown, kind: unknown) => {
+    const parsed = typeof source === 'string' && source.startsWith('{') ? safeParse(source) : source;
+    return sourceKinds({ source: parsed as never, thread_source: threadSource as never }).includes(String(kind)) ? 1 : 0;
+  });
+}
+
+function safeParse(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return s;
+  }
+}
+
 /** The WHERE clause for the filters, over `s` (sessions) and `n` (names). */
-function where(f: Filters, params: unknown[]): string[] {
+function where(db: Database, f: Filters, params: unknown[]): string[] {
+  ensureFunctions(db);
   const w = ['s.current = 1'];
   const inList = (column: string, values: string[] | undefined) => {
     if (!values?.length) return;
     w.push(`${column} IN (${values.map(() => '?').join(', ')})`);
     params.push(...values);
   };
-  if (f.archived === 'exclude' || f.archived === undefined) w.push('s.archived = 0');
-  else if (f.archived === 'only') w.push('s.archived = 1');
-  inList('s.cwd', f.cwd);
+  const roots = rootsClause(f, 's');
+  if (roots) w.push(roots);
+  if (f.cwd?.length) {
+    // A folder, or any below it.
+    const dirs = f.cwd.map((d) => (d.length > 1 ? d.replace(/\/+$/, '') : d));
+    w.push(`(${dirs.map(() => "(s.cwd = ? OR s.cwd LIKE ? ESCAPE '\\')").join(' OR ')})`);
+    for (const d of dirs) params.push(d, `${escapeLike(d === '/' ? '' : d)}/%`);
+  }
   inList('s.model', f.model);
   inList('s.model_provider', f.provider);
-  inList('s.source', f.source);
+  if (f.source?.length) {
+    w.push(`(${f.source.map(() => 'has_source(s.source, s.thread_source, ?)').join(' OR ')})`);
+    params.push(...f.source);
+  }
   inList('n.name', f.name);
+  if (f.unnamed) w.push('n.name IS NULL');
   if (f.since !== undefined) {
     w.push('s.updated_at >= ?');
     params.push(f.since);
@@ -194,20 +249,68 @@ function where(f: Filters, params: unknown[]): string[] {
   }
   if (f.forkedFrom) {
     w.push("(s.forked_from_id = ? OR s.forked_from_id LIKE ? ESCAPE '\\')");
-    params.push(f.forkedFrom, `${f.forkedFrom.replace(/[%_\\]/g, (c) => '\\' + c)}%`);
+    params.push(f.forkedFrom, `${escapeLike(f.forkedFrom)}%`);
   }
   if (f.minSize !== undefined) {
-    w.push('s.size >= ?');
+    w.push('(SELECT sum(x.size) FROM sessions x WHERE x.id = s.id) >= ?');
     params.push(f.minSize);
   }
+  if (f.ids) {
+    w.push('s.id IN (SELECT value FROM json_each(?))');
+    params.push(JSON.stringify(f.ids));
+  }
+  if (f.keepLast !== undefined) {
+    // The N most recently active of each directory survive, among all the sessions of the roots.
+    const population = rootsClause(f, 'p');
+    w.push(`s.id NOT IN (SELECT id FROM (SELECT p.id AS id, row_number() OVER (PARTITION BY coalesce(p.cwd, '') ORDER BY p.updated_at DESC, p.id DESC) AS rn
+      FROM sessions p WHERE p.current = 1${population ? ` AND ${population}` : ''}) WHERE rn <= ?)`);
+    params.push(f.keepLast);
+  }
+  if (f.search !== undefined) {
+    // A session with a matching message in any of its files.
+    w.push('s.id IN (SELECT f.id FROM docs d JOIN sessions f ON f.file = (d.rowid >> 32) WHERE docs MATCH ?)');
+    params.push(f.search);
+  }
   return w;
+}
+
+/**
+ * The thread ids the filters choose, in no particular order: what a binary that acts on sessions
+ * (prune, and those to come) takes from the selection language.
+ */
+export function selectIds(db: Database, f: Filters): string[] {
+  const params: unknown[] = [];
+  const w = where(db, f, params);
+  const run = () =>
+    db
+      .prepare(`SELECT s.id FROM sessions s LEFT JOIN names n ON n.id = s.id WHERE ${w.join(' AND ')}`)
+      .pluck()
+      .all(...params) as string[];
+  return f.search === undefined ? run() : ftsQuery(db, f.search, run);
+}
+
+/** The threads whose files read one of these rollouts through `history_base`, by rollout id. */
+export function readersOf(db: Database, rolloutIds: string[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  const rows = db
+    .prepare('SELECT history_base AS base, id FROM sessions WHERE history_base IN (SELECT value FROM json_each(?))')
+    .all(JSON.stringify(rolloutIds)) as {
+    base: string;
+    id: string;
+  }[];
+  for (const r of rows) {
+    let set = out.get(r.base);
+    if (!set) out.set(r.base, (set = new Set()));
+    set.add(r.id);
+  }
+  return out;
 }
 
 /** Sessions matching the filters, one page of them. */
 export function list(db: Database, q: Query): Page<Listed> {
   if (q.search !== undefined) return searchSessions(db, q);
   const params: unknown[] = [];
-  const w = where(q, params);
+  const w = where(db, q, params);
   const column = `s.${SORT_COLUMNS[q.sort.key as SortKey]}`;
   const cmp = q.sort.descending ? '<' : '>';
   const dir = q.sort.descending ? 'DESC' : 'ASC';
@@ -259,7 +362,8 @@ function ftsQuery<T>(db: Database, search: string, fn: () => T): T {
  */
 function searchSessions(db: Database, q: Query): Page<Listed> {
   const params: unknown[] = [q.search];
-  const w = where(q, params);
+  // The search itself is the CTE below, not a filter of it.
+  const w = where(db, { ...q, search: undefined }, params);
   const byRank = q.sort.key === 'rank';
   const column = byRank ? 'h.rank' : `s.${SORT_COLUMNS[q.sort.key as SortKey]}`;
   const descending = !byRank && q.sort.descending;
@@ -308,7 +412,8 @@ function snippetOf(db: Database, search: string): (doc: number) => string {
 /** Matching messages, best first: one per line, with where it is. */
 export function searchHits(db: Database, q: Query): Page<Hit> {
   const params: unknown[] = [q.search];
-  const w = where(q, params);
+  // The search itself is the CTE below, not a filter of it.
+  const w = where(db, { ...q, search: undefined }, params);
   if (q.cursor) {
     const c = decodeCursor(q.cursor, 'hits');
     w.push('(h.rank > ? OR (h.rank = ? AND h.doc > ?))');

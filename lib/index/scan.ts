@@ -2,7 +2,7 @@
 // needed to continue when the file grows (rollouts are append-only): how far it was read, the turn
 // tally, the latest model and token total, and where a copied fork's inherited lines end.
 import { closeSync, openSync, readSync } from 'node:fs';
-import { RolloutError } from '../cli/main.js';
+import { RolloutError } from '../cli/errors.js';
 import { stampTime, type SessionFile } from '../home/paths.js';
 import { lineBatches, newStats, type Line } from '../core/lines.js';
 import {
@@ -20,7 +20,7 @@ import {
 } from '../core/record.js';
 import { openSession } from '../core/session.js';
 import { fileChunks, openSource } from '../core/source.js';
-import { messageText, TurnTally, userTurnText } from '../core/turns.js';
+import { mayOpenTurn, messageText, TurnTally, userTurnText, type LineKind } from '../core/turns.js';
 import { memberValue, stringEnd, stringText, withoutMembers } from '../core/json-bytes.js';
 
 /** One searchable text: a message, a reasoning summary, a tool call or its output. */
@@ -51,6 +51,7 @@ export interface Row {
   cwd: string | null;
   originator: string | null;
   source: string | null;
+  thread_source: string | null;
   model_provider: string | null;
   model: string | null;
   effort: string | null;
@@ -156,6 +157,7 @@ export function freshRow(file: SessionFile): Row {
     cwd: null,
     originator: null,
     source: null,
+    thread_source: null,
     model_provider: null,
     model: null,
     effort: null,
@@ -249,6 +251,7 @@ export class FileScan {
       // Only the last cumulative total counts: a batch's token counts are read from its end.
       const deferred = t === 'event_msg' && p === 'token_count';
       if (!wanted || deferred || (t === 'response_item' && OUTPUTS.has(p!))) {
+        this.tally.see(info);
         if (this.carry.copy === 'copied') this.copyClock(line, null);
         if (quickCheck(line.bytes)) this.row.bad_lines++;
         else if (deferred) this.tokenLines.push(line);
@@ -360,6 +363,7 @@ export class FileScan {
     r.originator = str(m.originator);
     r.cli_version = str(m.cli_version);
     r.source = typeof m.source === 'string' ? m.source : isObject(m.source) ? JSON.stringify(m.source) : null;
+    r.thread_source = str(m.thread_source);
     r.model_provider = str(m.model_provider);
     r.forked_from_id = lower(m.forked_from_id);
     const spawn = isObject(m.source) && isObject(m.source.subagent) ? m.source.subagent.thread_spawn : undefined;
@@ -566,7 +570,10 @@ export async function tallyPrefix(path: string, limit: number | undefined, form:
     for await (const batch of session.batches) {
       for (const line of batch) {
         const info = peekType(line.bytes);
-        if (info && !turnLine(info.type!, info.payloadType, into.title === null)) continue;
+        if (info && !turnLine(line.bytes, info, into.title === null)) {
+          into.see(info);
+          continue;
+        }
         const env = parseLine(line.bytes);
         if (isEnvelope(env)) into.add(env);
       }
@@ -577,11 +584,10 @@ export async function tallyPrefix(path: string, limit: number | undefined, form:
 }
 
 /** Whether a line (by its types) can open or drop a turn, or give the title while there is none. */
-function turnLine(type: string, payloadType: string | undefined, needTitle: boolean): boolean {
-  if (type === 'inter_agent_communication') return true;
-  if (type === 'response_item') return payloadType === undefined || payloadType === 'message' || payloadType === 'agent_message';
-  if (type === 'event_msg') return payloadType === undefined || payloadType === 'thread_rolled_back' || (needTitle && EVENTS_FOR_TITLE.has(payloadType));
-  return false;
+function turnLine(bytes: Buffer, info: LineKind, needTitle: boolean): boolean {
+  const pt = info?.payloadType;
+  if (info?.type === 'event_msg') return pt === undefined || pt === 'thread_rolled_back' || (needTitle && EVENTS_FOR_TITLE.has(pt));
+  return mayOpenTurn(bytes, info);
 }
 
 /**

@@ -7,10 +7,10 @@ import { existsSync, lstatSync, renameSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { holdTemp, sweepTemps, syncDir } from '../fs/atomic.js';
-import { RolloutError, warn } from '../cli/main.js';
+import { RolloutError, warn } from '../cli/errors.js';
 import { allNames, readNames } from '../home/names.js';
 import { ancestry } from '../home/history.js';
-import { discover, fileAt, parseRolloutName, rootOf, type Home, type SessionFile } from '../home/paths.js';
+import { compareCurrent, discover, fileAt, parseRolloutName, plainPath, rootOf, zstPath, type CurrentKey, type Home, type SessionFile } from '../home/paths.js';
 import { Resolver } from '../home/resolve.js';
 import { TurnTally } from '../core/turns.js';
 import { drainWal, finishScratch, indexPath, mendIndex, openIndex, openScratch, WriterLock, type Database } from './db.js';
@@ -103,7 +103,8 @@ class Writer {
   private readonly insertDoc;
   private readonly deleteDocs;
   private readonly moveRow;
-  private readonly markCurrent;
+  private readonly threadFiles;
+  private readonly setCurrent;
   private pendingBytes = 0;
   private pendingFiles = 0;
   /** Thread ids whose rows changed in this batch: their `current` file is chosen again. */
@@ -124,12 +125,10 @@ class Writer {
       `UPDATE sessions SET path = @path, root = @root, archived = @archived, mtime_ms = @mtime, ino = @ino,
          updated_at = max(last_line_at, @mtime) WHERE file = @file`,
     );
-    // Of a thread's files: the newest revision, an active file before an archived copy, the newest.
-    this.markCurrent = db.prepare(
-      `UPDATE sessions SET current = (file = (SELECT s.file FROM sessions s WHERE s.id = sessions.id
-         ORDER BY s.name_at DESC, s.archived, s.mtime_ms DESC, s.file DESC LIMIT 1))
-       WHERE id IN (SELECT value FROM json_each(?))`,
+    this.threadFiles = db.prepare(
+      'SELECT id, file, name_at AS stampMs, archived, mtime_ms AS mtimeMs, current FROM sessions WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id, file',
     );
+    this.setCurrent = db.prepare('UPDATE sessions SET current = ? WHERE file = ?');
   }
 
   private begin(): void {
@@ -144,12 +143,32 @@ class Writer {
   commit(): void {
     if (this.touched.size) {
       this.begin();
-      this.markCurrent.run(JSON.stringify([...this.touched]));
+      this.markCurrent([...this.touched]);
       this.touched.clear();
     }
     if (this.db.inTransaction) this.db.exec('COMMIT');
     this.pendingBytes = 0;
     this.pendingFiles = 0;
+  }
+
+  /** Marks, of each thread's files, the one that stands for it (compareCurrent, as every binary chooses). */
+  private markCurrent(ids: string[]): void {
+    type File = CurrentKey & { id: string; file: number; current: number };
+    const rows = (this.threadFiles.all(JSON.stringify(ids)) as Array<Omit<File, 'archived'> & { archived: number }>).map((r) => ({
+      ...r,
+      archived: r.archived === 1,
+    }));
+    for (let i = 0; i < rows.length;) {
+      let j = i;
+      let best = rows[i]!;
+      // Ties go to the later row, so the choice does not depend on the order rows come in.
+      for (; j < rows.length && rows[j]!.id === best.id; j++) if (compareCurrent(rows[j]!, best) <= 0) best = rows[j]!;
+      for (const r of rows.slice(i, j)) {
+        const current = r === best ? 1 : 0;
+        if (r.current !== current) this.setCurrent.run(current, r.file);
+      }
+      i = j;
+    }
   }
 
   rollback(): void {
@@ -433,8 +452,8 @@ function replaceNames(db: Database, names: Map<string, string>, sig: string): vo
 
 /** The logical session file at `path` (a `.jsonl` or its `.zst`), or null when there is none. */
 async function logicalFile(home: Home, path: string): Promise<SessionFile | null> {
-  const plain = path.endsWith('.zst') ? path.slice(0, -4) : path;
-  for (const candidate of [plain, `${plain}.zst`]) {
+  const plain = plainPath(path);
+  for (const candidate of [plain, zstPath(plain)]) {
     let st;
     try {
       st = lstatSync(candidate);
@@ -462,16 +481,16 @@ export async function updatePathsHere(home: Home, paths: string[], opts: PathsOp
       const seen = new Set<string>();
       for (const given of paths) {
         const abs = resolve(given);
-        const plain = abs.endsWith('.zst') ? abs.slice(0, -4) : abs;
+        const plain = plainPath(abs);
         if (seen.has(plain)) continue;
         seen.add(plain);
         const name = parseRolloutName(plain.slice(plain.lastIndexOf('/') + 1));
         const file = rootOf(home, plain) && name ? await logicalFile(home, plain) : null;
-        if (!file && !byPath.has(plain) && !byPath.has(`${plain}.zst`)) {
+        if (!file && !byPath.has(plain) && !byPath.has(zstPath(plain))) {
           if (!rootOf(home, plain) || !name) warn('not a session file of this home; skipped', { file: given });
           continue;
         }
-        for (const stale of [plain, `${plain}.zst`]) {
+        for (const stale of [plain, zstPath(plain)]) {
           const k = byPath.get(stale);
           if (k && stale !== file?.path) p.gone.push(k);
         }

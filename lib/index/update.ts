@@ -28,7 +28,9 @@ export async function update(home: Home, opts: UpdateOptions): Promise<Summary |
   // An index that cannot even say whether it is fresh is mended by the full update below.
   const fresh = opts.rebuild ? null : unlessUnreadable(() => freshSnapshot(home, opts.index), opts.index);
   if (fresh) return { ...emptySummary(), scanned: fresh.files, unchanged: fresh.files, ms: Date.now() - started };
-  return (await import('./sync.js')).updateHere(home, opts);
+  return (await import('./sync.js')).updateHere(home, opts).catch((err: unknown) => {
+    throw indexError(err, opts.index);
+  });
 }
 
 /** `read()`, or null when the index cannot be read as it is (the caller mends it). */
@@ -49,7 +51,9 @@ export async function check(home: Home, index: string): Promise<Drift[]> {
 
 /** Brings the rows of these paths up to date; null when another writer held the lock. */
 export async function updatePaths(home: Home, paths: string[], opts: PathsOptions): Promise<Summary | null> {
-  return (await import('./sync.js')).updatePathsHere(home, paths, opts);
+  return (await import('./sync.js')).updatePathsHere(home, paths, opts).catch((err: unknown) => {
+    throw indexError(err, opts.index);
+  });
 }
 
 /**

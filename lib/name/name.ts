@@ -1,7 +1,7 @@
 // Naming sessions the way Codex's `thread/name/set` does, so that `codex exec resume "<name>"`, Codex's
 // lists and every rollout binary know them: a line appended to `session_index.jsonl` and
 // `threads.name` set where Codex's DB has a row. The rollout files are never touched.
-import { RolloutError, UsageError } from '../cli/main.js';
+import { RolloutError, UsageError } from '../cli/errors.js';
 import { hasControl, visible } from '../cli/terminal.js';
 import { appendThreadName, removeNameEntries, setThreadNameRow } from '../codex/state.js';
 import { allNames, nameIn, readNames } from '../home/names.js';

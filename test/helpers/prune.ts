@@ -16,12 +16,16 @@ export function aged(home: string, ago: number, spec: SessionSpec = {}, opts: Wr
   return writeSession(home, { start: new Date(at.getTime() - MINUTE), turns: [{ user: 'hello' }], ...spec }, { mtime: at, ...opts });
 }
 
-/** Every file under `dir`, relative, sorted: a picture of a home to compare before and after. */
+/**
+ * Every file under `dir`, relative, sorted: a picture of a home to compare before and after. Our
+ * own index (a cache that choosing brings up to date, even in a dry run) is not part of it.
+ */
 export function tree(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
+      if (e.name.startsWith('rollout-index.sqlite')) continue;
       if (e.isDirectory()) walk(p);
       else out.push(`${relative(dir, p)} ${statSync(p).size}`);
     }

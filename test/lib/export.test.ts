@@ -5,7 +5,7 @@ import { csvField } from '../../lib/export/data.js';
 import { escapeHtml } from '../../lib/export/html.js';
 import { fence } from '../../lib/export/markdown.js';
 import { commandLine, contentText, describeCall, durationMs, pathOfUrl, readOutput } from '../../lib/export/model.js';
-import { UsageError } from '../../lib/cli/main.js';
+import { UsageError } from '../../lib/cli/errors.js';
 import { parseTurnRange, planSession, resolveTurnRange } from '../../lib/export/plan.js';
 import { parseLean, parseStringHead, stringUnits } from '../../lib/export/lean.js';
 import { sessionLines, tmpDir, writeRaw } from '../helpers/fixtures.js';

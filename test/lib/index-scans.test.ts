@@ -1,7 +1,7 @@
 // Documents cross from the reading thread to the writing one packed: nothing may change on the way.
 import t from 'tap';
 import { pack, unpack } from '../../lib/index/scans.js';
-import { RolloutError } from '../../lib/cli/main.js';
+import { RolloutError } from '../../lib/cli/errors.js';
 import { unreadable, type Doc } from '../../lib/index/scan.js';
 
 t.test('packed documents come back as they went, texts as their UTF-8 bytes', async (t) => {

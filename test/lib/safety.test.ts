@@ -3,21 +3,8 @@ import { basename, dirname, join } from 'node:path';
 import t from 'tap';
 import { codexHome, discover } from '../../lib/home/paths.js';
 import { destinationReason, outsideReason, References, refuseReason, writerLockHeld } from '../../lib/fs/safety.js';
-import { parseDuration } from '../../lib/cli/units.js';
 import { tmpDir, uuidv7 } from '../helpers/fixtures.js';
 import { aged, DAY, holdWriterLock, MINUTE } from '../helpers/prune.js';
-
-t.test('parseDuration', async (t) => {
-  t.equal(parseDuration('10m'), 600_000);
-  t.equal(parseDuration('12h'), 43_200_000);
-  t.equal(parseDuration('30d'), 30 * 86_400_000);
-  t.equal(parseDuration('2w'), 14 * 86_400_000);
-  t.equal(parseDuration('45s'), 45_000);
-  t.equal(parseDuration('90'), 90_000, 'a bare number is seconds');
-  t.equal(parseDuration('1.5h'), 5_400_000);
-  t.equal(parseDuration('0'), 0);
-  for (const bad of ['', 'm', '10y', '-1d', '1d2h', 'soon']) t.equal(parseDuration(bad), null, bad);
-});
 
 t.test('outsideReason: only rollout files in the roots, reached without a symlink', async (t) => {
   const dir = tmpDir(t);

@@ -1,0 +1,17 @@
+// Option rows that mean the same in every binary that takes them.
+import type { OptionRow } from './main.js';
+
+export const CODEX_HOME_OPTION: OptionRow = ['--codex-home <dir>', 'The Codex home (default: $CODEX_HOME, else ~/.codex)'];
+
+export const QUIET_OPTION: OptionRow = ['-q, --quiet', 'Nothing on stderr but errors: no warnings, notices or summary'];
+
+/** `--index`, said of what the binary does with it. */
+export const indexOption = (what = 'The rollout index'): OptionRow => [
+  '--index <file>',
+  `${what} (default: $ROLLOUT_INDEX, else <CODEX_HOME>/rollout-index.sqlite)`,
+];
+
+export const DRY_RUN_OPTION: OptionRow = ['-n, --dry-run', 'Print what would be done, and do nothing'];
+
+/** How long a file must have been left alone before a destructive binary touches it. */
+export const graceOption = (): OptionRow => ['--grace <age>', 'Leave sessions modified within AGE alone (default 10m)'];

@@ -1,0 +1,100 @@
+// rollout-prune's choice: the selection language, answered by the index, over the sessions of the
+// roots the action can take from (or over the sessions named on stdin); then each chosen thread's
+// files as they are on disk now, and who still reads them.
+import { UsageError } from '../cli/errors.js';
+import type { Filters } from '../index/query.js';
+import { readersOf } from '../index/query.js';
+import { discover, type Home, type SessionFile } from '../home/paths.js';
+import type { SessionFiles } from '../fs/safety.js';
+import { chooseIds, namedSessions, openForChoice } from '../select/choose.js';
+
+export type Action = 'delete' | 'archive' | 'compress' | 'unarchive';
+type Roots = NonNullable<Filters['archived']>;
+
+/** What an action can take from: archiving takes active sessions, unarchiving archived ones. */
+const ACTION_ROOTS: Record<Action, Roots> = { delete: 'include', compress: 'include', archive: 'exclude', unarchive: 'only' };
+
+/** The roots the selection asked for that the action can take from; none is a usage error. */
+export function rootsFor(action: Action, asked: Roots): Roots {
+  const can = ACTION_ROOTS[action];
+  if (can === 'include') return asked;
+  if (asked === 'include' || asked === can) return can;
+  throw new UsageError(
+    action === 'archive' ? '--archive moves active sessions; --archived selects none' : '--unarchive moves archived sessions; --active selects none',
+  );
+}
+
+export interface Selection {
+  action: Action;
+  filters: Filters;
+  /** Sessions named one by one (--stdin); the filters narrow them. */
+  refs?: AsyncIterable<string>;
+  index: string;
+}
+
+/** A chosen session, and the other threads whose files read one of its files through `history_base`. */
+export interface Chosen extends SessionFiles {
+  readers: string[];
+}
+
+export interface Choice {
+  sessions: Chosen[];
+  /** Sessions named but left alone, and why (already archived, already compressed, ...). */
+  skipped: Array<{ id: string; path: string; reason: string }>;
+}
+
+export async function choose(home: Home, sel: Selection, onError: (err: unknown) => void): Promise<Choice> {
+  const roots = rootsFor(sel.action, sel.filters.archived ?? 'exclude');
+  const named = sel.refs ? await namedSessions(home, sel.refs, { insideRoots: true }, onError) : undefined;
+  const db = await openForChoice(home, sel.index, sel.filters);
+  try {
+    const ids = new Set(chooseIds(db, { ...sel.filters, archived: roots }, named));
+    // Only the chosen threads' names are looked at on disk: a walk of names, no lstat of the rest.
+    const files = await discover(home, { where: (n) => ids.has(n.threadId) || Boolean(named?.has(n.threadId)) });
+    const inRoots = (f: SessionFile) => roots === 'include' || (roots === 'only') === (f.root === 'archived_sessions');
+    const byId = new Map<string, SessionFile[]>();
+    for (const f of files) {
+      if (!ids.has(f.name.threadId) || !inRoots(f)) continue;
+      const list = byId.get(f.name.threadId);
+      if (list) list.push(f);
+      else byId.set(f.name.threadId, [f]);
+    }
+    const skipped: Choice['skipped'] = [];
+    for (const [id, { file }] of named ?? []) {
+      if (!byId.has(id) && !files.some((f) => f.name.threadId === id && inRoots(f))) skipped.push({ id, path: file.path, reason: elsewhere(sel.action, file) });
+    }
+    const sessions: Chosen[] = [];
+    for (const [id, group] of byId) {
+      const why = sel.action === 'compress' ? uncompressible(group) : null;
+      if (why) {
+        // Said only of sessions named one by one; a filter simply finds nothing to do there.
+        if (named?.has(id)) skipped.push({ id, path: group[0]!.path, reason: why });
+        continue;
+      }
+      sessions.push({ id, files: group, readers: [] });
+    }
+    if (sel.action === 'delete' || sel.action === 'archive') {
+      const readers = readersOf(db, [...new Set(sessions.flatMap((s) => s.files.map((f) => f.name.rolloutId)))]);
+      for (const s of sessions) {
+        const ids = new Set(s.files.flatMap((f) => [...(readers.get(f.name.rolloutId) ?? [])]));
+        ids.delete(s.id);
+        s.readers = [...ids].sort();
+      }
+    }
+    return { sessions, skipped };
+  } finally {
+    db.close();
+  }
+}
+
+function elsewhere(action: Action, file: SessionFile): string {
+  if (action === 'archive' && file.root === 'archived_sessions') return 'already archived';
+  if (action === 'unarchive' && file.root === 'sessions') return 'not archived';
+  return 'not in the selected roots';
+}
+
+function uncompressible(files: SessionFile[]): string | null {
+  if (files.every((f) => f.compressed)) return 'already compressed';
+  if (files.some((f) => f.form === 'json')) return "a generation-0 .json session is left as it is: no reader (Codex's or ours) knows a compressed .json";
+  return null;
+}
