@@ -3,7 +3,7 @@
 //   home/            (optional) the CODEX_HOME the case starts from, copied fresh for each run
 //   home-ref         (optional) instead of home/: the name of a shared home in test/fixtures/homes/
 //   stdin            (optional) bytes fed to the script's stdin
-//   expected.stdout  exact stdout     expected.stderr  exact stderr (optional)
+//   expected.stdout  exact stdout     expected.stderr  exact stderr (absent: stderr must be empty)
 //   expected.code    exit status (default 0)
 // In expectations the temp dir reads as <TMP> and the home as <HOME>. UPDATE_GOLDEN=1 rewrites them.
 import { spawnSync } from 'node:child_process';
@@ -50,8 +50,7 @@ for (const binary of readdirSync(CASES).sort()) {
         if (got.code !== '0' || existsSync(join(c, 'expected.code'))) writeFileSync(join(c, 'expected.code'), got.code + '\n');
       }
       t.equal(got.stdout, read(join(c, 'expected.stdout')) ?? '', 'stdout');
-      const stderr = read(join(c, 'expected.stderr'));
-      if (stderr !== null) t.equal(got.stderr, stderr, 'stderr');
+      t.equal(got.stderr, read(join(c, 'expected.stderr')) ?? '', 'stderr');
       t.equal(got.code, (read(join(c, 'expected.code')) ?? '0').trim(), `exit status (stderr: ${got.stderr.slice(0, 500)})`);
       t.end();
     });

@@ -275,3 +275,14 @@ t.test('a reader that goes away ends the run quietly', async (t) => {
   t.equal(r.code, 0);
   t.equal(r.err, '');
 });
+
+t.test("the TypeScript CLI's pretty .json is printed as its document on one line (as jq -c), the man page says so", async (t) => {
+  const home = join(REPO, 'test/fixtures/homes/basic');
+  const file = join(home, 'sessions/rollout-2025-04-20-0196a0b1-0000-4000-8000-000000000000.json');
+  const raw = readFileSync(file, 'utf8');
+  t.ok(raw.includes('\n  '), 'the file is pretty-printed');
+  const r = cat(home, ['0196a0b1']);
+  t.equal(r.code, 0, r.err);
+  t.equal(r.out, JSON.stringify(JSON.parse(raw)) + '\n', 'one line: the same document without the whitespace');
+  t.match(readFileSync(join(REPO, 'man/rollout-cat.md'), 'utf8'), /printed as that document on one line, as `jq -c \.`/);
+});

@@ -427,7 +427,8 @@ t.test('real Codex 0.169 files export in every format', async (t) => {
     const doc = checkData(t, s.id, real);
     const user = doc.items.filter((i: any) => i.kind === 'message' && i.role === 'user' && !i.context).map((i: any) => i.text);
     t.same(user.slice(-s.userMessages.length), s.userMessages, `${s.key}: what the user said`);
-    t.equal(doc.session.title, s.name ?? s.firstUserMessage, `${s.key}: the title Codex shows`);
+    t.equal(doc.session.title, s.firstUserMessage, `${s.key}: the title, Codex's first user message`);
+    t.equal(doc.session.name, s.name ?? null, `${s.key}: the name Codex shows`);
     if (s.toolCall) {
       const call = doc.items.find((i: any) => i.kind === 'tool_call');
       t.match(call, { tool: 'exec_command', exit_code: 0, cwd: s.cwd }, `${s.key}: the tool call with its exit code and directory`);

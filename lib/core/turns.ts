@@ -160,17 +160,64 @@ export function userText(env: Envelope): string | null {
 }
 
 /**
+ * A session's title, as Codex takes its first user message (spec 4.3, 7.3): the first user-message
+ * event (`user_message`, or a paginated `item_completed` UserMessage) with text once the old request
+ * header is stripped (`[Image]` for images alone). Files that have no such events (the earliest
+ * generations) are titled by their first real user message item. A rollback leaves it as it was,
+ * as it leaves Codex's.
+ */
+export class TitleFinder {
+  private fromEvent: string | null;
+  private fromItem: string | null = null;
+
+  /** `saved`: a title found earlier (an index carrying on where it stopped); it is final. */
+  constructor(saved: string | null = null) {
+    this.fromEvent = saved;
+  }
+
+  get title(): string | null {
+    return this.fromEvent ?? this.fromItem;
+  }
+
+  /** Whether a user-message event could still give (or change) the title. */
+  get open(): boolean {
+    return this.fromEvent === null;
+  }
+
+  add(env: Envelope): void {
+    if (!this.open) return;
+    const text = userText(env);
+    const title = text === null ? '' : titleFrom(text);
+    if (!title) return;
+    if (env.type === 'response_item') this.fromItem ??= title;
+    else this.fromEvent = title;
+  }
+}
+
+/**
  * Counts real user turns and finds the title as records stream by. What it keeps is two plain
  * values, so an index can save it and carry on when the file grows (a tool's image message right
  * at the point it carries on from would then count as a turn).
  */
 export class TurnTally {
   private readonly boundaries = new TurnBoundaries();
+  private readonly titles: TitleFinder;
 
   constructor(
     public turns = 0,
-    public title: string | null = null,
-  ) {}
+    title: string | null = null,
+  ) {
+    this.titles = new TitleFinder(title);
+  }
+
+  get title(): string | null {
+    return this.titles.title;
+  }
+
+  /** Whether a user-message event is still worth parsing for the title. */
+  get needsTitle(): boolean {
+    return this.titles.open;
+  }
 
   /** Notes a line that was not parsed (see TurnBoundaries.see). */
   see(kind: LineKind): void {
@@ -183,10 +230,6 @@ export class TurnTally {
       const n = rolledBack(env);
       if (n) this.turns = Math.max(0, this.turns - n);
     }
-    if (this.title === null) {
-      const text = userText(env);
-      const title = text === null ? '' : titleFrom(text);
-      if (title) this.title = title;
-    }
+    this.titles.add(env);
   }
 }

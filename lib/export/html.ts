@@ -38,7 +38,7 @@ pre{margin:0;padding:.6rem .8rem;border-top:1px solid var(--line);overflow-x:aut
 `;
 
 function head(f: SessionFacts): string {
-  const title = escapeHtml(oneLine(f.title ?? 'Codex session'));
+  const title = escapeHtml(oneLine(f.name ?? f.title ?? 'Codex session'));
   const facts = factRows(f)
     .map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`)
     .join('');

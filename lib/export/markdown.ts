@@ -21,7 +21,7 @@ function code(s: string): string {
 }
 
 function header(f: SessionFacts): string {
-  const out = [`# ${escapeHtml(oneLine(f.title ?? 'Codex session'))}`, ''];
+  const out = [`# ${escapeHtml(oneLine(f.name ?? f.title ?? 'Codex session'))}`, ''];
   for (const [label, value] of factRows(f)) {
     out.push(`- **${label}:** ${label === 'Session' || label === 'Directory' ? code(value) : value}`);
   }

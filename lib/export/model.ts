@@ -2,7 +2,7 @@
 // same for every generation of rollout. Every format renders this one model; the JSON Schema in
 // schema.ts describes it, so a change here is a change there.
 
-export const MODEL_VERSION = 1;
+export const MODEL_VERSION = 2;
 
 export interface TokenTotals {
   input: number;
@@ -16,8 +16,10 @@ export interface TokenTotals {
 export interface SessionFacts {
   kind: 'session';
   session: string;
-  /** The session's name when it has one, else its first user message. */
+  /** Its first user message, as every binary titles a session (null when it has none). */
   title: string | null;
+  /** The name given it (`codex` /rename, rollout-name), or null. */
+  name: string | null;
   /** Where the rollout was read from: a path, or `<stdin>`. */
   file: string;
   generation: string | null;

@@ -6,7 +6,7 @@
 import { UsageError } from '../cli/errors.js';
 import type { SessionMetaPayload } from '../core/record.js';
 import { isEnvelope, isObject, parseLine, peekType, typeOf } from '../core/record.js';
-import { mayOpenTurn, titleFrom, TurnBoundaries, userTurnText } from '../core/turns.js';
+import { mayOpenTurn, TitleFinder, TurnBoundaries } from '../core/turns.js';
 import { parseLean } from './lean.js';
 import { tokenTotals, type SessionFacts } from './model.js';
 import { peekTimestamp, records, type Records, type Source } from './records.js';
@@ -63,18 +63,13 @@ export async function planSession(input: PlanInput): Promise<Plan> {
   let updated: string | null = null;
   let context: { model: string | null; cwd: string | null } = { model: null, cwd: null };
   let latestModel: string | null = null;
-  // The earliest surviving turn with something to title the session by, among inherited turns and
-  // among the session's own. A rollback drops a suffix of turns, so when it drops this one it drops
-  // every later one too, and the earlier ones had nothing to say.
-  const titled: { own: { turn: number; text: string } | null; inherited: { turn: number; text: string } | null } = { own: null, inherited: null };
+  // The title, as every binary finds it (core/turns.ts), among inherited lines and the session's own.
+  const titles = { inherited: new TitleFinder(), own: new TitleFinder() };
   // A task_started since the last user turn: the turn it opens starts there.
   let pending: { pos: number; turn_id: string | null } | null = null;
   const boundaries = new TurnBoundaries();
 
-  const open = (pos: number, segment: number, said: string) => {
-    const which = segment < own ? 'inherited' : 'own';
-    const title = titled[which] ? '' : titleFrom(said.slice(0, 500));
-    if (title) titled[which] = { turn: alive.length, text: title };
+  const open = (pos: number, segment: number) => {
     alive.push({
       start: pending?.pos ?? pos,
       turnId: pending?.turn_id ?? null,
@@ -100,7 +95,15 @@ export async function planSession(input: PlanInput): Promise<Plan> {
       if (!mayOpenTurn(bytes, info)) boundaries.see(info);
       else {
         const env = parseLean(bytes);
-        if (isEnvelope(env) && boundaries.opens(env)) open(pos, segment, userTurnText(env.payload) ?? '');
+        if (!isEnvelope(env)) continue;
+        if (boundaries.opens(env)) open(pos, segment);
+        titles[segment < own ? 'inherited' : 'own'].add(env);
+        continue;
+      }
+      const titling = titles[segment < own ? 'inherited' : 'own'];
+      if (titling.open && type === 'event_msg' && (pt === 'user_message' || (pt === 'item_completed' && bytes.includes('"UserMessage"')))) {
+        const env = parseLine(bytes);
+        if (isEnvelope(env)) titling.add(env);
         continue;
       }
       if (type === 'turn_context') {
@@ -145,8 +148,6 @@ export async function planSession(input: PlanInput): Promise<Plan> {
             dropped.push([alive.startOf(keep), pos + 1]);
             rolledBack += alive.length - keep;
             alive.truncate(keep);
-            if (titled.own && titled.own.turn >= keep) titled.own = null;
-            if (titled.inherited && titled.inherited.turn >= keep) titled.inherited = null;
           }
           pending = null;
         } else if (pt === 'thread_settings_applied' && isObject(p.thread_settings)) {
@@ -158,13 +159,14 @@ export async function planSession(input: PlanInput): Promise<Plan> {
     }
   }
 
-  // A fork is named by what it adds (as Codex titles it), else by what it inherits.
-  const firstSaid = (titled.own ?? titled.inherited)?.text ?? null;
+  // A fork is titled by what it adds (as Codex titles it), else by what it inherits.
+  const title = titles.own.title ?? titles.inherited.title;
   const git = isObject(meta?.git) ? meta.git : null;
   const facts: SessionFacts = {
     kind: 'session',
     session: typeof meta?.id === 'string' ? meta.id : 'unknown',
-    title: input.name ?? firstSaid,
+    title,
+    name: input.name,
     file: input.label,
     generation: input.generation,
     history_mode: meta?.history_mode === 'paginated' ? 'paginated' : 'legacy',

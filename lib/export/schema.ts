@@ -30,7 +30,8 @@ const defs = {
     const properties = {
       kind: { const: 'session' },
       session: common.session,
-      title: { ...strOrNull, description: "The session's name when it has one, else its first user message." },
+      title: { ...strOrNull, description: 'Its first user message, as rollout-ls titles it.' },
+      name: { ...strOrNull, description: 'The name given it (session_index.jsonl, or Codex state), or null.' },
       file: { ...str, description: 'The rollout read: a path, or <stdin>.' },
       generation: {
         enum: ['0', 'A', 'B', 'C', 'D', 'E', null],

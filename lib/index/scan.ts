@@ -247,7 +247,7 @@ export class FileScan {
       const wanted =
         TYPES.has(t) ||
         (t === 'response_item' && (p === undefined || ITEMS.has(p))) ||
-        (t === 'event_msg' && (p === undefined || EVENTS_ALWAYS.has(p) || (EVENTS_FOR_TITLE.has(p) && this.tally.title === null)));
+        (t === 'event_msg' && (p === undefined || EVENTS_ALWAYS.has(p) || (EVENTS_FOR_TITLE.has(p) && this.tally.needsTitle)));
       // Only the last cumulative total counts: a batch's token counts are read from its end.
       const deferred = t === 'event_msg' && p === 'token_count';
       if (!wanted || deferred || (t === 'response_item' && OUTPUTS.has(p!))) {
@@ -570,7 +570,7 @@ export async function tallyPrefix(path: string, limit: number | undefined, form:
     for await (const batch of session.batches) {
       for (const line of batch) {
         const info = peekType(line.bytes);
-        if (info && !turnLine(line.bytes, info, into.title === null)) {
+        if (info && !turnLine(line.bytes, info, into.needsTitle)) {
           into.see(info);
           continue;
         }

@@ -4,7 +4,9 @@ import { cpSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'no
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import t from 'tap';
-import { applyCodexSync, deriveThread, permissionProfileOf, planCodexSync, type ThreadRow } from '../../lib/codex/sync.js';
+import { deriveThread, permissionProfileOf, type ThreadRow } from '../../lib/codex/derive.js';
+import { planCodexSync } from '../../lib/codex/plan.js';
+import { applyCodexSync } from '../../lib/codex/write.js';
 import { discover, codexHome, type SessionFile } from '../../lib/home/paths.js';
 import { bareLines, REPO, sessionLines, tmpDir, uuidv7, writeRaw, writeSession } from '../helpers/fixtures.js';
 import { stateDb } from '../helpers/prune.js';

@@ -126,7 +126,7 @@ t.test('the plan: turns start at task_started; rollbacks drop whole turns', asyn
   t.equal(plan.facts.title, 'one');
 });
 
-t.test('the plan: a fork is titled by its own turns; a name wins', async (t) => {
+t.test('the plan: a fork is titled by its own turns; a name goes beside the title', async (t) => {
   const dir = tmpDir(t);
   const parent = sessionLines({ history: 'paginated', turns: [{ user: 'parent turn' }] });
   const child = sessionLines({ history: 'paginated', noContext: true, turns: [{ user: 'child turn' }] });
@@ -141,7 +141,8 @@ t.test('the plan: a fork is titled by its own turns; a name wins', async (t) => 
   t.same([plan.turns.get(0).inherited, plan.turns.get(1).inherited], [true, false]);
   t.equal(plan.facts.title, 'child turn');
   t.equal(plan.facts.inherited_turns, 1);
-  t.equal((await planSession({ sources, meta, generation: 'E', label: c, name: 'my name' })).facts.title, 'my name');
+  const named = (await planSession({ sources, meta, generation: 'E', label: c, name: 'my name' })).facts;
+  t.same([named.title, named.name], ['child turn', 'my name']);
 });
 
 t.test('format helpers', async (t) => {
