@@ -78,7 +78,8 @@ export function looksLikeObject(bytes: Buffer): boolean {
 // any other shape falls back to a full parse.
 
 const Q = 0x22;
-const TIMESTAMP = Buffer.from('{"timestamp":"');
+/** How every canonical line opens (a line glued after a torn one shows where it starts, too). */
+export const TIMESTAMP = Buffer.from('{"timestamp":"');
 const ORDINAL = Buffer.from(',"ordinal":');
 const TYPE = Buffer.from(',"type":"');
 const PAYLOAD_TYPE = Buffer.from(',"payload":{"type":"');
@@ -89,11 +90,25 @@ export interface TypeInfo {
   payloadType?: string;
 }
 
-function startsAt(bytes: Buffer, at: number, prefix: Buffer): boolean {
+/** Whether `bytes` holds `prefix` at `at`. */
+export function startsAt(bytes: Buffer, at: number, prefix: Buffer): boolean {
   if (bytes.length < at + prefix.length) return false;
   // A loop: for these few bytes, Buffer.compare's argument checks cost more than the comparison.
   for (let i = 0; i < prefix.length; i++) if (bytes[at + i] !== prefix[i]) return false;
   return true;
+}
+
+/** Just past the closing quote of the canonical `{"timestamp":"…"`, or -1 when the line has another shape. */
+export function timestampEnd(bytes: Buffer): number {
+  if (!startsAt(bytes, 0, TIMESTAMP)) return -1;
+  const close = bytes.indexOf(Q, TIMESTAMP.length);
+  return close === -1 || close - TIMESTAMP.length > 64 ? -1 : close + 1;
+}
+
+/** An envelope's timestamp from the first bytes of its line, without parsing it (null: another shape). */
+export function peekTimestamp(bytes: Buffer): string | null {
+  const end = timestampEnd(bytes);
+  return end === -1 ? null : bytes.toString('latin1', TIMESTAMP.length, end - 1);
 }
 
 /** A JSON string without escapes starting at `at` (just past the opening quote), or null. */

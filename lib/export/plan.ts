@@ -5,11 +5,11 @@
 // counts. What it keeps per turn is a few numbers (turn-table.ts); nothing grows with what was said.
 import { UsageError } from '../cli/errors.js';
 import type { SessionMetaPayload } from '../core/record.js';
-import { isEnvelope, isObject, parseLine, peekType, typeOf } from '../core/record.js';
+import { isEnvelope, isObject, parseLine, peekType, typeOf, peekTimestamp } from '../core/record.js';
 import { mayOpenTurn, TitleFinder, TurnBoundaries } from '../core/turns.js';
 import { parseLean } from './lean.js';
 import { tokenTotals, type SessionFacts } from './model.js';
-import { peekTimestamp, records, type Records, type Source } from './records.js';
+import { records, type Records, type Source } from './records.js';
 import { TurnTable } from './turn-table.js';
 
 export interface Plan {

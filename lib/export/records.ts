@@ -29,15 +29,6 @@ export interface Source extends Segment {
   label: string;
 }
 
-const TIMESTAMP = Buffer.from('{"timestamp":"');
-
-/** An envelope's timestamp from the first bytes of its line, without parsing it. */
-export function peekTimestamp(bytes: Buffer): string | null {
-  if (bytes.compare(TIMESTAMP, 0, TIMESTAMP.length, 0, TIMESTAMP.length) !== 0) return null;
-  const end = bytes.indexOf(0x22, TIMESTAMP.length);
-  return end === -1 || end - TIMESTAMP.length > 64 ? null : bytes.toString('latin1', TIMESTAMP.length, end);
-}
-
 const MESSAGE_ROLE = Buffer.from('"payload":{"type":"message","role":"');
 /** Where a canonical line's payload opens at the latest (after its timestamp, ordinal and type). */
 const PAYLOAD_WITHIN = 160;

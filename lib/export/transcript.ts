@@ -3,7 +3,7 @@
 // what rollbacks dropped, so nothing is held back except tool calls waiting for their output (paired
 // by call_id, and released at the latest when their turn ends).
 import { breathe } from '../fs/atomic.js';
-import { isObject, parseLine, peekType, typeOf } from '../core/record.js';
+import { isObject, parseLine, peekType, typeOf, peekTimestamp } from '../core/record.js';
 import { isContextualText } from '../core/turns.js';
 import {
   contentText,
@@ -24,7 +24,7 @@ import {
 } from './model.js';
 import { parseLean, parseStringHead, type StringHead } from './lean.js';
 import { resolveTurnRange, type Plan, type TurnRange } from './plan.js';
-import { peekRole, peekTimestamp, records, type Source } from './records.js';
+import { peekRole, records, type Source } from './records.js';
 import { redactDeep } from './redact.js';
 import type { TurnFacts } from './turn-table.js';
 

@@ -5,7 +5,7 @@
 import { RolloutError } from '../cli/errors.js';
 import type { Segment } from '../home/history.js';
 import type { Line, Torn } from '../core/lines.js';
-import { isEnvelope, isObject, parseLine, peekType, type Envelope } from '../core/record.js';
+import { isEnvelope, isObject, parseLine, peekType, type Envelope, startsAt, timestampEnd } from '../core/record.js';
 import { openSession } from '../core/session.js';
 import { mayOpenTurn, rolledBack, TurnBoundaries } from '../core/turns.js';
 
@@ -68,31 +68,18 @@ export function ordinalOf(bytes: Buffer): number | null {
   return isObject(env) && Number.isSafeInteger(env.ordinal) ? env.ordinal : null;
 }
 
-const TIMESTAMP = Buffer.from('{"timestamp":"');
 const ORDINAL = Buffer.from(',"ordinal":');
 const TYPE = Buffer.from(',"type":"');
-
-/** Whether `bytes` holds `prefix` at `at`. */
-export const holdsAt = (bytes: Buffer, at: number, prefix: Buffer): boolean =>
-  bytes.length >= at + prefix.length && bytes.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0;
 
 /** Where the canonical prefix puts the ordinal's digits, or null when the line has another shape. */
 export function ordinalSpan(bytes: Buffer): [number, number] | null {
   const at = timestampEnd(bytes);
-  if (at === -1 || !holdsAt(bytes, at, ORDINAL)) return null;
+  if (at === -1 || !startsAt(bytes, at, ORDINAL)) return null;
   const start = at + ORDINAL.length;
   let end = start;
   while (end < bytes.length && bytes[end]! >= 0x30 && bytes[end]! <= 0x39) end++;
   if (end === start || end - start > 15) return null;
-  return holdsAt(bytes, end, TYPE) ? [start, end] : null;
-}
-
-/** Just past the closing quote of the canonical `{"timestamp":"…"`, or -1. */
-export function timestampEnd(bytes: Buffer): number {
-  if (!holdsAt(bytes, 0, TIMESTAMP)) return -1;
-  const close = bytes.indexOf(0x22, TIMESTAMP.length);
-  if (close === -1 || close - TIMESTAMP.length > 64) return -1;
-  return close + 1;
+  return startsAt(bytes, end, TYPE) ? [start, end] : null;
 }
 
 export interface HistoryOptions {

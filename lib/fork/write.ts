@@ -6,13 +6,13 @@ import { basename, resolve } from 'node:path';
 import { inBlocks, writeAtomic } from '../fs/atomic.js';
 import { RolloutError, warn } from '../cli/errors.js';
 import { appendThreadName } from '../codex/state.js';
-import { historyLines, holdsAt, mapTurns, ordinalSpan, planCut, timestampEnd, type Cut, type Plan, type TurnMap } from './plan.js';
+import { historyLines, mapTurns, ordinalSpan, planCut, type Cut, type Plan, type TurnMap } from './plan.js';
 import { ancestry, type Segment } from '../home/history.js';
 import { newSessionPath, parseRolloutName } from '../home/paths.js';
 import { isoMillis, localStamp, uuidv7 } from '../core/ids.js';
 import type { Torn } from '../core/lines.js';
 import type { Output } from '../cli/output.js';
-import { isObject, parseLine, quickCheck, type SessionMetaPayload } from '../core/record.js';
+import { isObject, parseLine, quickCheck, type SessionMetaPayload, startsAt, timestampEnd } from '../core/record.js';
 import type { Resolver, Target } from '../home/resolve.js';
 import { metaOf, openSession } from '../core/session.js';
 import { spoolStdin } from '../core/source.js';
@@ -244,7 +244,7 @@ export function renumbered(bytes: Buffer, n: number): Buffer[] {
   const span = ordinalSpan(bytes);
   if (span) return [bytes.subarray(0, span[0]), digits, bytes.subarray(span[1])];
   const at = timestampEnd(bytes);
-  if (at !== -1 && holdsAt(bytes, at, TYPE_KEY)) {
+  if (at !== -1 && startsAt(bytes, at, TYPE_KEY)) {
     return [bytes.subarray(0, at), ORDINAL_KEY, digits, bytes.subarray(at)];
   }
   const value = parseLine(bytes);

@@ -8,7 +8,7 @@ import { breathe } from '../fs/atomic.js';
 import { RolloutError } from '../cli/errors.js';
 import type { SessionFile } from '../home/paths.js';
 import { lineBatches, newStats, type Line, type LineStats } from '../core/lines.js';
-import { generationOf, isBareGeneration, isEnvelope, isObject, parseLine, type Generation } from '../core/record.js';
+import { generationOf, isBareGeneration, isEnvelope, isObject, parseLine, type Generation, TIMESTAMP } from '../core/record.js';
 import { looksLikePath, type Resolver } from '../home/resolve.js';
 import { openSession } from '../core/session.js';
 import { openSource, STDIN } from '../core/source.js';
@@ -66,15 +66,13 @@ export function judgeLine(bytes: Buffer): LineVerdict {
   return value ? { ok: true, value } : { ok: false, problem: 'not_json', record: mergedRecord(bytes) };
 }
 
-const RECORD_START = Buffer.from('{"timestamp":"');
-
 /**
  * Codex before July 2026 appended after a torn write without starting a new line, so the torn
  * fragment and the next record became one line, and Codex lost both. The record is the longest
  * tail of the line that opens like a record and parses whole.
  */
 function mergedRecord(bytes: Buffer): Buffer | null {
-  for (let at = bytes.indexOf(RECORD_START, 1); at !== -1; at = bytes.indexOf(RECORD_START, at + 1)) {
+  for (let at = bytes.indexOf(TIMESTAMP, 1); at !== -1; at = bytes.indexOf(TIMESTAMP, at + 1)) {
     const tail = bytes.subarray(at);
     if (isUtf8(tail) && parseObject(tail.toString('utf8'))) return tail;
   }

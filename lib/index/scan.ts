@@ -17,6 +17,8 @@ import {
   type Envelope,
   type Generation,
   type SessionMetaPayload,
+  peekTimestamp,
+  TIMESTAMP,
 } from '../core/record.js';
 import { openSession } from '../core/session.js';
 import { fileChunks, openSource } from '../core/source.js';
@@ -108,13 +110,10 @@ const TAIL = 64;
 /** A pause this long in a copy's rewritten timestamps ends the copy (it is written in one append). */
 const COPY_PAUSE_MS = 2000;
 
-const TIMESTAMP = Buffer.from('{"timestamp":"');
-
 /** The envelope timestamp of a line, read from its first bytes (NaN when it has another shape). */
 export function lineTime(bytes: Buffer): number {
-  if (bytes.length < 40 || bytes.compare(TIMESTAMP, 0, TIMESTAMP.length, 0, TIMESTAMP.length) !== 0) return NaN;
-  const end = bytes.indexOf(0x22, TIMESTAMP.length);
-  return end === -1 || end - TIMESTAMP.length > 40 ? NaN : Date.parse(bytes.toString('latin1', TIMESTAMP.length, end));
+  const at = peekTimestamp(bytes);
+  return at === null ? NaN : Date.parse(at);
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v ? v : null);

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { generationOf, Normalizer, parseLine, peekType, quickCheck, typeFilter, typeOf } from '../../lib/core/record.js';
+import { generationOf, Normalizer, parseLine, peekTimestamp, peekType, quickCheck, timestampEnd, typeFilter, typeOf } from '../../lib/core/record.js';
 
 const b = (s: string) => Buffer.from(s);
 
@@ -88,4 +88,14 @@ t.test('the Normalizer turns a generation-0 document into a meta and items', asy
     out.map((l) => JSON.parse(l).type),
     ['session_meta', 'response_item'],
   );
+});
+
+t.test('the line time prefix: one reader for every binary', async (t) => {
+  const line = (s: string) => Buffer.from(s);
+  t.equal(peekTimestamp(line('{"timestamp":"2026-08-20T14:03:07.391Z","type":"event_msg","payload":{}}')), '2026-08-20T14:03:07.391Z');
+  t.equal(timestampEnd(line('{"timestamp":"2026-08-20T14:03:07.391Z","type":"x"}')), 39, 'just past the closing quote');
+  t.equal(peekTimestamp(line('{"timestamp": "2026-08-20T14:03:07.391Z"}')), null, 'spaced JSON is another shape: parse it');
+  t.equal(peekTimestamp(line('{"type":"x","timestamp":"2026-08-20T14:03:07.391Z"}')), null, 'so is another key order');
+  t.equal(peekTimestamp(line('{"timestamp":"' + 'x'.repeat(100) + '"}')), null, 'no timestamp is that long');
+  t.equal(peekTimestamp(line('{"timestamp":"2026-08-20T14:03')), null, 'a torn line');
 });
