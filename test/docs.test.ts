@@ -1,0 +1,113 @@
+// Docs that run: every example in README.md, in each man page's EXAMPLES and in each --help runs
+// here, against a home that holds what the examples name (test/helpers/docs-home.ts). An example
+// passes when it exits 0, prints no error, and prints something (unless it writes to a file).
+// Examples in one block share a home, in order, as a reader would type them.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { QUICK_START, REPO, run, tmpDir } from './helpers/fixtures.js';
+import { writeDocsHome } from './helpers/docs-home.js';
+
+const bin = tmpDir(t, 'rollout-bin-');
+for (const name of readdirSync(join(REPO, 'dist/cmd')).filter((f) => f.endsWith('.js')))
+  symlinkSync(join(REPO, 'dist/cmd', name), join(bin, name.slice(0, -3)));
+
+/** A crontab line's command; other lines as they are. */
+const command = (line: string) => line.replace(/^(?:[\d*/,-]+\s+){4}[\d*/,-]+\s+/, '');
+
+/**
+ * What an example needs that this suite cannot give it: `make` (it is the suite), and `codex` itself
+ * (the interop suite runs the real one); of a `codex` line, the rollout command it is given runs.
+ */
+function runnable(line: string): string | null {
+  if (/^make\b/.test(line)) return null;
+  if (/^codex\b/.test(line)) return /\$\((rollout-[^)]*)\)/.exec(line)?.[1] ?? null;
+  return command(line);
+}
+
+/** The indented example lines of a Markdown text, by block (a blank or prose line ends one). */
+function blocks(md: string): string[][] {
+  const out: string[][] = [];
+  let block: string[] = [];
+  const lines = md.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i];
+    if (!line.startsWith('    ')) {
+      if (block.length) out.push(block);
+      block = [];
+      continue;
+    }
+    // A continued line (`\` at its end) goes with the next; a comment after the command is dropped.
+    while (line.endsWith('\\') && i + 1 < lines.length) line = line.slice(0, -1) + lines[++i].trim();
+    block.push(line.trim().replace(/\s{2,}#\s.*$/, ''));
+  }
+  if (block.length) out.push(block);
+  return out;
+}
+
+const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+const section = (md: string, name: string) => md.split(new RegExp(`^## ${name}$`, 'm'))[1]?.split(/^## /m)[0] ?? '';
+const sources: Array<[string, string[][]]> = [
+  ['README.md', blocks(readme.split(/^## /m).slice(1).join('## '))],
+  ...readdirSync(join(REPO, 'man'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f): [string, string[][]] => [`man/${f} EXAMPLES`, blocks(section(readFileSync(join(REPO, 'man', f), 'utf8'), 'EXAMPLES'))]),
+  ...readdirSync(join(REPO, 'cmd')).map((f): [string, string[][]] => {
+    const help = run(f.replace(/\.ts$/, ''), ['--help']).out;
+    return [
+      `${f.replace(/\.ts$/, '')} --help`,
+      [
+        help
+          .split(/^Examples:$/m)[1]
+          .split(/^\S/m)[0]
+          .split('\n')
+          .filter((l) => l.trim())
+          .map((l) => l.trim()),
+      ],
+    ];
+  }),
+];
+
+for (const [where, list] of sources) {
+  t.test(where, async (t) => {
+    let count = 0;
+    for (const block of list) {
+      const dir = tmpDir(t);
+      const home = join(dir, 'codex-home');
+      const user = join(dir, 'user');
+      const work = join(user, 'work');
+      mkdirSync(work, { recursive: true });
+      writeDocsHome(home, work, user);
+      for (const line of block) {
+        const script = runnable(line);
+        if (script === null) continue;
+        count++;
+        const r = spawnSync('bash', ['-o', 'pipefail', '-c', script], {
+          cwd: work,
+          env: {
+            ...process.env,
+            ...QUICK_START,
+            PATH: `${bin}:${process.env.PATH}`,
+            HOME: user,
+            CODEX_HOME: home,
+            ROLLOUT_INDEX: '',
+            NO_COLOR: '1',
+            TZ: 'UTC',
+          },
+          encoding: 'utf8',
+          maxBuffer: 1 << 26,
+        });
+        const says = `${line}\n  stdout: ${r.stdout.slice(0, 300)}\n  stderr: ${r.stderr.slice(0, 600)}`;
+        // rollout-fsck's status 1 is its answer (it found damage, and the docs home has some).
+        t.ok(r.status === 0 || (r.status === 1 && /^rollout-fsck\b/.test(script) && r.stdout.length > 0), `exits 0: ${says}`);
+        t.notMatch(r.stderr, /error:/, `no error: ${line}`);
+        // Silence is the answer of a check that finds nothing; output to a file is not on stdout.
+        const toFile = /(?:>|>>)\s*\S+\s*$|\s-o\s/.test(script);
+        const quietWhenWell = /rollout-fsck|--check/.test(script);
+        if (!toFile && !quietWhenWell) t.ok(r.stdout.trim().length > 0, `prints something: ${says}`);
+      }
+    }
+    t.ok(count > 0, `${count} examples ran`);
+  });
+}
