@@ -7,7 +7,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.tap/**', 'demo/**', 'test/fixtures/**', 'test/cases/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.tap/**', 'demo/**', 'bench/out/**', 'test/fixtures/**', 'test/cases/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -10,6 +10,27 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readSync, rmSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import {
+  agentEvent,
+  agentsAndEnvironment,
+  bareMessage,
+  bareSession,
+  dirFor,
+  esc,
+  fileName,
+  functionCall,
+  functionCallOutput,
+  iso,
+  message,
+  permissions,
+  reasoning,
+  taskComplete,
+  taskStarted,
+  tokenCount,
+  turnContext,
+  userEvent,
+  type Kind,
+} from '../test/helpers/generations.js';
 
 export const GENERATOR_VERSION = 1;
 const KB = 1024;
@@ -82,11 +103,8 @@ function uuidv4(rng: Rng): string {
 const V7_SINCE = Date.parse('2025-09-18T00:00:00Z');
 const newId = (rng: Rng, ms: number) => (ms >= V7_SINCE ? uuidv7(rng, ms) : uuidv4(rng));
 
-const iso = (ms: number) => new Date(ms).toISOString();
 /** The file-name stamp; written as UTC (as if the machine's zone were UTC) so names are predictable. */
-const stampOf = (ms: number) => iso(ms).slice(0, 19).replace(/:/g, '-');
 /** A JSON string literal's inside. */
-const esc = (s: string) => JSON.stringify(s).slice(1, -1);
 
 // ---------------------------------------------------------------------------------------------
 // Text. Pools are built once per run; long texts are slices of them, cut at line starts so an
@@ -326,40 +344,28 @@ function writeTurn(r: Rollout, ctx: Ctx): void {
   const meta = r.paginated ? () => `{"history_sequence":${r.ordinal},"client_authored":false}` : () => undefined;
   r.clock += rng.int(20_000, 900_000);
 
-  r.push(
-    'event_msg',
-    `{"type":"task_started","turn_id":"${turnId}","started_at":${Math.floor(r.clock / 1000)},"model_context_window":258400,"collaboration_mode_kind":"default"}`,
-  );
+  r.push('event_msg', taskStarted(turnId, Math.floor(r.clock / 1000)));
   if (first) {
-    r.push(
-      'response_item',
-      `{"type":"message","role":"developer","content":[{"type":"input_text","text":"<permissions instructions>\\nFilesystem sandboxing: workspace-write. Network access is restricted.\\n</permissions instructions>"}]}`,
-      meta(),
-    );
-    r.push(
-      'response_item',
-      `{"type":"message","role":"user","content":[{"type":"input_text","text":"# AGENTS.md instructions for ${esc(ctx.cwd)}\\n\\n<INSTRUCTIONS>\\n${pools.prose.slice(rng, 600)}</INSTRUCTIONS>"},{"type":"input_text","text":"<environment_context>\\n  <cwd>${esc(ctx.cwd)}</cwd>\\n  <shell>bash</shell>\\n</environment_context>"}]}`,
-      meta(),
-    );
+    r.push('response_item', permissions('Filesystem sandboxing: workspace-write. Network access is restricted.'), meta());
+    r.push('response_item', agentsAndEnvironment(esc(ctx.cwd), pools.prose.slice(rng, 600), '  <shell>bash</shell>\\n'), meta());
   }
   r.push(
     'turn_context',
-    `{"turn_id":"${turnId}","cwd":"${esc(ctx.cwd)}","current_date":"${iso(r.clock).slice(0, 10)}","timezone":"Europe/Berlin","approval_policy":"on-request","sandbox_policy":{"type":"workspace-write","network_access":false,"exclude_tmpdir_env_var":false,"exclude_slash_tmp":false},"model":"${ctx.model}","effort":"${ctx.effort}","summary":"auto"}`,
+    turnContext({
+      turnId,
+      cwd: esc(ctx.cwd),
+      dateAndZone: { date: iso(r.clock).slice(0, 10), timezone: 'Europe/Berlin' },
+      sandbox: '{"type":"workspace-write","network_access":false,"exclude_tmpdir_env_var":false,"exclude_slash_tmp":false}',
+      model: ctx.model,
+      effort: ctx.effort,
+    }),
   );
 
   const image = rng.chance(ctx.imageRate) ? imageUrl(rng, pools) : null;
   const text = esc(user);
-  const userContent = `[{"type":"input_text","text":"${text}"}${image ? `,{"type":"input_image","image_url":"${image}"}` : ''}]`;
-  r.push('response_item', `{"type":"message","role":"user","content":${userContent}}`, meta());
-  if (r.paginated) {
-    const img = image ? `,{"type":"image","image_url":"${image}"}` : '';
-    r.push(
-      'event_msg',
-      `{"type":"item_completed","thread_id":"${ctx.id}","turn_id":"${turnId}","item":{"type":"UserMessage","id":"${uuidv7(rng, r.clock)}","content":[{"type":"text","text":"${text}","text_elements":[]}${img}]},"completed_at_ms":${r.clock}}`,
-    );
-  } else {
-    r.push('event_msg', `{"type":"user_message","message":"${text}","images":[${image ? `"${image}"` : ''}],"local_images":[],"text_elements":[]}`);
-  }
+  r.push('response_item', message('user', [text], { image }), meta());
+  const itemId = r.paginated ? uuidv7(rng, r.clock) : '';
+  r.push('event_msg', userEvent(r.paginated, { thread: ctx.id, turn: turnId, item: itemId, completedAt: r.clock }, text, image));
 
   // Tool calls: most turns run a command or two; outputs are log-normal, truncated as Codex does.
   const calls = rng.chance(0.75) ? rng.int(1, 3) : 0;
@@ -367,31 +373,19 @@ function writeTurn(r: Rollout, ctx: Ctx): void {
     const cmd = rng.pick(COMMANDS);
     const callId = `call_${rng.hex(24)}`;
     const summary = esc(`**Running ${cmd}**`);
-    r.push(
-      'response_item',
-      `{"type":"reasoning","summary":[{"type":"summary_text","text":"${summary}"}],"content":null,"encrypted_content":"gAAAAB${pools.base64.slice(rng.int(0, 1000) * 4, rng.int(1001, 1400) * 4)}"}`,
-      meta(),
-    );
+    r.push('response_item', reasoning(summary, `gAAAAB${pools.base64.slice(rng.int(0, 1000) * 4, rng.int(1001, 1400) * 4)}`), meta());
     if (r.paginated)
       r.push(
         'event_msg',
         `{"type":"item_completed","thread_id":"${ctx.id}","turn_id":"${turnId}","item":{"type":"Reasoning","id":"rs_${rng.hex(16)}","summary_text":["${summary}"],"raw_content":[]}}`,
       );
     else r.push('event_msg', `{"type":"agent_reasoning","text":"${summary}"}`);
-    r.push(
-      'response_item',
-      `{"type":"function_call","name":"exec_command","arguments":"${esc(JSON.stringify({ cmd, workdir: ctx.cwd }))}","call_id":"${callId}"}`,
-      meta(),
-    );
+    r.push('response_item', functionCall(callId, esc(JSON.stringify({ cmd, workdir: ctx.cwd }))), meta());
     const size = Math.min(41 * KB, Math.round(Math.exp(7.6 + 1.4 * rng.normal())));
     const output = pools.log.slice(rng, size);
     const code = rng.chance(0.8) ? 0 : 1;
     r.clock += rng.int(200, 30_000);
-    r.push(
-      'response_item',
-      `{"type":"function_call_output","call_id":"${callId}","output":"Process exited with code ${code}\\nWall time: ${rng.int(1, 90)}.${rng.int(0, 9)} seconds\\nOutput:\\n${output}"}`,
-      meta(),
-    );
+    r.push('response_item', functionCallOutput(callId, code, output, `${rng.int(1, 90)}.${rng.int(0, 9)}`), meta());
     if (r.paginated) {
       r.push(
         'event_msg',
@@ -403,19 +397,11 @@ function writeTurn(r: Rollout, ctx: Ctx): void {
   }
 
   const answer = pools.prose.slice(rng, Math.round(Math.exp(6.3 + 0.9 * rng.normal())));
-  r.push('response_item', `{"type":"message","role":"assistant","content":[{"type":"output_text","text":"${answer}"}],"phase":"final_answer"}`, meta());
-  if (r.paginated)
-    r.push(
-      'event_msg',
-      `{"type":"item_completed","thread_id":"${ctx.id}","turn_id":"${turnId}","item":{"type":"AgentMessage","id":"msg_${rng.hex(16)}","content":[{"type":"Text","text":"${answer}"}],"phase":"final_answer"}}`,
-    );
-  else r.push('event_msg', `{"type":"agent_message","message":"${answer}","phase":"final_answer","memory_citation":null}`);
+  r.push('response_item', message('assistant', [answer], { phase: 'final_answer' }), meta());
+  r.push('event_msg', agentEvent(r.paginated, { thread: ctx.id, turn: turnId, item: r.paginated ? `msg_${rng.hex(16)}` : '' }, answer));
   ctx.tokens += rng.int(2000, 9000);
   tokenLines(r, ctx, turnId);
-  r.push(
-    'event_msg',
-    `{"type":"task_complete","turn_id":"${turnId}","last_agent_message":"${answer.slice(0, 200).replace(/\\+$/, '')}","duration_ms":${rng.int(2000, 300_000)}}`,
-  );
+  r.push('event_msg', taskComplete(turnId, answer.slice(0, 200).replace(/\\+$/, ''), rng.int(2000, 300_000)));
   ctx.turns++;
   r.cuts.push({ byte: r.w.bytes, ordinal: r.ordinal });
 
@@ -438,10 +424,7 @@ function tokenLines(r: Rollout, ctx: Ctx, turnId: string): void {
       `{"thread_id":"${ctx.id}","turn_id":"${turnId}","session_id":"${ctx.id}","root_turn_id":"${turnId}","response_id":"resp_${r.rng.hex(24)}","usage":${usage},"turn_token_usage":${usage},"thread_token_usage":${usage}}`,
     );
   }
-  r.push(
-    'event_msg',
-    `{"type":"token_count","info":{"total_token_usage":${usage},"last_token_usage":${usage},"model_context_window":258400},"rate_limits":null}`,
-  );
+  r.push('event_msg', tokenCount({ input: t - 400, cached: Math.floor(t / 2), output: 300, reasoning: 100, total: t }, true));
 }
 
 /** A screenshot as Codex stores it: a data URL of about a megabyte of base64. */
@@ -454,7 +437,7 @@ function imageUrl(rng: Rng, pools: Pools): string {
 // ---------------------------------------------------------------------------------------------
 // Sessions.
 
-export type Kind = '0' | 'A' | 'B' | 'C' | 'D' | 'E';
+export type { Kind };
 
 export interface SessionSpec {
   kind: Kind;
@@ -510,13 +493,6 @@ interface Written extends SessionInfo {
   abs: string;
 }
 
-function dirFor(home: string, kind: Kind, start: number, archived: boolean): string {
-  if (archived) return join(home, 'archived_sessions');
-  if (kind === '0' || kind === 'A' || kind === 'B') return join(home, 'sessions');
-  const s = stampOf(start);
-  return join(home, 'sessions', s.slice(0, 4), s.slice(5, 7), s.slice(8, 10));
-}
-
 function gitOf(rng: Rng, cwd: string): string {
   const project = cwd.split('/').pop();
   return `{"commit_hash":"${rng.hex(40)}","branch":"${rng.pick(['main', 'main', 'dev', 'fix/cart', 'feat/search'])}","repository_url":"git@github.com:acme/${project}.git"}`;
@@ -534,8 +510,7 @@ function writeEnvelope(home: string, spec: SessionSpec, pools: Pools, rng: Rng, 
   const revert = spec.fork?.mode === 'revert';
   const id = revert ? parent!.id : newId(rng, spec.start);
   const rolloutId = revert ? uuidv7(rng, spec.start) : id;
-  const name = `rollout-${stampOf(spec.start)}-${id}${revert ? `_${rolloutId}` : ''}.jsonl`;
-  const abs = join(dirFor(home, spec.kind, spec.start, spec.archived), name);
+  const abs = join(dirFor(home, spec.kind, spec.start, spec.archived), fileName(spec.kind, spec.start, id, revert ? rolloutId : undefined));
   mkdirSync(dirname(abs), { recursive: true });
   const fd = openSync(abs, 'w');
   const w = new LineWriter(fd);
@@ -644,14 +619,7 @@ function countNewlines(b: Buffer): number {
 /** Generations 0, A, B and C: bare lines (or one pretty document), as the early CLIs wrote them. */
 function writeOld(home: string, spec: SessionSpec, pools: Pools, rng: Rng): Written {
   const id = uuidv4(rng);
-  const date = stampOf(spec.start);
-  const name =
-    spec.kind === '0'
-      ? `rollout-${date.slice(0, 10)}-${id}.json`
-      : spec.kind === 'A'
-        ? `rollout-${date.slice(0, 10)}-${id}.jsonl`
-        : `rollout-${date}-${id}.jsonl`;
-  const abs = join(dirFor(home, spec.kind, spec.start, false), name);
+  const abs = join(dirFor(home, spec.kind, spec.start, false), fileName(spec.kind, spec.start, id));
   mkdirSync(dirname(abs), { recursive: true });
   // These timestamps are local time with a literal Z (spec 3): the same digits as the file name.
   const meta: Record<string, unknown> = { id, timestamp: iso(spec.start), instructions: rng.chance(0.5) ? null : prose(rng, 3) };
@@ -667,7 +635,7 @@ function writeOld(home: string, spec: SessionSpec, pools: Pools, rng: Rng): Writ
     const output = JSON.parse(`"${pools.log.slice(rng, rng.int(200, 6000))}"`);
     const answer = JSON.parse(`"${pools.prose.slice(rng, rng.int(100, 1500))}"`);
     const turn = [
-      { type: 'message', id: null, role: 'user', content: [{ type: 'input_text', text: user }] },
+      bareMessage('user', user),
       spec.kind === 'A'
         ? {
             type: 'function_call',
@@ -684,26 +652,14 @@ function writeOld(home: string, spec: SessionSpec, pools: Pools, rng: Rng): Writ
             action: { type: 'exec', command: ['bash', '-lc', rng.pick(COMMANDS)], timeout_ms: 10000, working_directory: spec.cwd, env: null, user: null },
           },
       { type: 'function_call_output', call_id: callId, output: JSON.stringify({ output, metadata: { exit_code: 0, duration_seconds: 0.4 } }) },
-      { type: 'message', id: `msg_${rng.hex(16)}`, role: 'assistant', content: [{ type: 'output_text', text: answer }] },
+      bareMessage('assistant', answer, `msg_${rng.hex(16)}`),
     ];
     for (const item of turn) bytes += JSON.stringify(item).length + 1;
     items.push(...turn);
     turns++;
   }
-  let text: string;
-  let lineCount: number;
-  if (spec.kind === '0') {
-    text = JSON.stringify({ session: meta, items }, null, 2) + '\n';
-    lineCount = 1;
-  } else {
-    const lines = [JSON.stringify(meta)];
-    for (const item of items) {
-      lines.push(JSON.stringify(item));
-      if (spec.kind === 'C' && (item as { role?: string }).role === 'assistant') lines.push('{"record_type":"state"}');
-    }
-    text = lines.join('\n') + '\n';
-    lineCount = lines.length;
-  }
+  const text = bareSession(spec.kind as '0' | 'A' | 'B' | 'C', meta, items);
+  const lineCount = spec.kind === '0' ? 1 : text.split('\n').length - 1;
   writeFileSync(abs, text);
   const mtime = spec.start + turns * 60_000;
   utimesSync(abs, mtime / 1000, mtime / 1000);

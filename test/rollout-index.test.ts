@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import t from 'tap';
 import { bareLines, ndjson, REPO, run, sessionLines, tmpDir, uuidv7, writeRaw, writeSession } from './helpers/fixtures.js';
+import { bareMessage, bareSession } from './helpers/generations.js';
 
 const require = createRequire(import.meta.url);
 // Every check runs real subprocesses, some over homes of hundreds of sessions.
@@ -86,11 +87,8 @@ t.test('every generation gets a row with a created time and a title', (t) => {
   writeRaw(home, `sessions/rollout-2025-05-08-${idA}.jsonl`, bareLines('A', idA, ['gen A question', 'answer']).join('\n') + '\n');
   writeRaw(home, `sessions/rollout-2025-06-01T10-00-00-${idB}.jsonl`, bareLines('B', idB, ['gen B question', 'answer']).join('\n') + '\n');
   writeRaw(home, `sessions/2025/08/01/rollout-2025-08-01T10-00-00-${idC}.jsonl`, bareLines('C', idC, ['gen C question', 'answer', 'second']).join('\n') + '\n');
-  const doc = {
-    session: { id: id0, timestamp: '2025-04-20T09:00:00.000Z', instructions: '' },
-    items: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'gen 0 question' }] }],
-  };
-  writeRaw(home, `sessions/rollout-2025-04-20-${id0}.json`, JSON.stringify(doc, null, 2));
+  const meta = { id: id0, timestamp: '2025-04-20T09:00:00.000Z', instructions: '' };
+  writeRaw(home, `sessions/rollout-2025-04-20-${id0}.json`, bareSession('0', meta, [bareMessage('user', 'gen 0 question')]));
   const e = writeSession(home, { history: 'paginated', turns: turns(2, 'gen E') });
   summary(home);
   const rows = new Map(ls(home).map((r: any) => [r.id, r]));

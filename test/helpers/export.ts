@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { bareLines, sessionLines, writeRaw, writeSession, type Turn } from './fixtures.js';
+import { bareMessage, bareSession } from './generations.js';
 
 /** Text that would run script or inject markup if an HTML export failed to escape it. */
 export const HOSTILE = `<script>document.title="pwned"</script><img src=x onerror="alert(1)"><b id="injected">bold</b> & "quotes" 'too'`;
@@ -112,14 +113,12 @@ export function buildZoo(home: string): Zoo {
     bareLines('C', genC, ['Hello from generation C', 'Answer C']).join('\n') + '\n',
   );
   const gen0 = randomUUID();
-  const doc = {
-    session: { timestamp: '2025-04-20T10:00:00.000Z', id: gen0, instructions: '' },
-    items: [
-      { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Hello from generation 0' }] },
-      { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Answer 0' }] },
-    ],
-  };
-  writeRaw(home, `sessions/rollout-2025-04-20-${gen0}.json`, JSON.stringify(doc, null, 2));
+  const meta = { timestamp: '2025-04-20T10:00:00.000Z', id: gen0, instructions: '' };
+  writeRaw(
+    home,
+    `sessions/rollout-2025-04-20-${gen0}.json`,
+    bareSession('0', meta, [bareMessage('user', 'Hello from generation 0'), bareMessage('assistant', 'Answer 0')]),
+  );
 
   return { home, legacy: id, paginated: parent.id, fork: fork.id, genA, genB, genC, gen0, all: [id, parent.id, fork.id, genA, genB, genC, gen0] };
 }

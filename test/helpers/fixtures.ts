@@ -6,6 +6,27 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  agentEvent,
+  agentsAndEnvironment,
+  bareMessage,
+  bareSession,
+  dirFor,
+  envelope,
+  esc,
+  fileName,
+  functionCall,
+  functionCallOutput,
+  iso,
+  message,
+  permissions,
+  reasoning,
+  taskComplete,
+  taskStarted,
+  tokenCount,
+  turnContext,
+  userEvent,
+} from './generations.js';
 
 // The repository root, whether this runs from test/ (tap) or compiled from dist/test/.
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..').replace(/\/dist$/, '');
@@ -55,9 +76,6 @@ export interface SessionSpec {
   firstOrdinal?: number;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
-const stampOf = (d: Date) => d.toISOString().slice(0, 19).replace(/:/g, '-');
-
 /** The lines of a generation D (legacy) or E (paginated) session. */
 export function sessionLines(spec: SessionSpec = {}): { id: string; lines: string[] } {
   const start = spec.start ?? new Date('2026-08-20T14:03:07.391Z');
@@ -67,101 +85,52 @@ export function sessionLines(spec: SessionSpec = {}): { id: string; lines: strin
   let clock = start.getTime() + 1000;
   let ordinal = spec.firstOrdinal ?? 0;
   const lines: string[] = [];
-  const push = (type: string, payload: unknown) => {
-    const env: Record<string, unknown> = { timestamp: iso((clock += 7)) };
-    if (paginated) env.ordinal = ordinal++;
-    env.type = type;
-    env.payload = payload;
-    lines.push(JSON.stringify(env));
-  };
-  push('session_meta', {
-    session_id: id,
-    id,
-    ...spec.meta,
-    timestamp: iso(start.getTime()),
-    cwd,
-    originator: spec.originator ?? (paginated ? 'codex_exec' : 'codex_cli_rs'),
-    cli_version: paginated ? '0.169.0' : '0.146.0',
-    source: spec.source ?? (paginated ? 'exec' : 'cli'),
-    model_provider: spec.provider ?? 'openai',
-    base_instructions: { text: 'You are Codex, a coding agent.' },
-    history_mode: paginated ? 'paginated' : 'legacy',
-    ...(spec.git ? { git: spec.git } : {}),
-  });
+  const push = (type: string, payload: string) => lines.push(envelope((clock += 7), paginated ? ordinal++ : null, type, payload));
+  push(
+    'session_meta',
+    JSON.stringify({
+      session_id: id,
+      id,
+      ...spec.meta,
+      timestamp: iso(start.getTime()),
+      cwd,
+      originator: spec.originator ?? (paginated ? 'codex_exec' : 'codex_cli_rs'),
+      cli_version: paginated ? '0.169.0' : '0.146.0',
+      source: spec.source ?? (paginated ? 'exec' : 'cli'),
+      model_provider: spec.provider ?? 'openai',
+      base_instructions: { text: 'You are Codex, a coding agent.' },
+      history_mode: paginated ? 'paginated' : 'legacy',
+      ...(spec.git ? { git: spec.git } : {}),
+    }),
+  );
   let tokens = 0;
   (spec.turns ?? []).forEach((turn, n) => {
     const turnId = turn.turnId ?? uuidv7(clock);
-    push('event_msg', { type: 'task_started', turn_id: turnId, model_context_window: 258400, collaboration_mode_kind: 'default' });
+    push('event_msg', taskStarted(turnId));
     if (n === 0 && !spec.noContext) {
-      push('response_item', {
-        type: 'message',
-        role: 'developer',
-        content: [{ type: 'input_text', text: '<permissions instructions>\nsandboxed\n</permissions instructions>' }],
-      });
-      push('response_item', {
-        type: 'message',
-        role: 'user',
-        content: [
-          { type: 'input_text', text: `# AGENTS.md instructions for ${cwd}\n\n<INSTRUCTIONS>\nbe brief\n</INSTRUCTIONS>` },
-          { type: 'input_text', text: `<environment_context>\n  <cwd>${cwd}</cwd>\n</environment_context>` },
-        ],
-      });
+      push('response_item', permissions('sandboxed'));
+      push('response_item', agentsAndEnvironment(esc(cwd), 'be brief\\n', ''));
     }
-    push('turn_context', {
-      turn_id: turnId,
-      cwd,
-      approval_policy: 'on-request',
-      sandbox_policy: { type: 'read-only' },
-      model: spec.model ?? 'gpt-5.5',
-      effort: spec.effort ?? 'medium',
-      summary: 'auto',
-    });
-    push('response_item', { type: 'message', role: 'user', content: [{ type: 'input_text', text: turn.user }] });
-    if (paginated) {
-      push('event_msg', {
-        type: 'item_completed',
-        thread_id: id,
-        turn_id: turnId,
-        item: { type: 'UserMessage', id: uuidv7(clock), content: [{ type: 'text', text: turn.user, text_elements: [] }] },
-      });
-    } else {
-      push('event_msg', { type: 'user_message', message: turn.user, images: [], local_images: [], text_elements: [] });
-    }
+    push(
+      'turn_context',
+      turnContext({ turnId, cwd: esc(cwd), sandbox: '{"type":"read-only"}', model: esc(spec.model ?? 'gpt-5.5'), effort: esc(spec.effort ?? 'medium') }),
+    );
+    const said = esc(turn.user);
+    push('response_item', message('user', [said]));
+    push('event_msg', userEvent(paginated, { thread: id, turn: turnId, item: paginated ? uuidv7(clock) : '' }, said));
     if (turn.tool) {
       const callId = `call_${n}_${randomUUID().slice(0, 8)}`;
-      push('response_item', {
-        type: 'reasoning',
-        summary: [{ type: 'summary_text', text: `**Running ${turn.tool.cmd}**` }],
-        content: null,
-        encrypted_content: 'gAAAA',
-      });
-      push('response_item', { type: 'function_call', name: 'exec_command', arguments: JSON.stringify({ cmd: turn.tool.cmd, workdir: cwd }), call_id: callId });
-      push('response_item', { type: 'function_call_output', call_id: callId, output: `Process exited with code 0\nOutput:\n${turn.tool.output}` });
+      push('response_item', reasoning(esc(`**Running ${turn.tool.cmd}**`), 'gAAAA'));
+      push('response_item', functionCall(callId, esc(JSON.stringify({ cmd: turn.tool.cmd, workdir: cwd }))));
+      push('response_item', functionCallOutput(callId, 0, esc(turn.tool.output)));
     }
     if (turn.open) return;
-    const answer = turn.assistant ?? `Answer to: ${turn.user}`;
-    push('response_item', { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: answer }], phase: 'final_answer' });
-    if (paginated) {
-      push('event_msg', {
-        type: 'item_completed',
-        thread_id: id,
-        turn_id: turnId,
-        item: { type: 'AgentMessage', id: uuidv7(clock), content: [{ type: 'Text', text: answer }], phase: 'final_answer' },
-      });
-    } else {
-      push('event_msg', { type: 'agent_message', message: answer, phase: 'final_answer', memory_citation: null });
-    }
+    const answer = esc(turn.assistant ?? `Answer to: ${turn.user}`);
+    push('response_item', message('assistant', [answer], { phase: 'final_answer' }));
+    push('event_msg', agentEvent(paginated, { thread: id, turn: turnId, item: paginated ? uuidv7(clock) : '' }, answer));
     tokens += 1000 + n;
-    push('event_msg', {
-      type: 'token_count',
-      info: {
-        total_token_usage: { input_tokens: tokens - 100, cached_input_tokens: 0, output_tokens: 100, reasoning_output_tokens: 0, total_tokens: tokens },
-        last_token_usage: null,
-        model_context_window: 258400,
-      },
-      rate_limits: null,
-    });
-    push('event_msg', { type: 'task_complete', turn_id: turnId, last_agent_message: answer });
+    push('event_msg', tokenCount({ input: tokens - 100, cached: 0, output: 100, reasoning: 0, total: tokens }, false));
+    push('event_msg', taskComplete(turnId, answer));
   });
   return { id, lines };
 }
@@ -182,11 +151,8 @@ export interface WriteOptions {
 export function writeSession(home: string, spec: SessionSpec, opts: WriteOptions = {}): { id: string; path: string; lines: string[] } {
   const start = spec.start ?? new Date('2026-08-20T14:03:07.391Z');
   const { id, lines } = sessionLines({ ...spec, start });
-  const stamp = stampOf(start);
-  const dir =
-    opts.root === 'archived_sessions' ? join(home, 'archived_sessions') : join(home, 'sessions', stamp.slice(0, 4), stamp.slice(5, 7), stamp.slice(8, 10));
-  const name = `rollout-${stamp}-${id}${opts.rolloutId ? `_${opts.rolloutId}` : ''}.jsonl`;
-  const path = join(dir, name);
+  const kind = spec.history === 'paginated' ? 'E' : 'D';
+  const path = join(dirFor(home, kind, start.getTime(), opts.root === 'archived_sessions'), fileName(kind, start.getTime(), id, opts.rolloutId));
   const bytes = opts.raw ?? Buffer.from(lines.map((l) => l + '\n').join(''));
   writeFile(path, bytes, opts.zst === 'only' ? null : bytes, opts);
   return { id, path, lines };
@@ -238,14 +204,8 @@ function run1(cmd: string, args: string[], input: Buffer): Buffer {
 export function bareLines(gen: 'A' | 'B' | 'C', id: string, items: string[]): string[] {
   const meta: Record<string, unknown> = { id, timestamp: '2025-08-01T10:00:00.000Z', instructions: null };
   if (gen === 'C') meta.git = { commit_hash: 'abc123', branch: 'main' };
-  const lines = [JSON.stringify(meta)];
-  items.forEach((text, i) => {
-    lines.push(
-      JSON.stringify({ type: 'message', id: null, role: i % 2 ? 'assistant' : 'user', content: [{ type: i % 2 ? 'output_text' : 'input_text', text }] }),
-    );
-    if (gen === 'C') lines.push(JSON.stringify({ record_type: 'state' }));
-  });
-  return lines;
+  const messages = items.map((text, i) => bareMessage(i % 2 ? 'assistant' : 'user', text));
+  return bareSession(gen, meta, messages).trimEnd().split('\n');
 }
 
 export interface RunResult {

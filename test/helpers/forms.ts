@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { bareLines, writeRaw, writeSession, zstd } from './fixtures.js';
+import { bareMessage, bareSession, fileName } from './generations.js';
 
 export interface Placed {
   /** The thread id every binary should know the session by. */
@@ -36,11 +37,8 @@ function nested(home: string, root: Root, name: string, bytes: string | Buffer):
 export const FORMS: Record<string, (home: string, root: Root) => Placed> = {
   'gen-0 .json': (home, root) => {
     const id = '0196a0b1-0000-4000-8000-000000000000';
-    const doc = {
-      session: { id, timestamp: '2025-04-20T10:00:00.000Z', instructions: '' },
-      items: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'gen 0 question' }] }],
-    };
-    return { id, paths: [flat(home, root, `rollout-2025-04-20-${id}.json`, JSON.stringify(doc, null, 2) + '\n')] };
+    const text = bareSession('0', { id, timestamp: '2025-04-20T10:00:00.000Z', instructions: '' }, [bareMessage('user', 'gen 0 question')]);
+    return { id, paths: [flat(home, root, fileName('0', Date.parse('2025-04-20T10:00:00Z'), id), text)] };
   },
   'flat date (gen A)': (home, root) => {
     const id = '0196b1c2-0000-4000-8000-00000000000a';
