@@ -92,10 +92,11 @@ async function main() {
     const db = new Database(join(m.home, 'state_5.sqlite'), { readonly: true, fileMustExist: true });
     t.teardown(() => db.close());
     for (const s of sessions) {
-      const row = db.prepare('SELECT title, name, model, tokens_used, cwd, git_branch FROM threads WHERE id = ?').get(s.id) as any;
+      const row = db.prepare('SELECT title, name, first_user_message, model, tokens_used, cwd, git_branch FROM threads WHERE id = ?').get(s.id) as any;
       if (!row) continue;
       const f = docs.get(s.key).session;
-      t.equal(f.title, row.name ?? row.title, `${s.key}: title`);
+      t.equal(f.title, row.first_user_message, `${s.key}: title, Codex's first user message`);
+      t.equal(f.name ?? f.title, row.name ?? row.title, `${s.key}: what Codex shows (the name, else the title)`);
       t.equal(f.model, row.model, `${s.key}: model`);
       t.equal(f.cwd, row.cwd, `${s.key}: cwd`);
       t.equal(f.git?.branch ?? null, row.git_branch, `${s.key}: branch`);
