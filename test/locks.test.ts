@@ -1,7 +1,7 @@
 // Waiting for a lock as long as asked, and writers of Codex's files taking turns: two rollout-name
 // runs racing on session_index.jsonl, or one racing with a writer that takes no lock (as Codex
 // appends), lose nothing.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,12 +11,13 @@ import { ndjson, QUICK_START, REPO, run, tmpDir, writeSession } from './helpers/
 const require = createRequire(import.meta.url);
 
 /** A process holding the index's writer lock (an exclusive SQLite transaction) for `ms`; resolves once it holds it. */
-async function holdIndexLock(index: string, ms: number): Promise<void> {
+async function holdIndexLock(index: string, ms: number): Promise<ChildProcess> {
   const script = `const Db = require(${JSON.stringify(require.resolve('better-sqlite3'))});
     const db = new Db(process.argv[1] + '.lock'); db.pragma('journal_mode = DELETE'); db.exec('BEGIN EXCLUSIVE');
     process.stdout.write('held\\n'); setTimeout(() => { db.exec('ROLLBACK'); db.close(); }, ${ms});`;
   const child = spawn(process.execPath, ['-e', script, index], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve) => child.stdout.once('data', resolve));
+  return child;
 }
 
 t.test('rollout-index --wait waits as long as it is told, past SQLite’s own 5 seconds', async (t) => {
@@ -29,7 +30,9 @@ t.test('rollout-index --wait waits as long as it is told, past SQLite’s own 5 
   t.equal(ndjson(r.out)[0].added, 1);
 
   writeSession(home, { turns: [{ user: 'another' }] });
-  await holdIndexLock(index, 4000);
+  // Held far longer than the wait, so that a slow start on a busy machine still finds it held.
+  const holder = await holdIndexLock(index, 30_000);
+  t.teardown(() => void holder.kill());
   const short = await runAsync('rollout-index', ['--wait', '1'], { CODEX_HOME: home, ROLLOUT_INDEX: '' });
   t.equal(short.code, 1, 'a shorter wait gives up');
   t.match(short.err, /^rollout-index: error: another rollout-index run holds .*; try again, or give --wait more seconds/);

@@ -1,7 +1,7 @@
 // Writing Codex's own state beside the rollouts, as Codex itself changes it: the thread-name log
 // `session_index.jsonl` and the rows of its SQLite DBs (`state_5.sqlite` and the others) when
 // sessions are deleted, archived, moved or named. Reading names is home/names.ts.
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { appendFile, open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { writeAtomic } from '../fs/atomic.js';
@@ -183,8 +183,42 @@ async function rewriteWithout(path: string, ids: ReadonlySet<string>): Promise<n
       seen = now;
     }
   };
-  await writeAtomic(path, kept(), { mode: statSync(path).mode & 0o7777, check: catchUp });
+  // The file as it was, held open: an append that lands between the last check and the rename goes
+  // to it, and is carried over to the new file afterwards.
+  const old = openSync(path, 'r');
+  try {
+    await writeAtomic(path, kept(), { mode: statSync(path).mode & 0o7777, check: catchUp });
+    await carryLateAppends(old, seen.size, path);
+  } finally {
+    closeSync(old);
+  }
   return removed;
+}
+
+/**
+ * Appends to `path` what a writer added to the replaced file (open as `fd`) past `from`, until it
+ * holds still: a writer that opened the old name just before the rename writes there.
+ */
+async function carryLateAppends(fd: number, from: number, path: string): Promise<void> {
+  for (let quiet = 0; quiet < 2;) {
+    await new Promise((r) => setTimeout(r, 10));
+    const size = fstatSync(fd).size;
+    if (size <= from) {
+      quiet++;
+      continue;
+    }
+    quiet = 0;
+    const late = Buffer.allocUnsafe(size - from);
+    const n = readSync(fd, late, 0, late.length, from);
+    const out = openSync(path, 'a');
+    try {
+      writeSync(out, late, 0, n);
+      fsyncSync(out);
+    } finally {
+      closeSync(out);
+    }
+    from += n;
+  }
 }
 
 /** Appends bytes [from, to) of `src` to `dst`, durably. */

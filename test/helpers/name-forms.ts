@@ -84,7 +84,7 @@ interface Action {
   deletes?: boolean;
   /** Damage to give the sessions first, that this action repairs. */
   damaged?: boolean;
-  /** A name each session is then also found by (the export's title shows it). */
+  /** A name each session is then also found by (the export's name shows it). */
   names?: (n: number) => string;
 }
 
@@ -189,7 +189,7 @@ async function checkAction(root: Test, t: Test, actionName: string, action: Acti
     if (action.names) {
       const named = await run(home, 'rollout-cat', [action.names(n)]);
       t.equal(named.out, before.cat.bytes, `${what}: found by its new name`);
-      for (const seen of [now, before]) for (const r of seen.export as Array<Record<string, unknown>>) if (r.kind === 'session') delete r.title;
+      for (const seen of [now, before]) for (const r of seen.export as Array<Record<string, unknown>>) if (r.kind === 'session') delete r.name;
     }
     t.same(now, before, `${what}: every binary sees the same session`);
   }
