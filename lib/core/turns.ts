@@ -160,7 +160,7 @@ export function userText(env: Envelope): string | null {
 }
 
 /**
- * A session's title, as Codex takes its first user message (spec 4.3, 7.3): the first user-message
+ * A session's title, as Codex takes its first user message (spec 5 and 7.3): the first user-message
  * event (`user_message`, or a paginated `item_completed` UserMessage) with text once the old request
  * header is stripped (`[Image]` for images alone). Files that have no such events (the earliest
  * generations) are titled by their first real user message item. A rollback leaves it as it was,
