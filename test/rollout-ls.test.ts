@@ -168,6 +168,33 @@ t.test('search: sessions best first with a snippet, or hits', (t) => {
   t.end();
 });
 
+t.test('search takes what people type: words with punctuation, operators when used', (t) => {
+  const dir = tmpDir(t);
+  const said = ['switch to gpt-5 now', 'open src/main.rs please', "it can't start", 'call foo.bar twice', 'rename file-name.txt', 'gpt 4 and 5 are fine'];
+  const ids = said.map((user, i) => writeSession(dir, { start: day(i + 1), turns: [{ user }] }).id);
+  const found = (q: string) =>
+    ls(dir, '--search', q)
+      .map((r) => ids.indexOf(r.id))
+      .sort();
+  t.same(found('gpt-5'), [0], 'gpt-5, not gpt and 5 anywhere');
+  t.same(found('src/main.rs'), [1]);
+  t.same(found("can't"), [2]);
+  t.same(found('foo.bar'), [3]);
+  t.same(found('file-name'), [4]);
+  t.same(found('gpt AND fine'), [5], 'AND still works');
+  t.same(found('"can\'t start" OR twice'), [2, 3], 'a phrase OR a word');
+  t.same(found('NEAR(gpt fine, 5)'), [5]);
+  t.same(found('NEAR(gpt fine, 2)'), [], 'and the distance counts');
+  t.same(found('ren*'), [4], 'a prefix');
+  for (const bad of ['AND OR', '"unclosed', 'NEAR(']) {
+    const r = run('rollout-ls', ['--search', bad], { env: { CODEX_HOME: dir, ROLLOUT_INDEX: '' } });
+    t.equal(r.code, 2, `${bad}: a usage error`);
+    t.match(r.err, /AND, OR, NOT \(in capitals\), "phrases", NEAR\(a b\) and prefix\*/, `${bad}: with how to write a query`);
+    t.notMatch(r.err, /fts5|sqlite/i, `${bad}: never SQLite's words`);
+  }
+  t.end();
+});
+
 t.test('--format atoms, modifiers and errors', (t) => {
   const { dir, made } = home(t);
   writeFileSync(join(dir, 'session_index.jsonl'), JSON.stringify({ id: made[0].id, thread_name: 'the first', updated_at: '2026-09-01T00:00:00Z' }) + '\n');

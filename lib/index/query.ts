@@ -4,6 +4,7 @@ import { UsageError } from '../cli/errors.js';
 import { sourceKinds } from '../core/record.js';
 import type { Database } from './db.js';
 import type { Row } from './scan.js';
+import { badQuery, ftsMatch } from './fts.js';
 
 export type SortKey = 'created' | 'updated' | 'size' | 'tokens' | 'turns';
 const SORT_COLUMNS: Record<SortKey, string> = {
@@ -269,7 +270,7 @@ function where(db: Database, f: Filters, params: unknown[]): string[] {
   if (f.search !== undefined) {
     // A session with a matching message in any of its files.
     w.push('s.id IN (SELECT f.id FROM docs d JOIN sessions f ON f.file = (d.rowid >> 32) WHERE docs MATCH ?)');
-    params.push(f.search);
+    params.push(ftsMatch(f.search));
   }
   return w;
 }
@@ -345,13 +346,11 @@ const SNIPPET = `snippet(docs, 0, '${SNIPPET_OPEN}', '${SNIPPET_CLOSE}', '…', 
  */
 function ftsQuery<T>(db: Database, search: string, fn: () => T): T {
   try {
-    db.prepare('SELECT rowid FROM docs WHERE docs MATCH ? LIMIT 1').get(search);
+    db.prepare('SELECT rowid FROM docs WHERE docs MATCH ? LIMIT 1').get(ftsMatch(search));
     return fn();
   } catch (err) {
     const e = err as { code?: string; message?: string };
-    if (e.code === 'SQLITE_ERROR' && /fts5|syntax|no such column|unterminated|unknown special query/i.test(e.message ?? '')) {
-      throw new UsageError(`--search '${search}': ${e.message}`);
-    }
+    if (e.code === 'SQLITE_ERROR' && /fts5|syntax|no such column|unterminated|unknown special query/i.test(e.message ?? '')) throw badQuery(search);
     throw err;
   }
 }
@@ -361,7 +360,7 @@ function ftsQuery<T>(db: Database, search: string, fn: () => T): T {
  * order asked for; each with a snippet of its best message.
  */
 function searchSessions(db: Database, q: Query): Page<Listed> {
-  const params: unknown[] = [q.search];
+  const params: unknown[] = [ftsMatch(q.search!)];
   // The search itself is the CTE below, not a filter of it.
   const w = where(db, { ...q, search: undefined }, params);
   const byRank = q.sort.key === 'rank';
@@ -384,7 +383,7 @@ function searchSessions(db: Database, q: Query): Page<Listed> {
     WHERE ${w.join(' AND ')} ORDER BY ${column} ${dir}, s.id ${dir} LIMIT ?`;
   return ftsQuery(db, q.search!, () => {
     const rows = db.prepare(sql).all(...params, limit) as any[];
-    const snippet = snippetOf(db, q.search!);
+    const snippet = snippetOf(db, ftsMatch(q.search!));
     const key = byRank ? 'rank' : sortName(q.sort);
     return page(
       rows,
@@ -411,7 +410,7 @@ function snippetOf(db: Database, search: string): (doc: number) => string {
 
 /** Matching messages, best first: one per line, with where it is. */
 export function searchHits(db: Database, q: Query): Page<Hit> {
-  const params: unknown[] = [q.search];
+  const params: unknown[] = [ftsMatch(q.search!)];
   // The search itself is the CTE below, not a filter of it.
   const w = where(db, { ...q, search: undefined }, params);
   if (q.cursor) {
@@ -428,7 +427,7 @@ export function searchHits(db: Database, q: Query): Page<Hit> {
     WHERE ${w.join(' AND ')} ORDER BY h.rank, h.doc LIMIT ?`;
   return ftsQuery(db, q.search!, () => {
     const rows = db.prepare(sql).all(...params, limit) as any[];
-    const snippet = snippetOf(db, q.search!);
+    const snippet = snippetOf(db, ftsMatch(q.search!));
     const about = db.prepare('SELECT role, line, ordinal FROM docs WHERE rowid = ?');
     return page(
       rows,

@@ -24,7 +24,7 @@ export const SELECTION_OPTIONS: OptionRow[] = [
   ['--forked-from <id>', 'Only forks of this session (id or id prefix)'],
   ['--min-size <size>', 'Only sessions whose files together take at least SIZE on disk (10k, 2M, 1G)'],
   ['--keep-last <n>', 'Leave out, per working directory, the N most recently active sessions of the roots'],
-  ['--search <query>', 'Only sessions with a message matching QUERY (SQLite FTS5 syntax)'],
+  ['--search <query>', 'Only sessions with a message matching QUERY: words as typed (gpt-5, src/main.rs), AND, OR, NOT, "phrases", NEAR(a b), prefix*'],
 ];
 
 type Roots = NonNullable<Filters['archived']>;
