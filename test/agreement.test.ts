@@ -9,6 +9,8 @@ import t from 'tap';
 import { ndjson, REPO, run, sessionLines, tmpDir, writeRaw } from './helpers/fixtures.js';
 import { query, stateDb } from './helpers/prune.js';
 
+t.setTimeout(900_000);
+
 const home = tmpDir(t);
 for (const fixture of ['homes/basic', 'real', 'images']) cpSync(join(REPO, 'test/fixtures', fixture), home, { recursive: true });
 

@@ -9,6 +9,8 @@ import t from 'tap';
 import { QUICK_START, REPO, run, tmpDir } from './helpers/fixtures.js';
 import { writeDocsHome } from './helpers/docs-home.js';
 
+t.setTimeout(900_000);
+
 const bin = tmpDir(t, 'rollout-bin-');
 for (const name of readdirSync(join(REPO, 'dist/cmd')).filter((f) => f.endsWith('.js')))
   symlinkSync(join(REPO, 'dist/cmd', name), join(bin, name.slice(0, -3)));

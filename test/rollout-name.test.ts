@@ -121,3 +121,23 @@ t.test('a name only in threads.name (a DB that kept it, a log that lost it) is s
   t.same(ndjson(name(a.id).out), [{ id: a.id, name: 'from db' }]);
   t.equal(name(b.id, 'from db').code, 1);
 });
+
+t.test('names that cannot be mistaken: no id or id prefix, no control characters, not over-long', async (t) => {
+  const { dir, a, b, name, index } = setup(t);
+  const refused = [b.id.slice(0, 8), b.id, 'cafe', 'DEAD-BEEF', 'a\nb', 'x'.repeat(201)];
+  for (const bad of refused) {
+    const r = name(a.id, bad);
+    t.equal(r.code, 2, `${JSON.stringify(bad.slice(0, 40))}: refused`);
+    t.match(r.err, /reads as a session id|control characters|at most 200 characters/, r.err);
+  }
+  t.equal(index(), '', 'nothing was written');
+  for (const good of ['cafe latte', 'fix 9238d12f', 'x'.repeat(200)]) t.equal(name(a.id, good).code, 0, `${good.slice(0, 40)}: taken`);
+
+  // A name Codex wrote (it checks nothing) that is another session's id prefix: a lookup says both.
+  const prefix = b.id.slice(0, 8);
+  writeFileSync(join(dir, 'session_index.jsonl'), JSON.stringify({ id: a.id, thread_name: prefix, updated_at: '2026-12-01T00:00:00Z' }) + '\n', { flag: 'a' });
+  const cat = run('rollout-cat', ['--meta', prefix, '--codex-home', dir]);
+  t.equal(cat.code, 1, 'ambiguous');
+  t.match(cat.err, new RegExp(`ambiguous reference '${prefix}': the id prefix of ${b.id} and the name of ${a.id}`));
+  t.equal(run('rollout-cat', ['--meta', b.id.slice(0, 13), '--codex-home', dir]).code, 0, 'more of the id settles it');
+});

@@ -97,6 +97,8 @@ function filters(rand: () => number, ids: string[]): string[] {
   return out;
 }
 
+t.setTimeout(900_000);
+
 const env = { ROLLOUT_INDEX: '' };
 const idsOf = (text: string) =>
   ndjson(text)

@@ -61,11 +61,16 @@ export class Resolver {
       if (ref.includes('/')) throw new RolloutError(`no such file: ${ref}`);
     }
     if (UUID_RE.test(ref)) return target(await this.byId(ref.toLowerCase()));
+    const named = await this.byName(ref);
     if (PREFIX.test(ref)) {
       const id = await this.byPrefix(ref.toLowerCase());
+      // A name that reads as another session's id prefix must not quietly win, nor quietly lose.
+      if (id && named && named.name.threadId !== id)
+        throw new RolloutError(
+          `ambiguous reference '${ref}': the id prefix of ${id} and the name of ${named.name.threadId} (give more of the id, or the full id)`,
+        );
       if (id) return target(await this.byId(id));
     }
-    const named = await this.byName(ref);
     if (named) return target(named);
     throw new RolloutError(`no session matches '${ref}' (not an id, id prefix, name or path)`);
   }
