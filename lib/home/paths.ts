@@ -1,6 +1,6 @@
 // CODEX_HOME, its two roots, the file-name grammar of every generation, and discovery.
 // Knows nothing of file contents: everything here comes from names and lstat.
-import { lstatSync, readdirSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -197,8 +197,19 @@ function candidates(home: Home, opts: DiscoverOptions): Candidate[] {
   return out;
 }
 
+/**
+ * A home that is not there is an error that names it (a mistyped CODEX_HOME would otherwise answer
+ * "nothing", and an index would be made in a folder chain nobody asked for).
+ */
+export function assertHome(home: Home): void {
+  const st = statSync(home.dir, { throwIfNoEntry: false });
+  if (!st?.isDirectory())
+    throw new RolloutError(`${st ? 'not a folder' : 'no such folder'}: no Codex home here (set CODEX_HOME, or give --codex-home)`, { file: home.dir });
+}
+
 /** Every session file of the home, oldest name first; empty files and symlinks are left out. */
 export async function discover(home: Home, opts: DiscoverOptions = {}): Promise<SessionFile[]> {
+  assertHome(home);
   const found = candidates(home, opts);
   const stats = found.map((c) => lstatSync(c.path, { throwIfNoEntry: false }));
   const byPath = new Map<string, SessionFile>();

@@ -1,7 +1,7 @@
 // Bringing the index up to date, as the binaries ask for it: first the cheap check that the home is
 // as the last run left it (fresh.ts); failing that, the work of sync.ts, loaded only then.
 import { existsSync } from 'node:fs';
-import type { Home } from '../home/paths.js';
+import { assertHome, type Home } from '../home/paths.js';
 import { indexError, inspectIndex, isDamage, openIndex, type Database } from './db.js';
 import { isFresh, type Snapshot } from './fresh.js';
 import { emptySummary, type Drift, type PathsOptions, type Summary, type UpdateOptions } from './summary.js';
@@ -24,6 +24,7 @@ function freshSnapshot(home: Home, index: string): Snapshot | null {
  * home is as the last run left it, that is all.
  */
 export async function update(home: Home, opts: UpdateOptions): Promise<Summary | null> {
+  assertHome(home);
   const started = Date.now();
   // An index that cannot even say whether it is fresh is mended by the full update below.
   const fresh = opts.rebuild ? null : unlessUnreadable(() => freshSnapshot(home, opts.index), opts.index);
@@ -62,6 +63,7 @@ export async function updatePaths(home: Home, paths: string[], opts: PathsOption
  * another writer (whose index is then read as it stands). The writing side loads only then.
  */
 export async function openFresh(home: Home, index: string, bringUpToDate: boolean): Promise<Database> {
+  assertHome(home);
   if (existsSync(index)) {
     try {
       const db = openIndex(index, { readonly: true });
