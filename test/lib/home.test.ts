@@ -78,8 +78,12 @@ t.test('discovery: both roots, every form, pairs, and nothing that is not a sess
   );
 });
 
-t.test('a missing home is an empty home', async (t) => {
-  t.same(await discover(codexHome('/nonexistent/rollout-home')), []);
+t.test('a missing home is an error that names it; a home without session folders is empty', async (t) => {
+  await t.rejects(discover(codexHome('/nonexistent/rollout-home')), {
+    message: /no such folder: no Codex home here/,
+    where: { file: '/nonexistent/rollout-home' },
+  });
+  t.same(await discover(codexHome(tmpDir(t))), []);
 });
 
 t.test('rootOf and fileAt describe user-given paths', async (t) => {

@@ -50,7 +50,8 @@ t.test('--last: most recent by mtime in the cwd, or anywhere', async (t) => {
   t.equal(path(await r.last('/work/b')), b.path);
   t.equal(path(await r.last('/', true)), a.path);
   await t.rejects(r.last('/nowhere'), /no session was started in \/nowhere/);
-  await t.rejects(new Resolver(codexHome('/nonexistent')).last('/', true), /no sessions in this home/);
+  await t.rejects(new Resolver(codexHome(tmpDir(t))).last('/', true), /no sessions in this home/);
+  await t.rejects(new Resolver(codexHome('/nonexistent')).last('/', true), /no Codex home here/);
 });
 
 t.test('a reverted thread resolves to its newest revision', async (t) => {
