@@ -208,32 +208,32 @@ async function carryLateAppends(fd: number, from: number, path: string): Promise
       continue;
     }
     quiet = 0;
-    const late = Buffer.allocUnsafe(size - from);
-    const n = readSync(fd, late, 0, late.length, from);
-    const out = openSync(path, 'a');
-    try {
-      writeSync(out, late, 0, n);
-      fsyncSync(out);
-    } finally {
-      closeSync(out);
-    }
-    from += n;
+    from += appendFdRange(fd, path, from, size);
   }
 }
 
 /** Appends bytes [from, to) of `src` to `dst`, durably. */
 function appendRange(src: string, dst: string, from: number, to: number): void {
-  const buf = Buffer.allocUnsafe(to - from);
-  const inFd = openSync(src, 'r');
-  const outFd = openSync(dst, 'a');
+  const fd = openSync(src, 'r');
   try {
-    const n = readSync(inFd, buf, 0, buf.length, from);
-    writeSync(outFd, buf, 0, n);
-    fsyncSync(outFd);
+    appendFdRange(fd, dst, from, to);
   } finally {
-    closeSync(inFd);
-    closeSync(outFd);
+    closeSync(fd);
   }
+}
+
+/** Appends bytes [from, to) of the open file `fd` to `dst`, durably; returns how many were read. */
+function appendFdRange(fd: number, dst: string, from: number, to: number): number {
+  const buf = Buffer.allocUnsafe(to - from);
+  const n = readSync(fd, buf, 0, buf.length, from);
+  const out = openSync(dst, 'a');
+  try {
+    writeSync(out, buf, 0, n);
+    fsyncSync(out);
+  } finally {
+    closeSync(out);
+  }
+  return n;
 }
 
 const NEWLINE = Buffer.from('\n');
