@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { main, single } from '../lib/cli/main.js';
-import { RolloutError, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli/errors.js';
+import { notice, RolloutError, UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli/errors.js';
 import { syncCodex } from '../lib/codex/sync.js';
-import { codexHome } from '../lib/home/paths.js';
+import { codexHome, noSessionsIn } from '../lib/home/paths.js';
 import { indexPath } from '../lib/index/db.js';
 import { check, update, updatePaths } from '../lib/index/update.js';
 import { stdout } from '../lib/cli/output.js';
@@ -69,6 +69,7 @@ await main({
     } else summary = await update(home, { index, rebuild: Boolean(o.rebuild), waitMs });
     if (!summary) throw new RolloutError(`another rollout-index run holds ${index}; try again, or give --wait more seconds`);
     stdout.json(summary);
+    if (!o.stdin && !summary.scanned) notice(noSessionsIn(home));
     return failed ? EXIT_FAILURE : EXIT_OK;
   },
 });

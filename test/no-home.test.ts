@@ -41,3 +41,23 @@ t.test('a file that is not a folder is no home either; a session given by its pa
   t.equal(cat.code, 0, cat.err);
   t.ok(cat.out.length > 0, 'the session, by its path');
 });
+
+t.test('a home with no sessions says so on stderr, and still succeeds; -q keeps it quiet', async (t) => {
+  const home = tmpDir(t);
+  const said = `no sessions in ${home}: sessions/ and archived_sessions/ hold no rollout files`;
+  for (const [bin, args] of [
+    ['rollout-ls', []],
+    ['rollout-index', []],
+    ['rollout-fsck', []],
+    ['rollout-prune', ['--older-than', '1d', '-n']],
+  ] as const) {
+    const r = run(bin, [...args], { env: { CODEX_HOME: home, ROLLOUT_INDEX: '' } });
+    t.equal(r.code, 0, `${bin}: ${r.err}`);
+    t.match(r.err, `${bin}: ${said}`, `${bin} says the home is empty`);
+    const quiet = run(bin, [...args, '-q'], { env: { CODEX_HOME: home, ROLLOUT_INDEX: '' } });
+    t.equal(quiet.err, '', `${bin} -q: nothing`);
+  }
+  writeSession(home, { turns: [{ user: 'hello' }] });
+  const ls = run('rollout-ls', ['--cwd', '/nowhere'], { env: { CODEX_HOME: home, ROLLOUT_INDEX: '' } });
+  t.equal(ls.err, '', 'a filter that matches nothing is not an empty home');
+});

@@ -1,10 +1,10 @@
 // rollout-fsck's run: check each file (check.ts), print its problems, repair it when asked
 // (repair.ts), and keep the tally that the summary and the exit status come from.
-import { isPerSession } from '../cli/errors.js';
+import { isPerSession, notice } from '../cli/errors.js';
 import { count } from '../cli/units.js';
 import { sweepTree } from '../fs/atomic.js';
 import { checkBackupDir } from '../fs/backup.js';
-import type { Home, SessionFile } from '../home/paths.js';
+import { noSessionsIn, type Home, type SessionFile } from '../home/paths.js';
 import type { Resolver } from '../home/resolve.js';
 import { fsck, type Problem } from './check.js';
 import { repairFile, type Repaired, type Skipped } from './repair.js';
@@ -70,6 +70,7 @@ export async function runFsck(home: Home, resolver: Resolver, files: SessionFile
       fail(err);
     }
   }
+  if (!files && !t.files && !t.errors) notice(noSessionsIn(home));
   return t;
 }
 

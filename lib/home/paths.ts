@@ -207,6 +207,9 @@ export function assertHome(home: Home): void {
     throw new RolloutError(`${st ? 'not a folder' : 'no such folder'}: no Codex home here (set CODEX_HOME, or give --codex-home)`, { file: home.dir });
 }
 
+/** What a binary says (as a notice) when the home it was given holds no session: an answer, not a silence. */
+export const noSessionsIn = (home: Home): string => `no sessions in ${home.dir}: sessions/ and archived_sessions/ hold no rollout files`;
+
 /** Every session file of the home, oldest name first; empty files and symlinks are left out. */
 export async function discover(home: Home, opts: DiscoverOptions = {}): Promise<SessionFile[]> {
   assertHome(home);

@@ -1,7 +1,8 @@
 // Bringing the index up to date, as the binaries ask for it: first the cheap check that the home is
 // as the last run left it (fresh.ts); failing that, the work of sync.ts, loaded only then.
 import { existsSync } from 'node:fs';
-import { assertHome, type Home } from '../home/paths.js';
+import { notice } from '../cli/errors.js';
+import { assertHome, noSessionsIn, type Home } from '../home/paths.js';
 import { indexError, inspectIndex, isDamage, openIndex, type Database } from './db.js';
 import { isFresh, type Snapshot } from './fresh.js';
 import { emptySummary, type Drift, type PathsOptions, type Summary, type UpdateOptions } from './summary.js';
@@ -67,7 +68,7 @@ export async function openFresh(home: Home, index: string, bringUpToDate: boolea
   if (existsSync(index)) {
     try {
       const db = openIndex(index, { readonly: true });
-      if (!bringUpToDate || isFresh(db, home)) return db;
+      if (!bringUpToDate || isFresh(db, home)) return sayIfEmpty(home, db);
       db.close();
     } catch (err) {
       // Unreadable: bring it up to date, which builds it anew. Asked not to, say how.
@@ -75,5 +76,11 @@ export async function openFresh(home: Home, index: string, bringUpToDate: boolea
     }
   }
   if (bringUpToDate) await update(home, { index, waitMs: 0 });
-  return openIndex(index, { readonly: true });
+  return sayIfEmpty(home, openIndex(index, { readonly: true }));
+}
+
+/** `db`, having said on stderr when it knows no session at all (a filter that matches none is another matter). */
+export function sayIfEmpty(home: Home, db: Database): Database {
+  if (!db.prepare('SELECT 1 FROM sessions LIMIT 1').get()) notice(noSessionsIn(home));
+  return db;
 }

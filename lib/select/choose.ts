@@ -3,7 +3,7 @@
 import { isPerSession, RolloutError } from '../cli/errors.js';
 import { openIndex, type Database } from '../index/db.js';
 import { selectIds, type Filters } from '../index/query.js';
-import { update } from '../index/update.js';
+import { sayIfEmpty, update } from '../index/update.js';
 import { readNames } from '../home/names.js';
 import type { Home, SessionFile } from '../home/paths.js';
 import { looksLikePath, Resolver } from '../home/resolve.js';
@@ -19,7 +19,7 @@ export async function openForChoice(home: Home, index: string, filters: Filters,
   if (filters.unnamed || filters.name?.length) await readNames(home, { strict: true });
   const done = await update(home, { index, waitMs });
   if (!done) throw new RolloutError(`another run held the index for ${waitMs / 1000} s; nothing was chosen, try again`, { file: index });
-  return openIndex(index, { readonly: true });
+  return sayIfEmpty(home, openIndex(index, { readonly: true }));
 }
 
 /** A session named one by one: the reference as given, and the file it led to. */
