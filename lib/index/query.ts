@@ -45,6 +45,8 @@ export interface Filters {
   provider?: string[];
   /** Source kinds, as sourceKinds() names them: `exec`, `subagent` (any), `subagent:review`, ... */
   source?: string[];
+  /** Leave out subagent threads (of any kind). */
+  noSubagents?: boolean;
   name?: string[];
   /** Only sessions without a name. */
   unnamed?: boolean;
@@ -238,6 +240,7 @@ function where(db: Database, f: Filters, params: unknown[]): string[] {
     w.push(`(${f.source.map(() => 'has_source(s.source, s.thread_source, ?)').join(' OR ')})`);
     params.push(...f.source);
   }
+  if (f.noSubagents) w.push("NOT has_source(s.source, s.thread_source, 'subagent')");
   inList('n.name', f.name);
   if (f.unnamed) w.push('n.name IS NULL');
   if (f.since !== undefined) {

@@ -19,6 +19,7 @@ export const SELECTION_OPTIONS: OptionRow[] = [
   ['--model <model>', 'Only sessions whose latest model is MODEL (repeatable)'],
   ['--provider <id>', 'Only sessions of this model provider (repeatable)'],
   ['--source <kind>', 'Only sessions of this source: cli, vscode, exec, mcp, subagent (any kind), subagent:review, ... (repeatable)'],
+  ['--no-subagents', 'Leave out subagent threads (those a session spawned; --source subagent lists only them)'],
   ['--name <name>', 'Only sessions named NAME (repeatable)'],
   ['--unnamed', 'Only sessions without a name'],
   ['--forked-from <id>', 'Only forks of this session (id or id prefix)'],
@@ -43,6 +44,8 @@ export function parseSelection(o: Options, roots: Roots = 'exclude'): Filters {
     name: list(o.name),
   };
   if (o.unnamed) f.unnamed = true;
+  if (o.subagents === false) f.noSubagents = true;
+  if (f.noSubagents && f.source?.some((s) => s.startsWith('subagent'))) throw new UsageError('--no-subagents and --source subagent choose nothing together');
   if (o.unnamed && f.name?.length) throw new UsageError('--name and --unnamed choose nothing together');
   const since = single(o.since);
   if (since !== undefined) f.since = parseWhen(since, '--since');
@@ -76,6 +79,7 @@ export function narrows(f: Filters): boolean {
     f.model?.length ||
     f.provider?.length ||
     f.source?.length ||
+    f.noSubagents ||
     f.name?.length ||
     f.unnamed ||
     f.since !== undefined ||
