@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 import { main, wholeNumber, single } from '../lib/cli/main.js';
-import { CODEX_HOME_OPTION, indexOption, QUIET_OPTION } from '../lib/cli/options.js';
+import { CODEX_HOME_OPTION, COLOR_OPTION, indexOption, QUIET_OPTION } from '../lib/cli/options.js';
+import { parseColorWhen, useColor } from '../lib/cli/color.js';
 import { notice, UsageError, EXIT_OK } from '../lib/cli/errors.js';
 import { codexHome } from '../lib/home/paths.js';
 import { indexPath } from '../lib/index/db.js';
-import { compileFormat, table } from '../lib/index/format.js';
+import { compileFormat } from '../lib/index/format.js';
+import { hitTable, sessionTable, shortener } from '../lib/index/table.js';
+import { tree, treeRow, type Branch } from '../lib/index/tree.js';
 import { openFresh } from '../lib/index/update.js';
-import { list, parseSort, searchHits, type Query } from '../lib/index/query.js';
+import { list, parseSort, searchHits, type Hit, type Listed, type Query } from '../lib/index/query.js';
 import { parseSelection, SELECTION_OPTIONS } from '../lib/select/options.js';
 import { stdout } from '../lib/cli/output.js';
 import { visible } from '../lib/cli/terminal.js';
@@ -16,7 +19,9 @@ await main(
     name: 'rollout-ls',
     usage: '[options]',
     summary: 'List sessions from the index, filtered, sorted, paged or found by full-text search',
-    details: ['NDJSON, one session a line, when stdout is not a terminal; a table when it is. The index is brought up to date first (--no-update skips that).'],
+    details: [
+      'NDJSON, one session a line, when stdout is not a terminal; a table when it is: the shortest unique id prefix (at least 8 characters, to pass to the other binaries), last activity, turns, branch, directory, and the name or else the title, fitted to the terminal width. The index is brought up to date first (--no-update skips that).',
+    ],
     options: [
       ...SELECTION_OPTIONS,
       ['--hits', 'With --search: one line per matching message instead of per session'],
@@ -24,7 +29,10 @@ await main(
       ['--limit <n>', 'At most N rows; a last line {"next_cursor": ...} when more remain'],
       ['--cursor <cursor>', 'Continue after the page that printed this cursor'],
       ['--format <format>', "Plain text lines, e.g. '%(id) %(updated:relative) %(title)'"],
+      ['--tree', 'Forks and subagent threads under the session they came from; NDJSON rows gain depth and parent'],
       ['--json', 'NDJSON even when stdout is a terminal'],
+      ['--table', 'The table even when stdout is not a terminal (as wide as $COLUMNS, else unclipped)'],
+      COLOR_OPTION,
       ['--no-update', 'Read the index as it is, without bringing it up to date'],
       indexOption('The index'),
       CODEX_HOME_OPTION,
@@ -34,13 +42,13 @@ await main(
       "rollout-ls --cwd . --limit 10 --format '%(id:short) %(updated:relative) %(label)'",
       "rollout-ls --search 'migration NEAR(postgres)' --hits",
       'rollout-ls --older-than 90d --include-archived | rollout-prune --stdin -n',
+      'rollout-ls --tree --no-subagents --table --color=always | head -n 20',
     ],
     async run(args, o) {
       if (args.length) throw new UsageError(`unexpected argument '${args[0]}'`);
       const search = single(o.search);
       if (o.hits && search === undefined) throw new UsageError('--hits goes with --search');
       if (o.hits && o.sort !== undefined) throw new UsageError('--hits are ordered best first; --sort does not apply');
-      const format = single(o.format);
       if (single(o.limit) === '0') throw new UsageError('--limit takes a number of rows, at least 1');
       const q: Query = {
         ...parseSelection(o),
@@ -48,24 +56,27 @@ await main(
         limit: wholeNumber(o.limit, '--limit'),
         cursor: single(o.cursor),
       };
-      const line = format === undefined ? null : compileFormat(format);
-
+      const line = o.format === undefined ? null : compileFormat(single(o.format)!);
+      if (o.tree && (o.hits || line)) throw new UsageError(`--tree goes with the table or NDJSON, not ${o.hits ? '--hits' : '--format'}`);
+      if (o.json && o.table) throw new UsageError('choose one of --json and --table');
+      const color = useColor(parseColorWhen(single(o.color)), Boolean(process.stdout.isTTY));
       const home = codexHome(single(o.codexHome));
-      const index = indexPath(home, single(o.index));
-      const db = await openFresh(home, index, o.update !== false);
+      const db = await openFresh(home, indexPath(home, single(o.index)), o.update !== false);
       try {
         const page = o.hits ? searchHits(db, q) : list(db, q);
-        const asTable = !line && !o.json && process.stdout.isTTY && !o.hits;
+        const rows = o.tree ? tree(page.rows as Listed[]) : page.rows;
         if (line) {
           // On a terminal, what a session holds cannot act on it; into a pipe the text goes as it is.
           const shown = process.stdout.isTTY ? (r: (typeof page.rows)[number]) => visible(line(r)) : line;
           for (const r of page.rows) stdout.line(shown(r));
           if (page.next) notice(`more rows: --cursor ${page.next}`);
-        } else if (asTable) {
-          for (const l of table(page.rows as ReturnType<typeof list>['rows'], process.stdout.columns ?? 100)) stdout.line(l);
+        } else if (o.table || (!o.json && process.stdout.isTTY)) {
+          const t = { shortId: shortener(db, page.rows), color };
+          const lines = o.hits ? hitTable(page.rows as Hit[], t) : sessionTable(rows as Array<Listed | Branch>, t);
+          if (page.rows.length) for (const l of lines) stdout.line(l);
           if (page.next) stdout.line(`(more: --cursor ${page.next})`);
         } else {
-          for (const r of page.rows) stdout.json(r);
+          for (const r of rows) stdout.json('row' in r ? treeRow(r) : r);
           if (page.next) stdout.json({ next_cursor: page.next });
         }
       } finally {

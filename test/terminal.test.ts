@@ -25,9 +25,12 @@ const raw = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
 
 t.test('rollout-ls on a terminal: the table shows escapes, not the sequences', async (t) => {
   const h = home(t);
-  const r = onTerminal('rollout-ls', [], { env: { CODEX_HOME: h.dir, ROLLOUT_INDEX: '' } });
+  const r = onTerminal('rollout-ls', [], { env: { CODEX_HOME: h.dir, ROLLOUT_INDEX: '', NO_COLOR: '1' } });
   t.equal(r.code, 0, r.screen);
   t.notMatch(r.screen, raw, 'nothing raw reached the terminal');
+  const colored = onTerminal('rollout-ls', [], { env: { CODEX_HOME: h.dir, ROLLOUT_INDEX: '' } }).screen;
+  // eslint-disable-next-line no-control-regex -- the table's own colours are the only sequences
+  t.notMatch(colored.replace(/\x1b\[[0-9;]*m/g, ''), raw, 'in colour, nothing but the colours');
   t.match(r.screen, 'evil \\e[2J name', 'the name, its escape visible');
   t.match(r.screen, 'main\\u202etxt.exe', 'the branch, its override visible');
 });

@@ -15,3 +15,6 @@ export const DRY_RUN_OPTION: OptionRow = ['-n, --dry-run', 'Print what would be 
 
 /** How long a file must have been left alone before a destructive binary touches it. */
 export const graceOption = (): OptionRow => ['--grace <age>', 'Leave sessions modified within AGE alone (default 10m)'];
+
+/** Colour in what is printed for people (tables); NDJSON never has any. */
+export const COLOR_OPTION: OptionRow = ['--color <when>', 'Colour the table: auto (on a terminal, unless NO_COLOR is set), always or never'];

@@ -1,7 +1,6 @@
 // How listed sessions are printed for people: `--format` lines with `%(atom)` placeholders (as in
-// `git for-each-ref`), and the table shown on a terminal.
+// `git for-each-ref`). (The table shown on a terminal is table.ts.)
 import { UsageError } from '../cli/errors.js';
-import { visible } from '../cli/terminal.js';
 import type { Hit, Listed } from './query.js';
 
 type Value = string | number | boolean | null | undefined;
@@ -88,9 +87,6 @@ function dateAs(isoTime: string | null, modifier: string, now: number): string {
 /** Text without line breaks or tabs, so one session stays one line. */
 const oneLine = (s: string) => s.replace(/[\r\n\t]+/g, ' ');
 
-/** A table cell: one line, and nothing in it that a terminal would act on. */
-const cell = (s: string) => visible(oneLine(s));
-
 type Piece = string | ((r: Row) => string);
 
 /** Compiles a `--format` string; an unknown atom or modifier is a usage error. */
@@ -128,31 +124,4 @@ export function compileFormat(format: string, now = Date.now()): (r: Row) => str
   pieces.push(format.slice(at));
   const parts = pieces.filter((p) => p !== '');
   return (r) => parts.map((p) => (typeof p === 'string' ? p : p(r))).join('');
-}
-
-/** The terminal table: like Codex's resume picker, newest activity first. */
-export function table(rows: Listed[], width: number, now = Date.now()): string[] {
-  const head = ['UPDATED', 'CREATED', 'TURNS', 'BRANCH', 'CONVERSATION'];
-  const cells = rows.map((r) => [
-    relative(r.updated_at, now),
-    relative(r.created_at, now),
-    String(r.turns),
-    cell(r.git_branch ?? ''),
-    cell(r.name ? `${r.name} (${r.title ?? ''})`.replace(/ \(\)$/, '') : (r.title ?? `(no message) ${r.id}`)),
-  ]);
-  const widths = head.slice(0, 4).map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  widths[3] = Math.min(widths[3]!, 24);
-  const line = (c: string[]) => {
-    const fixed = c
-      .slice(0, 4)
-      .map((v, i) => (i === 2 ? v.padStart(widths[i]!) : clip(v, widths[i]!).padEnd(widths[i]!)))
-      .join('  ');
-    return `${fixed}  ${clip(c[4]!, Math.max(10, width - fixed.length - 2))}`.trimEnd();
-  };
-  return [line(head), ...cells.map(line)];
-}
-
-function clip(s: string, width: number): string {
-  const chars = [...s];
-  return chars.length <= width ? s : chars.slice(0, Math.max(0, width - 1)).join('') + '…';
 }

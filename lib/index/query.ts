@@ -310,6 +310,27 @@ export function readersOf(db: Database, rolloutIds: string[]): Map<string, Set<s
   return out;
 }
 
+/**
+ * The shortest prefix of each id that no other session's id starts with, at least `least` characters
+ * (git abbreviates the same way), never ending at a hyphen. Every file of both roots counts.
+ */
+export function shortIds(db: Database, ids: Iterable<string>, least = 8): Map<string, string> {
+  const before = db.prepare('SELECT id FROM sessions WHERE id < ? ORDER BY id DESC LIMIT 1').pluck();
+  const after = db.prepare('SELECT id FROM sessions WHERE id > ? ORDER BY id LIMIT 1').pluck();
+  const shared = (a: string, b: string | undefined) => {
+    let n = 0;
+    while (b !== undefined && n < a.length && a[n] === b[n]) n++;
+    return n;
+  };
+  const out = new Map<string, string>();
+  for (const id of ids) {
+    let n = Math.max(least, shared(id, before.get(id) as string | undefined) + 1, shared(id, after.get(id) as string | undefined) + 1);
+    if (id[n - 1] === '-') n++;
+    out.set(id, id.slice(0, n));
+  }
+  return out;
+}
+
 /** Sessions matching the filters, one page of them. */
 export function list(db: Database, q: Query): Page<Listed> {
   if (q.search !== undefined) return searchSessions(db, q);

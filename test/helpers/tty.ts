@@ -25,7 +25,8 @@ export function onTerminal(
   const redirect = `${opts.stdoutTo ? ` >${quote(opts.stdoutTo)}` : ''}${opts.stderrTo ? ` 2>${quote(opts.stderrTo)}` : ''}`;
   const r = spawnSync('script', ['-q', '-e', '-c', `stty cols ${opts.columns ?? 100} rows 50; ${command}${redirect}`, '/dev/null'], {
     cwd: opts.cwd,
-    env: { ...process.env, ...QUICK_START, TERM: 'xterm-256color', ...opts.env },
+    // A person's terminal: the test runner's own NO_COLOR and FORCE_COLOR are not theirs.
+    env: { ...process.env, ...QUICK_START, TERM: 'xterm-256color', NO_COLOR: undefined, FORCE_COLOR: undefined, ...opts.env },
     input: '',
     maxBuffer: 1 << 26,
   });

@@ -1,6 +1,6 @@
 // Printing listed sessions for people, and reading the ages, dates and sizes they type.
 import t from 'tap';
-import { compileFormat, relative, table } from '../../lib/index/format.js';
+import { compileFormat, relative } from '../../lib/index/format.js';
 import { parseSize, parseSort, parseWhen } from '../../lib/index/query.js';
 
 const now = Date.parse('2026-11-22T12:00:00Z');
@@ -32,16 +32,6 @@ t.test('--format atoms and modifiers', (t) => {
   t.throws(() => compileFormat('%(nope)'), /unknown atom %\(nope\)/);
   t.throws(() => compileFormat('%(title:short)'), /takes no :short/);
   t.equal(compileFormat('plain text')(row), 'plain text');
-  t.end();
-});
-
-t.test('the terminal table fits the width and keeps one session a line', (t) => {
-  const lines = table([row, { ...row, name: 'cart work', git_branch: null }], 60, now);
-  t.equal(lines.length, 3);
-  t.match(lines[0], /^UPDATED\s+CREATED\s+TURNS\s+BRANCH\s+CONVERSATION$/);
-  t.match(lines[1], /5 minutes ago\s+2 days ago\s+3\s+main\s+Fix the cart/);
-  t.match(lines[2], /\s+cart work \(Fix th…$/, 'the name first, the title after it, clipped');
-  for (const l of lines) t.ok([...l].length <= 60, 'fits');
   t.end();
 });
 
