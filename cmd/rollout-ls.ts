@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { main, wholeNumber, single } from '../lib/cli/main.js';
-import { CODEX_HOME_OPTION, indexOption, QUIET_OPTION } from '../lib/cli/options.js';
+import { CODEX_HOME_OPTION, indexOption, PROGRESS_OPTIONS, QUIET_OPTION } from '../lib/cli/options.js';
 import { notice, UsageError, EXIT_OK } from '../lib/cli/errors.js';
 import { codexHome } from '../lib/home/paths.js';
 import { indexPath } from '../lib/index/db.js';
@@ -29,6 +29,7 @@ await main(
       indexOption('The index'),
       CODEX_HOME_OPTION,
       QUIET_OPTION,
+      ...PROGRESS_OPTIONS,
     ],
     examples: [
       "rollout-ls --cwd . --limit 10 --format '%(id:short) %(updated:relative) %(label)'",

@@ -15,3 +15,9 @@ export const DRY_RUN_OPTION: OptionRow = ['-n, --dry-run', 'Print what would be 
 
 /** How long a file must have been left alone before a destructive binary touches it. */
 export const graceOption = (): OptionRow => ['--grace <age>', 'Leave sessions modified within AGE alone (default 10m)'];
+
+/** For binaries that do long work: the bar of lib/cli/progress.ts, forced on or off. */
+export const PROGRESS_OPTIONS: OptionRow[] = [
+  ['--progress', 'Draw the progress bar on stderr even when it is not a terminal, the work is quick, or with -q'],
+  ['--no-progress', 'Never draw the progress bar (default: on a terminal, once the work takes a moment)'],
+];
