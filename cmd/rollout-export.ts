@@ -11,7 +11,7 @@ import { codexHome } from '../lib/home/paths.js';
 import { stdout } from '../lib/cli/output.js';
 import { forEachRef, refSource, Resolver } from '../lib/home/resolve.js';
 import { STDIN } from '../lib/core/source.js';
-import { QUIET_OPTION, CODEX_HOME_OPTION } from '../lib/cli/options.js';
+import { QUIET_OPTION, CODEX_HOME_OPTION, PROGRESS_OPTIONS } from '../lib/cli/options.js';
 
 /** Tool output kept per call by default in the formats people read. */
 const READABLE_MAX_OUTPUT = 2000;
@@ -36,6 +36,7 @@ await main({
     ['--last', 'The most recent session started in the current directory'],
     CODEX_HOME_OPTION,
     QUIET_OPTION,
+    ...PROGRESS_OPTIONS,
   ],
   examples: [
     'rollout-export 0199a213 > session.md',
@@ -76,7 +77,7 @@ await main({
 
     const resolver = new Resolver(codexHome(single(o.codexHome)));
     let written = 0;
-    const failed = await forEachRef(refs, async (ref) => {
+    const failed = await forEachRef({ ...refs, progress: { what: 'exporting', resolver } }, async (ref) => {
       // Export's --all is about context, so the way to look beyond this directory is another tool.
       const target = ref === null ? await resolver.last(process.cwd(), false, 'rollout-ls lists the sessions of every directory') : await resolver.resolve(ref);
       const prepared = await prepareExport(target, resolver, opts);

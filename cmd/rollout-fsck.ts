@@ -9,7 +9,7 @@ import { describe, problemsLeft, runFsck, type FsckOptions } from '../lib/fsck/r
 import { forEachRef, refSource, reportSession, Resolver } from '../lib/home/resolve.js';
 import { parseDuration } from '../lib/cli/units.js';
 import { STDIN } from '../lib/core/source.js';
-import { CODEX_HOME_OPTION, DRY_RUN_OPTION, graceOption, QUIET_OPTION } from '../lib/cli/options.js';
+import { CODEX_HOME_OPTION, DRY_RUN_OPTION, graceOption, PROGRESS_OPTIONS, QUIET_OPTION } from '../lib/cli/options.js';
 
 await main({
   name: 'rollout-fsck',
@@ -33,6 +33,7 @@ await main({
     ['--stdin', 'Read session references from stdin, one a line (ids, names, paths, or rollout-ls NDJSON rows)'],
     CODEX_HOME_OPTION,
     QUIET_OPTION,
+    ...PROGRESS_OPTIONS,
   ],
   examples: [
     'rollout-fsck',

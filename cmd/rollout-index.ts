@@ -7,7 +7,7 @@ import { indexPath } from '../lib/index/db.js';
 import { check, update, updatePaths } from '../lib/index/update.js';
 import { stdout } from '../lib/cli/output.js';
 import { forEachRef, looksLikePath, Resolver } from '../lib/home/resolve.js';
-import { QUIET_OPTION, CODEX_HOME_OPTION, indexOption } from '../lib/cli/options.js';
+import { QUIET_OPTION, CODEX_HOME_OPTION, indexOption, PROGRESS_OPTIONS } from '../lib/cli/options.js';
 import { parseDuration } from '../lib/cli/units.js';
 
 await main({
@@ -26,6 +26,7 @@ await main({
     indexOption('The index'),
     CODEX_HOME_OPTION,
     QUIET_OPTION,
+    ...PROGRESS_OPTIONS,
   ],
   examples: [
     'rollout-index',

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { main, wholeNumber, single } from '../lib/cli/main.js';
-import { CODEX_HOME_OPTION, COLOR_OPTION, indexOption, QUIET_OPTION } from '../lib/cli/options.js';
+import { CODEX_HOME_OPTION, COLOR_OPTION, indexOption, PROGRESS_OPTIONS, QUIET_OPTION } from '../lib/cli/options.js';
 import { parseColorWhen, useColor } from '../lib/cli/color.js';
 import { notice, UsageError, EXIT_OK } from '../lib/cli/errors.js';
 import { codexHome } from '../lib/home/paths.js';
@@ -37,6 +37,7 @@ await main(
       indexOption('The index'),
       CODEX_HOME_OPTION,
       QUIET_OPTION,
+      ...PROGRESS_OPTIONS,
     ],
     examples: [
       "rollout-ls --cwd . --limit 10 --format '%(id:short) %(updated:relative) %(label)'",

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { EXIT_FAILURE, EXIT_OK, notice, report, UsageError } from '../lib/cli/errors.js';
 import { main, single } from '../lib/cli/main.js';
-import { CODEX_HOME_OPTION, DRY_RUN_OPTION, graceOption, indexOption, QUIET_OPTION } from '../lib/cli/options.js';
+import { CODEX_HOME_OPTION, DRY_RUN_OPTION, graceOption, indexOption, PROGRESS_OPTIONS, QUIET_OPTION } from '../lib/cli/options.js';
 import { stdout } from '../lib/cli/output.js';
 import { count, humanBytes, parseDuration } from '../lib/cli/units.js';
 import { openSource, STDIN } from '../lib/core/source.js';
@@ -45,6 +45,7 @@ await main({
     indexOption('The rollout index that chooses, updated afterwards'),
     CODEX_HOME_OPTION,
     QUIET_OPTION,
+    ...PROGRESS_OPTIONS,
   ],
   examples: [
     'rollout-prune --older-than 90d --dry-run',

@@ -2,6 +2,7 @@
 // of the message where one applies; exit codes; and which failures stop one session and which stop
 // the run.
 import { writeSync } from 'node:fs';
+import { clearProgress } from './screen.js';
 import { visible } from './terminal.js';
 
 export const EXIT_OK = 0;
@@ -45,6 +46,7 @@ export function location(where?: { file?: string; line?: number }): string {
 
 /** One line on stderr, whatever it quotes (names, paths, lines of a session) made harmless to a terminal. */
 function say(message: string): void {
+  clearProgress();
   try {
     writeSync(2, `${speaker.name}: ${visible(message)}\n`);
   } catch {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { cac } from 'cac';
 import { EXIT_OK, report, setSpeaker, UsageError } from './errors.js';
 import { BrokenPipe, stdout } from './output.js';
+import { progressMode, setProgress } from './progress.js';
 
 export type Options = Record<string, unknown>;
 
@@ -77,6 +78,8 @@ export async function main(program: Program, argv = process.argv.slice(2)): Prom
       );
       const args = parsed.args.map((a) => (a === STDIN_ARG ? '-' : String(a)));
       setSpeaker(program.name, Boolean(parsed.options.quiet));
+      // Read from the words given: cac turns a declared --no-progress into a default of true.
+      setProgress(program.name, progressMode(flags, Boolean(parsed.options.quiet)));
       code = await program.run(args, parsed.options);
     }
     stdout.flush();

@@ -18,3 +18,9 @@ export const graceOption = (): OptionRow => ['--grace <age>', 'Leave sessions mo
 
 /** Colour in what is printed for people (tables); NDJSON never has any. */
 export const COLOR_OPTION: OptionRow = ['--color <when>', 'Colour the table: auto (on a terminal, unless NO_COLOR is set), always or never'];
+
+/** For binaries that do long work: the bar of lib/cli/progress.ts, forced on or off. */
+export const PROGRESS_OPTIONS: OptionRow[] = [
+  ['--progress', 'Draw the progress bar on stderr even when it is not a terminal, the work is quick, or with -q'],
+  ['--no-progress', 'Never draw the progress bar (default: on a terminal, once the work takes a moment)'],
+];

@@ -2,6 +2,8 @@
 // both the fastest path Node has and gives natural back-pressure: a slow reader blocks us instead of
 // letting output pile up in memory. A closed pipe (`| head`) ends the process quietly with status 0.
 import { writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
+import { clearProgress, stdoutLineOpen } from './screen.js';
 import { safeJson } from './terminal.js';
 
 const BLOCK = 1 << 20;
@@ -21,7 +23,12 @@ export class Output {
   private block = Buffer.allocUnsafe(BLOCK);
   private used = 0;
 
-  constructor(private readonly fd = 1) {}
+  /** On the terminal the progress bar is drawn on, the bar steps aside for what is written. */
+  private readonly terminal: boolean;
+
+  constructor(private readonly fd = 1) {
+    this.terminal = isatty(fd);
+  }
 
   /** Writes `bytes` followed by a newline. */
   line(bytes: Uint8Array | string): void {
@@ -57,6 +64,10 @@ export class Output {
   }
 
   private writeAll(bytes: Uint8Array): void {
+    if (this.terminal && bytes.length) {
+      clearProgress();
+      stdoutLineOpen(bytes[bytes.length - 1] !== NEWLINE);
+    }
     let done = 0;
     while (done < bytes.length) {
       try {

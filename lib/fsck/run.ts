@@ -1,6 +1,7 @@
 // rollout-fsck's run: check each file (check.ts), print its problems, repair it when asked
 // (repair.ts), and keep the tally that the summary and the exit status come from.
 import { isPerSession, notice } from '../cli/errors.js';
+import { Progress } from '../cli/progress.js';
 import { count } from '../cli/units.js';
 import { sweepTree } from '../fs/atomic.js';
 import { checkBackupDir } from '../fs/backup.js';
@@ -45,7 +46,15 @@ export async function runFsck(home: Home, resolver: Resolver, files: SessionFile
     // Copies a killed repair left half-made.
     if (!opts.dryRun) sweepTree(opts.backup);
   }
-  for await (const r of fsck(resolver, files)) {
+  const list = files ?? (await resolver.all());
+  const bar = new Progress(
+    opts.repair ? 'checking and repairing' : 'checking',
+    list.length,
+    list.reduce((n, f) => n + f.size, 0),
+    'file',
+  );
+  for await (const r of fsck(resolver, list)) {
+    bar.add(1, r.file.size);
     if (r.error) {
       fail(r.error);
       continue;
@@ -70,6 +79,8 @@ export async function runFsck(home: Home, resolver: Resolver, files: SessionFile
       fail(err);
     }
   }
+  // (A run that stops on a bug leaves no bar behind either: the error's line clears it.)
+  bar.finish();
   if (!files && !t.files && !t.errors) notice(noSessionsIn(home));
   return t;
 }

@@ -10,6 +10,7 @@ import { isObject, parseLine } from '../core/record.js';
 import { readHead } from '../core/session.js';
 import { openSource, STDIN } from '../core/source.js';
 import { stdout } from '../cli/output.js';
+import { Progress, progressMayShow } from '../cli/progress.js';
 import { realPath } from '../core/real-path.js';
 
 /** What to read: a session file, or stdin. */
@@ -150,6 +151,8 @@ export interface RefSource {
   stdin?: boolean;
   /** The most recent session (--last). */
   last?: boolean;
+  /** A bar over the sessions, for a binary whose work on each may take a while. */
+  progress?: RefProgress;
 }
 
 /**
@@ -169,10 +172,18 @@ export function reportSession(err: unknown): void {
   report(err);
 }
 
+export interface RefProgress {
+  /** What is done to each, e.g. `exporting`. */
+  what: string;
+  /** Sizes the sessions named, for the bar's bytes. */
+  resolver: Resolver;
+}
+
 /**
  * Calls `fn` with each reference in turn (null for --last). A failure of one session (our own
  * error, or the system's) goes to `onError` and the rest go on; anything else is a bug and stops
- * the run. Returns the number of sessions that failed.
+ * the run. Returns the number of sessions that failed. With `src.progress`, when a bar may show, the
+ * references are all read first (stdin to its end) and sized, so that the bar knows its totals.
  */
 export async function forEachRef(
   src: RefSource,
@@ -180,7 +191,22 @@ export async function forEachRef(
   onError: (err: unknown, ref: string | null) => void = reportSession,
 ): Promise<number> {
   let failed = 0;
-  const refs: AsyncIterable<string | null> | Iterable<string | null> = src.last ? [null] : src.stdin ? refsFrom(openSource(STDIN)) : src.args;
+  let refs: AsyncIterable<string | null> | Iterable<string | null> = src.last ? [null] : src.stdin ? refsFrom(openSource(STDIN)) : src.args;
+  let bar: Progress | undefined;
+  let sizes = new Map<string | null, number>();
+  const progress = src.progress;
+  if (progress && progressMayShow()) {
+    const all: Array<string | null> = [];
+    for await (const ref of refs) all.push(ref);
+    refs = all;
+    sizes = await sizesOf(new Set(all), progress.resolver);
+    bar = new Progress(
+      progress.what,
+      all.length,
+      all.reduce((n, ref) => n + sizes.get(ref)!, 0),
+      'session',
+    );
+  }
   for await (const ref of refs) {
     try {
       await fn(ref);
@@ -189,6 +215,18 @@ export async function forEachRef(
       onError(err, ref);
       failed++;
     }
+    bar?.add(1, sizes.get(ref) ?? 0);
   }
+  bar?.finish();
   return failed;
+}
+
+/** The size of the file each reference names; 0 for stdin, --last, and a reference that does not resolve (it fails later, in its turn). */
+async function sizesOf(refs: Iterable<string | null>, resolver: Resolver): Promise<Map<string | null, number>> {
+  const sizes = new Map<string | null, number>();
+  for (const ref of refs) {
+    const target = ref === null ? null : await resolver.resolve(ref).catch(() => null);
+    sizes.set(ref, target && !target.stdin ? target.file.size : 0);
+  }
+  return sizes;
 }

@@ -24,7 +24,6 @@ export interface UpdateOptions {
   waitMs?: number;
   /** Build a fresh index beside the old one and rename it into place. */
   rebuild?: boolean;
-  progress?: boolean;
 }
 
 export interface PathsOptions {

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { holdTemp, sweepTemps, syncDir } from '../fs/atomic.js';
 import { RolloutError, warn } from '../cli/errors.js';
+import { Progress } from '../cli/progress.js';
 import { allNames, readNames } from '../home/names.js';
 import { ancestry } from '../home/history.js';
 import { compareCurrent, discover, fileAt, parseRolloutName, plainPath, rootOf, zstPath, type CurrentKey, type Home, type SessionFile } from '../home/paths.js';
@@ -15,7 +16,6 @@ import { Resolver } from '../home/resolve.js';
 import { TurnTally } from '../core/turns.js';
 import { drainWal, finishScratch, indexPath, mendIndex, openIndex, openScratch, WriterLock, type Database } from './db.js';
 import { dropSnapshot, namesSignature, saveSnapshot, takeSnapshot, type Snapshot } from './fresh.js';
-import { Progress } from './progress.js';
 import { DOC_SHIFT } from './query.js';
 import { baseOf, canAppend, freshRow, inherit, tallyPrefix, type Row } from './scan.js';
 import { scanAll, type ScanJob } from './scans.js';
@@ -296,11 +296,15 @@ function readKnown(db: Database): Known[] {
  * Applies a plan to the index. `snap` is given by a full run (the home as it was before discovery),
  * and stored with its last batch; any other run leaves no snapshot behind.
  */
-async function apply(db: Database, home: Home, p: Plan, progress: boolean, resume: boolean, snap?: Snapshot): Promise<Summary> {
+async function apply(db: Database, home: Home, p: Plan, resume: boolean, snap?: Snapshot): Promise<Summary> {
   const w = new Writer(db, new HistoryReader(home));
   const s = emptySummary();
-  const total = p.read.reduce((n, r) => n + r.file.size, 0);
-  const bar = new Progress(total, progress);
+  const bar = new Progress(
+    'indexing',
+    p.read.length,
+    p.read.reduce((n, r) => n + r.file.size, 0),
+    'file',
+  );
   try {
     w.within(() => dropSnapshot(db));
     for (const k of p.gone) {
@@ -313,14 +317,11 @@ async function apply(db: Database, home: Home, p: Plan, progress: boolean, resum
     }
     const jobs = [];
     for (const { file, prev } of p.read) jobs.push(await w.job(file, prev, resume));
-    let done = 0;
-    let sizes = 0;
     await w.readAll(jobs, ({ file, old }, bytes) => {
       s.bytes_read += bytes;
       if (old) s.updated++;
       else s.added++;
-      sizes += file.size;
-      bar.update(++done, jobs.length, sizes);
+      bar.add(1, file.size);
       w.maybeCommit();
     });
     const sig = namesSignature(home);
@@ -334,7 +335,7 @@ async function apply(db: Database, home: Home, p: Plan, progress: boolean, resum
     w.rollback();
     throw err;
   } finally {
-    bar.done();
+    bar.finish();
   }
   s.unchanged = p.unchanged;
   return s;
@@ -352,14 +353,13 @@ export async function updateHere(home: Home, opts: UpdateOptions): Promise<Summa
     const snap = takeSnapshot(home);
     const files = await discover(home);
     snap.files = files.length;
-    const progress = opts.progress ?? Boolean(process.stderr.isTTY);
     let s: Summary;
     // A first build is a rebuild too: built beside, without a journal, and renamed into place.
-    if (opts.rebuild || !existsSync(opts.index)) s = await rebuild(home, opts.index, files, progress, snap);
+    if (opts.rebuild || !existsSync(opts.index)) s = await rebuild(home, opts.index, files, snap);
     else {
       const db = openIndex(opts.index, { create: true });
       try {
-        s = await apply(db, home, plan(files, readKnown(db)), progress, true, snap);
+        s = await apply(db, home, plan(files, readKnown(db)), true, snap);
       } finally {
         db.close();
       }
@@ -375,7 +375,7 @@ export async function updateHere(home: Home, opts: UpdateOptions): Promise<Summa
  * The scratch file and SQLite's files beside it go, whatever stops the build (an error, a full
  * disk, a signal); a build killed outright leaves them to the next run, which sweeps them.
  */
-async function rebuild(home: Home, index: string, files: SessionFile[], progress: boolean, snap: Snapshot): Promise<Summary> {
+async function rebuild(home: Home, index: string, files: SessionFile[], snap: Snapshot): Promise<Summary> {
   const tmp = `${index}.rebuild-${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   const companions = ['-wal', '-shm', '-journal'].map((ext) => tmp + ext);
   const release = holdTemp(tmp, ...companions);
@@ -386,7 +386,7 @@ async function rebuild(home: Home, index: string, files: SessionFile[], progress
   try {
     const db = openScratch(tmp);
     try {
-      s = await apply(db, home, plan(files, []), progress, true, snap);
+      s = await apply(db, home, plan(files, []), true, snap);
       finishScratch(db);
     } finally {
       if (db.open) db.close();
@@ -508,7 +508,7 @@ export async function updatePathsHere(home: Home, paths: string[], opts: PathsOp
           p.gone = p.gone.filter((g) => g.file !== from.file);
         } else p.read.push({ file, prev: null });
       }
-      const s = await apply(db, home, p, false, !opts.force);
+      const s = await apply(db, home, p, !opts.force);
       return { ...s, scanned: seen.size, ms: Date.now() - started };
     } finally {
       db.close();

@@ -1,6 +1,7 @@
 // rollout-prune's run: choose (select.ts), then act on each chosen session (act.ts) in an order
 // that frees a parent only after the forks that read it, then tell Codex's name log and the index.
 import { isPerSession } from '../cli/errors.js';
+import { Progress } from '../cli/progress.js';
 import { removeNameEntries } from '../codex/state.js';
 import { breathe, sweepTree } from '../fs/atomic.js';
 import { checkBackupDir } from '../fs/backup.js';
@@ -10,6 +11,8 @@ import { actOn, type ActLine, type SkipLine } from './act.js';
 import { choose, type Action, type Chosen } from './select.js';
 
 export type { Action };
+
+const DOING: Record<Action, string> = { delete: 'deleting', archive: 'archiving', compress: 'compressing', unarchive: 'unarchiving' };
 
 export interface PruneOptions {
   action: Action;
@@ -60,6 +63,13 @@ export async function prune(home: Home, opts: PruneOptions, sink: Sink): Promise
   const { sessions, skipped } = await choose(home, opts, error);
   for (const s of skipped) line({ action: 'skip', ...s });
 
+  const sizeOf = (s: Chosen) => s.files.reduce((n, f) => n + f.size, 0);
+  const bar = new Progress(
+    `${DOING[opts.action]}${opts.dryRun ? ' (dry run)' : ''}`,
+    sessions.length,
+    sessions.reduce((n, s) => n + sizeOf(s), 0),
+    'session',
+  );
   const planned = new Map(sessions.map((s) => [s.id, s]));
   const acted = new Set<string>();
   const visited = new Set<string>();
@@ -86,12 +96,15 @@ export async function prune(home: Home, opts: PruneOptions, sink: Sink): Promise
       summary.bytes += done.line.bytes;
     } catch (err) {
       error(err);
+    } finally {
+      bar.add(1, sizeOf(s));
     }
   };
   for (const s of sessions) {
     await breathe();
     await visit(s);
   }
+  bar.finish();
 
   if (deleted.size && !opts.dryRun) await removeNameEntries(home, deleted).catch(error);
   if (touched.length) {

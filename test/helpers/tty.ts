@@ -14,15 +14,18 @@ export interface OnTerminal {
 
 /**
  * Runs `bin args...` with stdout (and stderr) on a pseudo-terminal of `columns` columns.
- * `stdoutTo`/`stderrTo`: a file to send that stream to instead, so that only the other is a terminal.
+ * `stdoutTo`/`stderrTo`: a file to send that stream to instead, so that only the other is a terminal;
+ * `stdinFrom`: a file to read stdin from instead of the terminal.
  */
 export function onTerminal(
   bin: string,
   args: string[],
-  opts: { env?: Record<string, string | undefined>; columns?: number; stdoutTo?: string; stderrTo?: string; cwd?: string } = {},
+  opts: { env?: Record<string, string | undefined>; columns?: number; stdoutTo?: string; stderrTo?: string; stdinFrom?: string; cwd?: string } = {},
 ): OnTerminal {
   const command = [process.execPath, join(REPO, 'dist/cmd', `${bin}.js`), ...args].map(quote).join(' ');
-  const redirect = `${opts.stdoutTo ? ` >${quote(opts.stdoutTo)}` : ''}${opts.stderrTo ? ` 2>${quote(opts.stderrTo)}` : ''}`;
+  const redirect =
+    `${opts.stdinFrom ? ` <${quote(opts.stdinFrom)}` : ''}` +
+    `${opts.stdoutTo ? ` >${quote(opts.stdoutTo)}` : ''}${opts.stderrTo ? ` 2>${quote(opts.stderrTo)}` : ''}`;
   const r = spawnSync('script', ['-q', '-e', '-c', `stty cols ${opts.columns ?? 100} rows 50; ${command}${redirect}`, '/dev/null'], {
     cwd: opts.cwd,
     // A person's terminal: the test runner's own NO_COLOR and FORCE_COLOR are not theirs.
