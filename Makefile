@@ -7,8 +7,9 @@ NPM_FLAGS := --no-audit --no-fund
 all: build
 
 # Debian packages the tests and the bench use, as command:package; installed when missing.
-# (chromium: the HTML export is opened in a real headless browser.)
-SYSTEM_DEPS := zstd:zstd jq:jq /usr/bin/time:time chromium:chromium
+# (chromium: the HTML export is opened in a real headless browser; zsh and fish: the completion
+# scripts are run in them.)
+SYSTEM_DEPS := zstd:zstd jq:jq /usr/bin/time:time chromium:chromium zsh:zsh fish:fish
 
 .deps-system:
 	@missing=""; for d in $(SYSTEM_DEPS); do command -v $${d%%:*} >/dev/null || missing="$$missing $${d##*:}"; done; \

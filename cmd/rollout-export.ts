@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { main, wholeNumber, single } from '../lib/cli/main.js';
 import { UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli/errors.js';
-import { boundMemory, exportName, isFormat, prepareExport, writeFileExport, writeTo, type ExportOptions } from '../lib/export/export.js';
+import { boundMemory, exportName, FORMATS, isFormat, prepareExport, writeFileExport, writeTo, type ExportOptions } from '../lib/export/export.js';
 import { parseTurnRange } from '../lib/export/plan.js';
 import { documentSchema, ndjsonSchema } from '../lib/export/schema.js';
 import { codexHome } from '../lib/home/paths.js';
@@ -24,14 +24,14 @@ await main({
     'Every format shows the effective history: rolled-back turns are left out, a fork shows the turns it inherits, and injected context is left out unless --all.',
   ],
   options: [
-    ['-f, --format <format>', 'md, html, json, ndjson or csv (default: md)'],
+    ['-f, --format <format>', 'md, html, json, ndjson or csv (default: md)', undefined, Object.keys(FORMATS)],
     ['-o, --output <path>', 'Write to PATH (a file; with several sessions, a directory of <id>.<format>)'],
     ['--turns <range>', 'Only turns N, A..B, A.. or ..B; negative counts from the last (--turns=-1)'],
     ['--all', 'Include injected context and developer messages'],
     ['--reasoning', 'Include reasoning summaries'],
     ['--max-output <n>', 'Characters of tool output kept per call (default: 2000 for md and html, all for data; 0: all)'],
     ['--redact', 'Mask secrets (API keys, tokens, private keys, password=... values)'],
-    ['--schema [kind]', 'Print the JSON Schema of the json document, or of one ndjson line with "ndjson", and exit'],
+    ['--schema [kind]', 'Print the JSON Schema of the json document, or of one ndjson line with "ndjson", and exit', undefined, ['json', 'ndjson']],
     ['--batch', 'Read session references from stdin, one a line (or rollout-ls NDJSON rows)'],
     ['--last', 'The most recent session started in the current directory'],
     CODEX_HOME_OPTION,

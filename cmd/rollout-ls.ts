@@ -9,7 +9,7 @@ import { compileFormat } from '../lib/index/format.js';
 import { hitTable, sessionTable, shortener } from '../lib/index/table.js';
 import { tree, treeRow, type Branch } from '../lib/index/tree.js';
 import { openFresh } from '../lib/index/update.js';
-import { list, parseSort, searchHits, type Hit, type Listed, type Query } from '../lib/index/query.js';
+import { list, parseSort, searchHits, SORT_SPECS, type Hit, type Listed, type Query } from '../lib/index/query.js';
 import { parseSelection, SELECTION_OPTIONS } from '../lib/select/options.js';
 import { stdout } from '../lib/cli/output.js';
 import { visible } from '../lib/cli/terminal.js';
@@ -25,7 +25,7 @@ await main(
     options: [
       ...SELECTION_OPTIONS,
       ['--hits', 'With --search: one line per matching message instead of per session'],
-      ['--sort <key>', 'created, updated, size, tokens or turns; -KEY for descending (default -updated)'],
+      ['--sort <key>', 'created, updated, size, tokens or turns; -KEY for descending (default -updated)', undefined, SORT_SPECS],
       ['--limit <n>', 'At most N rows; a last line {"next_cursor": ...} when more remain'],
       ['--cursor <cursor>', 'Continue after the page that printed this cursor'],
       ['--format <format>', "Plain text lines, e.g. '%(id) %(updated:relative) %(title)'"],

@@ -40,12 +40,20 @@ function blocks(md: string): string[][] {
       block = [];
       continue;
     }
-    // A continued line (`\` at its end) goes with the next; a comment after the command is dropped.
+    // A continued line (`\` at its end) goes with the next.
     while (line.endsWith('\\') && i + 1 < lines.length) line = line.slice(0, -1) + lines[++i].trim();
-    block.push(line.trim().replace(/\s{2,}#\s.*$/, ''));
+    block.push(line.trim());
   }
   if (block.length) out.push(block);
   return out;
+}
+
+/** How each shell runs an example: without the reader's own startup files, a pipeline failing as a whole. */
+const SHELLS: Record<string, string[]> = { bash: ['bash', '-o', 'pipefail'], zsh: ['zsh', '-f', '-o', 'pipefail'], fish: ['fish', '--no-config'] };
+
+/** An example without the comment after it, and its shell: bash, unless the comment begins with fish or zsh. */
+function example(text: string): { line: string; shell: string } {
+  return { line: text.replace(/\s{2,}#\s.*$/, ''), shell: /\s{2,}#\s(fish|zsh)\b/.exec(text)?.[1] ?? 'bash' };
 }
 
 const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
@@ -81,11 +89,13 @@ for (const [where, list] of sources) {
       const work = join(user, 'work');
       mkdirSync(work, { recursive: true });
       writeDocsHome(home, work, user);
-      for (const line of block) {
+      for (const text of block) {
+        const { line, shell } = example(text);
         const script = runnable(line);
         if (script === null) continue;
         count++;
-        const r = spawnSync('bash', ['-o', 'pipefail', '-c', script], {
+        const [command, ...flags] = SHELLS[shell];
+        const r = spawnSync(command, [...flags, '-c', script], {
           cwd: work,
           env: {
             ...process.env,
@@ -106,7 +116,8 @@ for (const [where, list] of sources) {
         t.notMatch(r.stderr, /error:/, `no error: ${line}`);
         // Silence is the answer of a check that finds nothing; output to a file is not on stdout.
         const toFile = /(?:>|>>)\s*\S+\s*$|\s-o\s/.test(script);
-        const quietWhenWell = /rollout-fsck|--check/.test(script);
+        // So is loading a script into the shell.
+        const quietWhenWell = /rollout-fsck|--check|\bsource\b/.test(script);
         if (!toFile && !quietWhenWell) t.ok(r.stdout.trim().length > 0, `prints something: ${says}`);
       }
     }

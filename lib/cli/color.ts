@@ -3,14 +3,13 @@
 // on the command line wins over the environment, as NO_COLOR asks.
 import { UsageError } from './errors.js';
 
-export type ColorWhen = 'auto' | 'always' | 'never';
-
-const WHEN = new Set<ColorWhen>(['auto', 'always', 'never']);
+export const COLOR_WHEN = ['auto', 'always', 'never'] as const;
+export type ColorWhen = (typeof COLOR_WHEN)[number];
 
 /** The `--color` value, checked; absent means `auto`. */
 export function parseColorWhen(value: string | undefined): ColorWhen {
   if (value === undefined) return 'auto';
-  if (!WHEN.has(value as ColorWhen)) throw new UsageError(`--color takes auto, always or never, not '${value}'`);
+  if (!(COLOR_WHEN as readonly string[]).includes(value)) throw new UsageError(`--color takes auto, always or never, not '${value}'`);
   return value as ColorWhen;
 }
 

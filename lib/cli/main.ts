@@ -2,27 +2,13 @@
 // its run or its failure deserves.
 import { readFileSync } from 'node:fs';
 import { cac } from 'cac';
+import { completionScript, completionShell, SHELLS, type Shell } from './completion.js';
 import { EXIT_OK, report, setSpeaker, UsageError } from './errors.js';
 import { BrokenPipe, stdout } from './output.js';
 import { progressMode, setProgress } from './progress.js';
+import type { Options, OptionRow, Program } from './program.js';
 
-export type Options = Record<string, unknown>;
-
-/** `[flags, description, default?]`; a `<value>` flag given twice or more arrives as an array. */
-export type OptionRow = [string, string, unknown?];
-
-export interface Program {
-  name: string;
-  /** Words after the program name in the synopsis, e.g. `[options] <session>...`. */
-  usage: string;
-  summary: string;
-  /** Paragraphs after the summary in --help (and in the man page's DESCRIPTION). */
-  details?: string[];
-  options: OptionRow[];
-  examples?: string[];
-  /** Runs the command; returns its exit code. */
-  run(args: string[], options: Options): Promise<number>;
-}
+export type { Options, OptionRow, Program } from './program.js';
 
 /** package.json's version, the one place it is written (found upwards: built, or run from source). */
 export const VERSION: string = (() => {
@@ -38,13 +24,17 @@ export const VERSION: string = (() => {
 const STANDARD_OPTIONS: OptionRow[] = [
   ['-h, --help', 'Show this help and exit'],
   ['-V, --version', 'Show the version and exit'],
+  ['--completion <shell>', 'Print the completion script for SHELL (bash, zsh or fish) and exit', undefined, SHELLS],
 ];
+
+/** A binary's own option rows and the standard ones: what --help lists and the completion offers. */
+const allOptions = (p: Program): OptionRow[] => [...p.options, ...STANDARD_OPTIONS];
 
 const EXIT_STATUS = 'Exit status: 0 success, 1 failure (not found, unreadable, corrupt), 2 usage error.';
 
 /** The --help text; the man pages are checked against it. */
 export function helpText(p: Program): string {
-  const options = [...p.options, ...STANDARD_OPTIONS];
+  const options = allOptions(p);
   const width = Math.max(...options.map(([f]) => f.length)) + 2;
   const out = [`Usage: ${p.name} ${p.usage}`, '', `${p.summary}.`];
   for (const d of p.details ?? []) out.push('', d);
@@ -62,6 +52,7 @@ const STDIN_ARG = '\u0000stdin';
 export async function main(program: Program, argv = process.argv.slice(2)): Promise<void> {
   setSpeaker(program.name, false);
   let code: number;
+  let shell: Shell | undefined;
   try {
     const end = argv.indexOf('--');
     const flags = end === -1 ? argv : argv.slice(0, end);
@@ -70,6 +61,9 @@ export async function main(program: Program, argv = process.argv.slice(2)): Prom
       code = EXIT_OK;
     } else if (flags.includes('-V') || flags.includes('--version')) {
       stdout.line(`${program.name} ${VERSION}`);
+      code = EXIT_OK;
+    } else if ((shell = completionShell(flags))) {
+      stdout.write(completionScript({ ...program, options: allOptions(program) }, shell));
       code = EXIT_OK;
     } else {
       const parsed = parse(

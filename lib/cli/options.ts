@@ -1,4 +1,5 @@
 // Option rows that mean the same in every binary that takes them.
+import { COLOR_WHEN } from './color.js';
 import type { OptionRow } from './main.js';
 
 export const CODEX_HOME_OPTION: OptionRow = ['--codex-home <dir>', 'The Codex home (default: $CODEX_HOME, else ~/.codex)'];
@@ -17,7 +18,12 @@ export const DRY_RUN_OPTION: OptionRow = ['-n, --dry-run', 'Print what would be 
 export const graceOption = (): OptionRow => ['--grace <age>', 'Leave sessions modified within AGE alone (default 10m)'];
 
 /** Colour in what is printed for people (tables); NDJSON never has any. */
-export const COLOR_OPTION: OptionRow = ['--color <when>', 'Colour the table: auto (on a terminal, unless NO_COLOR is set), always or never'];
+export const COLOR_OPTION: OptionRow = [
+  '--color <when>',
+  'Colour the table: auto (on a terminal, unless NO_COLOR is set), always or never',
+  undefined,
+  COLOR_WHEN,
+];
 
 /** For binaries that do long work: the bar of lib/cli/progress.ts, forced on or off. */
 export const PROGRESS_OPTIONS: OptionRow[] = [

@@ -15,6 +15,9 @@ const SORT_COLUMNS: Record<SortKey, string> = {
   turns: 'turns',
 };
 
+/** Every spelling `--sort` takes: each key, and `-key` for descending. */
+export const SORT_SPECS: readonly string[] = Object.keys(SORT_COLUMNS).flatMap((k) => [k, `-${k}`]);
+
 export interface Sort {
   key: SortKey | 'rank';
   descending: boolean;
