@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { main, wholeNumber, single } from '../lib/cli/main.js';
 import { UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli/errors.js';
 import { boundMemory, exportName, isFormat, prepareExport, writeFileExport, writeTo, type ExportOptions } from '../lib/export/export.js';
-import { parseTurnRange } from '../lib/export/plan.js';
+import { parseTurnRange } from '../lib/core/turn-range.js';
 import { documentSchema, ndjsonSchema } from '../lib/export/schema.js';
 import { codexHome } from '../lib/home/paths.js';
 import { stdout } from '../lib/cli/output.js';
@@ -26,7 +26,7 @@ await main({
   options: [
     ['-f, --format <format>', 'md, html, json, ndjson or csv (default: md)'],
     ['-o, --output <path>', 'Write to PATH (a file; with several sessions, a directory of <id>.<format>)'],
-    ['--turns <range>', 'Only turns N, A..B, A.. or ..B; negative counts from the last (--turns=-1)'],
+    ['--turns <range>', 'Only turns N, A..B, A.. or ..B; negative counts from the last (-1 is the last turn)'],
     ['--all', 'Include injected context and developer messages'],
     ['--reasoning', 'Include reasoning summaries'],
     ['--max-output <n>', 'Characters of tool output kept per call (default: 2000 for md and html, all for data; 0: all)'],
