@@ -170,6 +170,3 @@ async function* forTerminal(pieces: AsyncIterable<string[]>, format: Format): As
 export async function writeFileExport(path: string, prepared: PreparedExport): Promise<void> {
   await writeAtomic(path, blocks(prepared.render(0)), { durable: false });
 }
-
-/** The file name of a session's export in an output directory. */
-export const exportName = (facts: SessionFacts, format: Format): string => `${facts.session.replace(/[^\w.-]/g, '_')}.${format}`;
