@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { main, wholeNumber, single } from '../lib/cli/main.js';
 import { UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli/errors.js';
-import { boundMemory, exportName, FORMATS, isFormat, prepareExport, writeFileExport, writeTo, type ExportOptions } from '../lib/export/export.js';
-import { parseTurnRange } from '../lib/export/plan.js';
+import { boundMemory, FORMATS, isFormat, prepareExport, writeFileExport, writeTo, type ExportOptions } from '../lib/export/export.js';
+import { OutputDir } from '../lib/export/output-dir.js';
+import { parseTurnRange } from '../lib/core/turn-range.js';
 import { documentSchema, ndjsonSchema } from '../lib/export/schema.js';
 import { codexHome } from '../lib/home/paths.js';
 import { stdout } from '../lib/cli/output.js';
@@ -26,7 +26,7 @@ await main({
   options: [
     ['-f, --format <format>', 'md, html, json, ndjson or csv (default: md)', undefined, Object.keys(FORMATS)],
     ['-o, --output <path>', 'Write to PATH (a file; with several sessions, a directory of <id>.<format>)'],
-    ['--turns <range>', 'Only turns N, A..B, A.. or ..B; negative counts from the last (--turns=-1)'],
+    ['--turns <range>', 'Only turns N, A..B, A.. or ..B; negative counts from the last (-1 is the last turn)'],
     ['--all', 'Include injected context and developer messages'],
     ['--reasoning', 'Include reasoning summaries'],
     ['--max-output <n>', 'Characters of tool output kept per call (default: 2000 for md and html, all for data; 0: all)'],
@@ -74,16 +74,19 @@ await main({
     const toDir = output !== undefined && (several || output.endsWith('/') || (existsSync(output) && statSync(output).isDirectory()));
     if (output === undefined && several && format === 'html') throw new UsageError('several HTML pages need a directory: give -o DIR');
     if (toDir) await mkdir(output, { recursive: true });
+    const dir = toDir ? new OutputDir(output, format) : null;
 
     const resolver = new Resolver(codexHome(single(o.codexHome)));
     let written = 0;
     const failed = await forEachRef({ ...refs, progress: { what: 'exporting', resolver } }, async (ref) => {
       // Export's --all is about context, so the way to look beyond this directory is another tool.
       const target = ref === null ? await resolver.last(process.cwd(), false, 'rollout-ls lists the sessions of every directory') : await resolver.resolve(ref);
+      if (dir?.already(target)) return;
       const prepared = await prepareExport(target, resolver, opts);
       try {
         if (output === undefined) await writeTo(stdout, prepared, written, Boolean(process.stdout.isTTY));
-        else await writeFileExport(toDir ? join(output, exportName(prepared.facts, format)) : output, prepared);
+        else if (dir) await dir.write(target, prepared);
+        else await writeFileExport(output, prepared);
         written++;
       } finally {
         await prepared.close();

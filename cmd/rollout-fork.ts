@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-import { main, wholeNumber, single } from '../lib/cli/main.js';
+import { main, single } from '../lib/cli/main.js';
 import { UsageError, EXIT_OK } from '../lib/cli/errors.js';
 import { forkSession } from '../lib/fork/write.js';
 import type { Cut } from '../lib/fork/plan.js';
+import { parseTurnCount } from '../lib/core/turn-range.js';
 import { codexHome } from '../lib/home/paths.js';
 import { stdout } from '../lib/cli/output.js';
 import { Resolver } from '../lib/home/resolve.js';
@@ -66,10 +67,8 @@ function cutOf(o: Record<string, unknown>): Cut {
     ['dropTurns', 'drop'],
     ['lastTurns', 'last'],
   ] as const) {
-    const n = wholeNumber(o[flag], `--${kind}-turns`);
-    if (n === undefined) continue;
-    if (n === 0 && kind !== 'drop') throw new UsageError(`--${kind}-turns takes a count of at least 1`);
-    cuts.push({ kind, n });
+    const range = parseTurnCount(o[flag], kind);
+    if (range) cuts.push({ kind: 'turns', range });
   }
   for (const [flag, kind] of [
     ['beforeTurn', 'before'],

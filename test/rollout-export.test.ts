@@ -127,8 +127,12 @@ t.test('--turns picks turns; context and reasoning only when asked', async (t) =
   t.same(turnsOf(['--turns', '1..1']), [1]);
   t.same(turnsOf(['--turns', '..-2']), [1]);
   t.same(turnsOf(['--turns', '1..']), [1, 2]);
-  t.same(turnsOf(['--turns', '5..']), []);
-  for (const bad of ['0', 'a..b', '1..2..3', '']) t.equal(exp([zoo.legacy, '--turns', bad]).code, 2, `--turns '${bad}' is a usage error`);
+  t.same(turnsOf(['--turns', '-1']), [2], 'a negative number needs no =');
+  const beyond = exp([zoo.legacy, '--turns', '5..']);
+  t.equal(beyond.code, 1, 'a turn the session does not have is an error, not an empty transcript');
+  t.match(beyond.err, "--turns 5.. keeps none of the session's 2 turns");
+  t.equal(beyond.out, '');
+  for (const bad of ['0', 'a..b', '1..2..3', '', '2..1']) t.equal(exp([zoo.legacy, '--turns', bad]).code, 2, `--turns '${bad}' is a usage error`);
 
   const plain = ndjson(exp(['-f', 'ndjson', zoo.legacy]).out);
   t.notOk(

@@ -107,7 +107,7 @@ t.test('rollbacks are applied before counting; a rolled-back turn cannot be cut 
   t.equal(fork(home, [src.id, '--keep-turns', '4']).code, 1, 'only 3 turns count');
   const r = fork(home, [src.id, '--before-turn', ids[2]]);
   t.equal(r.code, 1);
-  t.match(r.err, `rollout-fork: error: --before-turn: turn ${ids[2]} was rolled back`);
+  t.match(r.err, `rollout-fork: error: ${src.path}: --before-turn: turn ${ids[2]} was rolled back`);
 });
 
 t.test('files without turn events: turns come from user messages', async (t) => {
@@ -324,7 +324,7 @@ t.test('refusals: exit status, a clear message, nothing written', async (t) => {
     [['nope-not-a-session'], 1, "no session matches 'nope-not-a-session'"],
     [[src.id, '--keep-turns', '4'], 1, '--keep-turns 4: the session has only 3 turns'],
     [[src.id, '--last-turns', '9'], 1, '--last-turns 9: the session has only 3 turns'],
-    [[src.id, '--drop-turns', '3'], 1, "--drop-turns 3 would keep none of the session's 3 turns"],
+    [[src.id, '--drop-turns', '3'], 1, "--drop-turns 3 keeps none of the session's 3 turns"],
     [[src.id, '--before-turn', uuidv7()], 1, 'no turn'],
     [[bare], 1, 'no session_meta'],
     [[src.id, '--keep-turns', '1', '--last-turns', '1'], 2, 'give one of'],

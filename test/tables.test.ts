@@ -139,3 +139,10 @@ t.test('--hits on a terminal: a table of matches, the id first, the words in col
   t.match(r.screen, '\x1b[31mtwin\x1b[0m', 'the matched word in colour');
   t.match(run('rollout-ls', ['--search', 'twin', '--hits'], { env: h.env }).out, /^\{"id":/, 'NDJSON into a pipe');
 });
+
+t.test('%(id:short) in --format: as long as the table makes it, and rollout-cat takes it', async (t) => {
+  const h = home(t);
+  const shorts = run('rollout-ls', ['--format', '%(id:short)'], { env: h.env }).out.trim().split('\n');
+  t.ok(shorts.includes('0199a213-aa0') && shorts.includes('0199a213-aa1'), shorts.join(' '));
+  for (const s of shorts) t.equal(run('rollout-cat', [s], { env: h.env }).code, 0, `rollout-cat ${s}`);
+});

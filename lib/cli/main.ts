@@ -84,22 +84,74 @@ export async function main(program: Program, argv = process.argv.slice(2)): Prom
 }
 
 function parse(program: Program, argv: string[]): { args: ReadonlyArray<string>; options: Options } {
+  const rows = [...program.options, ...STANDARD_OPTIONS];
   const cli = cac(program.name);
   const command = cli.command('[...args]', program.summary);
   for (const [flags, description, value] of program.options) {
     command.option(flags, description, value === undefined ? undefined : { default: value });
   }
   try {
-    const parsed = cli.parse(['node', program.name, ...argv], { run: false });
+    const parsed = cli.parse(['node', program.name, ...valuesMarked(rows, argv)], { run: false });
     cli.matchedCommand?.checkUnknownOptions();
     cli.matchedCommand?.checkOptionValue();
-    return parsed;
+    return { args: parsed.args, options: valuesUnmarked(parsed.options) };
   } catch (err) {
     throw new UsageError((err as Error).message.replace(/`/g, "'"), `try '${program.name} --help'`);
   }
 }
 
-/** The values of a repeatable `<value>` option, as strings (cac turns `001` into 1). */
+// mri, under cac, reads a value that begins with '-' as flags (`--keep-turns -1`: "unknown option
+// -1"), an empty value as 0 and `001` as 1. So values are found here, and marked so that mri takes
+// each as it is: the token after an option that takes a value is that value unless it is itself one
+// of the program's flags.
+const VALUE = '\u0001';
+
+/** A row's names as typed (`-f`, `--format`), and whether it takes a value (`<v>` or `[v]`). */
+function namesOf([flags]: OptionRow): { names: string[]; value: boolean } {
+  return { names: flags.split(/[\s,]+/).filter((w) => w.startsWith('-')), value: /[<[]/.test(flags) };
+}
+
+function valuesMarked(rows: OptionRow[], argv: string[]): string[] {
+  const flags = new Set<string>();
+  const valued = new Set<string>();
+  for (const row of rows) {
+    const { names, value } = namesOf(row);
+    for (const n of names) (value ? valued : flags).add(n);
+  }
+  // `-qn` is two flags; `-1` is none.
+  const isFlag = (t: string) =>
+    t === '--' || flags.has(t) || valued.has(t.split('=')[0]!) || (/^-[A-Za-z]{2,}$/.test(t) && [...t.slice(1)].every((c) => flags.has(`-${c}`)));
+  const value = (name: string, v: string) => {
+    // An option given nothing is a slip (an unset variable), never "use the default".
+    if (v === '') throw new UsageError(`${name} needs a value, and '' is empty`);
+    return `${name}=${VALUE}${v}`;
+  };
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (token === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const eq = token.indexOf('=');
+    const name = eq === -1 ? token : token.slice(0, eq);
+    if (!valued.has(name)) out.push(token);
+    else if (eq !== -1) out.push(value(name, token.slice(eq + 1)));
+    else if (i + 1 < argv.length && !isFlag(argv[i + 1]!)) out.push(value(name, argv[++i]!));
+    else out.push(token);
+  }
+  return out;
+}
+
+/** The values as typed (a `-` among them is stdin's, as in the arguments). */
+function valuesUnmarked(options: Options): Options {
+  const unmark = (v: unknown) => (typeof v === 'string' && v.startsWith(VALUE) ? (v === VALUE + STDIN_ARG ? '-' : v.slice(1)) : v);
+  const out: Options = {};
+  for (const [key, value] of Object.entries(options)) out[key] = Array.isArray(value) ? value.map(unmark) : unmark(value);
+  return out;
+}
+
+/** The values of a repeatable `<value>` option, as strings. */
 export function list(value: unknown): string[] {
   if (value === undefined || value === null || value === false) return [];
   return (Array.isArray(value) ? value : [value]).map(String);

@@ -19,6 +19,7 @@ import { html } from './html.js';
 import { markdown } from './markdown.js';
 import type { SessionFacts } from './model.js';
 import { planSession } from './plan.js';
+import { selectTurns, type TurnRange } from '../core/turn-range.js';
 import type { Source } from './records.js';
 import { redactDeep } from './redact.js';
 import type { Renderer } from './render.js';
@@ -30,8 +31,9 @@ export const FORMATS: Record<Format, Renderer> = { md: markdown, html, json, ndj
 
 export const isFormat = (f: string): f is Format => Object.hasOwn(FORMATS, f);
 
-export interface ExportOptions extends TranscriptOptions {
+export interface ExportOptions extends Omit<TranscriptOptions, 'turns'> {
   format: Format;
+  turns: TurnRange | null;
 }
 
 export interface PreparedExport {
@@ -79,12 +81,14 @@ export async function prepareExport(target: Target, resolver: Resolver, opts: Ex
     const id = typeof meta?.id === 'string' ? meta.id.toLowerCase() : null;
     const name = id ? nameIn(await namesFor(resolver), id) : null;
     const plan = await planSession({ sources, meta, generation: head.generation, label, name });
+    // A turn the session does not have is said before anything of it is written.
+    const turns = opts.turns ? selectTurns(opts.turns, plan.turns.length, label) : null;
     if (opts.redact) redactDeep(plan.facts);
     const renderer = FORMATS[opts.format];
     return {
       facts: plan.facts,
       format: opts.format,
-      render: (index) => renderer(plan.facts, transcript(sources, plan, opts), { index }),
+      render: (index) => renderer(plan.facts, transcript(sources, plan, { ...opts, turns }), { index }),
       close: async () => {
         if (spooled) await rm(spooled, { force: true });
       },
@@ -166,6 +170,3 @@ async function* forTerminal(pieces: AsyncIterable<string[]>, format: Format): As
 export async function writeFileExport(path: string, prepared: PreparedExport): Promise<void> {
   await writeAtomic(path, blocks(prepared.render(0)), { durable: false });
 }
-
-/** The file name of a session's export in an output directory. */
-export const exportName = (facts: SessionFacts, format: Format): string => `${facts.session.replace(/[^\w.-]/g, '_')}.${format}`;

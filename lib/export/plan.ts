@@ -3,7 +3,6 @@
 // so that the second pass can stream the surviving turns without holding any of them. Only small
 // records are parsed: user messages (without their images), task events, turn contexts, token
 // counts. What it keeps per turn is a few numbers (turn-table.ts); nothing grows with what was said.
-import { UsageError } from '../cli/errors.js';
 import type { SessionMetaPayload } from '../core/record.js';
 import { isEnvelope, isObject, parseLine, peekType, typeOf, peekTimestamp } from '../core/record.js';
 import { mayOpenTurn, TitleFinder, TurnBoundaries } from '../core/turns.js';
@@ -198,27 +197,4 @@ function merge(ranges: Array<[number, number]>): Array<[number, number]> {
     else out.push([r[0], r[1]]);
   }
   return out;
-}
-
-/** `--turns`: `N`, `A..B`, `A..`, `..B`; negative numbers count from the last turn (-1 is the last). */
-export interface TurnRange {
-  from: number | null;
-  to: number | null;
-}
-
-export function parseTurnRange(spec: string): TurnRange {
-  const m = /^(-?\d+)?(\.\.)?(-?\d+)?$/.exec(spec.trim());
-  if (!m || (!m[1] && !m[3]) || (!m[2] && m[3] !== undefined)) {
-    throw new UsageError(`--turns takes N, A..B, A.. or ..B (negative counts from the end), not '${spec}'`);
-  }
-  const from = m[1] === undefined ? null : Number(m[1]);
-  const to = m[2] ? (m[3] === undefined ? null : Number(m[3])) : from;
-  if (from === 0 || to === 0) throw new UsageError('--turns counts from 1 (or from -1 at the end)');
-  return { from, to };
-}
-
-/** The turn numbers `range` selects among `count` turns, as an inclusive pair (empty when from > to). */
-export function resolveTurnRange(range: TurnRange, count: number): [number, number] {
-  const at = (n: number) => (n < 0 ? count + 1 + n : n);
-  return [range.from === null ? 1 : Math.max(1, at(range.from)), range.to === null ? count : Math.min(count, at(range.to))];
 }

@@ -23,7 +23,7 @@ import {
   type TurnItem,
 } from './model.js';
 import { parseLean, parseStringHead, type StringHead } from './lean.js';
-import { resolveTurnRange, type Plan, type TurnRange } from './plan.js';
+import type { Plan } from './plan.js';
 import { peekRole, records, type Source } from './records.js';
 import { redactDeep } from './redact.js';
 import type { TurnFacts } from './turn-table.js';
@@ -34,7 +34,8 @@ export interface TranscriptOptions {
   reasoning: boolean;
   /** Characters of tool output to keep; null keeps all. */
   maxOutput: number | null;
-  turns: TurnRange | null;
+  /** The turn numbers kept, first and last (null: all). */
+  turns: [number, number] | null;
   redact: boolean;
 }
 
@@ -61,7 +62,7 @@ function contextRole(bytes: Buffer): boolean {
 /** The items of the effective history, in small groups. */
 export async function* transcript(sources: Source[], plan: Plan, opts: TranscriptOptions): AsyncGenerator<Item[]> {
   const session = plan.facts.session;
-  const [first, last] = opts.turns ? resolveTurnRange(opts.turns, plan.turns.length) : [0, Infinity];
+  const [first, last] = opts.turns ?? [0, Infinity];
   const finish = finisher(opts);
   const pending = new Map<string, ToolCallItem>();
   let turn = 0;

@@ -7,6 +7,7 @@ import type { Segment } from '../home/history.js';
 import type { Line, Torn } from '../core/lines.js';
 import { isEnvelope, isObject, parseLine, peekType, type Envelope, startsAt, timestampEnd } from '../core/record.js';
 import { openSession } from '../core/session.js';
+import { selectTurns, type TurnRange } from '../core/turn-range.js';
 import { mayOpenTurn, rolledBack, TurnBoundaries } from '../core/turns.js';
 
 /** A line's place: its segment of the history, where it ends in that segment's stream, its ordinal. */
@@ -163,7 +164,7 @@ export async function mapTurns(segments: Segment[]): Promise<TurnMap> {
 const TERMINALS = new Set(['task_complete', 'turn_complete', 'turn_aborted']);
 
 /** Where to cut, as the user asked. */
-export type Cut = { kind: 'full' } | { kind: 'keep' | 'drop' | 'last'; n: number } | { kind: 'before' | 'after'; turnId: string };
+export type Cut = { kind: 'full' } | { kind: 'turns'; range: TurnRange } | { kind: 'before' | 'after'; turnId: string };
 
 /** What the fork keeps: history lines `[start, end)`. */
 export interface Plan {
@@ -175,37 +176,31 @@ export interface Plan {
   midTurn: { turnId: string | null } | null;
 }
 
-/** The lines to keep for `cut`; a count or turn id the session does not have is an error. */
-export function planCut(map: TurnMap, cut: Cut): Plan {
+/** The lines to keep for `cut`; a turn or turn id the session (`session`, for messages) does not have is an error. */
+export function planCut(map: TurnMap, cut: Cut, session: string): Plan {
   const live = map.users.filter((u) => !u.dropped);
-  const total = live.length;
-  const turns = (n: number) => `${n} turn${n === 1 ? '' : 's'}`;
   let start = 0;
   let end = map.lines;
   switch (cut.kind) {
     case 'full':
       break;
-    case 'keep':
-    case 'drop': {
-      const keep = cut.kind === 'keep' ? cut.n : total - cut.n;
-      if (cut.kind === 'keep' && cut.n > total) throw new RolloutError(`--keep-turns ${cut.n}: the session has only ${turns(total)}`);
-      if (keep < 1) throw new RolloutError(`--drop-turns ${cut.n} would keep none of the session's ${turns(total)}`);
-      if (keep < total) end = live[keep]!.start;
+    case 'turns': {
+      const [first, last] = selectTurns(cut.range, live.length, session);
+      // Kept from the top, the lines before the first turn stay; kept from a later turn, they go.
+      if (cut.range.from !== null) start = live[first - 1]!.start;
+      if (last < live.length) end = live[last]!.start;
       break;
     }
-    case 'last':
-      if (cut.n > total) throw new RolloutError(`--last-turns ${cut.n}: the session has only ${turns(total)}`);
-      start = live[total - cut.n]!.start;
-      break;
     case 'before':
     case 'after': {
       const flag = `--${cut.kind}-turn`;
+      const where = { file: session };
       if (!map.tasks.length) {
-        throw new RolloutError(`${flag}: the session has no turn ids (no task_started events); cut with --keep-turns, --drop-turns or --last-turns`);
+        throw new RolloutError(`${flag}: the session has no turn ids (no task_started events); cut with --keep-turns, --drop-turns or --last-turns`, where);
       }
       const task = map.tasks.find((t) => t.turnId === cut.turnId);
-      if (!task) throw new RolloutError(`${flag}: no turn ${cut.turnId} in this session`);
-      if (task.user?.dropped) throw new RolloutError(`${flag}: turn ${cut.turnId} was rolled back`);
+      if (!task) throw new RolloutError(`${flag}: no turn ${cut.turnId} in this session`, where);
+      if (task.user?.dropped) throw new RolloutError(`${flag}: turn ${cut.turnId} was rolled back`, where);
       end = cut.kind === 'before' ? task.at : (map.tasks.find((t) => t.at > task.at)?.at ?? map.lines);
       break;
     }

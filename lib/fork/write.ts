@@ -80,11 +80,13 @@ async function forkFrom(path: string, target: Target, resolver: Resolver, opts: 
   const paginated = head.generation === 'E';
   if (opts.reference && !paginated)
     throw new RolloutError('--reference needs a paginated source (history_mode "paginated"); this one is legacy', { file: label });
-  if (opts.reference && opts.cut.kind === 'last') throw new RolloutError('--reference keeps a prefix of the history; --last-turns keeps a suffix');
+  if (opts.reference && opts.cut.kind === 'turns' && opts.cut.range.from !== null) {
+    throw new RolloutError(`--reference keeps a prefix of the history; ${opts.cut.range.said} keeps a suffix`);
+  }
 
   const segments: Segment[] = [...(paginated ? await ancestry(meta, resolver, label) : []), { path, form }];
   const map = await mapTurns(segments);
-  const plan = planCut(map, opts.cut);
+  const plan = planCut(map, opts.cut, label);
 
   const now = opts.now ?? new Date();
   const id = uuidv7(now.getTime());

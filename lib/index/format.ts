@@ -87,41 +87,55 @@ function dateAs(isoTime: string | null, modifier: string, now: number): string {
 /** Text without line breaks or tabs, so one session stays one line. */
 const oneLine = (s: string) => s.replace(/[\r\n\t]+/g, ' ');
 
-type Piece = string | ((r: Row) => string);
+/** The shortest prefix that names a session alone (`%(id:short)`); without an index to ask, 8 characters. */
+export type ShortId = (id: string) => string;
+const FIRST_8: ShortId = (id) => id.slice(0, 8);
 
-/** Compiles a `--format` string; an unknown atom or modifier is a usage error. */
-export function compileFormat(format: string, now = Date.now()): (r: Row) => string {
+type Piece = string | ((r: Row, shortId: ShortId) => string);
+
+/**
+ * Compiles a `--format` string. What would print something else than asked is a usage error: an
+ * empty format, a `%(` without its `)`, an unknown atom or modifier. A `%` before anything else is
+ * itself.
+ */
+export function compileFormat(format: string, now = Date.now()): (r: Row, shortId?: ShortId) => string {
+  if (format === '') throw new UsageError('--format is empty: it would print an empty line for each session');
   const pieces: Piece[] = [];
-  const re = /%\(([a-z_]+)(?::([a-z]+))?\)|%%/g;
+  const re = /%\(|%%/g;
   let at = 0;
   for (let m = re.exec(format); m; m = re.exec(format)) {
     pieces.push(format.slice(at, m.index));
-    at = m.index + m[0].length;
     if (m[0] === '%%') {
       pieces.push('%');
+      at = re.lastIndex;
       continue;
     }
-    const atom = m[1]!;
-    const modifier = m[2];
-    const get = ATOMS[atom];
-    if (!get) throw new UsageError(`--format: unknown atom %(${atom}) (known: ${Object.keys(ATOMS).join(', ')})`);
-    if (modifier !== undefined) {
-      if (DATES.has(atom) && DATE_MODIFIERS.has(modifier)) {
-        pieces.push((r) => dateAs(get(r) as string | null, modifier, now));
-        continue;
-      }
-      if (atom === 'id' && modifier === 'short') {
-        pieces.push((r) => String(get(r) ?? '').slice(0, 8));
-        continue;
-      }
-      throw new UsageError(`--format: %(${atom}) takes no :${modifier}`);
-    }
-    pieces.push((r) => {
-      const v = get(r);
-      return v === null || v === undefined ? '' : oneLine(String(v));
-    });
+    const close = format.indexOf(')', re.lastIndex);
+    const inside = close === -1 ? '' : format.slice(re.lastIndex, close);
+    // Columns count characters, as a terminal shows them, from 1.
+    const where = `at column ${[...format.slice(0, m.index)].length + 1}`;
+    // `%(id %(title)`: the first one is the one left open.
+    if (close === -1 || inside.includes('%(')) throw new UsageError(`--format: '%(' ${where} has no ')'`);
+    pieces.push(atomPiece(inside, where, now));
+    at = re.lastIndex = close + 1;
   }
   pieces.push(format.slice(at));
   const parts = pieces.filter((p) => p !== '');
-  return (r) => parts.map((p) => (typeof p === 'string' ? p : p(r))).join('');
+  return (r, shortId = FIRST_8) => parts.map((p) => (typeof p === 'string' ? p : p(r, shortId))).join('');
+}
+
+/** What `%(atom)` or `%(atom:modifier)` prints. */
+function atomPiece(inside: string, where: string, now: number): Piece {
+  const [atom, modifier, ...more] = inside.split(':') as [string, string | undefined, ...string[]];
+  const get = Object.hasOwn(ATOMS, atom) ? ATOMS[atom] : undefined;
+  if (!get) throw new UsageError(`--format: unknown atom %(${atom}) ${where} (known: ${Object.keys(ATOMS).join(', ')})`);
+  if (modifier === undefined) {
+    return (r) => {
+      const v = get(r);
+      return v === null || v === undefined ? '' : oneLine(String(v));
+    };
+  }
+  if (!more.length && DATES.has(atom) && DATE_MODIFIERS.has(modifier)) return (r) => dateAs(get(r) as string | null, modifier, now);
+  if (!more.length && atom === 'id' && modifier === 'short') return (r, shortId) => shortId(String(get(r) ?? ''));
+  throw new UsageError(`--format: %(${atom}) ${where} takes no :${[modifier, ...more].join(':')}`);
 }

@@ -5,8 +5,7 @@ import { csvField } from '../../lib/export/data.js';
 import { escapeHtml } from '../../lib/export/html.js';
 import { fence } from '../../lib/export/markdown.js';
 import { commandLine, contentText, describeCall, durationMs, pathOfUrl, readOutput } from '../../lib/export/model.js';
-import { UsageError } from '../../lib/cli/errors.js';
-import { parseTurnRange, planSession, resolveTurnRange } from '../../lib/export/plan.js';
+import { planSession } from '../../lib/export/plan.js';
 import { parseLean, parseStringHead, stringUnits } from '../../lib/export/lean.js';
 import { sessionLines, tmpDir, writeRaw } from '../helpers/fixtures.js';
 
@@ -87,24 +86,6 @@ t.test('content: images are placeholders, never base64', async (t) => {
     { type: 'input_image', image_url: 'data:image/png;base64,' + 'A'.repeat(10000) },
   ]);
   t.same(c, { text: 'look\n[Image]', images: 1 });
-});
-
-t.test('turn ranges', async (t) => {
-  t.same(resolveTurnRange(parseTurnRange('2'), 5), [2, 2]);
-  t.same(resolveTurnRange(parseTurnRange('2..'), 5), [2, 5]);
-  t.same(resolveTurnRange(parseTurnRange('..3'), 5), [1, 3]);
-  t.same(resolveTurnRange(parseTurnRange('-2..'), 5), [4, 5]);
-  t.same(resolveTurnRange(parseTurnRange('-1'), 5), [5, 5]);
-  t.same(resolveTurnRange(parseTurnRange('-9..2'), 5), [1, 2]);
-  const usageError = (spec: string) => {
-    try {
-      parseTurnRange(spec);
-      return false;
-    } catch (err) {
-      return err instanceof UsageError;
-    }
-  };
-  for (const bad of ['', '..', '0', '1..0', 'x', '1-2', '3..b']) t.ok(usageError(bad), `'${bad}' is a usage error`);
 });
 
 t.test('the plan: turns start at task_started; rollbacks drop whole turns', async (t) => {

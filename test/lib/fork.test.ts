@@ -1,7 +1,8 @@
 // lib/fork.ts and lib/fork-plan.ts: ordinal rewriting, the fork's session_meta, and where cuts fall.
 import t from 'tap';
 import { forkMeta, interruptLines, INTERRUPTED_GUIDANCE, renumbered } from '../../lib/fork/write.js';
-import { mapTurns, ordinalOf, ordinalSpan, planCut } from '../../lib/fork/plan.js';
+import { mapTurns, ordinalOf, ordinalSpan, planCut, type Cut } from '../../lib/fork/plan.js';
+import { parseTurnCount } from '../../lib/core/turn-range.js';
 import { isContextualText } from '../../lib/core/turns.js';
 import { tmpDir, writeSession, type Turn } from '../helpers/fixtures.js';
 
@@ -98,9 +99,16 @@ t.test('mapTurns and planCut over a real file', async (t) => {
     map.tasks.map((x) => x.at),
     'each turn starts at its task_started',
   );
-  t.same(planCut(map, { kind: 'keep', n: 2 }), { start: 0, end: map.tasks[2].at, turns: 2, midTurn: null });
-  t.same(planCut(map, { kind: 'full' }).midTurn, { turnId: 'T3' }, 'the open last turn');
-  t.same(planCut(map, { kind: 'last', n: 1 }), { start: map.tasks[2].at, end: lines.length, turns: 1, midTurn: { turnId: 'T3' } });
-  t.throws(() => planCut(map, { kind: 'after', turnId: 'T9' }), /no turn T9/);
+  const cut = (kind: 'keep' | 'drop' | 'last', n: number): Cut => ({ kind: 'turns', range: parseTurnCount(String(n), kind)! });
+  t.same(planCut(map, cut('keep', 2), path), { start: 0, end: map.tasks[2].at, turns: 2, midTurn: null });
+  t.same(planCut(map, cut('drop', 1), path), planCut(map, cut('keep', 2), path), 'dropping the last is keeping the others');
+  t.same(planCut(map, cut('drop', 0), path), planCut(map, { kind: 'full' }, path), 'dropping none keeps all');
+  t.same(planCut(map, { kind: 'full' }, path).midTurn, { turnId: 'T3' }, 'the open last turn');
+  t.same(planCut(map, cut('last', 1), path), { start: map.tasks[2].at, end: lines.length, turns: 1, midTurn: { turnId: 'T3' } });
+  t.same(planCut(map, cut('last', 3), path).start, map.tasks[0].at, 'the last turns start at their first turn');
+  t.throws(() => planCut(map, { kind: 'after', turnId: 'T9' }, path), /no turn T9/);
+  t.throws(() => planCut(map, cut('keep', 4), path), { message: '--keep-turns 4: the session has only 3 turns', where: { file: path } });
+  t.throws(() => planCut(map, cut('last', 4), path), { message: '--last-turns 4: the session has only 3 turns', where: { file: path } });
+  t.throws(() => planCut(map, cut('drop', 3), path), { message: "--drop-turns 3 keeps none of the session's 3 turns", where: { file: path } });
   t.ok(map.before.get(map.tasks[1].at)!.end > 0, 'the place before each cut is known');
 });

@@ -1,5 +1,6 @@
 // Printing listed sessions for people, and reading the ages, dates and sizes they type.
 import t from 'tap';
+import { UsageError } from '../../lib/cli/errors.js';
 import { compileFormat, relative } from '../../lib/index/format.js';
 import { parseSize, parseSort, parseWhen } from '../../lib/index/query.js';
 
@@ -32,6 +33,32 @@ t.test('--format atoms and modifiers', (t) => {
   t.throws(() => compileFormat('%(nope)'), /unknown atom %\(nope\)/);
   t.throws(() => compileFormat('%(title:short)'), /takes no :short/);
   t.equal(compileFormat('plain text')(row), 'plain text');
+  t.equal(compileFormat('100% %(turns)%')(row), '100% 3%', 'a % before anything else is itself');
+  t.end();
+});
+
+t.test('--format: what would print something else than asked is a usage error that says where', (t) => {
+  const refused = (format: string) => {
+    try {
+      compileFormat(format);
+      return null;
+    } catch (err) {
+      t.ok(err instanceof UsageError, format);
+      return (err as Error).message;
+    }
+  };
+  t.equal(refused(''), '--format is empty: it would print an empty line for each session');
+  t.equal(refused('%(id'), "--format: '%(' at column 1 has no ')'");
+  t.equal(refused('%(id) %(title'), "--format: '%(' at column 7 has no ')'");
+  t.equal(refused('é %(id %(title)'), "--format: '%(' at column 3 has no ')'", 'columns count characters; the open one is named');
+  t.match(refused('%(id) %(nope)'), /^--format: unknown atom %\(nope\) at column 7 \(known: id, /);
+  t.match(refused('%(ID)'), /unknown atom %\(ID\) at column 1/);
+  t.match(refused('%()'), /unknown atom %\(\) at column 1/);
+  t.match(refused('%(constructor)'), /unknown atom %\(constructor\)/, 'only atoms, not what every object has');
+  t.equal(refused('%(title:short)'), '--format: %(title) at column 1 takes no :short');
+  t.equal(refused('%(id:short:x)'), '--format: %(id) at column 1 takes no :short:x');
+  t.equal(refused('%(created:)'), '--format: %(created) at column 1 takes no :');
+  t.equal(refused('%%(id'), null, '%% is a %, and what follows is text');
   t.end();
 });
 
@@ -48,5 +75,15 @@ t.test('ages, dates, sizes and sort keys', (t) => {
   t.same(parseSort('-tokens'), { key: 'tokens', descending: true });
   t.same(parseSort('created'), { key: 'created', descending: false });
   t.throws(() => parseSort('-colour'));
+  t.end();
+});
+
+t.test('%(id:short) is the prefix the listing says names the session alone', (t) => {
+  const line = compileFormat('%(id:short)|%(id)', now);
+  t.equal(line(row), '0199a213|0199a213-aaaa-7bbb-8ccc-dddddddddddd', 'without an index to ask: 8 characters');
+  t.equal(
+    line(row, (id) => id.slice(0, 11)),
+    '0199a213-aa|0199a213-aaaa-7bbb-8ccc-dddddddddddd',
+  );
   t.end();
 });
