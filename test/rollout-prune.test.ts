@@ -32,7 +32,11 @@ t.test('usage: explicit criteria, one action, well-formed values', async (t) => 
   const r = prune(home, ['--older-than', '30d']);
   t.equal(r.code, 0, 'nothing matched is a success');
   t.equal(r.out, '');
-  t.equal(r.err, 'rollout-prune: deleted 0 sessions (0 B)\n');
+  t.equal(
+    r.err,
+    `rollout-prune: no sessions in ${home}: sessions/ and archived_sessions/ hold no rollout files\nrollout-prune: deleted 0 sessions (0 B)\n`,
+    'an empty home, said so',
+  );
 });
 
 t.test('--older-than: last activity on either side of the boundary', async (t) => {
