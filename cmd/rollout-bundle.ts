@@ -39,8 +39,8 @@ await main({
   examples: [
     'rollout-bundle --since 7d -o week.tar.zst',
     'rollout-bundle 0199a213 > one.tar',
-    'rollout-ls --cwd ~/src/shop | rollout-bundle --stdin -o shop.tar',
-    'rollout-bundle --include-archived --since-bundle week.tar.zst -o more.tar.zst',
+    'rollout-bundle --include-archived -n',
+    'rollout-bundle --include-archived --since-bundle week.tar.zst -n',
   ],
   async run(args, o) {
     if (o.stdin && args.length) throw new UsageError('--stdin reads references from stdin; give no others');
