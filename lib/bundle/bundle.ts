@@ -1,0 +1,134 @@
+// rollout-bundle's run: choose sessions as rollout-prune chooses them, add the ancestors a
+// referencing fork reads, measure every file (size and SHA-256: the manifest comes first in the
+// archive, so it is known before any file is written), then stream the archive, hashing each file
+// again as it goes, so that a file that changed in between stops the run rather than lands in a
+// bundle that disagrees with its own manifest.
+import { lstatSync } from 'node:fs';
+import { basename, relative } from 'node:path';
+import { RolloutError } from '../cli/errors.js';
+import { readHead } from '../core/session.js';
+import { fileChunks } from '../core/source.js';
+import { digest, hashing } from '../core/verify.js';
+import { compressChunks } from '../core/zstd.js';
+import { ancestry } from '../home/history.js';
+import { parseRolloutName, type Home, type SessionFile } from '../home/paths.js';
+import { Resolver } from '../home/resolve.js';
+import { list, type Filters } from '../index/query.js';
+import { chooseIds, namedSessions, openForChoice } from '../select/choose.js';
+import { readManifest } from './check.js';
+import { MANIFEST_PATH, manifestBytes, type BundledFile, type BundledSession } from './manifest.js';
+import { writeTar, type TarInput } from './tar.js';
+
+export interface BundleOptions {
+  filters: Filters;
+  /** Sessions named one by one (arguments, or --stdin); the filters narrow them. */
+  refs?: AsyncIterable<string> | Iterable<string>;
+  index: string;
+  /** Leave out the sessions whose files an older bundle already holds, byte for byte. */
+  sinceBundle?: string;
+}
+
+/** A file to bundle: where it is, its mtime (seconds, for the tar header), and its digest. */
+export interface PlannedFile extends BundledFile {
+  abs: string;
+  mtime: number;
+}
+
+export interface Plan {
+  sessions: BundledSession[];
+  /** The members after the manifest, in the manifest's order. */
+  files: PlannedFile[];
+}
+
+/** The sessions the options choose, with their ancestors, measured; failures of one reference go to `onError`. */
+export async function planBundle(home: Home, opts: BundleOptions, onError: (err: unknown) => void): Promise<Plan> {
+  const named = opts.refs ? await namedSessions(home, opts.refs, { insideRoots: false }, onError) : undefined;
+  const db = await openForChoice(home, opts.index, opts.filters);
+  try {
+    const chosen = chooseIds(db, opts.filters, named);
+    const resolver = new Resolver(home);
+    const byThread = new Map<string, SessionFile[]>();
+    for (const f of await resolver.all()) byThread.set(f.name.threadId, [...(byThread.get(f.name.threadId) ?? []), f]);
+    const parents = new Map<string, string[]>();
+    // Ancestors of ancestors too: a revision of an added thread may read yet another thread.
+    const work = [...chosen];
+    for (let id = work.pop(); id !== undefined; id = work.pop()) {
+      if (parents.has(id)) continue;
+      const mine = new Set<string>();
+      for (const f of byThread.get(id) ?? []) {
+        const { meta } = await readHead(f.path, f.form);
+        for (const seg of await ancestry(meta, resolver, f.path)) {
+          const parent = parseRolloutName(basename(seg.path))?.threadId;
+          if (parent && parent !== id) mine.add(parent);
+        }
+      }
+      parents.set(id, [...mine]);
+      work.push(...mine);
+    }
+    const ids = [...parents.keys()];
+    const rows = new Map(list(db, { ids, archived: 'include', sort: { key: 'created', descending: false } }).rows.map((r) => [r.id, r]));
+    const sessions: Array<BundledSession & { planned: PlannedFile[] }> = [];
+    for (const id of ids) {
+      const files = byThread.get(id) ?? [];
+      if (!files.length) continue;
+      const planned = (await Promise.all(files.flatMap((f) => f.files.map((abs) => measure(home, abs, f))))).sort((a, b) => (a.path < b.path ? -1 : 1));
+      const row = rows.get(id);
+      sessions.push({
+        id,
+        name: row?.name ?? null,
+        archived: row ? row.archived : files.every((f) => f.root === 'archived_sessions'),
+        parents: parents.get(id)!,
+        materialized: false,
+        created_at: row?.created_at ?? null,
+        updated_at: row?.updated_at ?? null,
+        cwd: row?.cwd ?? null,
+        model_provider: row?.model_provider ?? null,
+        files: planned.map(({ path, size, sha256 }) => ({ path, size, sha256 })),
+        planned,
+      });
+    }
+    const kept = opts.sinceBundle ? await newSince(sessions, opts.sinceBundle) : sessions;
+    kept.sort((a, b) => (a.id < b.id ? -1 : 1));
+    return { sessions: kept.map(({ planned: _, ...s }) => s), files: kept.flatMap((s) => s.planned) };
+  } finally {
+    db.close();
+  }
+}
+
+async function measure(home: Home, abs: string, f: SessionFile): Promise<PlannedFile> {
+  const d = await digest(fileChunks(abs));
+  // The mtime of the logical file's first (plain) path: a .zst sibling keeps its source's, as Codex's compressor does.
+  const mtime = Math.floor((abs === f.path ? f.mtimeMs : lstatSync(abs).mtimeMs) / 1000);
+  return { path: relative(home.dir, abs), abs, size: d.bytes, sha256: d.sha256, mtime };
+}
+
+/** The sessions with a file the older bundle lacks, or holds with other bytes. */
+async function newSince<T extends BundledSession>(sessions: T[], older: string): Promise<T[]> {
+  const had = new Set((await readManifest(older)).sessions.flatMap((s) => s.files.map((f) => `${f.path}\0${f.sha256}`)));
+  return sessions.filter((s) => s.files.some((f) => !had.has(`${f.path}\0${f.sha256}`)));
+}
+
+async function* once(bytes: Buffer): AsyncGenerator<Buffer> {
+  yield bytes;
+}
+
+/** A file's bytes as measured: its first `size` bytes, hashed again on the way; other bytes stop the archive. */
+async function* asMeasured(f: PlannedFile): AsyncGenerator<Buffer> {
+  const h = hashing(fileChunks(f.abs, { limit: f.size }));
+  yield* h.chunks;
+  const d = h.done();
+  if (d.sha256 !== f.sha256 || d.bytes !== f.size)
+    throw new RolloutError('changed while being bundled; nothing consistent was written, run again', { file: f.abs });
+}
+
+/** The bundle's bytes: the manifest, then every file; compressed with zstd when asked. */
+export function bundleBytes(plan: Plan, zstd: boolean): AsyncIterable<Buffer> {
+  const manifest = manifestBytes(plan.sessions);
+  // The manifest's mtime is fixed: it describes the files, and equal files must give equal bytes.
+  const members: TarInput[] = [
+    { path: MANIFEST_PATH, size: manifest.length, mtime: 0, data: () => once(manifest) },
+    ...plan.files.map((f) => ({ path: f.path, size: f.size, mtime: f.mtime, data: () => asMeasured(f) })),
+  ];
+  const tar = writeTar(members);
+  return zstd ? compressChunks(tar) : tar;
+}
