@@ -570,6 +570,24 @@ async function main(): Promise<void> {
     );
   }
 
+  if (have('rollout-bundle')) {
+    // Every file of both roots, in one tar: ours hashes each file, then streams it (two reads).
+    const ours = join(OUT, 'bundle.tar');
+    const theirs = join(OUT, 'tar-c.tar');
+    record(
+      `rollout-bundle --include-archived -o FILE (${many.manifest.sessions.length} sessions)`,
+      ...pair(
+        { argv: node('rollout-bundle', '-q', '--include-archived', '-o', ours), env: env(many.dir, manyIdx) },
+        { argv: sh(`tar -cf ${q(theirs)} -C ${q(many.dir)} sessions archived_sessions`) },
+        HEAVY_RUNS,
+      ),
+      'tar -cf of the same roots',
+      { bytes: many.manifest.bytes, target: { kind: 'ratio', max: 2 } },
+    );
+    rmSync(ours, { force: true });
+    rmSync(theirs, { force: true });
+  }
+
   // Peak memory as sessions grow: it must stay flat.
   if (haveTime) {
     const rss = (what: string, label: string, cmd: Cmd) => {
@@ -590,6 +608,9 @@ async function main(): Promise<void> {
       if (existsSync(BIN('rollout-ls'))) rss('rollout-ls --search', p.label, { argv: node('rollout-ls', '--search', 'checkout'), env: env(p.home, idx) });
       if (existsSync(BIN('rollout-prune')))
         rss('rollout-prune -n', p.label, { argv: node('rollout-prune', '-n', '-q', '--older-than', '1d'), env: env(p.home, idx) });
+      if (existsSync(BIN('rollout-bundle')))
+        rss('rollout-bundle -o FILE', p.label, { argv: node('rollout-bundle', '-q', '-o', join(OUT, 'probe.tar')), env: env(p.home, idx) });
+      rmSync(join(OUT, 'probe.tar'), { force: true });
       dropIndex(idx)();
     }
   }
