@@ -50,12 +50,14 @@ export async function planBundle(home: Home, opts: BundleOptions, onError: (err:
     const byThread = new Map<string, SessionFile[]>();
     for (const f of await resolver.all()) byThread.set(f.name.threadId, [...(byThread.get(f.name.threadId) ?? []), f]);
     const parents = new Map<string, string[]>();
+    // Only a file with a history_base reads another; the index knows which (one head read each, not one per file).
+    const reading = new Set(db.prepare('SELECT DISTINCT id FROM sessions WHERE history_base IS NOT NULL').pluck().all() as string[]);
     // Ancestors of ancestors too: a revision of an added thread may read yet another thread.
     const work = [...chosen];
     for (let id = work.pop(); id !== undefined; id = work.pop()) {
       if (parents.has(id)) continue;
       const mine = new Set<string>();
-      for (const f of byThread.get(id) ?? []) {
+      for (const f of reading.has(id) ? (byThread.get(id) ?? []) : []) {
         const { meta } = await readHead(f.path, f.form);
         for (const seg of await ancestry(meta, resolver, f.path)) {
           const parent = parseRolloutName(basename(seg.path))?.threadId;
