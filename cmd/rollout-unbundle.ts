@@ -24,7 +24,12 @@ await main({
       'state_5.sqlite when the home has one, and the rollout index learns the written files. A summary goes to stderr.',
   ],
   options: [graceOption(), DRY_RUN_OPTION, indexOption('The rollout index, updated for the files written'), CODEX_HOME_OPTION, QUIET_OPTION],
-  examples: ['rollout-unbundle -n week.tar.zst', 'rollout-bundle --since 7d | rollout-unbundle --codex-home /tmp/other-home -n'],
+  examples: [
+    'rollout-bundle --since 7d -o week.tar.zst',
+    'rollout-unbundle -n week.tar.zst',
+    'mkdir -p ~/laptop && rollout-unbundle --codex-home ~/laptop week.tar.zst',
+    'rollout-bundle 0199a213 | rollout-unbundle',
+  ],
   async run(args, o) {
     if (args.length > 1) throw new UsageError('give one bundle (or - for stdin)');
     const source = args[0] ?? STDIN;
