@@ -5,11 +5,11 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import t, { type Test } from 'tap';
 import { manifestBytes, type BundledSession } from '../lib/bundle/manifest.js';
 import { writeTar, type TarInput } from '../lib/bundle/tar.js';
-import { ndjson, run, tmpDir, writeSession } from './helpers/fixtures.js';
+import { ndjson, run, tmpDir, uuidv7, writeSession, zstd } from './helpers/fixtures.js';
 import { stateDb } from './helpers/prune.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -325,4 +325,69 @@ t.test('usage: not a Codex home, two bundles', async (t) => {
   const two = run('rollout-unbundle', ['--codex-home', tmpDir(t), 'a', 'b']);
   t.equal(two.code, 2);
   t.match(two.err, /give one bundle/);
+});
+
+t.test("a thread's new revision goes where the home keeps the thread; a .zst copy here is the same session", async (t) => {
+  const a = tmpDir(t);
+  const old = { mtime: new Date(Date.now() - 86_400_000) };
+  const first = writeSession(a, { history: 'paginated', start: new Date('2026-08-01T10:00:00Z'), turns: [{ user: 'one' }] }, old);
+  const rev = uuidv7(Date.parse('2026-08-02T10:00:00Z'));
+  const second = writeSession(
+    a,
+    {
+      id: first.id,
+      history: 'paginated',
+      start: new Date('2026-08-02T10:00:00Z'),
+      meta: { history_base: { thread_id: first.id, end_ordinal_exclusive: 3, end_byte_offset: 100 } },
+      turns: [{ user: 'two' }],
+    },
+    { rolloutId: rev, ...old },
+  );
+  const other = writeSession(a, { start: new Date('2026-08-03T10:00:00Z'), turns: [{ user: 'other' }] }, old);
+  const file = join(tmpDir(t), 'a.tar');
+  t.equal(bundle(a, ['-o', file]).code, 0);
+
+  // B keeps the thread's first file archived, and the other session compressed only.
+  const b = emptyHome(t);
+  mkdirSync(join(b, 'archived_sessions'));
+  writeFileSync(join(b, 'archived_sessions', basename(first.path)), readFileSync(first.path));
+  const otherZst = join(b, relative(a, other.path)) + '.zst';
+  mkdirSync(dirname(otherZst), { recursive: true });
+  writeFileSync(otherZst, zstd(readFileSync(other.path)));
+  const r = unbundle(b, ['--grace', '0', file]);
+  t.equal(r.code, 0, r.err);
+  const lines = ndjson(r.out);
+  t.same(
+    lines.find((l) => l.id === first.id),
+    { action: 'import', id: first.id, paths: [join(b, 'archived_sessions', basename(second.path))] },
+  );
+  t.same(readFileSync(join(b, 'archived_sessions', basename(second.path))), readFileSync(second.path), 'the revision, archived with its thread');
+  t.notOk(existsSync(join(b, 'sessions', '2026', '08', '01')), 'nothing of the thread in sessions/');
+  t.match(
+    lines.find((l) => l.id === other.id),
+    { action: 'skip', reason: 'already here', paths: [otherZst] },
+  );
+  t.notOk(existsSync(join(b, relative(a, other.path))), 'no plain copy beside the .zst');
+});
+
+t.test("stdin is spooled to $TMPDIR and removed; a killed run's spool is swept; a hostile bundle on stdin is refused", async (t) => {
+  const a = homeA(t);
+  const bytes = bundle(a.dir, []).stdout;
+  const tmp = tmpDir(t);
+  const dead = spawnSync('true').pid;
+  const leftover = join(tmp, `rollout-unbundle-${dead}-0123456789ab.tar`);
+  writeFileSync(leftover, 'x');
+  const b = emptyHome(t);
+  const r = run('rollout-unbundle', ['--codex-home', b, '--index', join(b, 'idx.sqlite')], { input: bytes, env: { TMPDIR: tmp } });
+  t.equal(r.code, 0, r.err);
+  t.equal(ndjson(r.out).length, 4);
+  t.same(readdirSync(tmp), [], "no spool left, and the dead run's swept");
+
+  const c = emptyHome(t);
+  const cut = bytes.subarray(0, bytes.length - 1024);
+  const h = run('rollout-unbundle', ['--codex-home', c, '-'], { input: cut, env: { TMPDIR: tmp } });
+  t.equal(h.code, 1);
+  t.match(h.err, /rollout-unbundle: error: <stdin>: not a bundle we can trust: the archive is truncated/);
+  t.same(readdirSync(c), [], 'nothing written');
+  t.same(readdirSync(tmp), [], 'and the spool removed');
 });
