@@ -245,7 +245,7 @@ export async function* inBlocks(pieces: AsyncIterable<Uint8Array | string | read
  * Input that must be read more than once (stdin) kept, as it comes, in a private file in $TMPDIR:
  * removed by `remove()`, on an error and on signals; a killed run's copy goes at the next spool.
  */
-export async function spool(chunks: AsyncIterable<Uint8Array>, kind: 'unbundle', ext: string): Promise<{ path: string; remove(): void }> {
+export async function spool(chunks: AsyncIterable<Uint8Array>, kind: 'export' | 'unbundle', ext: string): Promise<{ path: string; remove(): void }> {
   sweepTemps(tmpdir());
   const path = join(tmpdir(), `rollout-${kind}-${process.pid}-${randomBytes(6).toString('hex')}.${ext}`);
   const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
