@@ -5,14 +5,14 @@
 // bundle that changed since it was checked stops that session's write with nothing half-written.
 // Names, Codex's threads rows and the rollout index follow, for exactly what was written.
 import { existsSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { isPerSession, notice, RolloutError, warn } from '../cli/errors.js';
 import { hasControl } from '../cli/terminal.js';
 import { appendThreadName } from '../codex/state.js';
 import { openSource, STDIN } from '../core/source.js';
 import { compareStreams, hashing } from '../core/verify.js';
 import { decompress } from '../core/zstd.js';
-import { spool, writeAtomic } from '../fs/atomic.js';
+import { spool, sweepTemps, writeAtomic } from '../fs/atomic.js';
 import { assertUnchanged, destinationReason, fingerprint, lockSession, lstatOrNull, refuseReason } from '../fs/safety.js';
 import { nameIn, readNames, type Names } from '../home/names.js';
 import { assertHome, discover, stateDbPath, type Home, type SessionFile } from '../home/paths.js';
@@ -143,6 +143,8 @@ interface Written {
  * mtime, each hashed again against the manifest before it takes its name.
  */
 async function write(home: Home, bundle: string, planned: Planned[], opts: UnbundleOptions, lines: Map<string, SessionLine>, summary: UnbundleSummary) {
+  // What a killed import left behind is swept from the folders its files go to, written now or not.
+  for (const p of planned) for (const f of p.session.files) sweepTemps(dirname(join(home.dir, f.path)));
   const jobs = new Map<string, { p: Planned; want: BundledFile; target: string }>();
   for (const p of planned)
     for (const [member, target] of p.decision.writes) jobs.set(member, { p, want: p.session.files.find((f) => f.path === member)!, target });
