@@ -200,6 +200,18 @@ t.test('names: a later rename in this home wins; an id already here in the other
   t.notOk('name' in line);
   t.notOk(existsSync(join(b, relative(a.dir, a.plain.path))), 'no second copy in sessions/');
   t.equal(readFileSync(join(b, 'session_index.jsonl'), 'utf8').split('\n').filter(Boolean).length, 1, 'the rename stands');
+
+  // A name given here before the bundled session was last updated gives way, as Codex's newest entry wins.
+  const c = emptyHome(t);
+  writeFileSync(join(c, 'session_index.jsonl'), JSON.stringify({ id: a.plain.id, thread_name: 'old name', updated_at: '2020-01-01T00:00:00Z' }) + '\n');
+  const older = unbundle(c, [file]);
+  t.equal(older.code, 0, older.err);
+  t.match(
+    ndjson(older.out).find((l) => l.id === a.plain.id),
+    { action: 'import', name: 'shop work' },
+  );
+  const log = readFileSync(join(c, 'session_index.jsonl'), 'utf8').trim().split('\n');
+  t.match(JSON.parse(log[log.length - 1]), { id: a.plain.id, thread_name: 'shop work' });
 });
 
 async function* of(data: Buffer): AsyncGenerator<Buffer> {

@@ -64,7 +64,7 @@ export async function unbundle(home: Home, source: string, opts: UnbundleOptions
     const summary: UnbundleSummary = { counts: { import: 0, update: 0, skip: 0, conflict: 0 }, failed: 0 };
     const lines = new Map<string, SessionLine>(planned.map((p) => [p.session.id, lineOf(p)]));
     const written = opts.dryRun ? [] : await write(home, path, planned, opts, lines, summary);
-    const named = await giveNames(home, manifest.sessions, lines, opts.dryRun);
+    const named = await giveNames(home, planned, lines, opts.dryRun);
     for (const p of planned) {
       const line = lines.get(p.session.id)!;
       summary.counts[line.action]++;
@@ -216,8 +216,10 @@ async function write(home: Home, bundle: string, planned: Planned[], opts: Unbun
  * home now holds: when it has no name for the thread, or a name given before the bundled session
  * was last updated. A later rename in this home wins. Returns the ids named.
  */
-async function giveNames(home: Home, sessions: BundledSession[], lines: Map<string, SessionLine>, dryRun: boolean): Promise<string[]> {
-  const withName = sessions.filter((s) => s.name !== null && lines.get(s.id)!.action !== 'conflict');
+async function giveNames(home: Home, planned: Planned[], lines: Map<string, SessionLine>, dryRun: boolean): Promise<string[]> {
+  // Only sessions the home holds once this run is over: a conflict, or a new one not written, gets no name.
+  const held = (p: Planned) => ({ import: true, update: true, skip: p.homeFiles.length > 0, conflict: false })[lines.get(p.session.id)!.action];
+  const withName = planned.filter((p) => p.session.name !== null && held(p)).map((p) => p.session);
   if (!withName.length) return [];
   const names = await readNames(home);
   const named: string[] = [];
