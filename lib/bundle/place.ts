@@ -2,7 +2,7 @@
 // from what the home already holds. Pure: the comparisons of bytes are made by the caller
 // (unbundle.ts) and passed in as verdicts. The rules are documented in man/rollout-unbundle.md.
 import { basename, join } from 'node:path';
-import { archivedPath, currentFile, plainPath, unarchivedPath, type Home, type SessionFile } from '../home/paths.js';
+import { archivedPath, currentFile, plainPath, unarchivedPath, type Home, type Root, type SessionFile } from '../home/paths.js';
 import type { BundledFile, BundledSession } from './manifest.js';
 
 /** How a logical file of the bundle compares with the home's copy of it (same name, either root, plain or .zst). */
@@ -33,9 +33,22 @@ export interface Decision {
   replaces: SessionFile[];
 }
 
-/** The session's files grouped by their plain name, each with the home's copy (the one that stands for it). */
+const rootOfMember = (m: BundledFile): Root => (m.path.startsWith('archived_sessions/') ? 'archived_sessions' : 'sessions');
+
+/**
+ * The root a thread's new files land in: where the home keeps the thread, else where the bundle's
+ * current file is. One root for all of them, so that Codex never lists the thread twice.
+ */
+export const rootFor = (s: BundledSession, homeFiles: SessionFile[]): Root =>
+  homeFiles.length ? currentFile(homeFiles).root : s.archived ? 'archived_sessions' : 'sessions';
+
+/**
+ * The session's files grouped by their plain name, each with the home's copy (the one that stands
+ * for it). A name the bundle holds in both roots keeps only its members in the thread's root.
+ */
 export function partsOf(s: BundledSession, homeFiles: SessionFile[]): Part[] {
   const parts = new Map<string, Part>();
+  const root = rootFor(s, homeFiles);
   for (const f of s.files) {
     const name = plainPath(basename(f.path));
     const part = parts.get(name) ?? { name, members: [], here: null };
@@ -45,6 +58,7 @@ export function partsOf(s: BundledSession, homeFiles: SessionFile[]): Part[] {
   for (const part of parts.values()) {
     const copies = homeFiles.filter((h) => plainPath(basename(h.path)) === part.name);
     part.here = copies.length ? currentFile(copies) : null;
+    if (part.members.some((m) => rootOfMember(m) === root)) part.members = part.members.filter((m) => rootOfMember(m) === root);
   }
   return [...parts.values()];
 }
@@ -52,16 +66,10 @@ export function partsOf(s: BundledSession, homeFiles: SessionFile[]): Part[] {
 /** The member a comparison reads: the plain one when the bundle has it (no decompression). */
 export const compared = (part: Part): BundledFile => part.members.find((m) => !m.path.endsWith('.zst')) ?? part.members[0]!;
 
-/**
- * Where a member of a file the home lacks goes: where the home keeps the thread when it has any of
- * its files (a thread never ends up in both roots), else the bundle's own path.
- */
-export function targetOf(home: Home, member: BundledFile, homeFiles: SessionFile[]): string {
-  if (!homeFiles.length) return join(home.dir, member.path);
-  const bundledArchived = member.path.startsWith('archived_sessions/');
-  const root = currentFile(homeFiles).root;
-  if (root === 'archived_sessions') return bundledArchived ? join(home.dir, member.path) : archivedPath(home, member.path);
-  return bundledArchived ? unarchivedPath(home, member.path) : join(home.dir, member.path);
+/** Where a member of a file the home lacks goes: its own path when that is in `root`, else the same name there. */
+export function targetOf(home: Home, member: BundledFile, root: Root): string {
+  if (rootOfMember(member) === root) return join(home.dir, member.path);
+  return root === 'archived_sessions' ? archivedPath(home, member.path) : unarchivedPath(home, member.path);
 }
 
 /**
@@ -69,7 +77,7 @@ export function targetOf(home: Home, member: BundledFile, homeFiles: SessionFile
  * conflict, left alone whole; files the home lacks are imported, files that grew are updated (in
  * the home's place for them); a grown file the home keeps compressed is not replaced.
  */
-export function decide(home: Home, parts: Part[], verdicts: Map<string, Verdict>, homeFiles: SessionFile[]): Decision {
+export function decide(home: Home, parts: Part[], verdicts: Map<string, Verdict>, root: Root): Decision {
   const writes = new Map<string, string>();
   const replaces: SessionFile[] = [];
   const conflict = parts.find((p) => verdicts.get(p.name)?.kind === 'differs');
@@ -80,7 +88,7 @@ export function decide(home: Home, parts: Part[], verdicts: Map<string, Verdict>
   let updated = false;
   for (const p of parts) {
     const v = verdicts.get(p.name)!;
-    if (v.kind === 'new') for (const m of p.members) writes.set(m.path, targetOf(home, m, homeFiles));
+    if (v.kind === 'new') for (const m of p.members) writes.set(m.path, targetOf(home, m, root));
     if (v.kind !== 'shorter-here') continue;
     const here = p.here!;
     if (here.files.some((f) => f.endsWith('.zst')) || compared(p).path.endsWith('.zst'))

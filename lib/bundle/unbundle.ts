@@ -18,7 +18,7 @@ import { nameIn, readNames, type Names } from '../home/names.js';
 import { assertHome, discover, stateDbPath, type Home, type SessionFile } from '../home/paths.js';
 import { checkBundle } from './check.js';
 import type { BundledFile, BundledSession } from './manifest.js';
-import { compared, decide, partsOf, type Action, type Decision, type Part, type Verdict } from './place.js';
+import { compared, decide, partsOf, rootFor, type Action, type Decision, type Part, type Verdict } from './place.js';
 import { readTar } from './tar.js';
 
 export interface UnbundleOptions {
@@ -86,7 +86,7 @@ async function plan(home: Home, bundle: string, sessions: BundledSession[]): Pro
   const verdicts = await compareAll(bundle, [...parts.values()].flat());
   const planned = sessions.map((session) => {
     const homeFiles = byThread.get(session.id) ?? [];
-    return { session, homeFiles, decision: decide(home, parts.get(session.id)!, verdicts, homeFiles) };
+    return { session, homeFiles, decision: decide(home, parts.get(session.id)!, verdicts, rootFor(session, homeFiles)) };
   });
   // A bundle whose files would land through a symlink, or on something that is not a rollout file
   // the home lists, is refused whole: nothing of it is written.
