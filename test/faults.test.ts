@@ -137,6 +137,26 @@ for (const [action, extra] of [
   });
 }
 
+t.test('SIGKILL all through unbundle: every file whole or absent, and a last run completes the import', async (t) => {
+  const a = home(t);
+  const file = join(tmpDir(t), 'a.tar');
+  const bundled = run('rollout-bundle', ['--include-archived', '-o', file], { env: { CODEX_HOME: a.dir, ROLLOUT_INDEX: '' } });
+  t.equal(bundled.code, 0, bundled.err);
+  const b = join(tmpDir(t), 'b');
+  mkdirSync(b);
+  const env = { CODEX_HOME: b, ROLLOUT_INDEX: '' };
+  const wanted = backups(a.dir);
+  const rollouts = (m: Map<string, string>) => [...m].filter(([p]) => /^(sessions|archived_sessions)\//.test(p));
+  for (const ms of [100, 250, 400, 600, 850]) {
+    await killedAfter('rollout-unbundle', [file], env, ms);
+    for (const [path, digest] of rollouts(backups(b))) t.equal(digest, wanted.get(path), `killed after ${ms} ms: ${path} is whole`);
+  }
+  const last = run('rollout-unbundle', [file], { env });
+  t.equal(last.code, 0, `a last run completes (${last.err})`);
+  t.same(rollouts(backups(b)).sort(), rollouts(wanted).sort(), 'every file of the bundle is there, the same');
+  t.same(temps(b), [], 'and no temp file is left');
+});
+
 t.test(
   'a full disk under the backup folder: only sessions whose copy is whole go',
   { skip: process.getuid?.() === 0 ? false : 'mounting a tmpfs needs root' },

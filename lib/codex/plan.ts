@@ -47,10 +47,11 @@ function readRows(db: Database): RowRef[] {
 }
 
 /**
- * Compares Codex's `threads` rows with the files of the home and derives the rows Codex lacks.
- * Reads only; throws when there is no state DB to compare with.
+ * Compares Codex's `threads` rows with the files of the home and derives the rows Codex lacks;
+ * with `only`, for those threads alone (what an import wrote). Reads only; throws when there is no
+ * state DB to compare with.
  */
-export async function planCodexSync(home: Home): Promise<CodexPlan> {
+export async function planCodexSync(home: Home, only?: ReadonlySet<string>): Promise<CodexPlan> {
   const db = openStateDb(home);
   if (!db) throw new RolloutError('Codex has no state DB here yet (run Codex once to create it)', { file: stateDbPath(home) });
   let rows: RowRef[];
@@ -60,7 +61,7 @@ export async function planCodexSync(home: Home): Promise<CodexPlan> {
     db.close();
   }
   const byThread = new Map<string, SessionFile[]>();
-  for (const f of await discover(home)) {
+  for (const f of await discover(home, only ? { where: (n) => only.has(n.threadId) } : {})) {
     const list = byThread.get(f.name.threadId);
     if (list) list.push(f);
     else byThread.set(f.name.threadId, [f]);
@@ -95,7 +96,7 @@ export async function planCodexSync(home: Home): Promise<CodexPlan> {
   }
   for (const row of rows) {
     const id = row.id.toLowerCase();
-    if (byThread.has(id)) continue;
+    if (byThread.has(id) || (only && !only.has(id))) continue;
     if (existsSync(row.rollout_path) || existsSync(zstPath(row.rollout_path)) || existsSync(plainPath(row.rollout_path))) plan.unchanged++;
     else plan.drifts.push({ drift: 'gone', id, from: row.rollout_path });
   }

@@ -1,11 +1,7 @@
 // rollout-export's work: one session, read in two streaming passes (the plan, then the transcript),
 // rendered in one format, written to stdout, a file, or a file in a directory.
-import { randomBytes } from 'node:crypto';
-import { open, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { holdTemp, sweepTemps, writeAtomic } from '../fs/atomic.js';
+import { spool, writeAtomic } from '../fs/atomic.js';
 import { printable, safeJson } from '../cli/terminal.js';
 import { nameIn, readNames, type Names } from '../home/names.js';
 import { ancestry } from '../home/history.js';
@@ -70,9 +66,10 @@ function namesFor(resolver: Resolver): Promise<Names> {
 
 /** Runs the first pass over a session (and its ancestors); the second runs as `render` is read. */
 export async function prepareExport(target: Target, resolver: Resolver, opts: ExportOptions): Promise<PreparedExport> {
-  const spooled = target.stdin ? await spoolStdin() : null;
+  // Stdin can be read once, and an export reads twice: a private copy, decompressed, meanwhile.
+  const spooled = target.stdin ? await spool(openSource(STDIN), 'export', 'jsonl') : null;
   try {
-    const path = spooled ?? (target.stdin ? STDIN : target.file.path);
+    const path = spooled?.path ?? (target.stdin ? STDIN : target.file.path);
     const form = target.stdin ? undefined : target.file.form;
     const label = target.stdin ? '<stdin>' : target.file.path;
     const head = await readHead(path, form);
@@ -90,11 +87,11 @@ export async function prepareExport(target: Target, resolver: Resolver, opts: Ex
       format: opts.format,
       render: (index) => renderer(plan.facts, transcript(sources, plan, { ...opts, turns }), { index }),
       close: async () => {
-        if (spooled) await rm(spooled, { force: true });
+        spooled?.remove();
       },
     };
   } catch (err) {
-    if (spooled) await rm(spooled, { force: true });
+    spooled?.remove();
     throw err;
   }
 }
@@ -104,24 +101,6 @@ function bareMeta(first: unknown, generation: Generation | null): SessionMetaPay
   if (!isBareGeneration(generation)) return null;
   const [line] = new Normalizer().convert(first);
   return line ? (parseLine(Buffer.from(line))?.payload ?? null) : null;
-}
-
-/** Stdin can be read once, and an export reads twice: keep a private copy (decompressed) meanwhile. */
-async function spoolStdin(): Promise<string> {
-  sweepTemps(tmpdir());
-  const path = join(tmpdir(), `rollout-export-${process.pid}-${randomBytes(6).toString('hex')}.jsonl`);
-  const fh = await open(path, 'wx', 0o600);
-  // Removed by close(), on an error, or on a signal; a killed run's copy goes at the next spool.
-  holdTemp(path);
-  try {
-    for await (const chunk of openSource(STDIN)) await fh.write(chunk);
-  } catch (err) {
-    await fh.close();
-    await rm(path, { force: true });
-    throw err;
-  }
-  await fh.close();
-  return path;
 }
 
 /** The out.ts writer sends a block this large straight to the file, without copying it. */

@@ -23,7 +23,7 @@ import {
   utimesSync,
   writeSync,
 } from 'node:fs';
-import { constants as os } from 'node:os';
+import { constants as os, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { RolloutError } from '../cli/errors.js';
 
@@ -90,11 +90,11 @@ export async function breathe(): Promise<void> {
 
 /**
  * Our temp files: `.<name>.rollout-<pid>-<hex>.tmp` (writeAtomic), `<index>.rebuild-<pid>-<hex>.tmp`
- * and SQLite's files beside it, `rollout-export-<pid>-<hex>.jsonl` (a spooled stdin). Names from
- * before the process id was in them have none.
+ * and SQLite's files beside it, `rollout-export-<pid>-<hex>.jsonl` and `rollout-unbundle-<pid>-<hex>.tar`
+ * (a spooled stdin). Names from before the process id was in them have none.
  */
 const OURS =
-  /^(?:\..+\.rollout-(?:(\d+)-)?[0-9a-f]{8}\.tmp|.+\.rebuild-(?:(\d+)-)?[0-9a-f]{8}\.tmp(?:-wal|-shm|-journal)?|rollout-export-(\d+)-[0-9a-f]{12}\.jsonl)$/;
+  /^(?:\..+\.rollout-(?:(\d+)-)?[0-9a-f]{8}\.tmp|.+\.rebuild-(?:(\d+)-)?[0-9a-f]{8}\.tmp(?:-wal|-shm|-journal)?|rollout-(?:export-(\d+)-[0-9a-f]{12}\.jsonl|unbundle-(\d+)-[0-9a-f]{12}\.tar))$/;
 /** A temp file without a process id is taken for abandoned once it is this old. */
 const ABANDONED_MS = 60 * 60_000;
 
@@ -127,7 +127,7 @@ export function sweepTemps(dir: string, now = Date.now()): number {
   for (const name of names) {
     const m = OURS.exec(name);
     if (!m) continue;
-    const pid = Number(m[1] ?? m[2] ?? m[3] ?? 0);
+    const pid = Number(m[1] ?? m[2] ?? m[3] ?? m[4] ?? 0);
     const path = join(dir, name);
     const st = lstatSync(path, { throwIfNoEntry: false });
     if (!st?.isFile()) continue;
@@ -239,4 +239,30 @@ export async function* inBlocks(pieces: AsyncIterable<Uint8Array | string | read
     }
   }
   if (used) yield block.subarray(0, used);
+}
+
+/**
+ * Input that must be read more than once (stdin) kept, as it comes, in a private file in $TMPDIR:
+ * removed by `remove()`, on an error and on signals; a killed run's copy goes at the next spool.
+ */
+export async function spool(chunks: AsyncIterable<Uint8Array>, kind: 'export' | 'unbundle', ext: string): Promise<{ path: string; remove(): void }> {
+  sweepTemps(tmpdir());
+  const path = join(tmpdir(), `rollout-${kind}-${process.pid}-${randomBytes(6).toString('hex')}.${ext}`);
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  const release = holdTemp(path);
+  const remove = () => {
+    rmSync(path, { force: true });
+    release();
+  };
+  try {
+    try {
+      for await (const chunk of chunks) for (let done = 0; done < chunk.length;) done += writeSync(fd, chunk, done, chunk.length - done);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    remove();
+    throw err;
+  }
+  return { path, remove };
 }

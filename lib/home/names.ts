@@ -15,8 +15,8 @@ import { sessionIndexPath, stateDbPath, type Home } from './paths.js';
 export const CODEX_BUSY_MS = 5000;
 
 export interface Names {
-  /** From `session_index.jsonl`: each id's newest name, and its position in the log (later wins). */
-  log: Map<string, { name: string; seq: number }>;
+  /** From `session_index.jsonl`: each id's newest name, its position in the log (later wins), and the time the entry gives. */
+  log: Map<string, { name: string; seq: number; updatedAt: string | null }>;
   /** From `threads.name` in Codex's state DB. */
   db: Map<string, string>;
 }
@@ -36,7 +36,7 @@ async function fromLog(home: Home): Promise<Names['log']> {
   for await (const line of lines(fileChunks(path))) {
     const e = parseLine(line.bytes);
     if (!isObject(e) || typeof e.id !== 'string' || typeof e.thread_name !== 'string') continue;
-    names.set(e.id.toLowerCase(), { name: e.thread_name, seq: seq++ });
+    names.set(e.id.toLowerCase(), { name: e.thread_name, seq: seq++, updatedAt: typeof e.updated_at === 'string' ? e.updated_at : null });
   }
   return names;
 }

@@ -1,0 +1,268 @@
+// rollout-unbundle's run. A bundle is untrusted: it is checked whole (check.ts) before anything is
+// written; stdin is spooled to a private file first, so that it too is checked before it is used.
+// Then a second pass compares each bundled file with the home's copy (place.ts decides), and a
+// third writes what is to be written, each member hashed again on its way to a temp file, so that a
+// bundle that changed since it was checked stops that session's write with nothing half-written.
+// Names, Codex's threads rows and the rollout index follow, for exactly what was written.
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { isPerSession, notice, RolloutError, warn } from '../cli/errors.js';
+import { hasControl } from '../cli/terminal.js';
+import { appendThreadName } from '../codex/state.js';
+import { openSource, STDIN } from '../core/source.js';
+import { compareStreams, hashing } from '../core/verify.js';
+import { decompress } from '../core/zstd.js';
+import { spool, sweepTemps, writeAtomic } from '../fs/atomic.js';
+import { assertUnchanged, destinationReason, fingerprint, lockSession, lstatOrNull, refuseReason } from '../fs/safety.js';
+import { nameIn, readNames, type Names } from '../home/names.js';
+import { assertHome, discover, stateDbPath, type Home, type SessionFile } from '../home/paths.js';
+import { checkBundle } from './check.js';
+import type { BundledFile, BundledSession } from './manifest.js';
+import { compared, decide, partsOf, rootFor, type Action, type Decision, type Part, type Verdict } from './place.js';
+import { readTar } from './tar.js';
+
+export interface UnbundleOptions {
+  dryRun: boolean;
+  graceMs: number;
+  now: number;
+  index: string;
+}
+
+/** One NDJSON line: what became of one bundled session. */
+export interface SessionLine {
+  action: Action;
+  id: string;
+  paths: string[];
+  reason?: string;
+  /** The name given to it from the bundle, when the home had none or an older one. */
+  name?: string;
+  dry_run?: true;
+}
+
+export interface UnbundleSummary {
+  counts: Record<Action, number>;
+  failed: number;
+}
+
+interface Planned {
+  session: BundledSession;
+  homeFiles: SessionFile[];
+  decision: Decision;
+}
+
+/** Imports the bundle at `source` ('-': stdin) into the home; `emit` gets one line per session, in the bundle's order. */
+export async function unbundle(home: Home, source: string, opts: UnbundleOptions, emit: (line: SessionLine) => void): Promise<UnbundleSummary> {
+  assertHome(home);
+  const spooled = source === STDIN ? await spool(process.stdin, 'unbundle', 'tar') : null;
+  try {
+    const path = spooled?.path ?? source;
+    const label = spooled ? '<stdin>' : source;
+    const manifest = await checkBundle(path).catch((err: unknown) => {
+      throw spooled && err instanceof RolloutError ? new RolloutError(err.message, { file: label }) : err;
+    });
+    const planned = await plan(home, path, manifest.sessions);
+    const summary: UnbundleSummary = { counts: { import: 0, update: 0, skip: 0, conflict: 0 }, failed: 0 };
+    const lines = new Map<string, SessionLine>(planned.map((p) => [p.session.id, lineOf(p)]));
+    const written = opts.dryRun ? [] : await write(home, path, planned, opts, lines, summary);
+    const named = await giveNames(home, planned, lines, opts.dryRun);
+    for (const p of planned) {
+      const line = lines.get(p.session.id)!;
+      summary.counts[line.action]++;
+      emit(opts.dryRun ? { ...line, dry_run: true } : line);
+    }
+    if (!opts.dryRun) await afterWrites(home, written, new Set([...written.map((w) => w.id), ...named]), opts.index);
+    return summary;
+  } finally {
+    spooled?.remove();
+  }
+}
+
+/** Every session's decision, from the home as it is and a pass over the bundle's bytes; nothing is written. */
+async function plan(home: Home, bundle: string, sessions: BundledSession[]): Promise<Planned[]> {
+  const ids = new Set(sessions.map((s) => s.id));
+  const byThread = new Map<string, SessionFile[]>();
+  for (const f of await discover(home, { where: (n) => ids.has(n.threadId) })) byThread.set(f.name.threadId, [...(byThread.get(f.name.threadId) ?? []), f]);
+  const parts = new Map(sessions.map((s) => [s.id, partsOf(s, byThread.get(s.id) ?? [])]));
+  const verdicts = await compareAll(bundle, [...parts.values()].flat());
+  const planned = sessions.map((session) => {
+    const homeFiles = byThread.get(session.id) ?? [];
+    return { session, homeFiles, decision: decide(home, parts.get(session.id)!, verdicts, rootFor(session, homeFiles)) };
+  });
+  // A bundle whose files would land through a symlink, or on something that is not a rollout file
+  // the home lists, is refused whole: nothing of it is written.
+  for (const p of planned) {
+    for (const [member, target] of p.decision.writes) {
+      const why = await destinationReason(home, target);
+      if (why) throw new RolloutError(`not a bundle we can import here: ${member}: ${why}`, { file: bundle });
+      const st = lstatOrNull(target);
+      if (st && !p.decision.replaces.some((f) => f.path === target))
+        throw new RolloutError(`not a bundle we can import here: ${member}: ${target} is there already and is not a rollout file the home lists`, {
+          file: bundle,
+        });
+    }
+  }
+  return planned;
+}
+
+/** How each logical file compares with the home's copy: the member read is compared, in step, with the home's decompressed bytes. */
+async function compareAll(bundle: string, parts: Part[]): Promise<Map<string, Verdict>> {
+  const verdicts = new Map<string, Verdict>();
+  const wanted = new Map<string, Part>();
+  for (const p of parts) {
+    if (p.here) wanted.set(compared(p).path, p);
+    else verdicts.set(p.name, { kind: 'new' });
+  }
+  if (!wanted.size) return verdicts;
+  for await (const m of readTar(openSource(bundle))) {
+    const p = wanted.get(m.path);
+    if (!p) continue;
+    const theirs = m.path.endsWith('.zst') ? decompress(m.data, m.path) : m.data;
+    const c = await compareStreams(openSource(p.here!.path), theirs[Symbol.asyncIterator]());
+    verdicts.set(
+      p.name,
+      c.same ? { kind: 'same' } : c.longer === 'b' ? { kind: 'shorter-here' } : c.longer === 'a' ? { kind: 'longer-here' } : { kind: 'differs', at: c.at },
+    );
+  }
+  return verdicts;
+}
+
+function lineOf(p: Planned): SessionLine {
+  const d = p.decision;
+  const paths = d.writes.size ? [...d.writes.values()] : p.homeFiles.length ? p.homeFiles.flatMap((f) => f.files) : p.session.files.map((f) => f.path);
+  return { action: d.action, id: p.session.id, paths, ...(d.reason ? { reason: d.reason } : {}) };
+}
+
+interface Written {
+  id: string;
+  path: string;
+}
+
+/**
+ * The third pass: each session to write is locked and checked again (writer lock, open files,
+ * grace, unchanged since compared), then its members are written atomically with the bundle's
+ * mtime, each hashed again against the manifest before it takes its name.
+ */
+async function write(home: Home, bundle: string, planned: Planned[], opts: UnbundleOptions, lines: Map<string, SessionLine>, summary: UnbundleSummary) {
+  // What a killed import left behind is swept from the folders its files go to, written now or not.
+  for (const p of planned) for (const f of p.session.files) sweepTemps(dirname(join(home.dir, f.path)));
+  const jobs = new Map<string, { p: Planned; want: BundledFile; target: string }>();
+  for (const p of planned)
+    for (const [member, target] of p.decision.writes) jobs.set(member, { p, want: p.session.files.find((f) => f.path === member)!, target });
+  const written: Written[] = [];
+  // The session being written: its lock, and whether it has been stopped.
+  const at: { open: { id: string; release: () => void; stopped: boolean } | null } = { open: null };
+  const close = () => {
+    at.open?.release();
+    at.open = null;
+  };
+  const stop = (id: string, reason: string, err?: unknown) => {
+    lines.set(id, { ...lines.get(id)!, action: 'skip', reason });
+    if (err) {
+      summary.failed++;
+      warn(reason, { file: bundle });
+    }
+  };
+  try {
+    for await (const m of readTar(openSource(bundle))) {
+      const job = jobs.get(m.path);
+      if (!job) continue;
+      const { p } = job;
+      if (at.open?.id !== p.session.id) {
+        close();
+        const release = await lockSession(home, p.session.id);
+        if (typeof release === 'string') {
+          stop(p.session.id, release);
+          at.open = { id: p.session.id, release: () => {}, stopped: true };
+          continue;
+        }
+        at.open = { id: p.session.id, release, stopped: false };
+        const why = p.homeFiles.length ? await refuseReason(home, { id: p.session.id, files: p.homeFiles }, opts) : null;
+        if (why) {
+          stop(p.session.id, why);
+          at.open.stopped = true;
+        }
+      }
+      const open = at.open;
+      if (open.stopped) continue;
+      const replaced = p.decision.replaces.find((f) => f.path === job.target);
+      const before = replaced ? fingerprint(replaced.path) : null;
+      const h = hashing(m.data);
+      try {
+        await writeAtomic(job.target, h.chunks, {
+          mtime: new Date(m.mtime * 1000),
+          exclusive: !replaced,
+          check: () => {
+            const d = h.done();
+            if (d.sha256 !== job.want.sha256 || d.bytes !== job.want.size)
+              throw new RolloutError(`${m.path} changed since the bundle was checked; not written`, { file: bundle });
+            if (before) assertUnchanged(job.target, before, 'updated');
+          },
+        });
+        written.push({ id: p.session.id, path: job.target });
+      } catch (err) {
+        if (!isPerSession(err)) throw err;
+        stop(p.session.id, `not written: ${(err as Error).message}`, err);
+        open.stopped = true;
+      }
+    }
+  } finally {
+    close();
+  }
+  return written;
+}
+
+/**
+ * Names from the manifest go into `session_index.jsonl` as Codex appends them, for sessions the
+ * home now holds: when it has no name for the thread, or a name given before the bundled session
+ * was last updated. A later rename in this home wins. Returns the ids named.
+ */
+async function giveNames(home: Home, planned: Planned[], lines: Map<string, SessionLine>, dryRun: boolean): Promise<string[]> {
+  // Only sessions the home holds once this run is over: a conflict, or a new one not written, gets no name.
+  const held = (p: Planned) => ({ import: true, update: true, skip: p.homeFiles.length > 0, conflict: false })[lines.get(p.session.id)!.action];
+  const withName = planned.filter((p) => p.session.name !== null && held(p)).map((p) => p.session);
+  if (!withName.length) return [];
+  const names = await readNames(home);
+  const named: string[] = [];
+  for (const s of withName) {
+    const name = s.name!.trim();
+    if (!name || hasControl(name)) {
+      warn(`session ${s.id}: the bundle's name is empty or holds control characters; not given`);
+      continue;
+    }
+    if (!newer(names, s, name)) continue;
+    if (!dryRun) await appendThreadName(home, s.id, name, s.updated_at ? new Date(s.updated_at) : undefined);
+    lines.set(s.id, { ...lines.get(s.id)!, name });
+    named.push(s.id);
+  }
+  return named;
+}
+
+/** Whether the bundle's name should win over the home's (Codex's rule: the newest entry wins). */
+function newer(names: Names, s: BundledSession, name: string): boolean {
+  const current = nameIn(names, s.id);
+  if (current === null) return true;
+  if (current === name) return false;
+  const given = names.log.get(s.id)?.updatedAt;
+  return Boolean(given && s.updated_at && Date.parse(s.updated_at) > Date.parse(given));
+}
+
+/** Codex's threads rows (only where Codex has a state DB) and the rollout index, for what changed. */
+async function afterWrites(home: Home, written: Written[], ids: Set<string>, index: string): Promise<void> {
+  if (!ids.size) return;
+  if (existsSync(stateDbPath(home))) {
+    const { planCodexSync } = await import('../codex/plan.js');
+    const { applyCodexSync } = await import('../codex/write.js');
+    const codexPlan = await planCodexSync(home, ids);
+    for (const e of codexPlan.errors) warn(e.message, { file: e.path });
+    const s = await applyCodexSync(home, codexPlan);
+    if (s.inserted || s.fixed) notice(`Codex's threads table: ${s.inserted} inserted, ${s.fixed} fixed`);
+  } else notice(`no ${basename(stateDbPath(home))} here: Codex fills its threads table from the files when it next starts`);
+  if (!written.length) return;
+  const { updatePaths } = await import('../index/update.js');
+  const done = await updatePaths(
+    home,
+    written.map((w) => w.path),
+    { index, waitMs: 5000 },
+  );
+  if (!done) warn('the rollout index is busy; it catches up at its next update', { file: index });
+}
