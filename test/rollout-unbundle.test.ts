@@ -403,3 +403,22 @@ t.test("stdin is spooled to $TMPDIR and removed; a killed run's spool is swept; 
   t.same(readdirSync(c), [], 'nothing written');
   t.same(readdirSync(tmp), [], 'and the spool removed');
 });
+
+t.test("a bundle's name is held to rollout-name's rules: one that reads as an id prefix is not given", async (t) => {
+  const a = homeA(t);
+  writeFileSync(
+    join(a.dir, 'session_index.jsonl'),
+    JSON.stringify({ id: a.plain.id, thread_name: a.root.id.slice(0, 8), updated_at: '2026-08-01T09:30:00Z' }) + '\n',
+  );
+  const file = join(tmpDir(t), 'b.tar');
+  t.equal(bundle(a.dir, ['-o', file]).code, 0);
+  const b = emptyHome(t);
+  const r = unbundle(b, [file]);
+  t.equal(r.code, 0, r.err);
+  t.match(r.err, `rollout-unbundle: warning: session ${a.plain.id}: the bundle's name is not given: '${a.root.id.slice(0, 8)}' reads as a session id`);
+  t.notOk(
+    existsSync(join(b, 'session_index.jsonl')) && readFileSync(join(b, 'session_index.jsonl'), 'utf8').includes(a.root.id.slice(0, 8)),
+    'no such name here',
+  );
+  t.equal(ndjson(r.out).find((l) => l.id === a.plain.id).action, 'import', 'the session itself is imported');
+});

@@ -7,14 +7,13 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { isPerSession, notice, RolloutError, warn } from '../cli/errors.js';
-import { hasControl } from '../cli/terminal.js';
 import { appendThreadName } from '../codex/state.js';
 import { openSource, STDIN } from '../core/source.js';
 import { compareStreams, hashing } from '../core/verify.js';
 import { decompress } from '../core/zstd.js';
 import { spool, sweepTemps, writeAtomic } from '../fs/atomic.js';
 import { assertUnchanged, destinationReason, fingerprint, lockSession, lstatOrNull, refuseReason } from '../fs/safety.js';
-import { nameIn, readNames, type Names } from '../home/names.js';
+import { cleanName, nameIn, readNames, type Names } from '../home/names.js';
 import { assertHome, discover, stateDbPath, type Home, type SessionFile } from '../home/paths.js';
 import { checkBundle } from './check.js';
 import type { BundledFile, BundledSession } from './manifest.js';
@@ -224,9 +223,12 @@ async function giveNames(home: Home, planned: Planned[], lines: Map<string, Sess
   const names = await readNames(home);
   const named: string[] = [];
   for (const s of withName) {
-    const name = s.name!.trim();
-    if (!name || hasControl(name)) {
-      warn(`session ${s.id}: the bundle's name is empty or holds control characters; not given`);
+    let name: string;
+    try {
+      // A bundle's name is held to what rollout-name takes: it could otherwise read as another session's id.
+      name = cleanName(s.name!);
+    } catch (err) {
+      warn(`session ${s.id}: the bundle's name is not given: ${(err as Error).message}`);
       continue;
     }
     if (!newer(names, s, name)) continue;

@@ -4,7 +4,8 @@
 // thread's name is its newest log entry, else its DB name. Every binary asks here; the writing
 // side (naming, clearing, deleting) is in codex/state.ts.
 import { existsSync } from 'node:fs';
-import { RolloutError, warn } from '../cli/errors.js';
+import { RolloutError, UsageError, warn } from '../cli/errors.js';
+import { hasControl, visible } from '../cli/terminal.js';
 import { lines } from '../core/lines.js';
 import { isObject, parseLine } from '../core/record.js';
 import { fileChunks } from '../core/source.js';
@@ -103,4 +104,21 @@ export async function idsNamed(home: Home, name: string): Promise<string[]> {
     }
   }
   return ids;
+}
+
+/** The longest name taken: a name is shown in one line of a list. */
+export const MAX_NAME = 200;
+
+/**
+ * A name as Codex keeps it: trimmed, not empty, one line of text (names are shown on terminals),
+ * at most MAX_NAME characters, and nothing a reference would read as a session id or id prefix.
+ */
+export function cleanName(raw: string): string {
+  const name = raw.trim();
+  if (!name) throw new UsageError('a name cannot be empty (use --clear to remove one)');
+  if (hasControl(name)) throw new UsageError(`a name cannot hold control characters, line breaks or direction overrides: ${visible(name)}`);
+  if ([...name].length > MAX_NAME) throw new UsageError(`a name can be at most ${MAX_NAME} characters (this one has ${[...name].length})`);
+  if (/^[0-9a-f][0-9a-f-]{3,}$/i.test(name) && /[0-9a-f]{4}/i.test(name))
+    throw new UsageError(`'${name}' reads as a session id or id prefix, so lookups could find another session by it; choose a name with other letters`);
+  return name;
 }

@@ -2,9 +2,8 @@
 // lists and every rollout binary know them: a line appended to `session_index.jsonl` and
 // `threads.name` set where Codex's DB has a row. The rollout files are never touched.
 import { RolloutError, UsageError } from '../cli/errors.js';
-import { hasControl, visible } from '../cli/terminal.js';
 import { appendThreadName, removeNameEntries, setThreadNameRow } from '../codex/state.js';
-import { allNames, nameIn, readNames } from '../home/names.js';
+import { allNames, cleanName, nameIn, readNames } from '../home/names.js';
 import type { Home } from '../home/paths.js';
 import type { Resolver } from '../home/resolve.js';
 import { readHead } from '../core/session.js';
@@ -15,23 +14,6 @@ export interface NameLine {
   /** The name before a change (absent when only showing). */
   previous?: string | null;
   dry_run?: boolean;
-}
-
-/** The longest name taken: a name is shown in one line of a list. */
-export const MAX_NAME = 200;
-
-/**
- * A name as Codex keeps it: trimmed, not empty, one line of text (names are shown on terminals),
- * at most MAX_NAME characters, and nothing a reference would read as a session id or id prefix.
- */
-export function cleanName(raw: string): string {
-  const name = raw.trim();
-  if (!name) throw new UsageError('a name cannot be empty (use --clear to remove one)');
-  if (hasControl(name)) throw new UsageError(`a name cannot hold control characters, line breaks or direction overrides: ${visible(name)}`);
-  if ([...name].length > MAX_NAME) throw new UsageError(`a name can be at most ${MAX_NAME} characters (this one has ${[...name].length})`);
-  if (/^[0-9a-f][0-9a-f-]{3,}$/i.test(name) && /[0-9a-f]{4}/i.test(name))
-    throw new UsageError(`'${name}' reads as a session id or id prefix, so lookups could find another session by it; choose a name with other letters`);
-  return name;
 }
 
 /** The thread id a reference stands for (from the file name; from the meta for a file named otherwise). */
