@@ -584,6 +584,29 @@ async function main(): Promise<void> {
       'tar -cf of the same roots',
       { bytes: many.manifest.bytes, target: { kind: 'ratio', max: 2 } },
     );
+    if (have('rollout-unbundle')) {
+      // The same bundle into an empty home: checked whole, then every file written, synced and renamed.
+      const into = join(OUT, 'unbundle-home');
+      const untar = join(OUT, 'untar-home');
+      const empty = () => {
+        for (const d of [into, untar]) {
+          rmSync(d, { recursive: true, force: true });
+          mkdirSync(d);
+        }
+      };
+      record(
+        `rollout-unbundle FILE into an empty home (${many.manifest.sessions.length} sessions)`,
+        ...pair(
+          { argv: node('rollout-unbundle', '-q', ours), env: env(into, join(into, 'idx.sqlite')) },
+          { argv: sh(`tar -xf ${q(theirs)} -C ${q(untar)}`) },
+          HEAVY_RUNS,
+          empty,
+        ),
+        'tar -xf of the same files',
+        { bytes: many.manifest.bytes, target: { kind: 'ratio', max: 2 } },
+      );
+      for (const d of [into, untar]) rmSync(d, { recursive: true, force: true });
+    }
     rmSync(ours, { force: true });
     rmSync(theirs, { force: true });
   }
