@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { EXIT_FAILURE, EXIT_OK, notice, report, RolloutError, UsageError } from '../lib/cli/errors.js';
 import { main, single } from '../lib/cli/main.js';
-import { CODEX_HOME_OPTION, DRY_RUN_OPTION, indexOption, QUIET_OPTION } from '../lib/cli/options.js';
+import { CODEX_HOME_OPTION, DRY_RUN_OPTION, indexOption, PROGRESS_OPTIONS, QUIET_OPTION } from '../lib/cli/options.js';
 import { stdout } from '../lib/cli/output.js';
 import { count, humanBytes } from '../lib/cli/units.js';
 import { openSource, STDIN } from '../lib/core/source.js';
@@ -35,6 +35,7 @@ await main({
     indexOption('The rollout index that chooses'),
     CODEX_HOME_OPTION,
     QUIET_OPTION,
+    ...PROGRESS_OPTIONS,
   ],
   examples: [
     'rollout-bundle --since 7d -o week.tar.zst',

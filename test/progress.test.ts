@@ -59,6 +59,7 @@ const CASES: Case[] = [
   { bin: 'rollout-ls', args: [], label: 'rollout-ls: indexing', noun: 'file', noIndex: true },
   { bin: 'rollout-prune', args: ['--older-than', '30d', '--grace', '0', '-n'], label: 'rollout-prune: deleting (dry run)', noun: 'session' },
   { bin: 'rollout-export', args: ['--batch', '-f', 'ndjson'], label: 'rollout-export: exporting', noun: 'session', stdin: (h) => h.refs },
+  { bin: 'rollout-bundle', args: ['--include-archived'], label: 'rollout-bundle: bundling', noun: 'file' },
   // A torn last line, so that there is a problem to print.
   {
     bin: 'rollout-fsck',

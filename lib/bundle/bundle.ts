@@ -6,6 +6,7 @@
 import { lstatSync } from 'node:fs';
 import { basename, relative } from 'node:path';
 import { RolloutError } from '../cli/errors.js';
+import { Progress } from '../cli/progress.js';
 import { readHead } from '../core/session.js';
 import { fileChunks } from '../core/source.js';
 import { digest, hashing } from '../core/verify.js';
@@ -115,22 +116,38 @@ async function* once(bytes: Buffer): AsyncGenerator<Buffer> {
 }
 
 /** A file's bytes as measured: its first `size` bytes, hashed again on the way; other bytes stop the archive. */
-async function* asMeasured(f: PlannedFile): AsyncGenerator<Buffer> {
+async function* asMeasured(f: PlannedFile, bar: Progress): AsyncGenerator<Buffer> {
   const h = hashing(fileChunks(f.abs, { limit: f.size }));
   yield* h.chunks;
   const d = h.done();
   if (d.sha256 !== f.sha256 || d.bytes !== f.size)
     throw new RolloutError('changed while being bundled; nothing consistent was written, run again', { file: f.abs });
+  bar.add(1, f.size);
+}
+
+/** `chunks`, and the bar over them ended when they are (or when their reader stops). */
+async function* ending(chunks: AsyncIterable<Buffer>, bar: Progress): AsyncGenerator<Buffer> {
+  try {
+    yield* chunks;
+  } finally {
+    bar.finish();
+  }
 }
 
 /** The bundle's bytes: the manifest, then every file; compressed with zstd when asked. */
 export function bundleBytes(plan: Plan, zstd: boolean): AsyncIterable<Buffer> {
   const manifest = manifestBytes(plan.sessions);
+  const bar = new Progress(
+    'bundling',
+    plan.files.length,
+    plan.files.reduce((n, f) => n + f.size, 0),
+    'file',
+  );
   // The manifest's mtime is fixed: it describes the files, and equal files must give equal bytes.
   const members: TarInput[] = [
     { path: MANIFEST_PATH, size: manifest.length, mtime: 0, data: () => once(manifest) },
-    ...plan.files.map((f) => ({ path: f.path, size: f.size, mtime: f.mtime, data: () => asMeasured(f) })),
+    ...plan.files.map((f) => ({ path: f.path, size: f.size, mtime: f.mtime, data: () => asMeasured(f, bar) })),
   ];
   const tar = writeTar(members);
-  return zstd ? compressChunks(tar) : tar;
+  return ending(zstd ? compressChunks(tar) : tar, bar);
 }
