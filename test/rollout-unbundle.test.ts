@@ -11,6 +11,7 @@ import { manifestBytes, type BundledSession } from '../lib/bundle/manifest.js';
 import { writeTar, type TarInput } from '../lib/bundle/tar.js';
 import { ndjson, run, tmpDir, uuidv7, writeSession, zstd } from './helpers/fixtures.js';
 import { stateDb } from './helpers/prune.js';
+import { bundledSession } from './helpers/bundles.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -237,18 +238,11 @@ async function hostile(t: Test, sessions: BundledSession[] | Buffer, members: Ar
 const ID = '0199a213-81c0-7800-8aa1-bbab2a035a53';
 const PATH = `sessions/2026/01/02/rollout-2026-01-02T10-00-00-${ID}.jsonl`;
 const DATA = Buffer.from('{"type":"session_meta"}\n');
-const session = (files: Array<[string, Buffer]>, id = ID): BundledSession => ({
-  id,
-  name: null,
-  archived: false,
-  parents: [],
-  materialized: false,
-  created_at: null,
-  updated_at: null,
-  cwd: null,
-  model_provider: null,
-  files: files.map(([path, data]) => ({ path, size: data.length, sha256: sha(data) })),
-});
+const session = (files: Array<[string, Buffer]>, id = ID): BundledSession =>
+  bundledSession(
+    id,
+    files.map(([path, data]) => ({ path, size: data.length, sha256: sha(data) })),
+  );
 
 t.test('hostile bundles are refused whole, the home unchanged, the error saying what was wrong', async (t) => {
   const b = emptyHome(t);

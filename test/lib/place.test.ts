@@ -4,6 +4,7 @@ import t from 'tap';
 import type { BundledSession } from '../../lib/bundle/manifest.js';
 import { decide, partsOf, rootFor, targetOf, type Verdict } from '../../lib/bundle/place.js';
 import { codexHome, parseRolloutName, type SessionFile } from '../../lib/home/paths.js';
+import { bundledSession } from '../helpers/bundles.js';
 
 const home = codexHome('/h');
 const ID = '0199a213-81c0-7800-8aa1-bbab2a035a53';
@@ -11,18 +12,11 @@ const REV = '0199a213-81c0-7800-8aa1-bbab2a035a99';
 const n1 = `rollout-2026-01-02T10-00-00-${ID}.jsonl`;
 const n2 = `rollout-2026-01-03T10-00-00-${ID}_${REV}.jsonl`;
 
-const bundled = (...paths: string[]): BundledSession => ({
-  id: ID,
-  name: null,
-  archived: false,
-  parents: [],
-  materialized: false,
-  created_at: null,
-  updated_at: null,
-  cwd: null,
-  model_provider: null,
-  files: paths.map((path) => ({ path, size: 1, sha256: '0'.repeat(64) })),
-});
+const bundled = (...paths: string[]): BundledSession =>
+  bundledSession(
+    ID,
+    paths.map((path) => ({ path, size: 1, sha256: '0'.repeat(64) })),
+  );
 
 const here = (path: string, ...also: string[]): SessionFile => {
   const name = parseRolloutName(
