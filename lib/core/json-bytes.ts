@@ -136,3 +136,49 @@ export function stringText(b: Buffer, open: number, close: number, head: number,
     return null;
   }
 }
+
+const COLON = 0x3a;
+
+const skipSpace = (b: Buffer, i: number): number => {
+  while (b[i] === 0x20 || b[i] === 0x09 || b[i] === 0x0a || b[i] === 0x0d) i++;
+  return i;
+};
+
+/** A member of an object, found by walking its bytes: its key, and where its value starts and ends. */
+export interface MemberSpan {
+  key: string;
+  start: number;
+  /** Just past the value. */
+  end: number;
+}
+
+/**
+ * The members of the object that opens at `open`, outermost level only (a key of the same name in a
+ * nested object is not one of them). Stops quietly at anything malformed.
+ */
+export function* members(b: Buffer, open: number): Generator<MemberSpan> {
+  if (b[open] !== OPEN_OBJ) return;
+  let i = skipSpace(b, open + 1);
+  while (b[i] === Q) {
+    const close = stringEnd(b, i);
+    if (close === -1) return;
+    const key = b.toString('utf8', i + 1, close);
+    i = skipSpace(b, close + 1);
+    if (b[i] !== COLON) return;
+    const start = skipSpace(b, i + 1);
+    let end = valueEnd(b, start);
+    if (end === -1) return;
+    // A scalar's end is found at the comma or brace after it, spaces included.
+    while (end > start && (b[end - 1] === 0x20 || b[end - 1] === 0x09 || b[end - 1] === 0x0a || b[end - 1] === 0x0d)) end--;
+    yield { key, start, end };
+    i = skipSpace(b, end);
+    if (b[i] !== COMMA) return;
+    i = skipSpace(b, i + 1);
+  }
+}
+
+/** The member `key` of the object at `open` (outermost level), or null. */
+export function member(b: Buffer, open: number, key: string): MemberSpan | null {
+  for (const m of members(b, open)) if (m.key === key) return m;
+  return null;
+}
