@@ -35,13 +35,14 @@ export function codexBin(): string {
 
 /**
  * Create a CODEX_HOME whose config sends every model call to the mock.
- * `extraToml` is appended verbatim (e.g. a [features] table).
+ * `extraToml` is appended verbatim (e.g. a [features] table). `provider` is the id the mock is
+ * configured under, the only provider the home knows (a home on "another machine" uses another one).
  */
-export function makeHome(dir: string, mockUrl: string, extraToml = ''): string {
+export function makeHome(dir: string, mockUrl: string, extraToml = '', provider = 'mock'): string {
   fs.mkdirSync(dir, { recursive: true });
   const config = `# Written by test/interop/codex.ts: every model call goes to a loopback mock.
 model = "mock-model"
-model_provider = "mock"
+model_provider = "${provider}"
 approval_policy = "never"
 # The tool calls the mock asks for must run without bubblewrap/landlock, which CI sandboxes lack.
 sandbox_mode = "danger-full-access"
@@ -50,7 +51,7 @@ check_for_update_on_startup = false
 [analytics]
 enabled = false
 
-[model_providers.mock]
+[model_providers.${provider}]
 name = "Rollout mock"
 base_url = "${mockUrl}"
 wire_api = "responses"
