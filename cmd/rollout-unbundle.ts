@@ -4,6 +4,7 @@ import { main, single } from '../lib/cli/main.js';
 import { CODEX_HOME_OPTION, DRY_RUN_OPTION, graceOption, indexOption, QUIET_OPTION } from '../lib/cli/options.js';
 import { stdout } from '../lib/cli/output.js';
 import { count, parseDuration } from '../lib/cli/units.js';
+import { parseRetag, retagOptions } from '../lib/core/retag.js';
 import { STDIN } from '../lib/core/source.js';
 import { unbundle } from '../lib/bundle/unbundle.js';
 import { codexHome } from '../lib/home/paths.js';
@@ -22,11 +23,23 @@ await main({
       'elsewhere); any other difference is a conflict, and the session is left alone. Re-importing a bundle changes nothing.',
     "Then names go into session_index.jsonl (unless this home renamed the session later), Codex's threads rows into " +
       'state_5.sqlite when the home has one, and the rollout index learns the written files. A summary goes to stderr.',
+    'With --map-cwd and --provider the files are written for this home: the working directory and model provider of ' +
+      "session_meta, the cwd and workspace_roots of turn_context, and those of a fork's thread_settings_applied; nothing " +
+      'else of any line changes, and the byte offsets a fork keeps into its parent follow the parent. Comparisons are made ' +
+      'with the rewritten bytes, so importing again, or an incremental bundle, with the same options finds them the same.',
   ],
-  options: [graceOption(), DRY_RUN_OPTION, indexOption('The rollout index, updated for the files written'), CODEX_HOME_OPTION, QUIET_OPTION],
+  options: [
+    ...retagOptions('--provider'),
+    graceOption(),
+    DRY_RUN_OPTION,
+    indexOption('The rollout index, updated for the files written'),
+    CODEX_HOME_OPTION,
+    QUIET_OPTION,
+  ],
   examples: [
     'rollout-bundle --since 7d -o week.tar.zst',
     'rollout-unbundle -n week.tar.zst',
+    'rollout-unbundle --map-cwd /home/ana/src=/Users/ana/code --provider openai week.tar.zst',
     'mkdir -p ~/laptop && rollout-unbundle --codex-home ~/laptop week.tar.zst',
     'rollout-bundle 0199a213 | rollout-unbundle',
   ],
@@ -36,7 +49,13 @@ await main({
     if (source === STDIN && process.stdin.isTTY) throw new UsageError('a bundle is binary: give a file, or pipe one in');
     const home = codexHome(single(o.codexHome));
     const dryRun = Boolean(o.dryRun);
-    const options = { dryRun, graceMs: parseDuration(single(o.grace) ?? '10m', '--grace'), now: Date.now(), index: indexPath(home, single(o.index)) };
+    const options = {
+      dryRun,
+      graceMs: parseDuration(single(o.grace) ?? '10m', '--grace'),
+      now: Date.now(),
+      index: indexPath(home, single(o.index)),
+      retag: parseRetag(o, 'provider'),
+    };
     const summary = await unbundle(home, source, options, (line) => stdout.json(line));
     stdout.flush();
     const c = summary.counts;

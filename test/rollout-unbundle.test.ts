@@ -322,6 +322,137 @@ t.test('a path through a symlinked folder inside the home is refused before anyt
   t.same(readdirSync(outside), [], 'nothing went through the link');
 });
 
+/** A file's text, decompressed when it is a .zst. */
+const textOf = (path: string) => (path.endsWith('.zst') ? spawnSync('zstd', ['-dcq', path]).stdout : readFileSync(path)).toString();
+
+/**
+ * B's copy of A's file, line by line: the same bytes, or (session_meta, turn_context) the same
+ * record with the directory and provider moved. Returns how many lines were moved.
+ */
+function movedCopy(t: Test, a: string, b: string, move: (cwd: string) => string, provider: string): number {
+  const mine = textOf(a).split('\n');
+  const theirs = textOf(b).split('\n');
+  t.equal(theirs.length, mine.length, `${basename(b)}: as many lines`);
+  let moved = 0;
+  mine.forEach((line, i) => {
+    if (line === theirs[i]) return;
+    const want = JSON.parse(line);
+    const got = JSON.parse(theirs[i]);
+    t.ok(['session_meta', 'turn_context'].includes(want.type), `${basename(b)}:${i + 1} is a ${want.type} line`);
+    want.payload.cwd = move(want.payload.cwd);
+    if (want.type === 'session_meta') want.payload.model_provider = provider;
+    // The offset into the parent is checked by reading the fork's whole history (below).
+    if (want.payload.history_base) want.payload.history_base.end_byte_offset = got.payload.history_base?.end_byte_offset;
+    t.same(got, want, `${basename(b)}:${i + 1}`);
+    moved++;
+  });
+  return moved;
+}
+
+t.test('--map-cwd and --provider: each file written for this home and nothing else changed; the fork still reads its parent', async (t) => {
+  const a = homeA(t);
+  const file = join(tmpDir(t), 'a.tar.zst');
+  t.equal(bundle(a.dir, ['-o', file]).code, 0);
+  const b = emptyHome(t);
+  const flags = ['--map-cwd', '/home/ana=/Users/ana', '--map-cwd', '/home/ana/src/=/Users/ana/code', '--provider', 'azure'];
+  const move = (cwd: string) => cwd.replace('/home/ana/src', '/Users/ana/code');
+  const r = unbundle(b, [...flags, file]);
+  t.equal(r.code, 0, r.err);
+  t.same(
+    ndjson(r.out).map((l) => l.action),
+    Array(4).fill('import'),
+  );
+  let moved = 0;
+  for (const p of [a.plain.path, a.archived.path, a.root.path, `${a.child.path}.zst`]) moved += movedCopy(t, p, join(b, relative(a.dir, p)), move, 'azure');
+  t.ok(moved >= 8, `${moved} lines moved`);
+  const ls = (home: string, args: string[]) =>
+    ndjson(run('rollout-ls', ['--codex-home', home, '--index', join(home, 'idx.sqlite'), '--include-archived', ...args]).out).map((x) => x.id);
+  t.equal(ls(b, ['--cwd', '/Users/ana/code/shop', '--provider', 'azure']).length, 4, 'listed at the new place, under the new provider');
+  t.same(ls(b, ['--cwd', '/home/ana/src/shop']), [], 'and not at the old one');
+
+  // The fork's whole history, read through its parent at the carried offset, is A's with the fields moved.
+  const full = (home: string) => run('rollout-cat', ['--codex-home', home, '--full', a.child.id]);
+  const fa = full(a.dir);
+  const fb = full(b);
+  t.equal(fb.code, 0, fb.err);
+  const cat = (out: string) =>
+    out
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+  t.same(
+    cat(fb.out).map((x) => x.type),
+    cat(fa.out).map((x) => x.type),
+    "the parent's lines, then the fork's",
+  );
+  t.equal(
+    cat(fb.out)
+      .filter((x) => x.type === 'response_item')
+      .map((x) => JSON.stringify(x))
+      .join('\n'),
+    cat(fa.out)
+      .filter((x) => x.type === 'response_item')
+      .map((x) => JSON.stringify(x))
+      .join('\n'),
+  );
+
+  const before = snapshot(b);
+  const again = unbundle(b, [...flags, file]);
+  t.same(
+    ndjson(again.out).map((l) => [l.action, l.reason]),
+    Array(4).fill(['skip', 'already here']),
+    'the same bundle with the same options: the rewritten files are the same',
+  );
+  t.same(snapshot(b), before);
+  const plainAgain = unbundle(b, [file]);
+  t.equal(plainAgain.code, 1, 'without the options, the files differ');
+  t.same(new Set(ndjson(plainAgain.out).map((l) => l.action)), new Set(['conflict']));
+
+  appendFileSync(a.plain.path, a.plain.lines[1] + '\n');
+  const more = join(tmpDir(t), 'more.tar');
+  t.equal(bundle(a.dir, ['--since-bundle', file, '-o', more]).code, 0);
+  const grown = unbundle(b, ['--grace', '0', ...flags, more]);
+  t.equal(grown.code, 0, grown.err);
+  t.match(ndjson(grown.out), [{ action: 'update', id: a.plain.id }]);
+  movedCopy(t, a.plain.path, join(b, relative(a.dir, a.plain.path)), move, 'azure');
+});
+
+t.test('a fork whose parent the bundle lacks is not rewritten: its offsets could not be carried over', async (t) => {
+  const a = homeA(t);
+  const child = `${a.child.path}.zst`;
+  const bytes = readFileSync(child);
+  const path = relative(a.dir, child);
+  const session = { ...bundledSession(a.child.id, [{ path, size: bytes.length, sha256: sha(bytes) }]), parents: [a.root.id] };
+  const manifest = manifestBytes([session]);
+  const members: TarInput[] = [
+    {
+      path: 'manifest.json',
+      size: manifest.length,
+      mtime: 0,
+      data: async function* () {
+        yield manifest;
+      },
+    },
+    {
+      path,
+      size: bytes.length,
+      mtime: 0,
+      data: async function* () {
+        yield bytes;
+      },
+    },
+  ];
+  const chunks: Buffer[] = [];
+  for await (const c of writeTar(members)) chunks.push(Buffer.from(c));
+  const file = join(tmpDir(t), 'child.tar');
+  writeFileSync(file, Buffer.concat(chunks));
+  const b = emptyHome(t);
+  const r = unbundle(b, ['--map-cwd', '/home/ana=/Users/ana', file]);
+  t.match(ndjson(r.out), [{ action: 'skip', id: a.child.id, reason: /reads another rollout through byte offsets, and the bundle does not hold it/ }]);
+  t.notOk(existsSync(join(b, path)));
+  t.equal(unbundle(b, [file]).code, 0, 'as it is, it imports');
+});
+
 t.test('usage: not a Codex home, two bundles', async (t) => {
   const missing = join(tmpDir(t), 'nope');
   const r = run('rollout-unbundle', ['--codex-home', missing, '/dev/null']);

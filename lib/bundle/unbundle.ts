@@ -8,13 +8,14 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { isPerSession, notice, RolloutError, warn } from '../cli/errors.js';
 import { appendThreadName } from '../codex/state.js';
+import { isRetag, retagChunks, RetagPlan, type Retag } from '../core/retag.js';
 import { openSource, STDIN } from '../core/source.js';
 import { compareStreams, hashing } from '../core/verify.js';
-import { decompress } from '../core/zstd.js';
+import { compressChunks, decompress } from '../core/zstd.js';
 import { spool, sweepTemps, writeAtomic } from '../fs/atomic.js';
 import { assertUnchanged, destinationReason, fingerprint, lockSession, lstatOrNull, refuseReason } from '../fs/safety.js';
 import { cleanName, nameIn, readNames, type Names } from '../home/names.js';
-import { assertHome, discover, stateDbPath, type Home, type SessionFile } from '../home/paths.js';
+import { assertHome, discover, parseRolloutName, stateDbPath, type Home, type SessionFile } from '../home/paths.js';
 import { checkBundle } from './check.js';
 import type { BundledFile, BundledSession } from './manifest.js';
 import { compared, decide, partsOf, rootFor, type Action, type Decision, type Part, type Verdict } from './place.js';
@@ -25,6 +26,8 @@ export interface UnbundleOptions {
   graceMs: number;
   now: number;
   index: string;
+  /** Where the sessions belong here (--map-cwd, --provider); null: as they are. */
+  retag: Retag | null;
 }
 
 /** One NDJSON line: what became of one bundled session. */
@@ -59,10 +62,11 @@ export async function unbundle(home: Home, source: string, opts: UnbundleOptions
     const manifest = await checkBundle(path).catch((err: unknown) => {
       throw spooled && err instanceof RolloutError ? new RolloutError(err.message, { file: label }) : err;
     });
-    const planned = await plan(home, path, manifest.sessions);
+    const rewrite = isRetag(opts.retag) ? await Rewrite.of(path, opts.retag) : null;
+    const planned = await plan(home, path, manifest.sessions, rewrite);
     const summary: UnbundleSummary = { counts: { import: 0, update: 0, skip: 0, conflict: 0 }, failed: 0 };
     const lines = new Map<string, SessionLine>(planned.map((p) => [p.session.id, lineOf(p)]));
-    const written = opts.dryRun ? [] : await write(home, path, planned, opts, lines, summary);
+    const written = opts.dryRun ? [] : await write(home, path, planned, opts, lines, summary, rewrite);
     const named = await giveNames(home, planned, lines, opts.dryRun);
     for (const p of planned) {
       const line = lines.get(p.session.id)!;
@@ -77,16 +81,26 @@ export async function unbundle(home: Home, source: string, opts: UnbundleOptions
 }
 
 /** Every session's decision, from the home as it is and a pass over the bundle's bytes; nothing is written. */
-async function plan(home: Home, bundle: string, sessions: BundledSession[]): Promise<Planned[]> {
+async function plan(home: Home, bundle: string, sessions: BundledSession[], rewrite: Rewrite | null): Promise<Planned[]> {
   const ids = new Set(sessions.map((s) => s.id));
   const byThread = new Map<string, SessionFile[]>();
   for (const f of await discover(home, { where: (n) => ids.has(n.threadId) })) byThread.set(f.name.threadId, [...(byThread.get(f.name.threadId) ?? []), f]);
+  const unknown = new Map(sessions.flatMap((s) => (rewrite?.unknownFor(s) ? [[s.id, rewrite.unknownFor(s)!] as const] : [])));
   const parts = new Map(sessions.map((s) => [s.id, partsOf(s, byThread.get(s.id) ?? [])]));
-  const verdicts = await compareAll(bundle, [...parts.values()].flat());
+  const verdicts = await compareAll(
+    bundle,
+    sessions.filter((s) => !unknown.has(s.id)).flatMap((s) => parts.get(s.id)!),
+    rewrite,
+  );
   const planned = sessions.map((session) => {
     const homeFiles = byThread.get(session.id) ?? [];
-    return { session, homeFiles, decision: decide(home, parts.get(session.id)!, verdicts, rootFor(session, homeFiles)) };
+    const why = unknown.get(session.id);
+    const decision: Decision = why
+      ? { action: 'skip', reason: why, writes: new Map(), replaces: [] }
+      : decide(home, parts.get(session.id)!, verdicts, rootFor(session, homeFiles));
+    return { session, homeFiles, decision };
   });
+  conflictsReach(planned);
   // A bundle whose files would land through a symlink, or on something that is not a rollout file
   // the home lists, is refused whole: nothing of it is written.
   for (const p of planned) {
@@ -104,7 +118,7 @@ async function plan(home: Home, bundle: string, sessions: BundledSession[]): Pro
 }
 
 /** How each logical file compares with the home's copy: the member read is compared, in step, with the home's decompressed bytes. */
-async function compareAll(bundle: string, parts: Part[]): Promise<Map<string, Verdict>> {
+async function compareAll(bundle: string, parts: Part[], rewrite: Rewrite | null): Promise<Map<string, Verdict>> {
   const verdicts = new Map<string, Verdict>();
   const wanted = new Map<string, Part>();
   for (const p of parts) {
@@ -115,7 +129,8 @@ async function compareAll(bundle: string, parts: Part[]): Promise<Map<string, Ve
   for await (const m of readTar(openSource(bundle))) {
     const p = wanted.get(m.path);
     if (!p) continue;
-    const theirs = m.path.endsWith('.zst') ? decompress(m.data, m.path) : m.data;
+    const plain = m.path.endsWith('.zst') ? decompress(m.data, m.path) : m.data;
+    const theirs = rewrite ? rewrite.chunks(plain) : plain;
     const c = await compareStreams(openSource(p.here!.path), theirs[Symbol.asyncIterator]());
     verdicts.set(
       p.name,
@@ -123,6 +138,69 @@ async function compareAll(bundle: string, parts: Part[]): Promise<Map<string, Ve
     );
   }
   return verdicts;
+}
+
+/**
+ * A session whose files read a thread that is a conflict here would read the home's other bytes
+ * at the offsets of the bundle's: it is a conflict too (and so on down the forks).
+ */
+function conflictsReach(planned: Planned[]): void {
+  const byId = new Map(planned.map((p) => [p.session.id, p]));
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const p of planned) {
+      if (p.decision.action !== 'import' && p.decision.action !== 'update') continue;
+      const parent = p.session.parents.find((id) => byId.get(id)?.decision.action === 'conflict');
+      if (!parent) continue;
+      p.decision = { action: 'conflict', reason: `it reads ${parent}, which is a conflict here`, writes: new Map(), replaces: [] };
+      changed = true;
+    }
+  }
+}
+
+/**
+ * The bundle's files as they are to be written here (--map-cwd, --provider): a first pass over the
+ * bundle learns how each file's rewrite moves its bytes, so that a fork's offsets into a parent
+ * that is rewritten too can be carried over, whatever order the members come in.
+ */
+class Rewrite {
+  private constructor(
+    private readonly retag: Retag,
+    private readonly plan: RetagPlan,
+  ) {}
+
+  static async of(bundle: string, retag: Retag): Promise<Rewrite> {
+    const plan = new RetagPlan();
+    for await (const m of readTar(openSource(bundle))) {
+      const name = parseRolloutName(basename(m.path));
+      if (!name || plan.has(name.rolloutId)) continue;
+      const r = retagChunks(m.path.endsWith('.zst') ? decompress(m.data, m.path) : m.data, retag, (_, offset) => offset);
+      for await (const _ of r.chunks);
+      plan.add(name.rolloutId, r.shifts, r.refs);
+    }
+    return new Rewrite(retag, plan);
+  }
+
+  /** Why the session cannot be rewritten (a file of it reads a rollout the bundle lacks), or null. */
+  unknownFor(s: BundledSession): string | null {
+    for (const f of s.files) {
+      const name = parseRolloutName(basename(f.path));
+      if (name && !this.plan.shiftsOf(name.rolloutId))
+        return `${basename(f.path)} reads another rollout through byte offsets, and the bundle does not hold it: not rewritten for this home`;
+    }
+    return null;
+  }
+
+  /** A member's plain bytes, rewritten. */
+  chunks(plain: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    return retagChunks(plain, this.retag, this.plan.base).chunks;
+  }
+
+  /** What is written for a member: its bytes rewritten, compressed again when it is a .zst. */
+  written(member: string, data: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+    if (!member.endsWith('.zst')) return this.chunks(data);
+    return compressChunks(this.chunks(decompress(data, member)));
+  }
 }
 
 function lineOf(p: Planned): SessionLine {
@@ -141,7 +219,15 @@ interface Written {
  * grace, unchanged since compared), then its members are written atomically with the bundle's
  * mtime, each hashed again against the manifest before it takes its name.
  */
-async function write(home: Home, bundle: string, planned: Planned[], opts: UnbundleOptions, lines: Map<string, SessionLine>, summary: UnbundleSummary) {
+async function write(
+  home: Home,
+  bundle: string,
+  planned: Planned[],
+  opts: UnbundleOptions,
+  lines: Map<string, SessionLine>,
+  summary: UnbundleSummary,
+  rewrite: Rewrite | null,
+) {
   // What a killed import left behind is swept from the folders its files go to, written now or not.
   for (const p of planned) for (const f of p.session.files) sweepTemps(dirname(join(home.dir, f.path)));
   const jobs = new Map<string, { p: Planned; want: BundledFile; target: string }>();
@@ -187,7 +273,8 @@ async function write(home: Home, bundle: string, planned: Planned[], opts: Unbun
       const before = replaced ? fingerprint(replaced.path) : null;
       const h = hashing(m.data);
       try {
-        await writeAtomic(job.target, h.chunks, {
+        // The bundle's bytes are hashed as they are read; what is written may be them rewritten.
+        await writeAtomic(job.target, rewrite ? rewrite.written(m.path, h.chunks) : h.chunks, {
           mtime: new Date(m.mtime * 1000),
           exclusive: !replaced,
           check: () => {

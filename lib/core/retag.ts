@@ -1,11 +1,13 @@
 // Rewriting where a session belongs: its working directory (--map-cwd OLD=NEW) and its model
 // provider (--provider NAME), for sessions that moved to another machine, or whose project moved.
-// Only the fields Codex lists, filters and resumes by are touched (session_meta's cwd and
-// model_provider, turn_context's cwd and workspace_roots, the cwd and provider of a fork's
-// thread_settings_applied), each value replaced in the line's bytes: everything else of every line,
-// the conversation above all, stays byte for byte. A rewritten line changes length, so the byte
+// Only the fields Codex lists, filters and resumes by are touched (the working directory, workspace
+// roots and model provider of session_meta and of every thread_settings_applied, the cwd and
+// workspace roots of every turn_context: test/interop/FINDINGS.md says which Codex reads where),
+// each value replaced in the line's bytes: everything else of every line, the conversation above
+// all, stays byte for byte. A rewritten line changes length, so the byte
 // offsets that a fork's `history_base` holds into its parent are carried over (Shifts).
 import { UsageError } from '../cli/errors.js';
+import { list, single, type OptionRow, type Options } from '../cli/main.js';
 import { lineBatches } from './lines.js';
 import { member, type MemberSpan } from './json-bytes.js';
 import { peekType } from './record.js';
@@ -32,6 +34,23 @@ export function parseCwdMap(spec: string): [string, string] {
 }
 
 /**
+ * The rewriting options. Where the selection language is taken too, `--provider` already chooses
+ * sessions by provider, so the rewrite's is `--set-provider` there.
+ */
+export const retagOptions = (provider: '--provider' | '--set-provider'): OptionRow[] => [
+  ['--map-cwd <old=new>', 'Rewrite the working directory OLD, and anything below it, as NEW (absolute paths; repeatable, the longest OLD wins)'],
+  [`${provider} <name>`, 'Rewrite the model provider as NAME (the model_provider of config.toml here)'],
+];
+
+/** The rewrite the options ask for (possibly none). */
+export function parseRetag(o: Options, provider: 'provider' | 'setProvider'): Retag {
+  const name = single(o[provider]);
+  // eslint-disable-next-line no-control-regex
+  if (name !== undefined && /[\u0000-\u001f\u007f]/.test(name)) throw new UsageError('a model provider id has no control characters');
+  return { cwd: list(o.mapCwd).map(parseCwdMap), provider: name ?? null };
+}
+
+/**
  * `path` with the longest matching OLD replaced by its NEW, or null when none holds it. A prefix
  * holds a path when it is the path or ends at a separator in it (`/a/b` holds `/a/b/c`, not `/a/bc`).
  * Below a Windows OLD going to a POSIX NEW, separators become `/`.
@@ -40,7 +59,8 @@ export function mapPath(path: string, maps: Array<[string, string]>): string | n
   let best: [string, string] | null = null;
   for (const m of maps) {
     const [from] = m;
-    const holds = path === from || (path.startsWith(from) && (from.endsWith('/') || from.endsWith('\\') || path[from.length] === '/' || path[from.length] === '\\'));
+    const holds =
+      path === from || (path.startsWith(from) && (from.endsWith('/') || from.endsWith('\\') || path[from.length] === '/' || path[from.length] === '\\'));
     if (holds && (!best || from.length > best[0].length)) best = m;
   }
   if (!best) return null;
@@ -104,6 +124,19 @@ function mapMember(b: Buffer, s: MemberSpan | null, retag: Retag, out: Edit[]): 
   if (mapped !== null) out.push({ at: s!.start, end: s!.end, bytes: json(mapped) });
 }
 
+/** The edit that moves each path of a list of paths. */
+function mapList(b: Buffer, s: MemberSpan | null, retag: Retag, out: Edit[]): void {
+  if (!s || b[s.start] !== 0x5b) return;
+  let list: unknown[];
+  try {
+    list = JSON.parse(b.toString('utf8', s.start, s.end)) as unknown[];
+  } catch {
+    return; // not a list we can read: left as it is
+  }
+  const mapped = list.map((p) => (typeof p === 'string' ? (mapPath(p, retag.cwd) ?? p) : p));
+  if (mapped.some((p, i) => p !== list[i])) out.push({ at: s.start, end: s.end, bytes: json(mapped) });
+}
+
 function setProvider(b: Buffer, s: MemberSpan | null, retag: Retag, out: Edit[]): void {
   const old = stringValue(b, s);
   if (old !== null && retag.provider !== null && old !== retag.provider) out.push({ at: s!.start, end: s!.end, bytes: json(retag.provider) });
@@ -119,6 +152,7 @@ export function lineEdits(b: Buffer, retag: Retag, base: BaseShift): Edit[] {
   const at = (key: string) => member(b, payload.start, key);
   if (t.type === 'session_meta') {
     mapMember(b, at('cwd'), retag, edits);
+    mapList(b, at('runtime_workspace_roots'), retag, edits);
     setProvider(b, at('model_provider'), retag, edits);
     const hb = at('history_base');
     const off = hb && b[hb.start] === 0x7b ? member(b, hb.start, 'end_byte_offset') : null;
@@ -133,20 +167,12 @@ export function lineEdits(b: Buffer, retag: Retag, base: BaseShift): Edit[] {
     }
   } else if (t.type === 'turn_context') {
     mapMember(b, at('cwd'), retag, edits);
-    const roots = at('workspace_roots');
-    if (roots && b[roots.start] === 0x5b) {
-      try {
-        const list = JSON.parse(b.toString('utf8', roots.start, roots.end)) as unknown[];
-        const mapped = list.map((p) => (typeof p === 'string' ? (mapPath(p, retag.cwd) ?? p) : p));
-        if (mapped.some((p, i) => p !== list[i])) edits.push({ at: roots.start, end: roots.end, bytes: json(mapped) });
-      } catch {
-        // Not an array of paths we can read: left as it is.
-      }
-    }
+    mapList(b, at('workspace_roots'), retag, edits);
   } else {
     const settings = at('thread_settings');
     if (settings && b[settings.start] === 0x7b) {
       mapMember(b, member(b, settings.start, 'cwd'), retag, edits);
+      mapList(b, member(b, settings.start, 'runtime_workspace_roots'), retag, edits);
       setProvider(b, member(b, settings.start, 'model_provider_id'), retag, edits);
     }
   }
