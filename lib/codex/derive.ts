@@ -163,6 +163,7 @@ class Derivation {
     if (env.type === 'session_meta') this.meta(p as SessionMetaPayload);
     else if (env.type === 'turn_context') this.turnContext(p);
     else if (env.type === 'event_msg') {
+      if (p.type === 'thread_settings_applied') return this.settings(p.thread_settings);
       if (p.type === 'token_count') {
         // Codex decodes a token_count only with both usages present (an interrupted turn writes info: null).
         const info = p.info;
@@ -208,6 +209,16 @@ class Derivation {
       r.git_branch = str(m.git.branch);
       r.git_origin_url = str(m.git.repository_url);
     }
+  }
+
+  /**
+   * A thread_settings_applied (at a fork's head, and at each resume): Codex's row takes the working
+   * directory and provider of the last one over the session_meta's (test/interop/FINDINGS.md, 9).
+   */
+  private settings(s: unknown): void {
+    if (!isObject(s)) return;
+    this.row.cwd = str(s.cwd) ?? this.row.cwd;
+    if (typeof s.model_provider_id === 'string') this.row.model_provider = s.model_provider_id;
   }
 
   private turnContext(p: Record<string, any>): void {
@@ -274,7 +285,7 @@ function wanted(type: string, payloadType: string | undefined, haveMessage: bool
   if (type === 'session_meta' || type === 'turn_context') return true;
   if (type !== 'event_msg') return false;
   if (payloadType === undefined) return true;
-  return payloadType === 'token_count' || (!haveMessage && EVENTS.has(payloadType));
+  return payloadType === 'token_count' || payloadType === 'thread_settings_applied' || (!haveMessage && EVENTS.has(payloadType));
 }
 
 /** Codex's default `model_provider` from its `config.toml` (top-level key), else `openai`. */

@@ -1,6 +1,6 @@
 // lib/codex-sync.ts: a Codex `threads` row derived from a rollout as Codex 0.169 derives it, the
 // disagreements between the table and the files, and the guarded write that mends them.
-import { cpSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import t from 'tap';
@@ -127,6 +127,26 @@ t.test('legacy files: titles, previews, settings and defaults as Codex derives t
   );
   const ar = await derive(dir, archived.id);
   t.match('row' in ar && ar.row, { archived: 1, archived_at: 1788256800 });
+});
+
+t.test("the last thread_settings_applied gives the row's cwd and provider, over session_meta's (as Codex's backfill)", async (t) => {
+  const dir = tmpDir(t);
+  const s = writeSession(dir, { cwd: '/home/ana/src/shop', provider: 'openai', turns: [{ user: 'first' }] });
+  const settings = (cwd: string, provider: string) =>
+    JSON.stringify({
+      timestamp: '2026-08-21T09:12:40.126Z',
+      type: 'event_msg',
+      payload: { type: 'thread_settings_applied', thread_settings: { model: 'gpt-5.5', model_provider_id: provider, cwd } },
+    }) + '\n';
+  const derived = async () => {
+    const got = await derive(dir, s.id);
+    if (!('row' in got)) throw new Error(got.refused);
+    return [got.row.cwd, got.row.model_provider];
+  };
+  t.same(await derived(), ['/home/ana/src/shop', 'openai'], 'none: the session_meta');
+  // Resumed twice, from other places and providers: the last one counts.
+  appendFileSync(s.path, settings('/srv/elsewhere', 'azure') + settings('/Users/ana/code/shop', 'mock'));
+  t.same(await derived(), ['/Users/ana/code/shop', 'mock']);
 });
 
 t.test('legacy sandbox policies become the permission profiles Codex 0.169 stores', async (t) => {
