@@ -9,16 +9,17 @@ import { openSource, STDIN } from '../lib/core/source.js';
 import { codexHome } from '../lib/home/paths.js';
 import { refsFrom } from '../lib/home/resolve.js';
 import { indexPath } from '../lib/index/db.js';
+import { retagOptions } from '../lib/core/retag.js';
+import { parsePruneArgs } from '../lib/prune/args.js';
 import { prune, type Action, type Summary } from '../lib/prune/prune.js';
-import { narrows, parseSelection, SELECTION_OPTIONS } from '../lib/select/options.js';
+import { SELECTION_OPTIONS } from '../lib/select/options.js';
 
-const ACTIONS: Action[] = ['archive', 'compress', 'unarchive'];
-const PAST: Record<Action, string> = { delete: 'deleted', archive: 'archived', compress: 'compressed', unarchive: 'unarchived' };
+const PAST: Record<Action, string> = { delete: 'deleted', archive: 'archived', compress: 'compressed', unarchive: 'unarchived', retag: 'rewritten' };
 
 await main({
   name: 'rollout-prune',
   usage: '[options] (<filter>... | --stdin)',
-  summary: 'Delete, archive, compress or unarchive the sessions chosen by the selection filters, safely',
+  summary: 'Delete, archive, compress, unarchive or rewrite (for where they now belong) the sessions chosen by the selection filters, safely',
   details: [
     'Sessions are chosen as rollout-ls chooses them, with the same filters and the same meanings, so `rollout-prune F -n` ' +
       'names the sessions `rollout-ls F` lists. At least one filter, or --stdin, is required. With --stdin the sessions named ' +
@@ -29,6 +30,11 @@ await main({
     'Never touched: files outside sessions/ and archived_sessions/ or reached through a symlink, sessions open in a ' +
       'running Codex or in any other process, modified within --grace or while being acted on, and sessions that a kept ' +
       'fork or revert still reads.',
+    'With --map-cwd or --set-provider each chosen session is rewritten in place for a moved project or a new provider, ' +
+      'as rollout-unbundle rewrites on import (the same fields, nothing else; mtimes kept); no filter is needed: --map-cwd ' +
+      'alone chooses the sessions started under an OLD directory. The threads that read a rewritten file through byte ' +
+      "offsets are rewritten with it (their offsets moved), all or none. Codex's threads rows are mended and its " +
+      'history projection of those threads cleared.',
   ],
   options: [
     ...SELECTION_OPTIONS,
@@ -36,6 +42,7 @@ await main({
     ['--archive', 'Move the sessions into archived_sessions/ (as codex archive) instead of deleting them'],
     ['--compress', 'Compress the sessions to .jsonl.zst (as Codex compresses) instead of deleting them'],
     ['--unarchive', 'Move archived sessions back into sessions/YYYY/MM/DD/ (as codex unarchive); chooses from archived_sessions/'],
+    ...retagOptions('--set-provider'),
     [
       '--backup <dir>',
       "Copy every file of each session into DIR (same layout as under the home), read back, before acting; never inside the home's session folders",
@@ -52,20 +59,18 @@ await main({
     'rollout-prune --older-than 30d --source exec --source subagent --include-archived --backup ~/codex-backup',
     'rollout-prune --older-than 14d --archive --keep-last 5 -q >> ~/.codex-prune.log',
     'rollout-ls --cwd ~/src/old-project | rollout-prune --stdin --compress',
+    'rollout-prune --map-cwd /home/ana/old-shop=/home/ana/src/shop -n',
   ],
   async run(args, o) {
     if (args.length) throw new UsageError(`unexpected argument '${args[0]}': name sessions on stdin with --stdin`);
-    const actions = ACTIONS.filter((a) => o[a]);
-    if (actions.length > 1) throw new UsageError(`choose one action, not --${actions.join(' and --')}`);
-    const action: Action = actions[0] ?? 'delete';
-    const filters = parseSelection(o, action === 'unarchive' ? 'only' : o.stdin ? 'include' : 'exclude');
-    if (!o.stdin && !narrows(filters)) throw new UsageError('say which sessions: give a filter (--older-than AGE, --cwd DIR, ...) or --stdin');
+    const { action, filters, retag } = parsePruneArgs(o);
     const backup = single(o.backup);
     const dryRun = Boolean(o.dryRun);
     const home = codexHome(single(o.codexHome));
     const options = {
       action,
       filters,
+      retag,
       refs: o.stdin ? refsFrom(openSource(STDIN)) : undefined,
       graceMs: parseDuration(single(o.grace) ?? '10m', '--grace'),
       dryRun,

@@ -12,6 +12,7 @@ import { writeTar, type TarInput } from '../lib/bundle/tar.js';
 import { ndjson, run, tmpDir, uuidv7, writeSession, zstd } from './helpers/fixtures.js';
 import { stateDb } from './helpers/prune.js';
 import { bundledSession } from './helpers/bundles.js';
+import { movedCopy } from './helpers/retag.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -321,33 +322,6 @@ t.test('a path through a symlinked folder inside the home is refused before anyt
   t.same(snapshot(b), before, 'not even the session before it was written');
   t.same(readdirSync(outside), [], 'nothing went through the link');
 });
-
-/** A file's text, decompressed when it is a .zst. */
-const textOf = (path: string) => (path.endsWith('.zst') ? spawnSync('zstd', ['-dcq', path]).stdout : readFileSync(path)).toString();
-
-/**
- * B's copy of A's file, line by line: the same bytes, or (session_meta, turn_context) the same
- * record with the directory and provider moved. Returns how many lines were moved.
- */
-function movedCopy(t: Test, a: string, b: string, move: (cwd: string) => string, provider: string): number {
-  const mine = textOf(a).split('\n');
-  const theirs = textOf(b).split('\n');
-  t.equal(theirs.length, mine.length, `${basename(b)}: as many lines`);
-  let moved = 0;
-  mine.forEach((line, i) => {
-    if (line === theirs[i]) return;
-    const want = JSON.parse(line);
-    const got = JSON.parse(theirs[i]);
-    t.ok(['session_meta', 'turn_context'].includes(want.type), `${basename(b)}:${i + 1} is a ${want.type} line`);
-    want.payload.cwd = move(want.payload.cwd);
-    if (want.type === 'session_meta') want.payload.model_provider = provider;
-    // The offset into the parent is checked by reading the fork's whole history (below).
-    if (want.payload.history_base) want.payload.history_base.end_byte_offset = got.payload.history_base?.end_byte_offset;
-    t.same(got, want, `${basename(b)}:${i + 1}`);
-    moved++;
-  });
-  return moved;
-}
 
 t.test('--map-cwd and --provider: each file written for this home and nothing else changed; the fork still reads its parent', async (t) => {
   const a = homeA(t);

@@ -4,9 +4,8 @@
 // third writes what is to be written, each member hashed again on its way to a temp file, so that a
 // bundle that changed since it was checked stops that session's write with nothing half-written.
 // Names, Codex's threads rows and the rollout index follow, for exactly what was written.
-import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { isPerSession, notice, RolloutError, warn } from '../cli/errors.js';
+import { isPerSession, RolloutError, warn } from '../cli/errors.js';
 import { appendThreadName } from '../codex/state.js';
 import { isRetag, retagChunks, RetagPlan, type Retag } from '../core/retag.js';
 import { openSource, STDIN } from '../core/source.js';
@@ -15,7 +14,7 @@ import { compressChunks, decompress } from '../core/zstd.js';
 import { spool, sweepTemps, writeAtomic } from '../fs/atomic.js';
 import { assertUnchanged, destinationReason, fingerprint, lockSession, lstatOrNull, refuseReason } from '../fs/safety.js';
 import { cleanName, nameIn, readNames, type Names } from '../home/names.js';
-import { assertHome, discover, parseRolloutName, stateDbPath, type Home, type SessionFile } from '../home/paths.js';
+import { assertHome, discover, parseRolloutName, type Home, type SessionFile } from '../home/paths.js';
 import { checkBundle } from './check.js';
 import type { BundledFile, BundledSession } from './manifest.js';
 import { compared, decide, partsOf, rootFor, type Action, type Decision, type Part, type Verdict } from './place.js';
@@ -337,15 +336,8 @@ function newer(names: Names, s: BundledSession, name: string): boolean {
 
 /** Codex's threads rows (only where Codex has a state DB) and the rollout index, for what changed. */
 async function afterWrites(home: Home, written: Written[], ids: Set<string>, index: string): Promise<void> {
-  if (!ids.size) return;
-  if (existsSync(stateDbPath(home))) {
-    const { planCodexSync } = await import('../codex/plan.js');
-    const { applyCodexSync } = await import('../codex/write.js');
-    const codexPlan = await planCodexSync(home, ids);
-    for (const e of codexPlan.errors) warn(e.message, { file: e.path });
-    const s = await applyCodexSync(home, codexPlan);
-    if (s.inserted || s.fixed) notice(`Codex's threads table: ${s.inserted} inserted, ${s.fixed} fixed`);
-  } else notice(`no ${basename(stateDbPath(home))} here: Codex fills its threads table from the files when it next starts`);
+  const { syncThreads } = await import('../codex/sync.js');
+  await syncThreads(home, ids);
   if (!written.length) return;
   const { updatePaths } = await import('../index/update.js');
   const done = await updatePaths(

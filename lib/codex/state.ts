@@ -82,19 +82,27 @@ function columnsOf(db: Database, table: string): Set<string> {
  * number of rows removed.
  */
 export function deleteThreadRows(home: Home, threadId: string): number {
-  let removed = 0;
-  for (const [file, tables] of Object.entries(THREAD_ROWS)) {
-    removed +=
-      inTransaction(join(sqliteHome(home), file), (db) => {
-        let n = 0;
-        for (const [table, column] of tables) {
-          if (!columnsOf(db, table).has(column)) continue;
-          n += db.prepare(`DELETE FROM "${table}" WHERE "${column}" = ?`).run(threadId).changes;
-        }
-        return n;
-      }) ?? 0;
-  }
-  return removed;
+  return Object.keys(THREAD_ROWS).reduce((n, file) => n + deleteRowsIn(home, file, threadId), 0);
+}
+
+/**
+ * Forgets Codex's `thread_history_1` projection of a thread whose file was rewritten: it records
+ * how far it has read the file by byte offset, and a rewritten line moves every byte after it.
+ * Codex projects the file again from its start when it next reads the thread. Returns the rows removed.
+ */
+export const forgetProjection = (home: Home, threadId: string): number => deleteRowsIn(home, 'thread_history_1.sqlite', threadId);
+
+/** The thread's rows in one of Codex's DBs (THREAD_ROWS), in one transaction. */
+function deleteRowsIn(home: Home, file: string, threadId: string): number {
+  return (
+    inTransaction(join(sqliteHome(home), file), (db) => {
+      let n = 0;
+      for (const [table, column] of THREAD_ROWS[file]!) {
+        if (columnsOf(db, table).has(column)) n += db.prepare(`DELETE FROM "${table}" WHERE "${column}" = ?`).run(threadId).changes;
+      }
+      return n;
+    }) ?? 0
+  );
 }
 
 export interface ThreadMove {
@@ -289,6 +297,21 @@ export function setThreadNameRow(home: Home, id: string, name: string | null): b
     inTransaction(stateDbPath(home), (db) => {
       if (!columnsOf(db, 'threads').has('name')) return false;
       return db.prepare('UPDATE threads SET name = ? WHERE id = ?').run(name, id).changes > 0;
+    }) ?? false
+  );
+}
+
+/**
+ * Sets where Codex's row says a thread belongs (`cwd`, `model_provider`), after its file was
+ * rewritten for a moved project or a new provider. False when Codex has no row for it (its
+ * read-repair makes one from the file).
+ */
+export function setThreadPlace(home: Home, id: string, place: { cwd: string; model_provider: string }): boolean {
+  return (
+    inTransaction(stateDbPath(home), (db) => {
+      const cols = columnsOf(db, 'threads');
+      if (!cols.has('cwd') || !cols.has('model_provider')) return false;
+      return db.prepare('UPDATE threads SET cwd = ?, model_provider = ? WHERE id = ?').run(place.cwd, place.model_provider, id).changes > 0;
     }) ?? false
   );
 }

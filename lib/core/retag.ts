@@ -82,6 +82,8 @@ interface Edit {
 /** How a rewrite moved a file's bytes: each rewritten line's offset and how much longer it became. */
 export class Shifts {
   readonly lines: Array<[offset: number, delta: number]> = [];
+  /** Lines rewritten (a value of the same length moves no byte, but is a change). */
+  edited = 0;
 
   /** Where a byte offset of the original (a line boundary) is in the rewritten file. */
   apply(offset: number): number {
@@ -247,6 +249,7 @@ async function* splice(chunks: AsyncIterable<Buffer>, retag: Retag, base: BaseSh
         return base(parent, offset);
       });
       if (!mine.length) continue;
+      shifts.edited++;
       let delta = 0;
       for (const e of mine) {
         edits.push({ at: line.offset + e.at, end: line.offset + e.end, bytes: e.bytes });

@@ -5,14 +5,16 @@ import { Progress } from '../cli/progress.js';
 import { removeNameEntries } from '../codex/state.js';
 import { breathe, sweepTree } from '../fs/atomic.js';
 import { checkBackupDir } from '../fs/backup.js';
-import { currentFile, type Home } from '../home/paths.js';
+import { byName, currentFile, type Home } from '../home/paths.js';
 import type { Filters } from '../index/query.js';
+import type { Retag } from '../core/retag.js';
 import { actOn, type ActLine, type SkipLine } from './act.js';
+import { retagGroup, type Member } from './retag.js';
 import { choose, type Action, type Chosen } from './select.js';
 
 export type { Action };
 
-const DOING: Record<Action, string> = { delete: 'deleting', archive: 'archiving', compress: 'compressing', unarchive: 'unarchiving' };
+const DOING: Record<Action, string> = { delete: 'deleting', archive: 'archiving', compress: 'compressing', unarchive: 'unarchiving', retag: 'rewriting' };
 
 export interface PruneOptions {
   action: Action;
@@ -22,6 +24,8 @@ export interface PruneOptions {
   graceMs: number;
   dryRun: boolean;
   backup?: string;
+  /** For retag: where the sessions now belong. */
+  retag?: Retag;
   /** The rollout index that chooses, and that is brought up to date afterwards. */
   index: string;
   now: number;
@@ -100,9 +104,40 @@ export async function prune(home: Home, opts: PruneOptions, sink: Sink): Promise
       bar.add(1, sizeOf(s));
     }
   };
-  for (const s of sessions) {
+  // Rewriting goes the other way: a session first, and with it every thread that reads it.
+  const rewritten = new Set<string>();
+  const rewrite = async (s: Chosen): Promise<void> => {
+    if (rewritten.has(s.id) || s.carried) return bar.add(1, sizeOf(s));
+    const group: Member[] = [];
+    const none: Retag = { cwd: [], provider: null };
+    for (const work = [s]; work.length;) {
+      const m = work.shift()!;
+      if (group.some((g) => g.session.id === m.id)) continue;
+      // A thread rewritten already in this run (or only carried) has its offsets moved, nothing more.
+      group.push({ session: m, retag: m.carried || rewritten.has(m.id) ? none : opts.retag! });
+      work.push(...m.readers.map((id) => planned.get(id)!).filter(Boolean));
+    }
+    try {
+      const done = await retagGroup(home, group, opts);
+      for (const row of done.lines) {
+        line(row);
+        if (row.action === 'skip') continue;
+        summary.acted++;
+        summary.bytes += row.bytes;
+      }
+      for (const id of done.threads) rewritten.add(id);
+      touched.push(...done.touched);
+      if (done.stateError) error(done.stateError);
+    } catch (err) {
+      error(err);
+    } finally {
+      bar.add(1, sizeOf(s));
+    }
+  };
+  const order = opts.action === 'retag' ? [...sessions].sort((a, b) => byName(currentFile(a.files), currentFile(b.files))) : sessions;
+  for (const s of order) {
     await breathe();
-    await visit(s);
+    await (opts.action === 'retag' ? rewrite(s) : visit(s));
   }
   bar.finish();
 

@@ -2,17 +2,18 @@
 // roots the action can take from (or over the sessions named on stdin); then each chosen thread's
 // files as they are on disk now, and who still reads them.
 import { UsageError } from '../cli/errors.js';
+import type { Database } from '../core/sqlite.js';
 import type { Filters } from '../index/query.js';
 import { readersOf } from '../index/query.js';
 import { discover, type Home, type SessionFile } from '../home/paths.js';
 import type { SessionFiles } from '../fs/safety.js';
 import { chooseIds, namedSessions, openForChoice } from '../select/choose.js';
 
-export type Action = 'delete' | 'archive' | 'compress' | 'unarchive';
+export type Action = 'delete' | 'archive' | 'compress' | 'unarchive' | 'retag';
 type Roots = NonNullable<Filters['archived']>;
 
 /** What an action can take from: archiving takes active sessions, unarchiving archived ones. */
-const ACTION_ROOTS: Record<Action, Roots> = { delete: 'include', compress: 'include', archive: 'exclude', unarchive: 'only' };
+const ACTION_ROOTS: Record<Action, Roots> = { delete: 'include', compress: 'include', archive: 'exclude', unarchive: 'only', retag: 'include' };
 
 /** The roots the selection asked for that the action can take from; none is a usage error. */
 export function rootsFor(action: Action, asked: Roots): Roots {
@@ -35,6 +36,8 @@ export interface Selection {
 /** A chosen session, and the other threads whose files read one of its files through `history_base`. */
 export interface Chosen extends SessionFiles {
   readers: string[];
+  /** Not chosen, but reads a chosen session's files (--map-cwd: its offsets into them move with them). */
+  carried?: true;
 }
 
 export interface Choice {
@@ -73,17 +76,37 @@ export async function choose(home: Home, sel: Selection, onError: (err: unknown)
       }
       sessions.push({ id, files: group, readers: [] });
     }
-    if (sel.action === 'delete' || sel.action === 'archive') {
-      const readers = readersOf(db, [...new Set(sessions.flatMap((s) => s.files.map((f) => f.name.rolloutId)))]);
-      for (const s of sessions) {
-        const ids = new Set(s.files.flatMap((f) => [...(readers.get(f.name.rolloutId) ?? [])]));
-        ids.delete(s.id);
-        s.readers = [...ids].sort();
-      }
-    }
+    if (sel.action === 'delete' || sel.action === 'archive' || sel.action === 'retag') await addReaders(home, db, sessions, sel.action === 'retag');
     return { sessions, skipped };
   } finally {
     db.close();
+  }
+}
+
+/**
+ * Each session's readers: the other threads whose files read one of its files. With `carry`, the
+ * readers that were not chosen join the list (and theirs, down the forks), marked as carried.
+ */
+async function addReaders(home: Home, db: Database, sessions: Chosen[], carry: boolean): Promise<void> {
+  const byId = new Map(sessions.map((s) => [s.id, s]));
+  for (let fresh = sessions; fresh.length;) {
+    const readers = readersOf(db, [...new Set(fresh.flatMap((s) => s.files.map((f) => f.name.rolloutId)))]);
+    for (const s of fresh) {
+      const ids = new Set(s.files.flatMap((f) => [...(readers.get(f.name.rolloutId) ?? [])]));
+      ids.delete(s.id);
+      s.readers = [...ids].sort();
+    }
+    const missing = new Set(fresh.flatMap((s) => s.readers).filter((id) => !byId.has(id)));
+    fresh = [];
+    if (!carry || !missing.size) break;
+    const found = new Map<string, SessionFile[]>();
+    for (const f of await discover(home, { where: (n) => missing.has(n.threadId) })) found.set(f.name.threadId, [...(found.get(f.name.threadId) ?? []), f]);
+    for (const [id, files] of found) {
+      const s: Chosen = { id, files, readers: [], carried: true };
+      byId.set(id, s);
+      sessions.push(s);
+      fresh.push(s);
+    }
   }
 }
 
