@@ -59,7 +59,7 @@ await main({
     'rollout-prune --older-than 30d --source exec --source subagent --include-archived --backup ~/codex-backup',
     'rollout-prune --older-than 14d --archive --keep-last 5 -q >> ~/.codex-prune.log',
     'rollout-ls --cwd ~/src/old-project | rollout-prune --stdin --compress',
-    'rollout-prune --map-cwd /home/ana/old-shop=/home/ana/src/shop -n',
+    'rollout-prune --map-cwd ~/src/old-project=$HOME/src/new-project -n',
   ],
   async run(args, o) {
     if (args.length) throw new UsageError(`unexpected argument '${args[0]}': name sessions on stdin with --stdin`);

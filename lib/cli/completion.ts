@@ -25,7 +25,7 @@ export interface Flag {
   value?: { placeholder: string; optional: boolean; completion: Completion };
 }
 
-const FLAGS = /^(?:-([a-zA-Z]), )?--([a-z][\w-]*)(?: (?:<([\w-]+)>|\[([\w-]+)\]))?$/;
+const FLAGS = /^(?:-([a-zA-Z]), )?--([a-z][\w-]*)(?: (?:<([\w=-]+)>|\[([\w=-]+)\]))?$/;
 
 /** The flags of option rows: `-f, --format <format>` with its values, `--schema [kind]`, `-q, --quiet`. */
 export function flagsOf(rows: readonly OptionRow[]): Flag[] {
