@@ -30,7 +30,10 @@ await main({
     ['--stdin', 'Sessions named on stdin: ids, names, paths, or rollout-ls NDJSON rows'],
     ['-o, --output <file>', 'Write the bundle to FILE (atomically) instead of stdout; compressed when FILE ends in .zst'],
     ['--zstd', 'Compress the bundle with zstd'],
-    ['--since-bundle <file>', 'Only sessions that are new, or whose files changed, since the bundle FILE (its manifest alone is read)'],
+    [
+      '--since-bundle <file>',
+      'Only sessions that are new, or whose files changed, since the bundle FILE (its manifest alone is read), and the threads they read',
+    ],
     DRY_RUN_OPTION,
     indexOption('The rollout index that chooses'),
     CODEX_HOME_OPTION,

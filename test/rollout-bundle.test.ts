@@ -2,34 +2,26 @@
 // needs, the same bytes twice, zstd that GNU tar lists, -o's NDJSON, --since-bundle, and a bundle
 // that our own checker and GNU tar both accept, extracting to the very files of the home.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, utimesSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import t from 'tap';
 import { checkBundle } from '../lib/bundle/check.js';
-import { ndjson, run, tmpDir, writeSession } from './helpers/fixtures.js';
+import { ndjson, run, tmpDir, writeReferencedFork, writeSession } from './helpers/fixtures.js';
 
-/** A home with a plain session, an archived one, and a chain root <- child (referencing) <- grandchild (.zst only). */
+/** A home with a plain session, an archived one, and a chain of referenced forks root <- child <- grandchild (.zst only). */
 function home(t: Parameters<typeof tmpDir>[0]) {
   const dir = tmpDir(t);
   const plain = writeSession(dir, { start: new Date('2026-08-01T09:00:00Z'), turns: [{ user: 'plain' }] });
   const archived = writeSession(dir, { start: new Date('2026-07-01T09:00:00Z'), turns: [{ user: 'old' }] }, { root: 'archived_sessions' });
   const root = writeSession(dir, { history: 'paginated', start: new Date('2026-08-01T10:00:00Z'), turns: [{ user: 'one' }, { user: 'two' }] });
-  const rootBytes = readFileSync(root.path);
-  const cut = rootBytes.indexOf('\n', rootBytes.indexOf('"two"')) + 1;
-  const child = writeSession(dir, {
-    history: 'paginated',
-    start: new Date('2026-08-02T10:00:00Z'),
-    meta: { forked_from_id: root.id, history_base: { thread_id: root.id, end_ordinal_exclusive: 5, end_byte_offset: cut } },
-    turns: [{ user: 'three' }],
-  });
-  const grandchild = writeSession(
+  // The child keeps the root's first turn (it cuts before the second's task_started), the grandchild all of the child.
+  const second = root.lines.map((l, i) => (l.includes('"task_started"') ? i : -1)).filter((i) => i > 0)[1];
+  const child = writeReferencedFork(dir, root, second, { start: new Date('2026-08-02T10:00:00Z'), turns: [{ user: 'three' }] });
+  const grandchild = writeReferencedFork(
     dir,
-    {
-      history: 'paginated',
-      start: new Date('2026-08-03T10:00:00Z'),
-      meta: { forked_from_id: child.id, history_base: { thread_id: child.id, end_ordinal_exclusive: 0, end_byte_offset: readFileSync(child.path).length } },
-      turns: [{ user: 'four' }],
-    },
+    child,
+    child.lines.length,
+    { start: new Date('2026-08-03T10:00:00Z'), turns: [{ user: 'four' }] },
     { zst: 'only' },
   );
   return { dir, plain, archived, root, child, grandchild, index: join(dir, 'idx.sqlite') };
@@ -118,5 +110,32 @@ t.test('--since-bundle: only what is new or grew since', async (t) => {
       .map((x) => x.id)
       .sort(),
     [h.plain.id, fresh.id].sort(),
+  );
+});
+
+t.test('--since-bundle: a fork kept brings the ancestors it reads, unchanged as they are', async (t) => {
+  const h = home(t);
+  const old = join(tmpDir(t), 'old.tar');
+  t.equal(bundle(h, ['-o', old]).code, 0);
+  const before = new Date('2026-08-05T00:00:00Z');
+  for (const p of [h.plain.path, h.archived.path, h.root.path, h.child.path, `${h.grandchild.path}.zst`]) utimesSync(p, before, before);
+  const at = new Date('2026-08-06T10:00:00Z');
+  const fork = writeReferencedFork(h.dir, h.child, h.child.lines.length, { start: at, turns: [{ user: 'five' }] }, { mtime: at });
+  const r = bundle(h, ['--since-bundle', old, '-n']);
+  t.equal(r.code, 0, r.err);
+  t.same(
+    ndjson(r.out)
+      .map((x) => x.id)
+      .sort(),
+    [fork.id, h.child.id, h.root.id].sort(),
+    "the new fork, its parent and its parent's parent; not the grandchild, which nothing new reads",
+  );
+  const since = bundle(h, ['--since', '2026-08-06', '-n']);
+  t.same(
+    ndjson(since.out)
+      .map((x) => x.id)
+      .sort(),
+    [fork.id, h.child.id, h.root.id].sort(),
+    'and so does one that --since chooses',
   );
 });

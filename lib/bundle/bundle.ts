@@ -90,7 +90,7 @@ export async function planBundle(home: Home, opts: BundleOptions, onError: (err:
         planned,
       });
     }
-    const kept = opts.sinceBundle ? await newSince(sessions, opts.sinceBundle) : sessions;
+    const kept = opts.sinceBundle ? withAncestors(await newSince(sessions, opts.sinceBundle), sessions) : sessions;
     kept.sort((a, b) => (a.id < b.id ? -1 : 1));
     return { sessions: kept.map(({ planned: _, ...s }) => s), files: kept.flatMap((s) => s.planned) };
   } finally {
@@ -109,6 +109,25 @@ async function measure(home: Home, abs: string, f: SessionFile): Promise<Planned
 async function newSince<T extends BundledSession>(sessions: T[], older: string): Promise<T[]> {
   const had = new Set((await readManifest(older)).sessions.flatMap((s) => s.files.map((f) => `${f.path}\0${f.sha256}`)));
   return sessions.filter((s) => s.files.some((f) => !had.has(`${f.path}\0${f.sha256}`)));
+}
+
+/**
+ * `kept` and the sessions they read, however far back, even when those are unchanged: a bundle is
+ * whole, and an importer carries a fork's byte offsets across a change to its parent's head only
+ * with the parent's bytes at hand.
+ */
+function withAncestors<T extends BundledSession>(kept: T[], all: T[]): T[] {
+  const byId = new Map(all.map((s) => [s.id, s]));
+  const ids = new Set(kept.map((s) => s.id));
+  const work = [...ids];
+  for (let id = work.pop(); id !== undefined; id = work.pop()) {
+    for (const parent of byId.get(id)?.parents ?? []) {
+      if (ids.has(parent) || !byId.has(parent)) continue;
+      ids.add(parent);
+      work.push(parent);
+    }
+  }
+  return all.filter((s) => ids.has(s.id));
 }
 
 async function* once(bytes: Buffer): AsyncGenerator<Buffer> {
