@@ -20,7 +20,8 @@ await main({
   details: [
     'Sessions are chosen as rollout-prune chooses them: the selection filters, and sessions named as arguments or on stdin ' +
       '(--stdin: ids, names, paths, or rollout-ls NDJSON rows), which the filters narrow. Every file of each thread goes in ' +
-      "(a reverted thread's revisions, a plain file and its .zst), and the threads a referencing fork reads through history_base.",
+      "(a reverted thread's revisions, a plain file and its .zst), and the threads a referencing fork reads through history_base " +
+      "(with --no-ancestors, that fork's files are written whole instead).",
     'The bundle is a POSIX (pax) tar: manifest.json first, then the files at their paths under the Codex home. The same ' +
       'sessions give the same bytes. With -o FILE each session bundled prints one NDJSON line {"id","files","bytes"}; ' +
       'without it the bundle goes to stdout.',
@@ -30,7 +31,8 @@ await main({
     ['--stdin', 'Sessions named on stdin: ids, names, paths, or rollout-ls NDJSON rows'],
     ['-o, --output <file>', 'Write the bundle to FILE (atomically) instead of stdout; compressed when FILE ends in .zst'],
     ['--zstd', 'Compress the bundle with zstd'],
-    ['--since-bundle <file>', 'Only sessions that are new, or whose files changed, since the bundle FILE (its manifest alone is read)'],
+    ['--since-bundle <file>', 'Only sessions new or changed since the bundle FILE (its manifest alone is read), with the threads they read'],
+    ['--no-ancestors', 'Write a fork that reads other threads (history_base) whole, instead of adding those threads'],
     DRY_RUN_OPTION,
     indexOption('The rollout index that chooses'),
     CODEX_HOME_OPTION,
@@ -58,6 +60,7 @@ await main({
         refs: o.stdin ? refsFrom(openSource(STDIN)) : named ? args : undefined,
         index: indexPath(home, single(o.index)),
         sinceBundle: single(o.sinceBundle),
+        noAncestors: o.ancestors === false,
       },
       (err) => {
         failed++;

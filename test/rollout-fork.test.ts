@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import t from 'tap';
-import { bareLines, ndjson, run, tmpDir, uuidv7, writeRaw, writeSession, zstd, type Turn } from './helpers/fixtures.js';
+import { bareLines, ndjson, run, tmpDir, uuidv7, writeRaw, writeReferencedFork, writeSession, zstd, type Turn } from './helpers/fixtures.js';
 
 const fork = (home: string, args: string[], input?: Buffer | string) =>
   run('rollout-fork', ['--codex-home', home, ...args], { input, env: { ROLLOUT_INDEX: '' } });
@@ -154,26 +154,12 @@ function referencedPair(t: any) {
   const home = tmpDir(t);
   const parent = writeSession(home, { history: 'paginated', turns: threeTurns(), start: new Date('2026-08-20T10:00:00.000Z') });
   const end = taskAt(parent.lines, TURN_IDS[2]);
-  const endByte = Buffer.byteLength(
-    parent.lines
-      .slice(0, end)
-      .map((l) => l + '\n')
-      .join(''),
-  );
-  const child = writeSession(home, {
-    history: 'paginated',
-    firstOrdinal: end,
+  const child = writeReferencedFork(home, parent, end, {
     start: new Date('2026-08-20T11:00:00.000Z'),
-    noContext: true,
-    meta: {
-      forked_from_id: parent.id,
-      forked_from_ordinal_exclusive: end,
-      history_base: { thread_id: parent.id, end_ordinal_exclusive: end, end_byte_offset: endByte },
-    },
     turns: [{ user: 'own ask', turnId: '01990000-0000-7000-8000-0000000000c1' }],
   });
   // Codex's full history: the parent's prefix, then the child's records after its head session_meta.
-  return { home, parent, child, end, endByte, history: [...parent.lines.slice(0, end), ...child.lines.slice(1)] };
+  return { home, parent, child, end, endByte: child.endByte, history: child.history! };
 }
 
 t.test('a referenced fork as source: inherited lines are copied in, so the fork outlives its parents', async (t) => {

@@ -1,8 +1,9 @@
 // rollout-bundle's run: choose sessions as rollout-prune chooses them, add the ancestors a
-// referencing fork reads, measure every file (size and SHA-256: the manifest comes first in the
-// archive, so it is known before any file is written), then stream the archive, hashing each file
-// again as it goes, so that a file that changed in between stops the run rather than lands in a
-// bundle that disagrees with its own manifest.
+// referencing fork reads (or, with --no-ancestors, make such a fork's files whole: materialize.ts),
+// measure every file (size and SHA-256: the manifest comes first in the archive, so it is known
+// before any file is written), then stream the archive, hashing each file again as it goes, so
+// that a file that changed in between stops the run rather than lands in a bundle that disagrees
+// with its own manifest.
 import { lstatSync } from 'node:fs';
 import { basename, relative } from 'node:path';
 import { RolloutError } from '../cli/errors.js';
@@ -11,13 +12,14 @@ import { readHead } from '../core/session.js';
 import { fileChunks } from '../core/source.js';
 import { digest, hashing } from '../core/verify.js';
 import { compressChunks } from '../core/zstd.js';
-import { ancestry } from '../home/history.js';
-import { parseRolloutName, type Home, type SessionFile } from '../home/paths.js';
+import { ancestry, type Segment } from '../home/history.js';
+import { parseRolloutName, plainPath, type Home, type SessionFile } from '../home/paths.js';
 import { Resolver } from '../home/resolve.js';
 import { list, type Filters } from '../index/query.js';
 import { chooseIds, namedSessions, openForChoice } from '../select/choose.js';
 import { readManifest } from './check.js';
 import { MANIFEST_PATH, manifestBytes, type BundledFile, type BundledSession } from './manifest.js';
+import { wholeFile, type Producer } from './materialize.js';
 import { writeTar, type TarInput } from './tar.js';
 
 export interface BundleOptions {
@@ -27,12 +29,22 @@ export interface BundleOptions {
   index: string;
   /** Leave out the sessions whose files an older bundle already holds, byte for byte. */
   sinceBundle?: string;
+  /** Write a session whose files read another thread whole, instead of adding that thread. */
+  noAncestors?: boolean;
 }
 
 /** A file to bundle: where it is, its mtime (seconds, for the tar header), and its digest. */
 export interface PlannedFile extends BundledFile {
   abs: string;
   mtime: number;
+  /** A file written whole (--no-ancestors): its bytes are made, not read from `abs`. */
+  produce?: Producer;
+}
+
+/** What a thread's files read of other threads: the threads, and each file that reads one with its ancestors' prefixes. */
+interface Reads {
+  parents: string[];
+  chains: Map<string, Segment[]>;
 }
 
 export interface Plan {
@@ -50,38 +62,45 @@ export async function planBundle(home: Home, opts: BundleOptions, onError: (err:
     const resolver = new Resolver(home);
     const byThread = new Map<string, SessionFile[]>();
     for (const f of await resolver.all()) byThread.set(f.name.threadId, [...(byThread.get(f.name.threadId) ?? []), f]);
-    const parents = new Map<string, string[]>();
+    const reads = new Map<string, Reads>();
     // Only a file with a history_base reads another; the index knows which (one head read each, not one per file).
     const reading = new Set(db.prepare('SELECT DISTINCT id FROM sessions WHERE history_base IS NOT NULL').pluck().all() as string[]);
     // Ancestors of ancestors too: a revision of an added thread may read yet another thread.
     const work = [...chosen];
     for (let id = work.pop(); id !== undefined; id = work.pop()) {
-      if (parents.has(id)) continue;
-      const mine = new Set<string>();
+      if (reads.has(id)) continue;
+      const mine: Reads = { parents: [], chains: new Map() };
       for (const f of reading.has(id) ? (byThread.get(id) ?? []) : []) {
         const { meta } = await readHead(f.path, f.form);
-        for (const seg of await ancestry(meta, resolver, f.path)) {
-          const parent = parseRolloutName(basename(seg.path))?.threadId;
-          if (parent && parent !== id) mine.add(parent);
-        }
+        const chain = await ancestry(meta, resolver, f.path);
+        // A revision that reads only its own thread's files reads nothing the session does not hold.
+        const others = chain.map((seg) => parseRolloutName(basename(seg.path))?.threadId).filter((t): t is string => t !== undefined && t !== id);
+        if (others.length) mine.chains.set(f.path, chain);
+        mine.parents = [...new Set([...mine.parents, ...others])];
       }
-      parents.set(id, [...mine]);
-      work.push(...mine);
+      reads.set(id, mine);
+      if (!opts.noAncestors) work.push(...mine.parents);
     }
-    const ids = [...parents.keys()];
+    const ids = [...reads.keys()];
     const rows = new Map(list(db, { ids, archived: 'include', sort: { key: 'created', descending: false } }).rows.map((r) => [r.id, r]));
     const sessions: Array<BundledSession & { planned: PlannedFile[] }> = [];
     for (const id of ids) {
       const files = byThread.get(id) ?? [];
       if (!files.length) continue;
-      const planned = (await Promise.all(files.flatMap((f) => f.files.map((abs) => measure(home, abs, f))))).sort((a, b) => (a.path < b.path ? -1 : 1));
+      const { parents, chains } = reads.get(id)!;
+      const whole = Boolean(opts.noAncestors) && parents.length > 0;
+      const measured = files.flatMap((f) => {
+        const chain = whole ? chains.get(f.path) : undefined;
+        return chain ? [measureWhole(home, f, chain)] : f.files.map((abs) => measure(home, abs, f));
+      });
+      const planned = (await Promise.all(measured)).sort((a, b) => (a.path < b.path ? -1 : 1));
       const row = rows.get(id);
       sessions.push({
         id,
         name: row?.name ?? null,
         archived: row ? row.archived : files.every((f) => f.root === 'archived_sessions'),
-        parents: parents.get(id)!,
-        materialized: false,
+        parents: whole ? [] : parents,
+        materialized: whole,
         created_at: row?.created_at ?? null,
         updated_at: row?.updated_at ?? null,
         cwd: row?.cwd ?? null,
@@ -90,7 +109,7 @@ export async function planBundle(home: Home, opts: BundleOptions, onError: (err:
         planned,
       });
     }
-    const kept = opts.sinceBundle ? await newSince(sessions, opts.sinceBundle) : sessions;
+    const kept = opts.sinceBundle ? withAncestors(await newSince(sessions, opts.sinceBundle), sessions) : sessions;
     kept.sort((a, b) => (a.id < b.id ? -1 : 1));
     return { sessions: kept.map(({ planned: _, ...s }) => s), files: kept.flatMap((s) => s.planned) };
   } finally {
@@ -105,19 +124,48 @@ async function measure(home: Home, abs: string, f: SessionFile): Promise<Planned
   return { path: relative(home.dir, abs), abs, size: d.bytes, sha256: d.sha256, mtime };
 }
 
+/**
+ * A file that reads another thread, measured as it will be written: whole, under its plain name
+ * (whether the home holds it plain, compressed or both), with its own mtime.
+ */
+async function measureWhole(home: Home, f: SessionFile, chain: Segment[]): Promise<PlannedFile> {
+  const produce = await wholeFile(f, chain);
+  const d = await digest(produce('the bundle'));
+  return { path: relative(home.dir, plainPath(f.path)), abs: f.path, size: d.bytes, sha256: d.sha256, mtime: Math.floor(f.mtimeMs / 1000), produce };
+}
+
 /** The sessions with a file the older bundle lacks, or holds with other bytes. */
 async function newSince<T extends BundledSession>(sessions: T[], older: string): Promise<T[]> {
   const had = new Set((await readManifest(older)).sessions.flatMap((s) => s.files.map((f) => `${f.path}\0${f.sha256}`)));
   return sessions.filter((s) => s.files.some((f) => !had.has(`${f.path}\0${f.sha256}`)));
 }
 
+/**
+ * `kept` and the sessions they read, however far back, even when those are unchanged: a bundle is
+ * whole, and an importer carries a fork's byte offsets across a change to its parent's head only
+ * with the parent's bytes at hand.
+ */
+function withAncestors<T extends BundledSession>(kept: T[], all: T[]): T[] {
+  const byId = new Map(all.map((s) => [s.id, s]));
+  const ids = new Set(kept.map((s) => s.id));
+  const work = [...ids];
+  for (let id = work.pop(); id !== undefined; id = work.pop()) {
+    for (const parent of byId.get(id)?.parents ?? []) {
+      if (ids.has(parent) || !byId.has(parent)) continue;
+      ids.add(parent);
+      work.push(parent);
+    }
+  }
+  return all.filter((s) => ids.has(s.id));
+}
+
 async function* once(bytes: Buffer): AsyncGenerator<Buffer> {
   yield bytes;
 }
 
-/** A file's bytes as measured: its first `size` bytes, hashed again on the way; other bytes stop the archive. */
+/** A file's bytes as measured: its first `size` bytes (or made again), hashed again on the way; other bytes stop the archive. */
 async function* asMeasured(f: PlannedFile, bar: Progress): AsyncGenerator<Buffer> {
-  const h = hashing(fileChunks(f.abs, { limit: f.size }));
+  const h = hashing(f.produce ? f.produce(null) : fileChunks(f.abs, { limit: f.size }));
   yield* h.chunks;
   const d = h.done();
   if (d.sha256 !== f.sha256 || d.bytes !== f.size)

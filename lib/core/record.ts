@@ -111,6 +111,46 @@ export function peekTimestamp(bytes: Buffer): string | null {
   return end === -1 ? null : bytes.toString('latin1', TIMESTAMP.length, end - 1);
 }
 
+/** Where the canonical prefix puts a paginated line's ordinal digits, or null when the line has another shape. */
+export function ordinalSpan(bytes: Buffer): [number, number] | null {
+  const at = timestampEnd(bytes);
+  if (at === -1 || !startsAt(bytes, at, ORDINAL)) return null;
+  const start = at + ORDINAL.length;
+  let end = start;
+  while (end < bytes.length && bytes[end]! >= 0x30 && bytes[end]! <= 0x39) end++;
+  if (end === start || end - start > 15) return null;
+  return startsAt(bytes, end, TYPE) ? [start, end] : null;
+}
+
+/** The ordinal of a line in Codex's canonical shape without parsing it; else from a parse. */
+export function ordinalOf(bytes: Buffer): number | null {
+  const span = ordinalSpan(bytes);
+  if (span) return Number(bytes.toString('latin1', span[0], span[1]));
+  const env = parseLine(bytes);
+  return isObject(env) && Number.isSafeInteger(env.ordinal) ? env.ordinal : null;
+}
+
+/**
+ * The line with its `ordinal` set to `n`. Lines in Codex's canonical shape get just the digits
+ * replaced (or the key inserted), so every other byte, big numbers and key order included, stays as
+ * it was. Other JSON lines are re-serialized, the only way to set a key in them; a line that is not
+ * JSON is copied as it is and its ordinal left as a gap, which Codex tolerates for a line it rejects.
+ */
+export function renumbered(bytes: Buffer, n: number): Buffer[] {
+  const digits = Buffer.from(String(n));
+  const span = ordinalSpan(bytes);
+  if (span) return [bytes.subarray(0, span[0]), digits, bytes.subarray(span[1])];
+  const at = timestampEnd(bytes);
+  if (at !== -1 && startsAt(bytes, at, TYPE)) {
+    return [bytes.subarray(0, at), ORDINAL, digits, bytes.subarray(at)];
+  }
+  const value = parseLine(bytes);
+  if (!isObject(value)) return [bytes];
+  const { timestamp, ordinal: _old, ...rest } = value;
+  const env = timestamp === undefined ? { ordinal: n, ...rest } : { timestamp, ordinal: n, ...rest };
+  return [Buffer.from(JSON.stringify(env))];
+}
+
 /** A JSON string without escapes starting at `at` (just past the opening quote), or null. */
 function plainString(bytes: Buffer, at: number): [string, number] | null {
   const end = bytes.indexOf(Q, at);

@@ -3,10 +3,8 @@
 // each real user turn (spec 6.1) and each `task_started` turn sits, where turns end, and where
 // rollbacks happen. Memory grows with the number of turns, never with the size of the lines.
 import { RolloutError } from '../cli/errors.js';
-import type { Segment } from '../home/history.js';
-import type { Line, Torn } from '../core/lines.js';
-import { isEnvelope, isObject, parseLine, peekType, type Envelope, startsAt, timestampEnd } from '../core/record.js';
-import { openSession } from '../core/session.js';
+import { historyLines, type Segment } from '../home/history.js';
+import { isEnvelope, isObject, ordinalOf, parseLine, peekType, type Envelope } from '../core/record.js';
 import { selectTurns, type TurnRange } from '../core/turn-range.js';
 import { mayOpenTurn, rolledBack, TurnBoundaries } from '../core/turns.js';
 
@@ -59,57 +57,6 @@ function relevant(bytes: Buffer, boundaries: TurnBoundaries): Envelope | null {
   }
   const env = parseLine(bytes);
   return isEnvelope(env) && isObject(env.payload) ? env : null;
-}
-
-/** The ordinal of a line in Codex's canonical shape without parsing it; else from a parse. */
-export function ordinalOf(bytes: Buffer): number | null {
-  const span = ordinalSpan(bytes);
-  if (span) return Number(bytes.toString('latin1', span[0], span[1]));
-  const env = parseLine(bytes);
-  return isObject(env) && Number.isSafeInteger(env.ordinal) ? env.ordinal : null;
-}
-
-const ORDINAL = Buffer.from(',"ordinal":');
-const TYPE = Buffer.from(',"type":"');
-
-/** Where the canonical prefix puts the ordinal's digits, or null when the line has another shape. */
-export function ordinalSpan(bytes: Buffer): [number, number] | null {
-  const at = timestampEnd(bytes);
-  if (at === -1 || !startsAt(bytes, at, ORDINAL)) return null;
-  const start = at + ORDINAL.length;
-  let end = start;
-  while (end < bytes.length && bytes[end]! >= 0x30 && bytes[end]! <= 0x39) end++;
-  if (end === start || end - start > 15) return null;
-  return startsAt(bytes, end, TYPE) ? [start, end] : null;
-}
-
-export interface HistoryOptions {
-  /** Told about a torn last line of a segment read to its end. */
-  onTorn?: (segment: number, torn: Torn) => void;
-}
-
-/**
- * The lines of a full history, batch by batch: each segment's lines, except that a referencing
- * file's head `session_meta` is left out, as Codex leaves it out (spec 2.9): its history is the
- * parent's prefix, then its records after its head. Copied along, that head's `history_base` would
- * make Codex splice the parent in a second time.
- */
-export async function* historyLines(segments: Segment[], opts: HistoryOptions = {}): AsyncGenerator<{ segment: number; batch: Line[] }> {
-  for (let segment = 0; segment < segments.length; segment++) {
-    const seg = segments[segment]!;
-    // One reused read buffer: both passes are done with a batch before asking for the next.
-    const session = await openSession(seg.path, { form: seg.form, limit: seg.limit, transient: true });
-    try {
-      let head = segment > 0;
-      for await (const batch of session.batches) {
-        yield { segment, batch: head ? batch.slice(1) : batch };
-        head = false;
-      }
-      if (session.stats.torn && seg.limit === undefined) opts.onTorn?.(segment, session.stats.torn);
-    } finally {
-      await session.close();
-    }
-  }
 }
 
 /** Pass 1: the turn map of a history made of `segments` (ancestors' prefixes first, the file last). */

@@ -4,15 +4,14 @@
 // write that never replaces an existing file.
 import { basename, resolve } from 'node:path';
 import { inBlocks, writeAtomic } from '../fs/atomic.js';
-import { RolloutError, warn } from '../cli/errors.js';
+import { RolloutError } from '../cli/errors.js';
 import { appendThreadName } from '../codex/state.js';
-import { historyLines, mapTurns, ordinalSpan, planCut, type Cut, type Plan, type TurnMap } from './plan.js';
-import { ancestry, type Segment } from '../home/history.js';
+import { mapTurns, planCut, type Cut, type Plan, type TurnMap } from './plan.js';
+import { ancestry, copiedHistory, type Segment } from '../home/history.js';
 import { newSessionPath, parseRolloutName } from '../home/paths.js';
 import { isoMillis, localStamp, uuidv7 } from '../core/ids.js';
-import type { Torn } from '../core/lines.js';
 import type { Output } from '../cli/output.js';
-import { isObject, parseLine, quickCheck, type SessionMetaPayload, startsAt, timestampEnd } from '../core/record.js';
+import { isObject, type SessionMetaPayload } from '../core/record.js';
 import type { Resolver, Target } from '../home/resolve.js';
 import { metaOf, openSession } from '../core/session.js';
 import { spoolStdin } from '../core/source.js';
@@ -107,7 +106,10 @@ async function forkFrom(path: string, target: Target, resolver: Resolver, opts: 
 
   async function* content(): AsyncGenerator<Buffer[]> {
     yield [Buffer.from(metaLine), NL];
-    if (!base) yield* keptLines(segments, plan, firstOrdinal === null ? null : firstOrdinal + 1, label);
+    if (!base) {
+      const first = firstOrdinal === null ? null : firstOrdinal + 1;
+      yield* copiedHistory(segments, { start: plan.start, end: plan.end, firstOrdinal: first, label, into: 'the fork' });
+    }
     for (const line of markerLines) yield [Buffer.from(line), NL];
   }
 
@@ -211,47 +213,4 @@ export function interruptLines(turnId: string | null, now: Date, ordinal: number
     envelope(now, ordinal, 'response_item', message),
     envelope(now, ordinal === null ? null : ordinal + 1, 'event_msg', { type: 'turn_aborted', turn_id: turnId, reason: 'interrupted' }),
   ];
-}
-
-/** Pass 2: the history's lines `[plan.start, plan.end)`, each as pieces ending in a newline. */
-async function* keptLines(segments: Segment[], plan: Plan, firstOrdinal: number | null, label: string): AsyncGenerator<Buffer[]> {
-  const where = (segment: number) => (segment === segments.length - 1 ? label : segments[segment]!.path);
-  const onTorn = (segment: number, torn: Torn) => warn('torn last line left out of the fork', { file: where(segment), line: torn.no });
-  let i = 0;
-  let ordinal = firstOrdinal;
-  let problems = 0;
-  for await (const { segment, batch } of historyLines(segments, { onTorn })) {
-    for (const line of batch) {
-      const at = i++;
-      if (at < plan.start) continue;
-      if (at >= plan.end) return;
-      if (quickCheck(line.bytes) && problems++ < 10) warn('not a valid JSON line; copied as it is', { file: where(segment), line: line.no });
-      if (ordinal === null) yield [line.bytes, NL];
-      else yield [...renumbered(line.bytes, ordinal++), NL];
-    }
-  }
-}
-
-const ORDINAL_KEY = Buffer.from(',"ordinal":');
-const TYPE_KEY = Buffer.from(',"type":"');
-
-/**
- * The line with its `ordinal` set to `n`. Lines in Codex's canonical shape get just the digits
- * replaced (or the key inserted), so every other byte, big numbers and key order included, stays as
- * it was. Other JSON lines are re-serialized, the only way to set a key in them; a line that is not
- * JSON is copied as it is and its ordinal left as a gap, which Codex tolerates for a line it rejects.
- */
-export function renumbered(bytes: Buffer, n: number): Buffer[] {
-  const digits = Buffer.from(String(n));
-  const span = ordinalSpan(bytes);
-  if (span) return [bytes.subarray(0, span[0]), digits, bytes.subarray(span[1])];
-  const at = timestampEnd(bytes);
-  if (at !== -1 && startsAt(bytes, at, TYPE_KEY)) {
-    return [bytes.subarray(0, at), ORDINAL_KEY, digits, bytes.subarray(at)];
-  }
-  const value = parseLine(bytes);
-  if (!isObject(value)) return [bytes];
-  const { timestamp, ordinal: _old, ...rest } = value;
-  const env = timestamp === undefined ? { ordinal: n, ...rest } : { timestamp, ordinal: n, ...rest };
-  return [Buffer.from(JSON.stringify(env))];
 }

@@ -158,6 +158,54 @@ export function writeSession(home: string, spec: SessionSpec, opts: WriteOptions
   return { id, path, lines };
 }
 
+/** A written session: its lines, and for a referenced fork its full history as Codex reads it. */
+export interface Written {
+  id: string;
+  path: string;
+  lines: string[];
+  /** The ancestors' prefixes, then the lines after the head (spec 2.9); only for a referenced fork. */
+  history?: string[];
+}
+
+/**
+ * A referenced fork as Codex 0.169 writes one (spec 12.2): its `history_base` cuts `parent`'s file
+ * before the parent's line `end` (that line's byte offset, and the ordinal after the last kept
+ * line), and its own lines continue the ordinals from there. `spec` gives its turns (no injected
+ * context by default), `opts` where and how it is written (a revision of the parent's thread: `spec.id`
+ * the parent's and `opts.rolloutId`).
+ */
+export function writeReferencedFork(
+  home: string,
+  parent: Written,
+  end: number,
+  spec: SessionSpec = {},
+  opts: WriteOptions = {},
+): Written & { endByte: number } {
+  const endOrdinal = (JSON.parse(parent.lines[end - 1]) as { ordinal: number }).ordinal + 1;
+  const endByte = Buffer.byteLength(
+    parent.lines
+      .slice(0, end)
+      .map((l) => l + '\n')
+      .join(''),
+  );
+  const rolloutId = /([0-9a-f-]{36})(?:_([0-9a-f-]{36}))?\.jsonl$/.exec(parent.path)!;
+  const base = { thread_id: rolloutId[2] ?? rolloutId[1], end_ordinal_exclusive: endOrdinal, end_byte_offset: endByte };
+  const child = writeSession(
+    home,
+    {
+      noContext: true,
+      ...spec,
+      history: 'paginated',
+      firstOrdinal: endOrdinal,
+      meta: { forked_from_id: parent.id, forked_from_ordinal_exclusive: endOrdinal, history_base: base, ...spec.meta },
+    },
+    opts,
+  );
+  // The parent's own history, cut where its file is: its lines after `end` are the last of it.
+  const inherited = parent.history ? parent.history.slice(0, parent.history.length - (parent.lines.length - end)) : parent.lines.slice(0, end);
+  return { ...child, endByte, history: [...inherited, ...child.lines.slice(1)] };
+}
+
 function writeFile(path: string, bytes: Buffer, plain: Buffer | null, opts: WriteOptions) {
   mkdirSync(dirname(path), { recursive: true });
   if (plain) writeFileSync(path, plain);

@@ -1,7 +1,8 @@
 // lib/fork.ts and lib/fork-plan.ts: ordinal rewriting, the fork's session_meta, and where cuts fall.
 import t from 'tap';
-import { forkMeta, interruptLines, INTERRUPTED_GUIDANCE, renumbered } from '../../lib/fork/write.js';
-import { mapTurns, ordinalOf, ordinalSpan, planCut, type Cut } from '../../lib/fork/plan.js';
+import { forkMeta, interruptLines, INTERRUPTED_GUIDANCE } from '../../lib/fork/write.js';
+import { mapTurns, planCut, type Cut } from '../../lib/fork/plan.js';
+import { ordinalOf, ordinalSpan, renumbered } from '../../lib/core/record.js';
 import { parseTurnCount } from '../../lib/core/turn-range.js';
 import { isContextualText } from '../../lib/core/turns.js';
 import { tmpDir, writeSession, type Turn } from '../helpers/fixtures.js';
