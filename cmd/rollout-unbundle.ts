@@ -22,7 +22,7 @@ await main({
       "has with the same bytes is skipped; a home file that is a prefix of the bundle's is replaced (the session went on " +
       'elsewhere); any other difference is a conflict, and the session is left alone. Re-importing a bundle changes nothing.',
     "Then names go into session_index.jsonl (unless this home renamed the session later), Codex's threads rows into " +
-      'state_5.sqlite when the home has one, and the rollout index learns the written files. A summary goes to stderr.',
+      'state_5.sqlite when the home has one, and the rollout index, when there is one, learns the written files. A summary goes to stderr.',
     'With --map-cwd and --provider the files are written for this home: the working directory and model provider of ' +
       "session_meta, the cwd and workspace_roots of turn_context, and those of a fork's thread_settings_applied; nothing " +
       'else of any line changes, and the byte offsets a fork keeps into its parent follow the parent. Comparisons are made ' +
@@ -32,7 +32,7 @@ await main({
     ...retagOptions('--provider'),
     graceOption(),
     DRY_RUN_OPTION,
-    indexOption('The rollout index, updated for the files written'),
+    indexOption('The rollout index, updated for the files written when it exists'),
     CODEX_HOME_OPTION,
     QUIET_OPTION,
   ],

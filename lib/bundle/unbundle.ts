@@ -4,6 +4,7 @@
 // third writes what is to be written, each member hashed again on its way to a temp file, so that a
 // bundle that changed since it was checked stops that session's write with nothing half-written.
 // Names, Codex's threads rows and the rollout index follow, for exactly what was written.
+import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { isPerSession, RolloutError, warn } from '../cli/errors.js';
 import { appendThreadName } from '../codex/state.js';
@@ -11,7 +12,7 @@ import { isRetag, retagChunks, RetagPlan, type Retag } from '../core/retag.js';
 import { openSource, STDIN } from '../core/source.js';
 import { compareStreams, hashing } from '../core/verify.js';
 import { compressChunks, decompress } from '../core/zstd.js';
-import { spool, sweepTemps, writeAtomic } from '../fs/atomic.js';
+import { prepareAtomic, spool, sweepTemps, type Prepared } from '../fs/atomic.js';
 import { assertUnchanged, destinationReason, fingerprint, lockSession, lstatOrNull, refuseReason } from '../fs/safety.js';
 import { cleanName, nameIn, readNames, type Names } from '../home/names.js';
 import { assertHome, discover, parseRolloutName, type Home, type SessionFile } from '../home/paths.js';
@@ -213,10 +214,14 @@ interface Written {
   path: string;
 }
 
+/** How many written files may wait on the disk at once: the file system flushes their syncs together. */
+const IN_FLIGHT = 16;
+
 /**
  * The third pass: each session to write is locked and checked again (writer lock, open files,
  * grace, unchanged since compared), then its members are written atomically with the bundle's
- * mtime, each hashed again against the manifest before it takes its name.
+ * mtime, each hashed again against the manifest before it takes its name. While one file waits
+ * for the disk the next is written; a session's lock is held until its last file has its name.
  */
 async function write(
   home: Home,
@@ -233,18 +238,34 @@ async function write(
   for (const p of planned)
     for (const [member, target] of p.decision.writes) jobs.set(member, { p, want: p.session.files.find((f) => f.path === member)!, target });
   const written: Written[] = [];
-  // The session being written: its lock, and whether it has been stopped.
-  const at: { open: { id: string; release: () => void; stopped: boolean } | null } = { open: null };
+  // The session being written: its lock, whether it has been stopped, and its files on their way.
+  interface Open {
+    id: string;
+    release: () => void;
+    stopped: boolean;
+    commits: Promise<void>[];
+  }
+  const at: { open: Open | null } = { open: null };
+  const inFlight = new Set<Promise<void>>();
+  const released: Promise<void>[] = [];
+  // A failure that is not one session's (a full disk is one session's; a bug is not) ends the run.
+  const trouble: { fatal: Error | null } = { fatal: null };
   const close = () => {
-    at.open?.release();
+    const o = at.open;
     at.open = null;
+    if (o) released.push(Promise.allSettled(o.commits).then(() => o.release()));
   };
-  const stop = (id: string, reason: string, err?: unknown) => {
-    lines.set(id, { ...lines.get(id)!, action: 'skip', reason });
+  const stop = (o: Open, reason: string, err?: unknown) => {
+    o.stopped = true;
+    lines.set(o.id, { ...lines.get(o.id)!, action: 'skip', reason });
     if (err) {
       summary.failed++;
       warn(reason, { file: bundle });
     }
+  };
+  const failed = (o: Open, err: unknown) => {
+    if (isPerSession(err)) stop(o, `not written: ${(err as Error).message}`, err);
+    else trouble.fatal ??= err instanceof Error ? err : new Error(String(err));
   };
   try {
     for await (const m of readTar(openSource(bundle))) {
@@ -254,26 +275,20 @@ async function write(
       if (at.open?.id !== p.session.id) {
         close();
         const release = await lockSession(home, p.session.id);
-        if (typeof release === 'string') {
-          stop(p.session.id, release);
-          at.open = { id: p.session.id, release: () => {}, stopped: true };
-          continue;
-        }
-        at.open = { id: p.session.id, release, stopped: false };
-        const why = p.homeFiles.length ? await refuseReason(home, { id: p.session.id, files: p.homeFiles }, opts) : null;
-        if (why) {
-          stop(p.session.id, why);
-          at.open.stopped = true;
-        }
+        at.open = { id: p.session.id, release: typeof release === 'string' ? () => {} : release, stopped: false, commits: [] };
+        const why =
+          typeof release === 'string' ? release : p.homeFiles.length ? await refuseReason(home, { id: p.session.id, files: p.homeFiles }, opts) : null;
+        if (why) stop(at.open, why);
       }
-      const open = at.open;
-      if (open.stopped) continue;
+      const o = at.open;
+      if (o.stopped) continue;
       const replaced = p.decision.replaces.find((f) => f.path === job.target);
       const before = replaced ? fingerprint(replaced.path) : null;
       const h = hashing(m.data);
+      let prepared: Prepared;
       try {
         // The bundle's bytes are hashed as they are read; what is written may be them rewritten.
-        await writeAtomic(job.target, rewrite ? rewrite.written(m.path, h.chunks) : h.chunks, {
+        prepared = await prepareAtomic(job.target, rewrite ? rewrite.written(m.path, h.chunks) : h.chunks, {
           mtime: new Date(m.mtime * 1000),
           exclusive: !replaced,
           check: () => {
@@ -283,17 +298,27 @@ async function write(
             if (before) assertUnchanged(job.target, before, 'updated');
           },
         });
-        written.push({ id: p.session.id, path: job.target });
       } catch (err) {
-        if (!isPerSession(err)) throw err;
-        stop(p.session.id, `not written: ${(err as Error).message}`, err);
-        open.stopped = true;
+        failed(o, err);
+        continue;
       }
+      const commit: Promise<void> = prepared.commit().then(
+        () => void written.push({ id: p.session.id, path: job.target }),
+        (err: unknown) => failed(o, err),
+      );
+      const tracked = commit.finally(() => inFlight.delete(tracked));
+      inFlight.add(tracked);
+      o.commits.push(tracked);
+      if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
+      if (trouble.fatal) throw trouble.fatal;
     }
   } finally {
     close();
+    await Promise.allSettled(inFlight);
+    await Promise.all(released);
   }
-  return written;
+  if (trouble.fatal) throw trouble.fatal;
+  return written.sort((a, b) => (a.path < b.path ? -1 : 1));
 }
 
 /**
@@ -334,11 +359,13 @@ function newer(names: Names, s: BundledSession, name: string): boolean {
   return Boolean(given && s.updated_at && Date.parse(s.updated_at) > Date.parse(given));
 }
 
-/** Codex's threads rows (only where Codex has a state DB) and the rollout index, for what changed. */
+/** Codex's threads rows (only where Codex has a state DB) and the rollout index (where there is one), for what changed. */
 async function afterWrites(home: Home, written: Written[], ids: Set<string>, index: string): Promise<void> {
   const { syncThreads } = await import('../codex/sync.js');
   await syncThreads(home, ids);
-  if (!written.length) return;
+  // The index is a cache: kept up to date when there is one, as rollout-prune keeps it; else the
+  // first rollout-ls builds it.
+  if (!written.length || !existsSync(index)) return;
   const { updatePaths } = await import('../index/update.js');
   const done = await updatePaths(
     home,

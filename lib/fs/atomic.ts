@@ -7,11 +7,12 @@
 // leave them behind, temp names carry their process id, and a run sweeps the temp files of ours
 // whose process is gone from the folders it writes to (sweepTemps).
 import { randomBytes } from 'node:crypto';
+import { fsync } from 'node:fs';
+import { promisify } from 'node:util';
 import {
   closeSync,
   constants,
   fchmodSync,
-  fsyncSync,
   linkSync,
   lstatSync,
   mkdirSync,
@@ -48,6 +49,8 @@ export interface WriteOptions {
 }
 
 export const tempName = (path: string): string => join(dirname(path), `.${basename(path)}.rollout-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+
+const fsyncAsync = promisify(fsync);
 
 /** The temp files this process has made and not yet finished with. */
 const live = new Set<string>();
@@ -141,47 +144,75 @@ export function sweepTemps(dir: string, now = Date.now()): number {
 
 /**
  * Writes `data` (bytes, or a stream of chunks) to `path` atomically; returns the bytes written.
- * The system calls are synchronous: a round trip through the thread pool for each of them was most
- * of the time of an export of thousands of small files, and blocks of a megabyte gain nothing from it.
+ * The writes are synchronous: a round trip through the thread pool for each of them was most of
+ * the time of an export of thousands of small files, and blocks of a megabyte gain nothing from it.
  */
 export async function writeAtomic(path: string, data: Uint8Array | AsyncIterable<Uint8Array>, opts: WriteOptions = {}): Promise<number> {
+  return (await prepareAtomic(path, data, opts)).commit();
+}
+
+/** A temp file written in full, waiting to take its name: writeAtomic in two halves. */
+export interface Prepared {
+  /** Syncs it, runs the check, gives it its name and syncs the folder; the temp file is gone either way. */
+  commit(): Promise<number>;
+  /** Removes the temp file instead. */
+  abort(): void;
+}
+
+/**
+ * The first half of writeAtomic: `data` written to a temp file beside `path`. The second half
+ * (commit) waits for the disk in the thread pool, so that a caller writing many files can commit
+ * several at once, and the file system flushes their syncs together.
+ */
+export async function prepareAtomic(path: string, data: Uint8Array | AsyncIterable<Uint8Array>, opts: WriteOptions = {}): Promise<Prepared> {
   mkdirSync(dirname(path), { recursive: true });
   sweepTemps(dirname(path));
   const tmp = tempName(path);
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, opts.mode ?? 0o644);
   const release = holdTemp(tmp);
+  let open = true;
+  const abort = () => {
+    if (open) closeSync(fd);
+    open = false;
+    rmSync(tmp, { force: true });
+    release();
+  };
   let size = 0;
   try {
-    try {
-      const chunks = data instanceof Uint8Array ? [data] : data;
-      for await (const chunk of chunks) {
-        for (let done = 0; done < chunk.length;) done += writeSync(fd, chunk, done, chunk.length - done);
-        size += chunk.length;
-      }
-      if (opts.mode !== undefined) fchmodSync(fd, opts.mode);
-      if (opts.durable !== false) fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+    const chunks = data instanceof Uint8Array ? [data] : data;
+    for await (const chunk of chunks) {
+      for (let done = 0; done < chunk.length;) done += writeSync(fd, chunk, done, chunk.length - done);
+      size += chunk.length;
     }
-    if (opts.mtime) utimesSync(tmp, opts.mtime, opts.mtime);
-    await opts.check?.(tmp);
-    if (opts.exclusive) {
-      try {
-        linkSync(tmp, path);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new RolloutError('already exists; not overwritten', { file: path });
-        throw err;
-      }
-      unlinkSync(tmp);
-    } else renameSync(tmp, path);
-    if (opts.durable !== false) await syncDir(dirname(path));
-    return size;
+    if (opts.mode !== undefined) fchmodSync(fd, opts.mode);
   } catch (err) {
-    rmSync(tmp, { force: true });
+    abort();
     throw err;
-  } finally {
-    release();
   }
+  const commit = async (): Promise<number> => {
+    try {
+      if (opts.durable !== false) await fsyncAsync(fd);
+      closeSync(fd);
+      open = false;
+      if (opts.mtime) utimesSync(tmp, opts.mtime, opts.mtime);
+      await opts.check?.(tmp);
+      if (opts.exclusive) {
+        try {
+          linkSync(tmp, path);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new RolloutError('already exists; not overwritten', { file: path });
+          throw err;
+        }
+        unlinkSync(tmp);
+      } else renameSync(tmp, path);
+      if (opts.durable !== false) await syncDir(dirname(path));
+      return size;
+    } finally {
+      // After a rename there is no temp file left to remove; after a failure, this removes it.
+      abort();
+    }
+  };
+  return { commit, abort };
 }
 
 /** sweepTemps over `dir` and every folder below it (symlinks are not followed). */
@@ -206,7 +237,7 @@ export async function syncDir(dir: string): Promise<void> {
     return;
   }
   try {
-    fsyncSync(fd);
+    await fsyncAsync(fd);
   } catch {
     // Some filesystems refuse fsync on directories; the rename itself is still atomic.
   } finally {
