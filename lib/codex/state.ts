@@ -87,8 +87,10 @@ export function deleteThreadRows(home: Home, threadId: string): number {
 
 /**
  * Forgets Codex's `thread_history_1` projection of a thread whose file was rewritten: it records
- * how far it has read the file by byte offset, and a rewritten line moves every byte after it.
- * Codex projects the file again from its start when it next reads the thread. Returns the rows removed.
+ * how far it has read the file by byte offset, and a rewritten line moves every byte after it (a
+ * fork at a turn would be cut inside a line). Codex projects the file again from its start when it
+ * next loads the thread (resume, a turn, a fork); until then its thread/read shows no turns, as for
+ * a thread of a home it rebuilt from the files (test/interop/FINDINGS.md 9). Returns the rows removed.
  */
 export const forgetProjection = (home: Home, threadId: string): number => deleteRowsIn(home, 'thread_history_1.sqlite', threadId);
 

@@ -32,8 +32,12 @@ export interface WriteOptions {
   /** Fail if the final name exists (checked atomically by link(2)); never overwrite. */
   exclusive?: boolean;
   mode?: number;
-  /** Set the file's mtime (and atime) before it appears. */
-  mtime?: Date;
+  /**
+   * Set the file's mtime (and atime) before it appears: a Date, or milliseconds with their fraction
+   * (`Stats.mtimeMs`), which keeps an mtime to the microsecond where `Stats.mtime` is rounded to the
+   * millisecond.
+   */
+  mtime?: Date | number;
   /**
    * false: no fsync of the file or its directory, for outputs that can be made again (exports). The
    * rename still shows readers the whole file or nothing; only a power cut can lose it. Thousands of
@@ -194,7 +198,10 @@ export async function prepareAtomic(path: string, data: Uint8Array | AsyncIterab
       if (opts.durable !== false) await fsyncAsync(fd);
       closeSync(fd);
       open = false;
-      if (opts.mtime) utimesSync(tmp, opts.mtime, opts.mtime);
+      if (opts.mtime !== undefined) {
+        const when = typeof opts.mtime === 'number' ? opts.mtime / 1000 : opts.mtime;
+        utimesSync(tmp, when, when);
+      }
       await opts.check?.(tmp);
       if (opts.exclusive) {
         try {

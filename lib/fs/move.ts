@@ -28,7 +28,7 @@ export async function copyVerified(src: string, dst: string): Promise<Digest> {
     if (sameDigest(theirs, ours)) return ours;
     throw new RolloutError(`${dst} already exists and differs; not overwritten`, { file: src });
   }
-  await writeAtomic(dst, h.chunks, { exclusive: true, mode: st.mode & 0o7777, mtime: st.mtime });
+  await writeAtomic(dst, h.chunks, { exclusive: true, mode: st.mode & 0o7777, mtime: st.mtimeMs });
   const wrote = h.done();
   if (!sameDigest(await digestFile(dst), wrote)) {
     await unlink(dst).catch(() => {});
@@ -143,7 +143,7 @@ export async function compressFile(src: string, opts: CompressOptions = {}): Pro
     if (opts.replacing) assertUnchanged(dst, opts.replacing, 'repaired');
     else if (twin) assertUnchanged(dst, { ino: twin.ino, size: twin.size, mtimeMs: twin.mtimeMs }, 'compressed');
   };
-  const bytes = await writeAtomic(dst, compressChunks(read.chunks), { mode: st.mode & 0o7777, mtime: st.mtime, check });
+  const bytes = await writeAtomic(dst, compressChunks(read.chunks), { mode: st.mode & 0o7777, mtime: st.mtimeMs, check });
   // A writer that got in after the check finds its bytes in the plain file, which readers prefer.
   try {
     assertUnchanged(src, before, 'compressed');

@@ -177,10 +177,10 @@ async function rewriteFile(file: SessionFile, seen: Fingerprint): Promise<number
     const mode = before.mode & 0o7777;
     if (!file.compressed) {
       // Compare and swap: a file that changed meanwhile keeps its bytes, and nothing replaces it.
-      await writeAtomic(plain, repaired, { mode, mtime: before.mtime, check: () => assertUnchanged(file.path, seen, 'repaired') });
+      await writeAtomic(plain, repaired, { mode, mtime: before.mtimeMs, check: () => assertUnchanged(file.path, seen, 'repaired') });
     } else {
       // Compressed the way Codex compresses, under the same name; the plain file exists only meanwhile.
-      await writeAtomic(plain, repaired, { mode, mtime: before.mtime, exclusive: true });
+      await writeAtomic(plain, repaired, { mode, mtime: before.mtimeMs, exclusive: true });
       try {
         await compressFile(plain, { replacing: seen });
       } catch (err) {

@@ -143,7 +143,7 @@ async function writeAll(planned: Planned[]): Promise<void> {
     await writeAtomic(p.path, r.chunks, {
       mode: st.mode & 0o7777,
       // Where a session belongs is not news: it keeps its place in every list sorted by activity.
-      mtime: st.mtime,
+      mtime: st.mtimeMs,
       check: async () => {
         assertUnchanged(p.path, seen.get(p.path)!, 'rewritten');
         if (JSON.stringify(r.shifts) !== JSON.stringify(p.shifts)) throw new RolloutError('changed while being rewritten; left as it was', { file: p.path });

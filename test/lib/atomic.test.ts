@@ -1,5 +1,5 @@
 // Writing into a home: the whole file or nothing, never an overwrite when asked not to, no stray temp.
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { inBlocks, writeAtomic } from '../../lib/fs/atomic.js';
@@ -30,6 +30,20 @@ t.test('mode and mtime are set before the file appears', async (t) => {
   const st = statSync(path);
   t.equal(st.mode & 0o777, 0o600);
   t.equal(st.mtimeMs, mtime.getTime());
+});
+
+t.test('an mtime given as Stats.mtimeMs is kept below the millisecond (Stats.mtime would round it)', async (t) => {
+  const dir = tmpDir(t);
+  const theirs = join(dir, 'theirs.jsonl');
+  writeFileSync(theirs, 'x\n');
+  // A file system time with nanoseconds, as Codex's own writes leave them.
+  utimesSync(theirs, 1796325889.73984, 1796325889.73984);
+  const was = statSync(theirs);
+  t.not(was.mtime.getTime(), was.mtimeMs, 'the Date is rounded');
+  const path = join(dir, 'ours.jsonl');
+  await writeAtomic(path, Buffer.from('y\n'), { mtime: was.mtimeMs });
+  t.ok(Math.abs(statSync(path).mtimeMs - was.mtimeMs) < 0.001, `${statSync(path).mtimeMs} is ${was.mtimeMs} to the microsecond`);
+  t.equal(Math.floor(statSync(path).mtimeMs), Math.floor(was.mtimeMs), 'the same millisecond');
 });
 
 t.test('exclusive never overwrites, and a failed write leaves nothing', async (t) => {
