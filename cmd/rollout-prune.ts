@@ -34,7 +34,7 @@ await main({
       'as rollout-unbundle rewrites on import (the same fields, nothing else; mtimes kept); no filter is needed: --map-cwd ' +
       'alone chooses the sessions started under an OLD directory. The threads that read a rewritten file through byte ' +
       "offsets are rewritten with it (their offsets moved), all or none. Codex's threads rows are mended and its " +
-      'history projection of those threads cleared.',
+      'projection of those threads moved with the bytes.',
   ],
   options: [
     ...SELECTION_OPTIONS,

@@ -1,12 +1,12 @@
 // rollout-prune --map-cwd / --set-provider: sessions rewritten in place for a moved project or a
 // new provider, as a subprocess over real homes. Only the chosen sessions and the fields that say
 // where they belong change; a fork that reads a rewritten parent moves its offsets with it, all or
-// nothing; -n changes nothing; Codex's rows follow and its byte-offset projection is cleared.
+// nothing; -n changes nothing; Codex's rows follow, and its projection's byte offsets move with the bytes.
 import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { ndjson, run, tmpDir, writeSession } from './helpers/fixtures.js';
-import { DAY, historyDb, holdWriterLock, query, stateDb, tree } from './helpers/prune.js';
+import { DAY, historyDb, holdWriterLock, query, stateDb, tree, write } from './helpers/prune.js';
 import { movedCopy, textOf } from './helpers/retag.js';
 
 /** A home: two sessions in the shop project, one elsewhere, and a referencing fork (its own file .zst only) of the first. */
@@ -128,13 +128,16 @@ t.test('a group that cannot be rewritten whole is left alone whole', async (t) =
   );
 });
 
-t.test("--set-provider with --backup: Codex's rows follow, its projection is cleared, the originals are kept", async (t) => {
+t.test("--set-provider with --backup: Codex's rows follow, its projection's offsets move, the originals are kept", async (t) => {
   const h = home(t);
   const db = stateDb(
     h.dir,
     [h.shop, h.second].map((s) => ({ id: s.id, path: s.path })),
   );
   const history = historyDb(h.dir, [h.shop.id, h.other.id]);
+  // Codex had projected the whole of the shop session: up to its end.
+  const end = statSync(h.shop.path).size;
+  write(history, 'UPDATE thread_history_projection_state SET next_rollout_byte_offset = ? WHERE thread_id = ?', end, h.shop.id);
   const backup = tmpDir(t);
   const r = prune(h.dir, ['--set-provider', 'azure', '--cwd', '/home/ana/src/shop', '--backup', backup]);
   t.equal(r.code, 0, r.err);
@@ -149,10 +152,10 @@ t.test("--set-provider with --backup: Codex's rows follow, its projection is cle
     query(db, 'SELECT model_provider FROM threads WHERE id IN (?, ?)', h.shop.id, h.second.id).map((x) => x.model_provider),
     ['azure', 'azure'],
   );
-  t.same(
-    query(history, 'SELECT DISTINCT thread_id FROM thread_items').map((x) => x.thread_id),
-    [h.other.id],
-    'the projection by byte offsets of a rewritten thread is gone; others stay',
-  );
+  const state = (id: string) => query(history, 'SELECT next_rollout_byte_offset AS n FROM thread_history_projection_state WHERE thread_id = ?', id)[0].n;
+  t.equal(state(h.shop.id), statSync(h.shop.path).size, "the projection's offset moved to the end of the rewritten file");
+  t.not(state(h.shop.id), end);
+  t.equal(state(h.other.id), 100, "another thread's is as it was");
+  t.equal(query(history, 'SELECT count(*) AS n FROM thread_items WHERE thread_id = ?', h.shop.id)[0].n, 2, 'its items stay');
   movedCopy(t, h.was.shop, h.shop.path, (c) => c, 'azure');
 });

@@ -94,6 +94,42 @@ export function deleteThreadRows(home: Home, threadId: string): number {
  */
 export const forgetProjection = (home: Home, threadId: string): number => deleteRowsIn(home, 'thread_history_1.sqlite', threadId);
 
+/** The byte offsets Codex's projection keeps into a thread's rollout, by table. */
+const PROJECTION_OFFSETS: Array<[table: string, columns: string[]]> = [
+  ['thread_turns', ['rollout_byte_offset', 'rollout_end_byte_offset']],
+  ['thread_history_projection_state', ['next_rollout_byte_offset']],
+];
+
+/**
+ * Moves the byte offsets of Codex's `thread_history_1` projection of a thread whose one rollout
+ * file was rewritten, as `move` maps the old file's line boundaries to the new one's: its turns
+ * (and the forks cut at them) stay where they were, and thread/read keeps showing them. Returns the
+ * rows changed.
+ */
+export function moveProjection(home: Home, threadId: string, move: (offset: number) => number): number {
+  return (
+    inTransaction(join(sqliteHome(home), 'thread_history_1.sqlite'), (db) => {
+      let n = 0;
+      for (const [table, wanted] of PROJECTION_OFFSETS) {
+        const have = columnsOf(db, table);
+        const columns = wanted.filter((c) => have.has(c));
+        if (!columns.length || !have.has('thread_id')) continue;
+        const rows = db.prepare(`SELECT rowid AS r, ${columns.map((c) => `"${c}"`).join(', ')} FROM "${table}" WHERE thread_id = ?`).all(threadId) as Record<
+          string,
+          number | null
+        >[];
+        const update = db.prepare(`UPDATE "${table}" SET ${columns.map((c) => `"${c}" = @${c}`).join(', ')} WHERE rowid = @r`);
+        for (const row of rows) {
+          const moved: Record<string, number | null> = { r: row.r! };
+          for (const c of columns) moved[c] = typeof row[c] === 'number' ? move(row[c]) : row[c]!;
+          n += update.run(moved).changes;
+        }
+      }
+      return n;
+    }) ?? 0
+  );
+}
+
 /** The thread's rows in one of Codex's DBs (THREAD_ROWS), in one transaction. */
 function deleteRowsIn(home: Home, file: string, threadId: string): number {
   return (

@@ -7,7 +7,7 @@
 import { lstatSync } from 'node:fs';
 import { RolloutError } from '../cli/errors.js';
 import { defaultProvider, deriveThread } from '../codex/derive.js';
-import { forgetProjection, setThreadPlace } from '../codex/state.js';
+import { forgetProjection, moveProjection, setThreadPlace } from '../codex/state.js';
 import { retagChunks, type BaseShift, type Retag, type Shifts } from '../core/retag.js';
 import { fileChunks } from '../core/source.js';
 import { compressChunks, decompress } from '../core/zstd.js';
@@ -89,7 +89,12 @@ export async function retagGroup(home: Home, group: Member[], opts: ActOptions):
     await writeAll(planned);
     const done: Retagged = { lines, touched: planned.map((p) => p.path), threads };
     try {
-      for (const id of threads) await tellCodex(home, group.find((m) => m.session.id === id)!.session);
+      for (const id of threads)
+        await tellCodex(
+          home,
+          group.find((m) => m.session.id === id)!.session,
+          planned.filter((p) => p.file.name.threadId === id),
+        );
     } catch (err) {
       const where = err instanceof RolloutError && err.where?.file ? ` (${err.where.file})` : '';
       done.stateError = new RolloutError(`rewritten, but Codex's state was not updated: ${(err as Error).message}${where}`, { file: head.files[0]!.path });
@@ -102,10 +107,13 @@ export async function retagGroup(home: Home, group: Member[], opts: ActOptions):
 
 /**
  * Codex's view of a rewritten thread: its row's cwd and provider as its backfill would now derive
- * them from the file, and no projection of the file by byte offsets that no longer hold.
+ * them from the file, and its projection's byte offsets moved with the bytes. A thread of several
+ * files (a revert) has its projection forgotten instead: which file its offsets count in is not
+ * known here, and Codex projects the thread again when it next loads it.
  */
-async function tellCodex(home: Home, s: SessionFiles): Promise<void> {
-  forgetProjection(home, s.id);
+async function tellCodex(home: Home, s: SessionFiles, rewritten: Planned[]): Promise<void> {
+  if (s.files.length === 1) moveProjection(home, s.id, (offset) => rewritten[0]!.shifts.apply(offset));
+  else forgetProjection(home, s.id);
   const got = await deriveThread(currentFile(s.files), { defaultProvider: defaultProvider(home) });
   if ('row' in got) setThreadPlace(home, s.id, { cwd: String(got.row.cwd), model_provider: String(got.row.model_provider) });
 }

@@ -72,6 +72,16 @@ export function historyDb(home: string, ids: string[]): string {
   return path;
 }
 
+/** Runs a statement against a DB file. */
+export function write(path: string, sql: string, ...params: unknown[]): void {
+  const db = open(path);
+  try {
+    db.prepare(sql).run(...params);
+  } finally {
+    db.close();
+  }
+}
+
 /** Rows of a query against a DB file. */
 export function query(path: string, sql: string, ...params: unknown[]): any[] {
   const db = open(path);

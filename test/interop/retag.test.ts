@@ -5,9 +5,9 @@
 // provider by another id. After rollout-prune rewrites the sessions in place (the moved ones for
 // their folder, all for the provider), Codex lists them under the new folder and the new provider,
 // resumes them with their whole history (the fork with its parent's turns, through its moved
-// history_base), by id, by name and with --last, projects the threads whose byte-offset projection
-// was cleared again from the rewritten bytes once it loads them, and its doctor finds files and DB
-// as much in agreement as before. A second run has nothing left to do.
+// history_base), by id, by name and with --last, reads their turns from its byte-offset projection
+// (whose offsets moved with the bytes) before and after it loads them, and its doctor finds files
+// and DB as much in agreement as before. A second run has nothing left to do.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -148,7 +148,17 @@ async function main() {
     for (const row of query(path.join(home, 'state_5.sqlite'), 'SELECT id, cwd, model_provider FROM threads')) {
       t.same([row.cwd, row.model_provider], placeOf(row.id), `Codex's row of ${row.id}`);
     }
-    for (const id of all) t.same(projected(id), [[], [], []], `the projection of ${id} cleared`);
+    for (const id of all) {
+      const [turns, items, state] = projected(id);
+      const [turnsBefore, itemsBefore] = projectionBefore.get(id)!;
+      t.equal(turns.length, turnsBefore.length, `${id}: Codex's projection keeps its turns`);
+      t.same(items, itemsBefore, `${id}: and its items, as they were`);
+      for (const turn of turns) {
+        t.equal(lineAt(fileOf(id), turn.rollout_byte_offset), turn.rollout_ordinal, `${id}: turn ${turn.turn_id} starts at its line of the rewritten file`);
+        if (turn.rollout_end_byte_offset !== null) t.ok(lineBefore(fileOf(id), turn.rollout_end_byte_offset).boundary, `${id}: and ends at a line boundary`);
+      }
+      t.equal(state[0]?.next_rollout_byte_offset, fs.statSync(fileOf(id)).size, `${id}: projected to the end of the rewritten file`);
+    }
   });
 
   after('run again: nothing left to do, nothing changed', async (t) => {
@@ -193,16 +203,16 @@ async function main() {
     t.same(n, { id: named, sent: [P.named, 'MORE by name'] }, 'the name resolves in the new folder');
   });
 
-  after('the app-server thread whose projection was cleared: projected again from the rewritten file', async (t) => {
+  after('the app-server thread: its turns read from the moved projection at once, and again once Codex loads it', async (t) => {
     const appFile = [...rollouts(home).keys()].find((f) => f.includes(app))!;
     await withServer(home, q1, async (server) => {
-      // Codex reads turns only from its projection and builds that only when it loads a thread
-      // (FINDINGS 9): until then thread/read shows none, as in a home Codex rebuilt from its files.
+      // Codex reads turns only from its projection, and builds that only when it loads a thread
+      // (FINDINGS 9): the projection whose offsets moved with the bytes serves at once.
       const unloaded = await server.request('thread/read', { threadId: app, includeTurns: true });
-      t.same(turnTexts(unloaded.thread), [], 'before Codex loads it, thread/read has no turns');
+      t.same(turnTexts(unloaded.thread), appTurns, 'before Codex loads it, thread/read has its turns');
       t.same([unloaded.thread.cwd, unloaded.thread.modelProvider], [q1, 'other']);
 
-      // A fork at a turn takes its cut from the projection: here made anew from the rewritten bytes.
+      // A fork at a turn takes its cut from the projection: the moved offsets cut on a line boundary.
       const firstTurn = projectionBefore.get(app)![0].reduce((a, b) => (a.rollout_ordinal < b.rollout_ordinal ? a : b)).turn_id;
       const cut = await server.request('thread/fork', { threadId: app, lastTurnId: firstTurn });
       t.same(turnTexts(cut.thread), appTurns.slice(0, 1), 'thread/fork at the first turn: that turn');
@@ -219,7 +229,7 @@ async function main() {
       t.same(turnTexts(read.thread), appTurns, 'thread/read, once loaded: its turns as before the move');
     });
     const [turns, items, state] = projected(app);
-    t.equal(turns.length, 2, 'Codex projected both turns again');
+    t.equal(turns.length, 2, 'both turns in the projection');
     t.equal(items.length, projectionBefore.get(app)![1].length, 'and as many items');
     for (const turn of turns)
       t.equal(lineAt(appFile, turn.rollout_byte_offset), turn.rollout_ordinal, `turn ${turn.turn_id} at its line in the rewritten file`);
