@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { EXIT_FAILURE, EXIT_OK, notice, UsageError } from '../lib/cli/errors.js';
 import { main, single } from '../lib/cli/main.js';
-import { CODEX_HOME_OPTION, DRY_RUN_OPTION, graceOption, indexOption, QUIET_OPTION } from '../lib/cli/options.js';
+import { CODEX_HOME_OPTION, DRY_RUN_OPTION, graceOption, indexOption, PROGRESS_OPTIONS, QUIET_OPTION } from '../lib/cli/options.js';
 import { stdout } from '../lib/cli/output.js';
 import { count, parseDuration } from '../lib/cli/units.js';
 import { parseRetag, retagOptions } from '../lib/core/retag.js';
@@ -35,6 +35,7 @@ await main({
     indexOption('The rollout index, updated for the files written when it exists'),
     CODEX_HOME_OPTION,
     QUIET_OPTION,
+    ...PROGRESS_OPTIONS,
   ],
   examples: [
     'rollout-bundle --since 7d -o week.tar.zst',

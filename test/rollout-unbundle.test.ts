@@ -13,6 +13,8 @@ import { ndjson, run, tmpDir, uuidv7, writeSession, zstd } from './helpers/fixtu
 import { stateDb } from './helpers/prune.js';
 import { bundledSession } from './helpers/bundles.js';
 import { movedCopy } from './helpers/retag.js';
+import { onTerminal } from './helpers/tty.js';
+import { humanBytes } from '../lib/cli/units.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -425,6 +427,25 @@ t.test('a fork whose parent the bundle lacks is not rewritten: its offsets could
   t.match(ndjson(r.out), [{ action: 'skip', id: a.child.id, reason: /reads another rollout through byte offsets, and the bundle does not hold it/ }]);
   t.notOk(existsSync(join(b, path)));
   t.equal(unbundle(b, [file]).code, 0, 'as it is, it imports');
+});
+
+t.test('on a terminal, a progress bar over the files written; into a pipe, none', async (t) => {
+  const a = homeA(t);
+  const file = join(tmpDir(t), 'a.tar');
+  t.equal(bundle(a.dir, ['-o', file]).code, 0);
+  const bytes = [a.plain.path, a.archived.path, a.root.path, `${a.child.path}.zst`].reduce((n, p) => n + statSync(p).size, 0);
+  const b = emptyHome(t);
+  const out = join(tmpDir(t), 'stdout');
+  const r = onTerminal('rollout-unbundle', ['--codex-home', b, '--progress', file], { stdoutTo: out, columns: 160 });
+  t.equal(r.code, 0, r.screen);
+  t.match(
+    r.screen,
+    new RegExp(`rollout-unbundle: importing (?:\\[#+\\] )?100% 4/4 files, ${humanBytes(bytes).replace('.', '\\.')}/`),
+    'the final frame: every file',
+  );
+  t.equal(ndjson(readFileSync(out, 'utf8')).length, 4, 'stdout has the lines, not the bar');
+  const piped = unbundle(emptyHome(t), [file]);
+  t.notMatch(piped.err, /\r|ETA /, 'into a pipe: nothing of a bar');
 });
 
 t.test('usage: not a Codex home, two bundles', async (t) => {

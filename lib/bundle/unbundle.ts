@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { isPerSession, RolloutError, warn } from '../cli/errors.js';
+import { Progress } from '../cli/progress.js';
 import { appendThreadName } from '../codex/state.js';
 import { isRetag, retagChunks, RetagPlan, type Retag } from '../core/retag.js';
 import { openSource, STDIN } from '../core/source.js';
@@ -238,6 +239,12 @@ async function write(
   for (const p of planned)
     for (const [member, target] of p.decision.writes) jobs.set(member, { p, want: p.session.files.find((f) => f.path === member)!, target });
   const written: Written[] = [];
+  const bar = new Progress(
+    'importing',
+    jobs.size,
+    [...jobs.values()].reduce((n, j) => n + j.want.size, 0),
+    'file',
+  );
   // The session being written: its lock, whether it has been stopped, and its files on their way.
   interface Open {
     id: string;
@@ -302,10 +309,13 @@ async function write(
         failed(o, err);
         continue;
       }
-      const commit: Promise<void> = prepared.commit().then(
-        () => void written.push({ id: p.session.id, path: job.target }),
-        (err: unknown) => failed(o, err),
-      );
+      const commit: Promise<void> = prepared
+        .commit()
+        .then(
+          () => void written.push({ id: p.session.id, path: job.target }),
+          (err: unknown) => failed(o, err),
+        )
+        .finally(() => bar.add(1, job.want.size));
       const tracked = commit.finally(() => inFlight.delete(tracked));
       inFlight.add(tracked);
       o.commits.push(tracked);
@@ -316,6 +326,7 @@ async function write(
     close();
     await Promise.allSettled(inFlight);
     await Promise.all(released);
+    bar.finish();
   }
   if (trouble.fatal) throw trouble.fatal;
   return written.sort((a, b) => (a.path < b.path ? -1 : 1));
