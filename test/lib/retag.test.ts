@@ -62,8 +62,7 @@ t.test('--map-cwd: the longest OLD that holds the path wins, at whole path compo
   t.equal(mapPath('/srv/x', [['/', '/mnt/old']]), '/mnt/old/srv/x', 'the root holds everything');
   t.equal(mapPath('C:\\Users\\ana\\shop\\api', [['C:\\Users\\ana', '/home/ana']]), '/home/ana/shop/api', 'from Windows to POSIX separators');
   t.same(parseCwdMap('/a/b/=/c'), ['/a/b', '/c'], 'a trailing slash is the same directory');
-  for (const bad of ['/a', '=/b', '/a=', 'a=/b', '/a=b'])
-    t.throws(() => parseCwdMap(bad), /--map-cwd takes/, `'${bad}' is refused`);
+  for (const bad of ['/a', '=/b', '/a=', 'a=/b', '/a=b']) t.throws(() => parseCwdMap(bad), /--map-cwd takes/, `'${bad}' is refused`);
 });
 
 t.test('only where a session belongs changes; every other byte stays', async (t) => {
@@ -85,7 +84,11 @@ t.test('only where a session belongs changes; every other byte stays', async (t)
 t.test('a BOM, CRLF, blank lines and a torn last line come through as they were', async (t) => {
   const text = `\ufeff${meta('/home/ana/src', 'openai')}\r\n\n   \n${userSays('hi')}\n${turnContext('/home/ana/src/x', [])}`;
   const { out } = await rewrite(text, MOVE);
-  t.equal(out, `\ufeff${meta('/Users/ana/code', 'azure')}\r\n\n   \n${userSays('hi')}\n${turnContext('/home/ana/src/x', [])}`, 'the torn line is not rewritten');
+  t.equal(
+    out,
+    `\ufeff${meta('/Users/ana/code', 'azure')}\r\n\n   \n${userSays('hi')}\n${turnContext('/home/ana/src/x', [])}`,
+    'the torn line is not rewritten',
+  );
   const odd = '{"not":"an envelope","cwd":"/home/ana/src"}\nnot json at all\n';
   t.equal((await rewrite(odd, MOVE)).out, odd);
 });
@@ -93,7 +96,8 @@ t.test('a BOM, CRLF, blank lines and a torn last line come through as they were'
 t.test("a fork's offsets into its parent follow the parent's rewrite, down the generations", async (t) => {
   const parentText = session('/home/ana/src/shop', 'openai') + userSays('second turn') + '\n';
   const cutAt = parentText.length - (userSays('second turn').length + 1); // before the parent's last line
-  const childMeta = (cwd: string, off: number, provider = 'openai') => meta(cwd, provider, `,"history_base":{"thread_id":"${ID}","end_ordinal_exclusive":5,"end_byte_offset":${off}}`);
+  const childMeta = (cwd: string, off: number, provider = 'openai') =>
+    meta(cwd, provider, `,"history_base":{"thread_id":"${ID}","end_ordinal_exclusive":5,"end_byte_offset":${off}}`);
   const childText = `${childMeta('/home/ana/src/shop', cutAt)}\n${userSays('forked')}\n`;
 
   const plan = new RetagPlan();
@@ -107,7 +111,11 @@ t.test("a fork's offsets into its parent follow the parent's rewrite, down the g
   const parent = (await rewrite(parentText, MOVE, plan.base)).out;
   const child = await rewrite(childText, MOVE, plan.base);
   const newCut = plan.shiftsOf(ID)!.apply(cutAt);
-  t.equal(parent.slice(0, newCut), (await rewrite(parentText.slice(0, cutAt), MOVE)).out, 'the new offset cuts the rewritten parent where the old one cut the original');
+  t.equal(
+    parent.slice(0, newCut),
+    (await rewrite(parentText.slice(0, cutAt), MOVE)).out,
+    'the new offset cuts the rewritten parent where the old one cut the original',
+  );
   t.equal(child.out, `${childMeta('/Users/ana/code/shop', newCut, 'azure')}\n${userSays('forked')}\n`);
 
   // A grandchild reads the child: the child's head line grew by the rewrite and by the longer offset.
@@ -119,6 +127,6 @@ t.test("a fork's offsets into its parent follow the parent's rewrite, down the g
   const orphan = new RetagPlan();
   const c = await rewrite(childText, MOVE);
   orphan.add(CHILD, c.shifts, c.refs);
-  t.equal(orphan.shiftsOf(CHILD), null, "a fork whose parent is not in the set has no known rewrite");
+  t.equal(orphan.shiftsOf(CHILD), null, 'a fork whose parent is not in the set has no known rewrite');
   await t.rejects(collect(retagChunks(pieces(Buffer.from(childText), 9), MOVE, orphan.base).chunks), /how that rollout is rewritten is not known/);
 });
