@@ -12,20 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { ndjson, run, tmpDir } from '../helpers/fixtures.js';
-import { ALL_SOURCE_KINDS, appServer, interop, makeHome, runCodex, runCodexOk, sessionIdOf, type AppServer } from './codex.js';
+import { ALL_SOURCE_KINDS, appServer, doctorParity, interop, makeHome, PARITY_PROBLEMS, runCodexOk, sessionIdOf, type AppServer } from './codex.js';
 import { startMock, userTexts } from './mock-responses.js';
-
-/** Codex doctor's findings of files against its DB; a home moved over should add none of them. */
-const PROBLEMS = [
-  'rollout DB missing active rows',
-  'rollout DB missing archived rows',
-  'rollout DB stale rows',
-  'rollout DB archive mismatches',
-  'rollout DB duplicate rollout thread ids',
-  'rollout DB duplicate DB paths',
-  'rollout DB malformed file names',
-  'rollout DB scan errors',
-];
 
 const P = {
   first: 'S1 the first question',
@@ -85,7 +73,7 @@ async function main() {
   const cwdOf: Record<string, string> = { [s1]: b1, [fork]: b1, [named]: b1, [tools]: b2, [archived]: b1, [compressed]: b1, [app]: b1 };
   const active = [s1, fork, named, tools, compressed, app];
   const all = [...active, archived];
-  const baseline = await parity(homeA, a1);
+  const baseline = await doctorParity(homeA, a1);
   t.equal(baseline.details['rollout DB model providers'], `mock=${all.length}`, "A's rows: every thread on A's provider");
 
   const full = path.join(tmp, 'A.tar.zst');
@@ -160,9 +148,9 @@ async function main() {
   });
 
   inB("codex doctor in B: no problem that A's home did not have", async (t) => {
-    const p = await parity(homeB, b1);
+    const p = await doctorParity(homeB, b1);
     t.equal(p.status, baseline.status, `doctor: ${p.summary}`);
-    for (const k of PROBLEMS) t.equal(p.details[k] ?? '0', baseline.details[k] ?? '0', `doctor: no new "${k}"`);
+    for (const k of PARITY_PROBLEMS) t.equal(p.details[k] ?? '0', baseline.details[k] ?? '0', `doctor: no new "${k}"`);
     t.equal(p.details['rollout DB model providers'], `other=${all.length}`, "B's rows: every thread on B's provider");
   });
 
@@ -201,8 +189,8 @@ async function main() {
 
     const res = await resumeInB(b2, [tools, 'MORE after the update']);
     t.same(res, { id: tools, sent: [P.tools, P.later, 'MORE after the update'] });
-    const p = await parity(homeB, b1);
-    for (const k of PROBLEMS) t.equal(p.details[k] ?? '0', baseline.details[k] ?? '0', `doctor after the update: no new "${k}"`);
+    const p = await doctorParity(homeB, b1);
+    for (const k of PARITY_PROBLEMS) t.equal(p.details[k] ?? '0', baseline.details[k] ?? '0', `doctor after the update: no new "${k}"`);
   });
 }
 
@@ -213,11 +201,6 @@ async function withServer(home: string, cwd: string, fn: (server: AppServer) => 
   } finally {
     await server.close();
   }
-}
-
-async function parity(home: string, cwd: string): Promise<{ status: string; summary: string; details: Record<string, string> }> {
-  const r = await runCodex(home, ['doctor', '--json'], { cwd, timeoutMs: 60_000 });
-  return JSON.parse(r.stdout).checks['state.rollout_db_parity'];
 }
 
 /** A bundle's manifest, as GNU tar extracts it. */

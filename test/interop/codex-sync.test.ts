@@ -9,7 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
 import { ndjson, REPO, run, tmpDir } from '../helpers/fixtures.js';
-import { ALL_SOURCE_KINDS, appServer, interop, makeHome, runCodex, runCodexOk, type AppServer } from './codex.js';
+import { ALL_SOURCE_KINDS, appServer, doctorParity, interop, makeHome, PARITY_PROBLEMS, runCodexOk, type AppServer } from './codex.js';
 import { startMock, userTexts } from './mock-responses.js';
 import { buildRealHome, defaultRealHomeRoot } from './real-home.js';
 
@@ -57,20 +57,7 @@ async function main() {
       await server.close();
     }
   }
-  const PROBLEMS = [
-    'rollout DB missing active rows',
-    'rollout DB missing archived rows',
-    'rollout DB stale rows',
-    'rollout DB archive mismatches',
-    'rollout DB duplicate rollout thread ids',
-    'rollout DB duplicate DB paths',
-    'rollout DB malformed file names',
-    'rollout DB scan errors',
-  ];
-  async function parity(home: string) {
-    const r = await runCodex(home, ['doctor', '--json'], { cwd: work, timeoutMs: 90_000 });
-    return JSON.parse(r.stdout).checks['state.rollout_db_parity'];
-  }
+  const parity = (home: string) => doctorParity(home, work);
   const index = (home: string, ...args: string[]) => {
     const r = run('rollout-index', ['--codex', '--codex-home', home, ...args]);
     return { ...r, lines: ndjson(r.out) };
@@ -168,7 +155,7 @@ async function main() {
     await listsLikeCodex(t, home);
     const p = await parity(home);
     t.equal(p.status, baseline.status, `doctor: ${p.summary}`);
-    for (const k of PROBLEMS) t.equal(p.details[k] ?? '0', baseline.details[k] ?? '0', `doctor: no new "${k}"`);
+    for (const k of PARITY_PROBLEMS) t.equal(p.details[k] ?? '0', baseline.details[k] ?? '0', `doctor: no new "${k}"`);
     t.equal(index(home, '--check').code, 0, 'nothing left to mend');
 
     const target = m.sessions.toolTwoTurns;

@@ -312,3 +312,21 @@ export async function mockedHome(t: { teardown(fn: () => unknown): void }, prefi
 
 /** The thread id `codex exec` prints on stderr. */
 export const sessionIdOf = (stderr: string): string => /^session id: ([0-9a-f-]{36})$/m.exec(stderr)![1];
+
+/** What `codex doctor` finds of rollout files against its DB (its parity check's details); a tool's work should add none. */
+export const PARITY_PROBLEMS = [
+  'rollout DB missing active rows',
+  'rollout DB missing archived rows',
+  'rollout DB stale rows',
+  'rollout DB archive mismatches',
+  'rollout DB duplicate rollout thread ids',
+  'rollout DB duplicate DB paths',
+  'rollout DB malformed file names',
+  'rollout DB scan errors',
+];
+
+/** `codex doctor --json`'s `state.rollout_db_parity` check, run in `cwd`. */
+export async function doctorParity(home: string, cwd: string): Promise<{ status: string; summary: string; details: Record<string, string> }> {
+  const r = await runCodex(home, ['doctor', '--json'], { cwd, timeoutMs: 60_000 });
+  return JSON.parse(r.stdout).checks['state.rollout_db_parity'];
+}

@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap';
 import fs from 'node:fs';
 import { ndjson, run } from '../helpers/fixtures.js';
-import { ALL_SOURCE_KINDS, appServer, interop, mockedHome, runCodex, runCodexOk, sessionIdOf } from './codex.js';
+import { ALL_SOURCE_KINDS, appServer, doctorParity, interop, mockedHome, PARITY_PROBLEMS, runCodex, runCodexOk, sessionIdOf } from './codex.js';
 import { userTexts } from './mock-responses.js';
 
 await interop(t, main);
@@ -32,25 +32,12 @@ async function main() {
   await runCodexOk(home, ['archive', toUnarchive], { cwd: work });
   const open = await make('OPEN in an app-server');
 
-  async function parity() {
-    const r = await runCodex(home, ['doctor', '--json'], { cwd: work, timeoutMs: 60_000 });
-    return JSON.parse(r.stdout).checks['state.rollout_db_parity'];
-  }
-  const PROBLEMS = [
-    'rollout DB missing active rows',
-    'rollout DB missing archived rows',
-    'rollout DB stale rows',
-    'rollout DB archive mismatches',
-    'rollout DB duplicate rollout thread ids',
-    'rollout DB duplicate DB paths',
-    'rollout DB malformed file names',
-    'rollout DB scan errors',
-  ];
+  const parity = () => doctorParity(home, work);
   const baseline = await parity();
   async function agrees(t: Test, active: string[], archived: string[]) {
     const p = await parity();
     t.equal(p.status, baseline.status, `doctor: ${p.summary}`);
-    for (const k of PROBLEMS) t.equal(p.details[k] ?? '0', baseline.details[k] ?? '0', `doctor: no new "${k}"`);
+    for (const k of PARITY_PROBLEMS) t.equal(p.details[k] ?? '0', baseline.details[k] ?? '0', `doctor: no new "${k}"`);
     const server = await appServer(home, { cwd: work });
     try {
       for (const [flag, want] of [

@@ -14,20 +14,8 @@ import path from 'node:path';
 import t, { type Test } from 'tap';
 import { ndjson, run, tmpDir } from '../helpers/fixtures.js';
 import { query } from '../helpers/prune.js';
-import { ALL_SOURCE_KINDS, appServer, interop, makeHome, runCodex, runCodexOk, sessionIdOf, type AppServer } from './codex.js';
+import { ALL_SOURCE_KINDS, appServer, doctorParity, interop, makeHome, PARITY_PROBLEMS, runCodexOk, sessionIdOf, type AppServer } from './codex.js';
 import { startMock, userTexts } from './mock-responses.js';
-
-/** Codex doctor's findings of files against its DB; the move should add none of them. */
-const PROBLEMS = [
-  'rollout DB missing active rows',
-  'rollout DB missing archived rows',
-  'rollout DB stale rows',
-  'rollout DB archive mismatches',
-  'rollout DB duplicate rollout thread ids',
-  'rollout DB duplicate DB paths',
-  'rollout DB malformed file names',
-  'rollout DB scan errors',
-];
 
 const P = {
   first: 'S1 the first question',
@@ -89,7 +77,7 @@ async function main() {
   const moved = [s1, fork, named, app, last].sort();
   const all = [...moved, tools].sort();
   const placeOf = (id: string) => [id === tools ? p2 : q1, 'other'];
-  const baseline = await parity(home, p1);
+  const baseline = await doctorParity(home, p1);
   t.equal(baseline.details['rollout DB model providers'], `mock=${all.length}`, 'before: every thread on the old provider');
   // Codex projects every paginated thread as its turns end: offsets into the file as it was.
   const projectionBefore = new Map(all.map((id) => [id, projected(id)]));
@@ -170,9 +158,9 @@ async function main() {
   });
 
   after('codex doctor: no new problem, every moved thread on the new provider', async (t) => {
-    const p = await parity(home, q1);
+    const p = await doctorParity(home, q1);
     t.equal(p.status, baseline.status, `doctor: ${p.summary}`);
-    for (const k of PROBLEMS) t.equal(p.details[k] ?? '0', baseline.details[k] ?? '0', `doctor: no new "${k}"`);
+    for (const k of PARITY_PROBLEMS) t.equal(p.details[k] ?? '0', baseline.details[k] ?? '0', `doctor: no new "${k}"`);
     t.equal(p.details['rollout DB model providers'], `other=${all.length}`, 'every thread on the new provider');
   });
 
@@ -244,11 +232,6 @@ async function withServer(home: string, cwd: string, fn: (server: AppServer) => 
   } finally {
     await server.close();
   }
-}
-
-async function parity(home: string, cwd: string): Promise<{ status: string; summary: string; details: Record<string, string> }> {
-  const r = await runCodex(home, ['doctor', '--json'], { cwd, timeoutMs: 60_000 });
-  return JSON.parse(r.stdout).checks['state.rollout_db_parity'];
 }
 
 /** The texts of a thread's turns (user and agent messages), turn by turn. */
