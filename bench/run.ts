@@ -605,6 +605,18 @@ async function main(): Promise<void> {
         'tar -xf of the same files',
         { bytes: many.manifest.bytes, target: { kind: 'ratio', max: 2 } },
       );
+      // tar syncs nothing; every file we write is on the disk before it takes its name.
+      record(
+        `rollout-unbundle FILE into an empty home (${many.manifest.sessions.length} sessions), against a durable tar`,
+        ...pair(
+          { argv: node('rollout-unbundle', '-q', ours), env: env(into, join(into, 'idx.sqlite')) },
+          { argv: sh(`tar -xf ${q(theirs)} -C ${q(untar)} && sync`) },
+          HEAVY_RUNS,
+          empty,
+        ),
+        'tar -xf of the same files, then sync',
+        { bytes: many.manifest.bytes },
+      );
       for (const d of [into, untar]) rmSync(d, { recursive: true, force: true });
     }
     rmSync(ours, { force: true });
@@ -631,8 +643,15 @@ async function main(): Promise<void> {
       if (existsSync(BIN('rollout-ls'))) rss('rollout-ls --search', p.label, { argv: node('rollout-ls', '--search', 'checkout'), env: env(p.home, idx) });
       if (existsSync(BIN('rollout-prune')))
         rss('rollout-prune -n', p.label, { argv: node('rollout-prune', '-n', '-q', '--older-than', '1d'), env: env(p.home, idx) });
-      if (existsSync(BIN('rollout-bundle')))
+      if (existsSync(BIN('rollout-bundle'))) {
         rss('rollout-bundle -o FILE', p.label, { argv: node('rollout-bundle', '-q', '-o', join(OUT, 'probe.tar')), env: env(p.home, idx) });
+        const into = join(OUT, 'probe-unbundle');
+        rmSync(into, { recursive: true, force: true });
+        mkdirSync(into);
+        if (existsSync(BIN('rollout-unbundle')))
+          rss('rollout-unbundle FILE', p.label, { argv: node('rollout-unbundle', '-q', join(OUT, 'probe.tar')), env: env(into, join(into, 'idx.sqlite')) });
+        rmSync(into, { recursive: true, force: true });
+      }
       rmSync(join(OUT, 'probe.tar'), { force: true });
       dropIndex(idx)();
     }
