@@ -16,6 +16,7 @@ import { markerBytes, type Marker } from './marker.js';
 
 /** A blob being written: its bytes in order, then its name (the writer hashes them). */
 export interface BlobWriter {
+  /** `bytes` stays valid until finish() (the scan never reuses its chunks), so a writer may keep a view. */
   write(bytes: Buffer): void;
   finish(): Promise<{ sha256: string; bytes: number }>;
 }
@@ -38,8 +39,7 @@ export interface SlimResult {
   saved: number;
   /** How lines moved, for a fork's `history_base` into this file (as a retag's). */
   shifts: Shifts;
-  input: Digest;
-  /** The input before `from`, and from it on (a file slimmed before, then appended to). */
+  /** The input before `from`, and from it on (a file slimmed before, then appended to); with no `from`, `after` is the whole input's. */
   before: Digest;
   after: Digest;
   output: Digest;
@@ -110,7 +110,6 @@ export function slimChunks(
 async function* run(chunks: AsyncIterable<Buffer>, sink: BlobSink, rules: BlobRules, from: number, finish: (r: SlimResult) => void): AsyncGenerator<Buffer> {
   const patterns = patternsFor(rules);
   const longest = Math.max(1, ...patterns.map((p) => p.bytes.length));
-  const input = new Hasher();
   const before = new Hasher();
   const after = new Hasher();
   const output = new Hasher();
@@ -343,8 +342,7 @@ async function* run(chunks: AsyncIterable<Buffer>, sink: BlobSink, rules: BlobRu
 
   for await (const c of chunks) {
     if (!c.length) continue;
-    input.update(c);
-    const end = input.bytes;
+    const end = before.bytes + after.bytes + c.length;
     const cut = Math.min(Math.max(from - (end - c.length), 0), c.length);
     if (cut > 0) before.update(c.subarray(0, cut));
     if (cut < c.length) after.update(c.subarray(cut));
@@ -370,5 +368,5 @@ async function* run(chunks: AsyncIterable<Buffer>, sink: BlobSink, rules: BlobRu
   emitTo(w.length);
   if (base + w.length > lineStart) endLine(false);
   yield* flush();
-  finish({ blobs, saved, shifts, input: input.digest(), before: before.digest(), after: after.digest(), output: output.digest() });
+  finish({ blobs, saved, shifts, before: before.digest(), after: after.digest(), output: output.digest() });
 }

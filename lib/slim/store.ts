@@ -99,7 +99,8 @@ export class ObjectStore implements BlobSink {
           pieces = [];
         }
         if (spill) writeAll(spill.fd, b);
-        else pieces.push(Buffer.from(b));
+        // The scan's chunks are never reused, so a view of them is enough until the blob is written.
+        else pieces.push(b);
       },
       finish: async () => {
         const sha256 = hash.digest('hex');
@@ -107,7 +108,7 @@ export class ObjectStore implements BlobSink {
         try {
           if (s) closeSync(s.fd);
           if (!(await this.isSound(sha256, size))) {
-            await writeAtomic(this.objectPath(sha256), s ? fileChunks(s.path) : Buffer.concat(pieces, size), { durable: false, mode: 0o644 });
+            await writeAtomic(this.objectPath(sha256), s ? fileChunks(s.path) : inOrder(pieces), { durable: false, mode: 0o644 });
             this.sound.add(sha256);
             this.unsynced.add(sha256);
           }
@@ -215,6 +216,10 @@ export class ObjectStore implements BlobSink {
       .map((n) => n.slice(0, -'.json'.length))
       .sort();
   }
+}
+
+async function* inOrder(pieces: Buffer[]): AsyncGenerator<Buffer> {
+  yield* pieces;
 }
 
 function writeAll(fd: number, b: Buffer): void {
