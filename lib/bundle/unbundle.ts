@@ -86,7 +86,11 @@ async function plan(home: Home, bundle: string, sessions: BundledSession[], rewr
   const ids = new Set(sessions.map((s) => s.id));
   const byThread = new Map<string, SessionFile[]>();
   for (const f of await discover(home, { where: (n) => ids.has(n.threadId) })) byThread.set(f.name.threadId, [...(byThread.get(f.name.threadId) ?? []), f]);
-  const unknown = new Map(sessions.flatMap((s) => (rewrite?.unknownFor(s) ? [[s.id, rewrite.unknownFor(s)!] as const] : [])));
+  const unknown = new Map<string, string>();
+  for (const s of sessions) {
+    const why = rewrite?.unknownFor(s);
+    if (why) unknown.set(s.id, why);
+  }
   const parts = new Map(sessions.map((s) => [s.id, partsOf(s, byThread.get(s.id) ?? [])]));
   const verdicts = await compareAll(
     bundle,
