@@ -542,11 +542,18 @@ async function main(): Promise<void> {
 
   // Whole homes through the per-session commands: costs that grow with the number of sessions show here.
   const manyPaths = join(OUT, 'many-paths.txt');
-  writeFileSync(manyPaths, many.manifest.sessions.map((s) => join(many.dir, s.path) + '\n').join(''));
+  // One file per thread (its newest): export -o DIR names its outputs by session, and a reverted
+  // thread's two files would be one output written twice (an error by design).
+  const byThread = new Map<string, string>();
+  for (const s of [...many.manifest.sessions].sort((a, b) => (a.path < b.path ? -1 : 1))) {
+    const thread = /-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:_[0-9a-f-]{36})?\.json/.exec(s.path)?.[1] ?? s.path;
+    byThread.set(thread, join(many.dir, s.path));
+  }
+  writeFileSync(manyPaths, [...byThread.values()].map((p) => p + '\n').join(''));
   if (have('rollout-export')) {
     const dir = join(OUT, 'export-many');
     record(
-      `rollout-export --format json --batch -o DIR (${many.manifest.sessions.length} sessions)`,
+      `rollout-export --format json --batch -o DIR (${byThread.size} threads, their newest files)`,
       ...pair(
         { argv: node('rollout-export', '--format', 'json', '--batch', '-o', dir), env: env(many.dir, manyIdx), stdin: manyPaths },
         { argv: readAll(many.dir) },
