@@ -208,6 +208,19 @@ export function inspectIndex(path: string): { why: string; ours: boolean } | nul
   }
 }
 
+/** Whether the index at `path` is ours but made before the latest migrations (a writer's open brings it up). */
+export function isBehind(path: string): boolean {
+  let db: Database | null = null;
+  try {
+    db = openSqlite(path, { readonly: true, fileMustExist: true, timeoutMs: 10_000 });
+    return isIndex(db) && version(db) < SCHEMA_VERSION;
+  } catch {
+    return false;
+  } finally {
+    db?.close();
+  }
+}
+
 /**
  * The index is a cache: one that cannot be read makes way for a new one, with a notice saying what
  * was there and where it went. Called by writers, under the writer lock.
