@@ -101,7 +101,8 @@ export function imageBytes(b: Buffer, info: TypeInfo | null = null): number {
     const back = b.subarray(window, comma).lastIndexOf(DATA_IMAGE);
     if (back === -1) continue;
     const at = window + back;
-    if (b.indexOf(QUOTE, at) < comma) continue;
+    const quote = b.indexOf(QUOTE, at);
+    if (quote !== -1 && quote < comma) continue;
     const from = comma + BASE64.length;
     let end = b.indexOf(QUOTE, from);
     if (end === -1) end = b.length;
