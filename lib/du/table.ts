@@ -2,7 +2,7 @@
 // columns, and the total last. Session text (folders, names) is made visible before it is shown.
 import { painter, type Style } from '../cli/color.js';
 import { layout, terminalWidth, type Column } from '../cli/table.js';
-import { humanBytes } from '../cli/units.js';
+import { count, humanBytes } from '../cli/units.js';
 import { KINDS, type Kind } from '../core/kinds.js';
 import { cell, tilde } from '../index/table.js';
 import type { By, KindUsage, Report, Usage } from './du.js';
@@ -39,7 +39,7 @@ const size = (n: number) => (n ? humanBytes(n) : '-');
 export function usageTable(by: Exclude<By, 'kind'>, report: Report<Usage>, t: DuTable): string[] {
   const [head, style] = KEY_HEADS[by];
   const key = (l: Line): string => {
-    if (l.total) return `total (${l.u.sessions} session${l.u.sessions === 1 ? '' : 's'})`;
+    if (l.total) return 'total';
     if (l.u.key === null) return '(unknown)';
     return by === 'session' ? t.shortId(l.u.key) : by === 'dir' ? cell(tilde(l.u.key)) : cell(l.u.key);
   };
@@ -53,7 +53,7 @@ export function usageTable(by: Exclude<By, 'kind'>, report: Report<Usage>, t: Du
   if (by === 'session') {
     columns.push({
       head: 'CONVERSATION',
-      cell: (l) => (l.total ? '' : cell(l.u.label) || '(no message)'),
+      cell: (l) => (l.total ? `(${count(l.u.sessions, 'session')})` : cell(l.u.label) || '(no message)'),
       min: 12,
       want: 30,
       fill: true,
