@@ -99,8 +99,8 @@ export interface Report<G> {
 export function usage(files: SizedFile[], by: Exclude<By, 'kind'>, sort: DuSort, limit?: number): Report<Usage> {
   const groups = new Map<string | null, Usage>();
   const total = empty(null);
+  // A session's files all go to its group (the key comes from its current row).
   const seen = new Set<string>();
-  const counted = new Set<string>();
   for (const f of files) {
     const key = keyOf(f, by);
     let g = groups.get(key);
@@ -110,13 +110,9 @@ export function usage(files: SizedFile[], by: Exclude<By, 'kind'>, sort: DuSort,
     }
     add(g, f);
     add(total, f);
-    const inGroup = `${key}\0${f.id}`;
-    if (!counted.has(inGroup)) {
-      counted.add(inGroup);
-      g.sessions++;
-    }
     if (!seen.has(f.id)) {
       seen.add(f.id);
+      g.sessions++;
       total.sessions++;
     }
   }
@@ -154,24 +150,38 @@ function compare<G extends { key: string | null }>(sort: DuSort, value: (g: G) =
   return (a, b) => sign * (value(a) - value(b)) || byKey(a, b);
 }
 
-/** A group as an NDJSON row: its key under the grouping's name, then its counts. */
+/** A group as an NDJSON row: its key under the grouping's name, then its counts. (Object literals: rows are many.) */
 export function jsonRow(by: By, g: Usage | KindUsage): Record<string, unknown> {
   if (by === 'kind') {
     const k = g as KindUsage;
     return { kind: k.key, bytes: k.bytes, sessions: k.sessions, files: k.files };
   }
   const u = g as Usage;
-  const head: Record<string, unknown> = { [by]: u.key };
-  if (by === 'session') Object.assign(head, { path: u.path, cwd: u.cwd ?? null, label: u.label ?? null });
-  return { ...head, ...counts(u) };
+  switch (by) {
+    case 'session':
+      return { session: u.key, path: u.path, cwd: u.cwd ?? null, label: u.label ?? null, ...counts(u) };
+    case 'dir':
+      return { dir: u.key, ...counts(u) };
+    case 'month':
+      return { month: u.key, ...counts(u) };
+    case 'source':
+      return { source: u.key, ...counts(u) };
+  }
 }
 
 export function totalRow(t: Report<unknown>['total']): Record<string, unknown> {
   return { total: true, groups: t.groups, ...counts(t) };
 }
 
-function counts(u: Usage): Record<string, number> {
-  const out: Record<string, number> = { sessions: u.sessions, files: u.files, on_disk: u.on_disk, uncompressed: u.uncompressed };
-  for (const k of KINDS) out[k] = u[k];
-  return out;
-}
+const counts = (u: Usage) => ({
+  sessions: u.sessions,
+  files: u.files,
+  on_disk: u.on_disk,
+  uncompressed: u.uncompressed,
+  images: u.images,
+  tool_output: u.tool_output,
+  reasoning: u.reasoning,
+  compaction: u.compaction,
+  copied: u.copied,
+  other: u.other,
+});
