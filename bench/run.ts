@@ -501,6 +501,26 @@ async function main(): Promise<void> {
     });
   }
 
+  // Where the bytes are: rollout-du answers from the index (the kinds were counted while indexing),
+  // du walks the folders and stats every file. Both see an index and a page cache already warm.
+  if (have('rollout-du')) {
+    for (const [label, h, idx] of [
+      ['many', many, manyIdx],
+      ['home', home, mainIdx],
+    ] as const) {
+      if (!existsSync(idx)) once({ argv: node('rollout-index'), env: env(h.dir, idx) });
+      const roots = [join(h.dir, 'sessions'), join(h.dir, 'archived_sessions')].filter((d) => existsSync(d));
+      for (const by of ['session', 'kind']) {
+        record(
+          `rollout-du --by ${by} (${h.manifest.sessions.length} sessions${label === 'home' ? `, ${(homeBytes / MB).toFixed(0)} MB` : ''})`,
+          ...pair({ argv: node('rollout-du', '--include-archived', '--by', by), env: env(h.dir, idx) }, { argv: ['du', '-sb', ...roots] }, RUNS),
+          'du -sb of the same folders',
+          { target: { kind: 'ms', max: 500 } },
+        );
+      }
+    }
+  }
+
   if (have('rollout-export')) {
     const largest = [...home.manifest.sessions].filter((s) => s.kind === 'D' || s.kind === 'E').sort((a, b) => b.bytes - a.bytes)[0];
     const path = join(home.dir, largest.path);

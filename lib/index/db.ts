@@ -77,6 +77,16 @@ const MIGRATIONS: string[] = [
   // index is a cache, so the update that migrates reads every file anew.
   `ALTER TABLE sessions ADD COLUMN thread_source TEXT;
    DELETE FROM sessions; DELETE FROM docs; DELETE FROM names; DELETE FROM meta;`,
+  // 3: where each file's bytes go (rollout-du): decompressed size and the bytes of each kind of
+  // content (core/kinds.ts). Counted while a file is read, so every file is read anew, as for 2.
+  `ALTER TABLE sessions ADD COLUMN uncompressed INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE sessions ADD COLUMN images INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE sessions ADD COLUMN tool_output INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE sessions ADD COLUMN reasoning INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE sessions ADD COLUMN compaction INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE sessions ADD COLUMN copied INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE sessions ADD COLUMN other INTEGER NOT NULL DEFAULT 0;
+   DELETE FROM sessions; DELETE FROM docs; DELETE FROM names; DELETE FROM meta;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -193,6 +203,19 @@ export function inspectIndex(path: string): { why: string; ours: boolean } | nul
   } catch (err) {
     if (isDamage(err)) return { why: `not readable (${(err as Error).message})`, ours: false };
     throw indexError(err, path);
+  } finally {
+    db?.close();
+  }
+}
+
+/** Whether the index at `path` is ours but made before the latest migrations (a writer's open brings it up). */
+export function isBehind(path: string): boolean {
+  let db: Database | null = null;
+  try {
+    db = openSqlite(path, { readonly: true, fileMustExist: true, timeoutMs: 10_000 });
+    return isIndex(db) && version(db) < SCHEMA_VERSION;
+  } catch {
+    return false;
   } finally {
     db?.close();
   }

@@ -296,6 +296,47 @@ export function selectIds(db: Database, f: Filters): string[] {
   return f.search === undefined ? run() : ftsQuery(db, f.search, run);
 }
 
+/** One file of a chosen session, with what its bytes are spent on (see `Row`). */
+export interface SizedFile {
+  /** The session's thread id, and its current file's fields. */
+  id: string;
+  path: string;
+  cwd: string | null;
+  created_at: number;
+  source: string | null;
+  thread_source: string | null;
+  title: string | null;
+  name: string | null;
+  /** This file's (one of the session's files). */
+  file_path: string;
+  size: number;
+  uncompressed: number;
+  images: number;
+  tool_output: number;
+  reasoning: number;
+  compaction: number;
+  copied: number;
+  other: number;
+}
+
+/**
+ * Every file of the sessions the filters choose (all of a thread's files, as `minSize` weighs them),
+ * each with its session's current row: what `rollout-du` adds up.
+ */
+export function sizedFiles(db: Database, f: Filters): SizedFile[] {
+  const params: unknown[] = [];
+  const w = where(db, f, params);
+  const run = () =>
+    db
+      .prepare(
+        `SELECT s.id, s.path, s.cwd, s.created_at, s.source, s.thread_source, s.title, n.name AS name, x.path AS file_path, x.size,
+           x.uncompressed, x.images, x.tool_output, x.reasoning, x.compaction, x.copied, x.other
+         FROM sessions s LEFT JOIN names n ON n.id = s.id JOIN sessions x ON x.id = s.id WHERE ${w.join(' AND ')}`,
+      )
+      .all(...params) as SizedFile[];
+  return f.search === undefined ? run() : ftsQuery(db, f.search, run);
+}
+
 /** The threads whose files read one of these rollouts through `history_base`, by rollout id. */
 export function readersOf(db: Database, rolloutIds: string[]): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();

@@ -7,6 +7,7 @@ import { stampTime, type SessionFile } from '../home/paths.js';
 import { lineBatches, newStats, type Line } from '../core/lines.js';
 import {
   generationOf,
+  ordinalSpan,
   isBareGeneration,
   isEnvelope,
   isObject,
@@ -17,6 +18,7 @@ import {
   type Envelope,
   type Generation,
   type SessionMetaPayload,
+  type TypeInfo,
   peekTimestamp,
   TIMESTAMP,
 } from '../core/record.js';
@@ -24,6 +26,7 @@ import { openSession } from '../core/session.js';
 import { fileChunks, openSource } from '../core/source.js';
 import { mayOpenTurn, messageText, TurnTally, userTurnText, type LineKind } from '../core/turns.js';
 import { memberValue, stringEnd, stringText, withoutMembers } from '../core/json-bytes.js';
+import { imageBytes, kindOf, turnItemType, type OwnKind } from '../core/kinds.js';
 
 /** One searchable text: a message, a reasoning summary, a tool call or its output. */
 export interface Doc {
@@ -74,6 +77,19 @@ export interface Row {
   tail: string | null;
   doc_count: number;
   state: string | null;
+  /** The file's bytes decompressed (its size on disk is `size`). */
+  uncompressed: number;
+  /**
+   * What those bytes are spent on (core/kinds.ts); together they make `uncompressed`. Images count
+   * wherever they are; the rest of a line goes to `copied` when the line is history copied from a
+   * parent (see `FileScan.copiedLine`), else to its own kind.
+   */
+  images: number;
+  tool_output: number;
+  reasoning: number;
+  compaction: number;
+  copied: number;
+  other: number;
 }
 
 /** What a row needs beyond its columns to carry on reading (kept as JSON in `state`). */
@@ -87,6 +103,8 @@ interface Carry {
   base?: { thread_id: string; end_byte_offset: number };
   baseTurns?: number;
   baseTitle?: string | null;
+  /** A sub-agent's `subagent_history_start_ordinal`: lines below it, past the head, are copied. */
+  ownFrom?: number;
 }
 
 /** A message longer than this is indexed by its first part. */
@@ -177,6 +195,13 @@ export function freshRow(file: SessionFile): Row {
     tail: null,
     doc_count: 0,
     state: null,
+    uncompressed: 0,
+    images: 0,
+    tool_output: 0,
+    reasoning: 0,
+    compaction: 0,
+    copied: 0,
+    other: 0,
   };
 }
 
@@ -190,6 +215,8 @@ export class FileScan {
   private readonly tokenLines: Line[] = [];
   /** Bytes consumed through the last complete line. */
   bytesRead = 0;
+  /** The types of the line being read, when they had to be parsed (peekType could not tell). */
+  private parsedInfo: TypeInfo | null = null;
 
   constructor(
     readonly row: Row,
@@ -208,7 +235,13 @@ export class FileScan {
   batch(lines: Line[]): void {
     for (const line of lines) {
       if (this.normalizer) this.bare(line);
-      else this.envelopeLine(line);
+      else {
+        const head = this.first;
+        const info = peekType(line.bytes);
+        this.parsedInfo = null;
+        this.envelopeLine(line, info);
+        this.weigh(line, this.parsedInfo ?? info, head);
+      }
     }
     this.tokenTotal();
     const last = lines[lines.length - 1];
@@ -229,8 +262,46 @@ export class FileScan {
     return r;
   }
 
+  /**
+   * Adds a line's bytes (its terminator with them) to the kinds: its images, then the rest to
+   * `copied` or to its own kind (`other` is what is left over, made up by `settle`).
+   */
+  private weigh(line: Line, info: TypeInfo | null, head: boolean): void {
+    const r = this.row;
+    const images = imageBytes(line.bytes, info);
+    const rest = line.end - line.offset - images;
+    r.images += images;
+    if (!head && this.copiedLine(line)) r.copied += rest;
+    else {
+      const kind = kindOf(info, info?.payloadType === 'item_completed' ? turnItemType(line.bytes) : null);
+      if (kind !== 'other') r[kind] += rest;
+    }
+  }
+
+  /**
+   * Whether a line (past the head) is history copied from a parent: inside a legacy fork's copy
+   * (from the parent's session_meta to where the fork's own lines begin, see laterMeta), or, in a
+   * sub-agent's file, numbered below its `subagent_history_start_ordinal`.
+   */
+  private copiedLine(line: Line): boolean {
+    if (this.carry.copy === 'copied') return true;
+    if (this.carry.ownFrom === undefined) return false;
+    const span = ordinalSpan(line.bytes);
+    return span !== null && Number(line.bytes.toString('latin1', span[0], span[1])) < this.carry.ownFrom;
+  }
+
+  /** A bare line's kind: it is a response item (or the meta, which is `other`). */
+  private weighBare(line: Line, record: unknown): void {
+    const images = imageBytes(line.bytes);
+    this.row.images += images;
+    const p = isObject(record) && typeof record.type === 'string' ? record.type : undefined;
+    const kind: OwnKind = kindOf({ type: 'response_item', payloadType: p });
+    if (kind !== 'other') this.row[kind] += line.end - line.offset - images;
+  }
+
   private bare(line: Line): void {
     const record = parseLine(line.bytes);
+    this.weighBare(line, record);
     if (record === undefined) {
       this.row.bad_lines++;
       return;
@@ -238,8 +309,7 @@ export class FileScan {
     for (const text of this.normalizer!.convert(record)) this.envelope(JSON.parse(text) as Envelope, line);
   }
 
-  private envelopeLine(line: Line): void {
-    const info = peekType(line.bytes);
+  private envelopeLine(line: Line, info: TypeInfo | null): void {
     if (info && !this.first) {
       const t = info.type!;
       const p = info.payloadType;
@@ -269,6 +339,8 @@ export class FileScan {
       this.first = false;
       return;
     }
+    const p = isObject(env.payload) ? env.payload : {};
+    this.parsedInfo = { type: env.type, payloadType: typeof p.type === 'string' ? p.type : undefined };
     this.envelope(env, line);
   }
 
@@ -370,6 +442,7 @@ export class FileScan {
     r.history_base = isObject(m.history_base) ? lower(m.history_base.thread_id) : null;
     if (r.history_base) this.carry.base = { thread_id: r.history_base, end_byte_offset: Number(m.history_base!.end_byte_offset) };
     r.history_mode = str(m.history_mode) ?? (r.generation === 'E' ? 'paginated' : 'legacy');
+    if (Number.isSafeInteger(m.subagent_history_start_ordinal)) this.carry.ownFrom = m.subagent_history_start_ordinal as number;
     this.git(m);
   }
 
@@ -531,7 +604,7 @@ export async function scanFile(file: SessionFile, prev: Row | null, emit: (doc: 
     for await (const batch of lineBatches(chunks, stats, { startOffset: row.read_offset, startLine: row.read_line, transient: true })) {
       scan.batch(batch);
     }
-    const done = scan.finish();
+    const done = settle(scan.finish(), stats.bytes);
     done.tail = await tailAt(file.path, done.read_offset);
     return { row: done, bytes: stats.bytes - prev.read_offset, appended: true };
   }
@@ -545,7 +618,7 @@ export async function scanFile(file: SessionFile, prev: Row | null, emit: (doc: 
     } finally {
       await session.close();
     }
-    return { row: scan.finish(), bytes: session.stats.bytes, appended: false };
+    return { row: settle(scan.finish(), session.stats.bytes), bytes: session.stats.bytes, appended: false };
   }
   const stats = newStats();
   let first = true;
@@ -557,9 +630,19 @@ export async function scanFile(file: SessionFile, prev: Row | null, emit: (doc: 
     }
     scan.batch(batch);
   }
-  const row = scan.finish();
+  const row = settle(scan.finish(), stats.bytes);
   if (!file.compressed) row.tail = await tailAt(file.path, row.read_offset);
   return { row, bytes: stats.bytes, appended: false };
+}
+
+/**
+ * A row given its file's decompressed length: what the kinds read did not claim is `other` (lines
+ * of no particular kind, blank lines, a torn last line until it is finished and read again).
+ */
+function settle(row: Row, bytes: number): Row {
+  row.uncompressed = bytes;
+  row.other = Math.max(0, bytes - row.images - row.tool_output - row.reasoning - row.compaction - row.copied);
+  return row;
 }
 
 /** Turns and title of the lines of a history prefix (a referenced fork's ancestors). */

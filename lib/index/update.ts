@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { notice } from '../cli/errors.js';
 import { assertHome, noSessionsIn, type Home } from '../home/paths.js';
-import { indexError, inspectIndex, isDamage, openIndex, type Database } from './db.js';
+import { indexError, inspectIndex, isBehind, isDamage, openIndex, type Database } from './db.js';
 import { isFresh, type Snapshot } from './fresh.js';
 import { emptySummary, type Drift, type PathsOptions, type Summary, type UpdateOptions } from './summary.js';
 
@@ -35,12 +35,12 @@ export async function update(home: Home, opts: UpdateOptions): Promise<Summary |
   });
 }
 
-/** `read()`, or null when the index cannot be read as it is (the caller mends it). */
+/** `read()`, or null when the index cannot be read as it is (the caller mends it, or migrates it). */
 function unlessUnreadable<T>(read: () => T, index: string): T | null {
   try {
     return read();
   } catch (err) {
-    if (inspectIndex(index) || isDamage(err)) return null;
+    if (inspectIndex(index) || isDamage(err) || isBehind(index)) return null;
     throw indexError(err, index);
   }
 }

@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+import { main, single, wholeNumber } from '../lib/cli/main.js';
+import { CODEX_HOME_OPTION, COLOR_OPTION, indexOption, PROGRESS_OPTIONS, QUIET_OPTION } from '../lib/cli/options.js';
+import { parseColorWhen, useColor } from '../lib/cli/color.js';
+import { EXIT_OK, UsageError } from '../lib/cli/errors.js';
+import { stdout } from '../lib/cli/output.js';
+import { codexHome } from '../lib/home/paths.js';
+import { indexPath } from '../lib/index/db.js';
+import { sizedFiles } from '../lib/index/query.js';
+import { shortener } from '../lib/index/table.js';
+import { openFresh } from '../lib/index/update.js';
+import { parseSelection, SELECTION_OPTIONS } from '../lib/select/options.js';
+import { DU_SORT_SPECS, GROUPINGS, jsonRow, kindUsage, parseBy, parseDuSort, totalRow, usage, type KindUsage, type Report, type Usage } from '../lib/du/du.js';
+import { kindTable, usageTable } from '../lib/du/table.js';
+
+await main({
+  name: 'rollout-du',
+  usage: '[options]',
+  summary: 'Where the bytes of the sessions are: by session, folder, month, source or kind of content',
+  details: [
+    'Adds up the files of the chosen sessions from the index (brought up to date first, as rollout-ls does): on disk, decompressed, and the bytes of each kind of content: inline images, tool output, reasoning, compaction, history copied from a parent, and the rest. NDJSON, one group a line and the total last, when stdout is not a terminal; a table when it is.',
+  ],
+  options: [
+    ...SELECTION_OPTIONS,
+    ['--by <group>', 'session, dir, month, source or kind (default session)', undefined, GROUPINGS],
+    ['--sort <key>', 'size (on disk), uncompressed, a kind, sessions, files or key; -KEY for descending (default -size)', undefined, DU_SORT_SPECS],
+    ['--limit <n>', 'At most N groups (the total still counts every chosen session)'],
+    ['--json', 'NDJSON even when stdout is a terminal'],
+    ['--table', 'The table even when stdout is not a terminal (as wide as $COLUMNS, else unclipped)'],
+    COLOR_OPTION,
+    ['--no-update', 'Read the index as it is, without bringing it up to date'],
+    indexOption('The index'),
+    CODEX_HOME_OPTION,
+    QUIET_OPTION,
+    ...PROGRESS_OPTIONS,
+  ],
+  examples: [
+    'rollout-du --limit 5',
+    'rollout-du --by kind --include-archived',
+    'rollout-du --by month --sort key --table',
+    'rollout-du --by dir --sort -images --limit 3',
+  ],
+  async run(args, o) {
+    if (args.length) throw new UsageError(`unexpected argument '${args[0]}'`);
+    const by = parseBy(single(o.by));
+    const sort = parseDuSort(single(o.sort) ?? '-size', by);
+    if (single(o.limit) === '0') throw new UsageError('--limit takes a number of groups, at least 1');
+    const limit = wholeNumber(o.limit, '--limit');
+    const filters = parseSelection(o);
+    if (o.json && o.table) throw new UsageError('choose one of --json and --table');
+    const color = useColor(parseColorWhen(single(o.color)), Boolean(process.stdout.isTTY));
+    const home = codexHome(single(o.codexHome));
+    const db = await openFresh(home, indexPath(home, single(o.index)), o.update !== false);
+    try {
+      const files = sizedFiles(db, filters);
+      const report: Report<Usage | KindUsage> = by === 'kind' ? kindUsage(files, sort, limit) : usage(files, by, sort, limit);
+      if (o.table || (!o.json && process.stdout.isTTY)) {
+        const t = { shortId: shortener(db, by === 'session' ? (report.groups as Usage[]).map((g) => ({ id: g.key! })) : []), color };
+        const lines = by === 'kind' ? kindTable(report as Report<KindUsage>, t) : usageTable(by, report as Report<Usage>, t);
+        for (const l of lines) stdout.line(l);
+      } else {
+        for (const g of report.groups) stdout.json(jsonRow(by, g));
+        stdout.json(totalRow(report.total));
+      }
+    } finally {
+      db.close();
+    }
+    return EXIT_OK;
+  },
+});
