@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { main, single, wholeNumber } from '../lib/cli/main.js';
-import { CODEX_HOME_OPTION, COLOR_OPTION, indexOption, PROGRESS_OPTIONS, QUIET_OPTION } from '../lib/cli/options.js';
+import { LISTING_OPTIONS } from '../lib/cli/options.js';
 import { parseColorWhen, useColor } from '../lib/cli/color.js';
 import { EXIT_OK, UsageError } from '../lib/cli/errors.js';
 import { stdout } from '../lib/cli/output.js';
@@ -25,14 +25,7 @@ await main({
     ['--by <group>', 'session, dir, month, source or kind (default session)', undefined, GROUPINGS],
     ['--sort <key>', 'size (on disk), uncompressed, a kind, sessions, files or key; -KEY for descending (default -size)', undefined, DU_SORT_SPECS],
     ['--limit <n>', 'At most N groups (the total still counts every chosen session)'],
-    ['--json', 'NDJSON even when stdout is a terminal'],
-    ['--table', 'The table even when stdout is not a terminal (as wide as $COLUMNS, else unclipped)'],
-    COLOR_OPTION,
-    ['--no-update', 'Read the index as it is, without bringing it up to date'],
-    indexOption('The index'),
-    CODEX_HOME_OPTION,
-    QUIET_OPTION,
-    ...PROGRESS_OPTIONS,
+    ...LISTING_OPTIONS,
   ],
   examples: [
     'rollout-du --limit 5',

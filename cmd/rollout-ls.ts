@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { main, wholeNumber, single } from '../lib/cli/main.js';
-import { CODEX_HOME_OPTION, COLOR_OPTION, indexOption, PROGRESS_OPTIONS, QUIET_OPTION } from '../lib/cli/options.js';
+import { LISTING_OPTIONS } from '../lib/cli/options.js';
 import { parseColorWhen, useColor } from '../lib/cli/color.js';
 import { notice, UsageError, EXIT_OK } from '../lib/cli/errors.js';
 import { codexHome } from '../lib/home/paths.js';
@@ -29,14 +29,7 @@ await main({
     ['--cursor <cursor>', 'Continue after the page that printed this cursor'],
     ['--format <format>', "Plain text lines, e.g. '%(id) %(updated:relative) %(title)'"],
     ['--tree', 'Forks and subagent threads under the session they came from; NDJSON rows gain depth and parent'],
-    ['--json', 'NDJSON even when stdout is a terminal'],
-    ['--table', 'The table even when stdout is not a terminal (as wide as $COLUMNS, else unclipped)'],
-    COLOR_OPTION,
-    ['--no-update', 'Read the index as it is, without bringing it up to date'],
-    indexOption('The index'),
-    CODEX_HOME_OPTION,
-    QUIET_OPTION,
-    ...PROGRESS_OPTIONS,
+    ...LISTING_OPTIONS,
   ],
   examples: [
     "rollout-ls --cwd . --limit 10 --format '%(id:short) %(updated:relative) %(label)'",

@@ -30,3 +30,15 @@ export const PROGRESS_OPTIONS: OptionRow[] = [
   ['--progress', 'Draw the progress bar on stderr even when it is not a terminal, the work is quick, or with -q'],
   ['--no-progress', 'Never draw the progress bar (default: on a terminal, once the work takes a moment)'],
 ];
+
+/** The last rows of a binary that lists from the index (rollout-ls, rollout-du): output form, the index, the home. */
+export const LISTING_OPTIONS: OptionRow[] = [
+  ['--json', 'NDJSON even when stdout is a terminal'],
+  ['--table', 'The table even when stdout is not a terminal (as wide as $COLUMNS, else unclipped)'],
+  COLOR_OPTION,
+  ['--no-update', 'Read the index as it is, without bringing it up to date'],
+  indexOption('The index'),
+  CODEX_HOME_OPTION,
+  QUIET_OPTION,
+  ...PROGRESS_OPTIONS,
+];
