@@ -71,7 +71,8 @@ t.test('--map-cwd alone chooses what began under OLD; -n changes nothing; then o
   );
   t.equal(textOf(h.shop.path), textOf(h.was.shop));
 
-  const mtimes = [h.shop.path, h.fork.path].map((p) => statSync(p).mtimeMs);
+  const micros = (p: string) => statSync(p, { bigint: true }).mtimeNs / 1000n;
+  const mtimes = [h.shop.path, h.fork.path].map(micros);
   const r = prune(h.dir, MAP);
   t.equal(r.code, 0, r.err);
   t.same(r.lines.map((l) => [l.action, l.id]).sort(), [h.shop.id, h.second.id, h.fork.id].map((id) => ['retag', id]).sort());
@@ -80,11 +81,7 @@ t.test('--map-cwd alone chooses what began under OLD; -n changes nothing; then o
   t.ok(movedCopy(t, h.was.second, h.second.path, move, 'mock') >= 2, 'the provider stays without --set-provider');
   t.ok(movedCopy(t, h.was.fork, h.fork.path, move, 'openai') >= 2);
   t.equal(textOf(h.other.path), textOf(h.was.other), 'a session elsewhere is the same bytes');
-  t.same(
-    [h.shop.path, h.fork.path].map((p) => statSync(p).mtimeMs),
-    mtimes,
-    'mtimes kept: the sessions keep their place in lists by activity',
-  );
+  t.same([h.shop.path, h.fork.path].map(micros), mtimes, 'mtimes kept, to the microsecond: the sessions keep their place in lists by activity');
   const after = full(h.dir, h.fork.id);
   t.equal(after.code, 0, after.err);
   t.same(types(after.out), types(forkBefore.out), "the fork still reads its parent's lines up to the cut");

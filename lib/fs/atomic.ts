@@ -33,11 +33,12 @@ export interface WriteOptions {
   exclusive?: boolean;
   mode?: number;
   /**
-   * Set the file's mtime (and atime) before it appears: a Date, or milliseconds with their fraction
-   * (`Stats.mtimeMs`), which keeps an mtime to the microsecond where `Stats.mtime` is rounded to the
-   * millisecond.
+   * Set the file's mtime (and atime) before it appears: a Date, or another file's own as
+   * nanoseconds (`mtimeOf`), kept to the microsecond, all that libuv sets. `Stats.mtimeMs` would
+   * not do: a double of milliseconds since 1970 is off by a fraction of a microsecond, enough to
+   * land on the microsecond before.
    */
-  mtime?: Date | number;
+  mtime?: Date | bigint;
   /**
    * false: no fsync of the file or its directory, for outputs that can be made again (exports). The
    * rename still shows readers the whole file or nothing; only a power cut can lose it. Thousands of
@@ -146,6 +147,19 @@ export function sweepTemps(dir: string, now = Date.now()): number {
   return removed;
 }
 
+/** A file's mtime as the kernel keeps it, to hand to `WriteOptions.mtime`. */
+export const mtimeOf = (path: string): bigint => lstatSync(path, { bigint: true }).mtimeNs;
+
+/**
+ * libuv truncates the seconds it is given to the microsecond; asking for half a microsecond more
+ * than meant keeps the double's rounding error (a tenth of a microsecond today) from landing on the
+ * microsecond before.
+ */
+function utimeSeconds(when: Date | bigint): number {
+  const us = typeof when === 'bigint' ? when / 1000n : BigInt(when.getTime()) * 1000n;
+  return Number(us / 1_000_000n) + (Number(us % 1_000_000n) + 0.5) / 1e6;
+}
+
 /**
  * Writes `data` (bytes, or a stream of chunks) to `path` atomically; returns the bytes written.
  * The writes are synchronous: a round trip through the thread pool for each of them was most of
@@ -199,7 +213,7 @@ export async function prepareAtomic(path: string, data: Uint8Array | AsyncIterab
       closeSync(fd);
       open = false;
       if (opts.mtime !== undefined) {
-        const when = typeof opts.mtime === 'number' ? opts.mtime / 1000 : opts.mtime;
+        const when = utimeSeconds(opts.mtime);
         utimesSync(tmp, when, when);
       }
       await opts.check?.(tmp);

@@ -6,7 +6,7 @@
 import { link, lstat, mkdir, rename, unlink, utimes } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { zstPath } from '../home/paths.js';
-import { syncDir, writeAtomic } from './atomic.js';
+import { mtimeOf, syncDir, writeAtomic } from './atomic.js';
 import { assertUnchanged, fingerprint, lstatOrNull, type Fingerprint } from './safety.js';
 import { RolloutError } from '../cli/errors.js';
 import { fileChunks } from '../core/source.js';
@@ -28,7 +28,7 @@ export async function copyVerified(src: string, dst: string): Promise<Digest> {
     if (sameDigest(theirs, ours)) return ours;
     throw new RolloutError(`${dst} already exists and differs; not overwritten`, { file: src });
   }
-  await writeAtomic(dst, h.chunks, { exclusive: true, mode: st.mode & 0o7777, mtime: st.mtimeMs });
+  await writeAtomic(dst, h.chunks, { exclusive: true, mode: st.mode & 0o7777, mtime: mtimeOf(src) });
   const wrote = h.done();
   if (!sameDigest(await digestFile(dst), wrote)) {
     await unlink(dst).catch(() => {});
@@ -143,7 +143,7 @@ export async function compressFile(src: string, opts: CompressOptions = {}): Pro
     if (opts.replacing) assertUnchanged(dst, opts.replacing, 'repaired');
     else if (twin) assertUnchanged(dst, { ino: twin.ino, size: twin.size, mtimeMs: twin.mtimeMs }, 'compressed');
   };
-  const bytes = await writeAtomic(dst, compressChunks(read.chunks), { mode: st.mode & 0o7777, mtime: st.mtimeMs, check });
+  const bytes = await writeAtomic(dst, compressChunks(read.chunks), { mode: st.mode & 0o7777, mtime: mtimeOf(src), check });
   // A writer that got in after the check finds its bytes in the plain file, which readers prefer.
   try {
     assertUnchanged(src, before, 'compressed');

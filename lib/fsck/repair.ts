@@ -8,7 +8,7 @@
 import { constants } from 'node:fs';
 import { lstat, open, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { sweepTemps, syncDir, writeAtomic } from '../fs/atomic.js';
+import { mtimeOf, sweepTemps, syncDir, writeAtomic } from '../fs/atomic.js';
 import { judgeLine, type FileReport, type ProblemKind } from './check.js';
 import { plainPath, type Home, type SessionFile } from '../home/paths.js';
 import { BOM, lineBatches, newStats } from '../core/lines.js';
@@ -177,10 +177,10 @@ async function rewriteFile(file: SessionFile, seen: Fingerprint): Promise<number
     const mode = before.mode & 0o7777;
     if (!file.compressed) {
       // Compare and swap: a file that changed meanwhile keeps its bytes, and nothing replaces it.
-      await writeAtomic(plain, repaired, { mode, mtime: before.mtimeMs, check: () => assertUnchanged(file.path, seen, 'repaired') });
+      await writeAtomic(plain, repaired, { mode, mtime: mtimeOf(file.path), check: () => assertUnchanged(file.path, seen, 'repaired') });
     } else {
       // Compressed the way Codex compresses, under the same name; the plain file exists only meanwhile.
-      await writeAtomic(plain, repaired, { mode, mtime: before.mtimeMs, exclusive: true });
+      await writeAtomic(plain, repaired, { mode, mtime: mtimeOf(file.path), exclusive: true });
       try {
         await compressFile(plain, { replacing: seen });
       } catch (err) {

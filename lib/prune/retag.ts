@@ -11,7 +11,7 @@ import { forgetProjection, moveProjection, setThreadPlace } from '../codex/state
 import { retagChunks, type BaseShift, type Retag, type Shifts } from '../core/retag.js';
 import { fileChunks } from '../core/source.js';
 import { compressChunks, decompress } from '../core/zstd.js';
-import { writeAtomic } from '../fs/atomic.js';
+import { mtimeOf, writeAtomic } from '../fs/atomic.js';
 import { backupPath, backUp } from '../fs/backup.js';
 import { assertUnchanged, fingerprint, lockSession, refuseReason, type SessionFiles } from '../fs/safety.js';
 import { byName, currentFile, type Home, type SessionFile } from '../home/paths.js';
@@ -151,7 +151,7 @@ async function writeAll(planned: Planned[]): Promise<void> {
     await writeAtomic(p.path, r.chunks, {
       mode: st.mode & 0o7777,
       // Where a session belongs is not news: it keeps its place in every list sorted by activity.
-      mtime: st.mtimeMs,
+      mtime: mtimeOf(p.path),
       check: async () => {
         assertUnchanged(p.path, seen.get(p.path)!, 'rewritten');
         if (JSON.stringify(r.shifts) !== JSON.stringify(p.shifts)) throw new RolloutError('changed while being rewritten; left as it was', { file: p.path });

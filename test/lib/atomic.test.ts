@@ -1,8 +1,9 @@
 // Writing into a home: the whole file or nothing, never an overwrite when asked not to, no stray temp.
-import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { inBlocks, writeAtomic } from '../../lib/fs/atomic.js';
+import { inBlocks, mtimeOf, writeAtomic } from '../../lib/fs/atomic.js';
 import { tmpDir } from '../helpers/fixtures.js';
 
 async function* chunks(...parts: string[]): AsyncGenerator<Uint8Array> {
@@ -32,18 +33,20 @@ t.test('mode and mtime are set before the file appears', async (t) => {
   t.equal(st.mtimeMs, mtime.getTime());
 });
 
-t.test('an mtime given as Stats.mtimeMs is kept below the millisecond (Stats.mtime would round it)', async (t) => {
+t.test("a file's own mtime (mtimeOf) is kept to the microsecond, whatever its nanoseconds", async (t) => {
   const dir = tmpDir(t);
   const theirs = join(dir, 'theirs.jsonl');
   writeFileSync(theirs, 'x\n');
-  // A file system time with nanoseconds, as Codex's own writes leave them.
-  utimesSync(theirs, 1796325889.73984, 1796325889.73984);
-  const was = statSync(theirs);
-  t.not(was.mtime.getTime(), was.mtimeMs, 'the Date is rounded');
-  const path = join(dir, 'ours.jsonl');
-  await writeAtomic(path, Buffer.from('y\n'), { mtime: was.mtimeMs });
-  t.ok(Math.abs(statSync(path).mtimeMs - was.mtimeMs) < 0.001, `${statSync(path).mtimeMs} is ${was.mtimeMs} to the microsecond`);
-  t.equal(Math.floor(statSync(path).mtimeMs), Math.floor(was.mtimeMs), 'the same millisecond');
+  const micros = (p: string) => statSync(p, { bigint: true }).mtimeNs / 1000n;
+  // Times whose double of milliseconds lies just below the microsecond they are in: passing
+  // Stats.mtimeMs on would lose one.
+  for (const [i, us] of [1796248832270999n, 1796325889739840n, 1767323045000000n, 1796248832000001n].entries()) {
+    execFileSync('touch', ['-m', '-d', `@${us / 1_000_000n}.${String(us % 1_000_000n).padStart(6, '0')}123`, theirs]);
+    t.equal(micros(theirs), us, `set up: ${us}`);
+    const path = join(dir, `ours-${i}.jsonl`);
+    await writeAtomic(path, Buffer.from('y\n'), { mtime: mtimeOf(theirs) });
+    t.equal(micros(path), us, `${us} microseconds kept`);
+  }
 });
 
 t.test('exclusive never overwrites, and a failed write leaves nothing', async (t) => {
