@@ -7,6 +7,7 @@
 //   BENCH_RUNS=5      runs per measurement (heavy ones use at most 3)
 //   BENCH_OUT=DIR     where the generated homes go (default bench/out, which git ignores)
 //   BENCH_SKIP_CODEX=1  leave out the comparison with the real Codex listing
+//   BENCH_ONLY=rollout-bundle,rollout-unbundle   measure only these binaries (the report says so)
 import { spawnSync } from 'node:child_process';
 import {
   appendFileSync,
@@ -364,7 +365,13 @@ async function codexStats(client: CodexClient, home: string, params: Record<stri
 
 // ---------------------------------------------------------------------------------------------
 
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((b) => b.trim())) : null;
+
+/** Quietly: whether a binary is built and asked for. */
+const wanted = (bin: string) => (!ONLY || ONLY.has(bin)) && existsSync(BIN(bin));
+
 const have = (bin: string) => {
+  if (ONLY && !ONLY.has(bin)) return false;
   if (existsSync(BIN(bin))) return true;
   notes.push(`${bin} was not measured: dist/cmd/${bin}.js does not exist yet.`);
   return false;
@@ -386,6 +393,7 @@ async function main(): Promise<void> {
   if (!existsSync(BIN('rollout-cat'))) throw new Error('dist/cmd/rollout-cat.js is missing: run make build first');
 
   const started = Date.now();
+  if (ONLY) notes.push(`A partial run: only ${[...ONLY].join(', ')} (BENCH_ONLY).`);
   unsetExtraCaCerts();
   const home = mainHome();
   const many = manyHome();
@@ -404,24 +412,26 @@ async function main(): Promise<void> {
   log(`home: ${home.manifest.sessions.length} sessions, ${(homeBytes / MB).toFixed(0)} MB; many: ${many.manifest.sessions.length} sessions`);
 
   // rollout-cat against cat, zstd -dc and jq.
-  record(`rollout-cat, ${big.label} plain session`, ...pair({ argv: node('rollout-cat', big.path) }, { argv: ['cat', big.path] }, HEAVY_RUNS), 'cat', {
-    bytes: big.bytes,
-    target: { kind: 'ratio', max: 1.5 },
-  });
-  record(
-    `rollout-cat, ${big.label} session as .zst`,
-    ...pair({ argv: node('rollout-cat', big.zstPath) }, { argv: ['zstd', '-dcq', big.zstPath] }, HEAVY_RUNS),
-    'zstd -dc',
-    { bytes: big.bytes, target: { kind: 'ratio', max: 2 } },
-  );
-  // Twice: on a mid-sized session Node's start-up is a large share; on a big one it is not.
-  for (const p of [mid, big]) {
+  if (have('rollout-cat')) {
+    record(`rollout-cat, ${big.label} plain session`, ...pair({ argv: node('rollout-cat', big.path) }, { argv: ['cat', big.path] }, HEAVY_RUNS), 'cat', {
+      bytes: big.bytes,
+      target: { kind: 'ratio', max: 1.5 },
+    });
     record(
-      `rollout-cat --type event_msg, ${p.label}`,
-      ...pair({ argv: node('rollout-cat', '--type', 'event_msg', p.path) }, { argv: ['jq', '-c', 'select(.type=="event_msg")', p.path] }, HEAVY_RUNS),
-      `jq select`,
-      { bytes: p.bytes, target: { kind: 'faster', min: 5 } },
+      `rollout-cat, ${big.label} session as .zst`,
+      ...pair({ argv: node('rollout-cat', big.zstPath) }, { argv: ['zstd', '-dcq', big.zstPath] }, HEAVY_RUNS),
+      'zstd -dc',
+      { bytes: big.bytes, target: { kind: 'ratio', max: 2 } },
     );
+    // Twice: on a mid-sized session Node's start-up is a large share; on a big one it is not.
+    for (const p of [mid, big]) {
+      record(
+        `rollout-cat --type event_msg, ${p.label}`,
+        ...pair({ argv: node('rollout-cat', '--type', 'event_msg', p.path) }, { argv: ['jq', '-c', 'select(.type=="event_msg")', p.path] }, HEAVY_RUNS),
+        `jq select`,
+        { bytes: p.bytes, target: { kind: 'faster', min: 5 } },
+      );
+    }
   }
 
   const index = (name: string) => join(OUT, `index-${name}-x${SCALE}.sqlite`);
@@ -658,24 +668,24 @@ async function main(): Promise<void> {
     };
     for (const p of probes) {
       log(`peak memory, ${p.label} session`);
-      rss('rollout-cat', p.label, { argv: node('rollout-cat', p.path) });
-      rss('rollout-cat (.zst)', p.label, { argv: node('rollout-cat', p.zstPath) });
-      rss('rollout-cat --type event_msg', p.label, { argv: node('rollout-cat', '--type', 'event_msg', p.path) });
-      if (existsSync(BIN('rollout-export'))) rss('rollout-export --format md', p.label, { argv: node('rollout-export', '--format', 'md', p.path) });
-      const idx = join(OUT, `index-probe.sqlite`);
-      if (existsSync(BIN('rollout-index'))) {
-        dropIndex(idx)();
-        rss('rollout-index (full build)', p.label, { argv: node('rollout-index'), env: env(p.home, idx) });
+      if (wanted('rollout-cat')) {
+        rss('rollout-cat', p.label, { argv: node('rollout-cat', p.path) });
+        rss('rollout-cat (.zst)', p.label, { argv: node('rollout-cat', p.zstPath) });
+        rss('rollout-cat --type event_msg', p.label, { argv: node('rollout-cat', '--type', 'event_msg', p.path) });
       }
-      if (existsSync(BIN('rollout-ls'))) rss('rollout-ls --search', p.label, { argv: node('rollout-ls', '--search', 'checkout'), env: env(p.home, idx) });
-      if (existsSync(BIN('rollout-prune')))
-        rss('rollout-prune -n', p.label, { argv: node('rollout-prune', '-n', '-q', '--older-than', '1d'), env: env(p.home, idx) });
-      if (existsSync(BIN('rollout-bundle'))) {
+      if (wanted('rollout-export')) rss('rollout-export --format md', p.label, { argv: node('rollout-export', '--format', 'md', p.path) });
+      const idx = join(OUT, `index-probe.sqlite`);
+      dropIndex(idx)();
+      if (wanted('rollout-index')) rss('rollout-index (full build)', p.label, { argv: node('rollout-index'), env: env(p.home, idx) });
+      else once({ argv: node('rollout-index'), env: env(p.home, idx) });
+      if (wanted('rollout-ls')) rss('rollout-ls --search', p.label, { argv: node('rollout-ls', '--search', 'checkout'), env: env(p.home, idx) });
+      if (wanted('rollout-prune')) rss('rollout-prune -n', p.label, { argv: node('rollout-prune', '-n', '-q', '--older-than', '1d'), env: env(p.home, idx) });
+      if (wanted('rollout-bundle')) {
         rss('rollout-bundle -o FILE', p.label, { argv: node('rollout-bundle', '-q', '-o', join(OUT, 'probe.tar')), env: env(p.home, idx) });
         const into = join(OUT, 'probe-unbundle');
         rmSync(into, { recursive: true, force: true });
         mkdirSync(into);
-        if (existsSync(BIN('rollout-unbundle')))
+        if (wanted('rollout-unbundle'))
           rss('rollout-unbundle FILE', p.label, { argv: node('rollout-unbundle', '-q', join(OUT, 'probe.tar')), env: env(into, join(into, 'idx.sqlite')) });
         rmSync(into, { recursive: true, force: true });
       }
@@ -712,8 +722,10 @@ async function main(): Promise<void> {
     '',
   ].join('\n');
   process.stdout.write(report);
-  writeFileSync(join(REPO, 'bench/results.md'), report);
-  log('written to bench/results.md');
+  // A partial run never replaces the whole table.
+  const file = ONLY ? 'bench/results-partial.md' : 'bench/results.md';
+  writeFileSync(join(REPO, file), report);
+  log(`written to ${file}`);
 }
 
 function zstdNapi(): string {
