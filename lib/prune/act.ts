@@ -10,7 +10,7 @@ import { backupPath, backUp } from '../fs/backup.js';
 import { compressFile, leftBehind, moveFile, touch } from '../fs/move.js';
 import { assertUnchanged, destinationReason, fingerprint, lockSession, lstatOrNull, refuseReason, type Fingerprint, type SessionFiles } from '../fs/safety.js';
 import { archivedPath, currentFile, unarchivedPath, zstPath, type Home } from '../home/paths.js';
-import type { Action } from './select.js';
+import type { Action, SkipLine } from '../select/sessions.js';
 
 export interface ActOptions {
   action: Action;
@@ -29,13 +29,6 @@ export interface ActLine {
   /** With --backup: where each file's verified copy is (or, in a dry run, would be). */
   backup?: string[];
   dry_run: boolean;
-}
-
-export interface SkipLine {
-  action: 'skip';
-  id: string;
-  path: string;
-  reason: string;
 }
 
 /** What one action did: its line, and every path it changed (old and new names). */

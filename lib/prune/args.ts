@@ -6,7 +6,7 @@ import { isRetag, parseRetag, type Retag } from '../core/retag.js';
 import { spellings } from '../core/real-path.js';
 import type { Filters } from '../index/query.js';
 import { narrows, parseSelection } from '../select/options.js';
-import type { Action } from './select.js';
+import type { Action } from '../select/sessions.js';
 
 const FLAGS: Array<[Action, string]> = [
   ['archive', '--archive'],

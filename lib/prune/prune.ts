@@ -8,9 +8,9 @@ import { checkBackupDir } from '../fs/backup.js';
 import { byName, currentFile, type Home } from '../home/paths.js';
 import type { Filters } from '../index/query.js';
 import type { Retag } from '../core/retag.js';
-import { actOn, type ActLine, type SkipLine } from './act.js';
+import { actOn, type ActLine } from './act.js';
 import { retagGroup, type Member } from './retag.js';
-import { choose, type Action, type Chosen } from './select.js';
+import { choose, type Action, type Chosen, type SkipLine } from '../select/sessions.js';
 
 export type { Action };
 

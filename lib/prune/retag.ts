@@ -15,7 +15,8 @@ import { mtimeOf, writeAtomic } from '../fs/atomic.js';
 import { backupPath, backUp } from '../fs/backup.js';
 import { assertUnchanged, fingerprint, lockSession, refuseReason, type SessionFiles } from '../fs/safety.js';
 import { byName, currentFile, type Home, type SessionFile } from '../home/paths.js';
-import type { ActLine, ActOptions, SkipLine } from './act.js';
+import type { SkipLine } from '../select/sessions.js';
+import type { ActLine, ActOptions } from './act.js';
 
 /** One session of a group, and what is rewritten in it (a thread only carried along for its offsets gets an empty retag). */
 export interface Member {

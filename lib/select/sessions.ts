@@ -1,22 +1,32 @@
-// rollout-prune's choice: the selection language, answered by the index, over the sessions of the
-// roots the action can take from (or over the sessions named on stdin); then each chosen thread's
-// files as they are on disk now, and who still reads them.
+// The choice of the binaries that change sessions in place (rollout-prune, rollout-slim): the
+// selection language, answered by the index, over the sessions of the roots the action can take
+// from (or over the sessions named on stdin); then each chosen thread's files as they are on disk
+// now, and who still reads them.
 import { UsageError } from '../cli/errors.js';
 import type { Database } from '../core/sqlite.js';
 import type { Filters } from '../index/query.js';
 import { readersOf } from '../index/query.js';
 import { discover, type Home, type SessionFile } from '../home/paths.js';
 import type { SessionFiles } from '../fs/safety.js';
-import { chooseIds, namedSessions, openForChoice } from '../select/choose.js';
+import { chooseIds, namedSessions, openForChoice } from './choose.js';
 
 export type Action = 'delete' | 'archive' | 'compress' | 'unarchive' | 'retag';
+/** Prune's actions, and rollout-slim's rewriting (slimming or restoring), which chooses the same way. */
+export type Choosing = Action | 'slim';
 type Roots = NonNullable<Filters['archived']>;
 
 /** What an action can take from: archiving takes active sessions, unarchiving archived ones. */
-const ACTION_ROOTS: Record<Action, Roots> = { delete: 'include', compress: 'include', archive: 'exclude', unarchive: 'only', retag: 'include' };
+const ACTION_ROOTS: Record<Choosing, Roots> = {
+  delete: 'include',
+  compress: 'include',
+  archive: 'exclude',
+  unarchive: 'only',
+  retag: 'include',
+  slim: 'include',
+};
 
 /** The roots the selection asked for that the action can take from; none is a usage error. */
-export function rootsFor(action: Action, asked: Roots): Roots {
+export function rootsFor(action: Choosing, asked: Roots): Roots {
   const can = ACTION_ROOTS[action];
   if (can === 'include') return asked;
   if (asked === 'include' || asked === can) return can;
@@ -26,7 +36,7 @@ export function rootsFor(action: Action, asked: Roots): Roots {
 }
 
 export interface Selection {
-  action: Action;
+  action: Choosing;
   filters: Filters;
   /** Sessions named one by one (--stdin); the filters narrow them. */
   refs?: AsyncIterable<string>;
@@ -38,6 +48,14 @@ export interface Chosen extends SessionFiles {
   readers: string[];
   /** Not chosen, but reads a chosen session's files (--map-cwd: its offsets into them move with them). */
   carried?: true;
+}
+
+/** A session left alone, and why: one NDJSON line of a binary that acts on sessions. */
+export interface SkipLine {
+  action: 'skip';
+  id: string;
+  path: string;
+  reason: string;
 }
 
 export interface Choice {
@@ -76,7 +94,7 @@ export async function choose(home: Home, sel: Selection, onError: (err: unknown)
       }
       sessions.push({ id, files: group, readers: [] });
     }
-    if (sel.action === 'delete' || sel.action === 'archive' || sel.action === 'retag') await addReaders(home, db, sessions, sel.action === 'retag');
+    if (sel.action !== 'compress' && sel.action !== 'unarchive') await addReaders(home, db, sessions, sel.action === 'retag');
     return { sessions, skipped };
   } finally {
     db.close();
@@ -110,7 +128,7 @@ async function addReaders(home: Home, db: Database, sessions: Chosen[], carry: b
   }
 }
 
-function elsewhere(action: Action, file: SessionFile): string {
+function elsewhere(action: Choosing, file: SessionFile): string {
   if (action === 'archive' && file.root === 'archived_sessions') return 'already archived';
   if (action === 'unarchive' && file.root === 'sessions') return 'not archived';
   return 'not in the selected roots';
