@@ -2,15 +2,16 @@
 // objects are durable before the slimmed file takes the original's name, and the record is written
 // after it (a crash between leaves a slimmed file without a record: restorable, though not proven).
 // A `.zst` file is written back compressed.
+import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { RolloutError } from '../cli/errors.js';
 import { openSource } from '../core/source.js';
 import { compressChunks } from '../core/zstd.js';
-import { prepareAtomic, writeAtomic } from '../fs/atomic.js';
+import { prepareAtomic, type WriteOptions } from '../fs/atomic.js';
 import { parseRolloutName, ZST } from '../home/paths.js';
 import { DEFAULT_RULES, type BlobRules } from './blobs.js';
 import { restoreChunks, type RestoreResult } from './restore.js';
-import { slimChunks, type SlimResult } from './rewrite.js';
+import { slimChunks, type BlobSink, type SlimResult } from './rewrite.js';
 import { nextRecord, type ObjectStore, type SlimRecord } from './store.js';
 
 export function rolloutIdOf(path: string): string {
@@ -21,23 +22,54 @@ export function rolloutIdOf(path: string): string {
 
 const encoded = (path: string, chunks: AsyncIterable<Buffer>): AsyncIterable<Uint8Array> => (path.endsWith(ZST) ? compressChunks(chunks) : chunks);
 
+export interface SlimFileOptions {
+  rules?: BlobRules;
+  /** Take nothing out of the bytes before this offset (forks read them by their offsets). */
+  keep?: number;
+  /** Where the blobs go: the store (default), or elsewhere when they are dropped. */
+  sink?: BlobSink;
+  /** Only find out what would be taken out: nothing is written anywhere. */
+  dryRun?: boolean;
+  /** How the slimmed file is written: its mode, its mtime kept, what is checked before it takes the name. */
+  write?: Pick<WriteOptions, 'mode' | 'mtime' | 'check'>;
+}
+
+/** A sink that only hashes: a dry run's (the markers it makes are the ones a real run would). */
+const NOWHERE: BlobSink = {
+  begin() {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    return {
+      write: (b) => {
+        hash.update(b);
+        bytes += b.length;
+      },
+      finish: async () => ({ sha256: hash.digest('hex'), bytes }),
+    };
+  },
+  // Only a line put back as it was reads its blobs again, and a dry run's output goes nowhere.
+  read: async function* () {},
+};
+
 /** Slims the file in place; null when there was nothing to take out (the file is left alone). */
-export async function slimFile(path: string, store: ObjectStore, rules: BlobRules = DEFAULT_RULES): Promise<{ result: SlimResult; record: SlimRecord } | null> {
+export async function slimFile(path: string, store: ObjectStore, opts: SlimFileOptions = {}): Promise<{ result: SlimResult; record: SlimRecord } | null> {
   const rollout = rolloutIdOf(path);
   const prior = store.readRecord(rollout);
-  const s = slimChunks(openSource(path), store, rules, { from: prior?.slimmed.bytes ?? 0 });
-  const prepared = await prepareAtomic(path, encoded(path, s.chunks));
+  const s = slimChunks(openSource(path), opts.dryRun ? NOWHERE : (opts.sink ?? store), opts.rules ?? DEFAULT_RULES, {
+    from: prior?.slimmed.bytes ?? 0,
+    keep: opts.keep,
+  });
+  const prepared = opts.dryRun ? null : await prepareAtomic(path, encoded(path, s.chunks), opts.write);
+  if (!prepared) for await (const _ of s.chunks);
   const result = s.result();
   if (prior && (result.before.bytes !== prior.slimmed.bytes || result.before.sha256 !== prior.slimmed.sha256)) {
-    prepared.abort();
+    prepared?.abort();
     throw new RolloutError('the file is not what its last slimming left (it was changed, not only appended to)', { file: path });
   }
   if (!result.blobs.length) {
-    prepared.abort();
+    prepared?.abort();
     return null;
   }
-  await store.sync();
-  await prepared.commit();
   const record = nextRecord(
     rollout,
     prior,
@@ -45,6 +77,9 @@ export async function slimFile(path: string, store: ObjectStore, rules: BlobRule
     result.output,
     result.blobs.map((b) => b.at),
   );
+  if (!prepared) return { result, record };
+  await store.sync();
+  await prepared.commit();
   await store.writeRecord(record);
   return { result, record };
 }
@@ -52,10 +87,22 @@ export async function slimFile(path: string, store: ObjectStore, rules: BlobRule
 /**
  * Restores the file in place from the store, proven against its record when it has one. Nothing
  * is written unless every object is there and sound and (with a record) the result is the original.
+ * The record goes once the file is back: the next slimming starts afresh.
  */
-export async function restoreFile(path: string, store: ObjectStore): Promise<RestoreResult> {
-  const record = store.readRecord(rolloutIdOf(path));
+export async function restoreFile(path: string, store: ObjectStore, opts: { dryRun?: boolean; write?: SlimFileOptions['write'] } = {}): Promise<RestoreResult> {
+  const rollout = rolloutIdOf(path);
+  const record = store.readRecord(rollout);
   const r = restoreChunks(openSource(path), store, record);
-  await writeAtomic(path, encoded(path, r.chunks));
-  return r.result();
+  const prepared = opts.dryRun ? null : await prepareAtomic(path, encoded(path, r.chunks), opts.write);
+  if (!prepared) for await (const _ of r.chunks);
+  const result = r.result();
+  if (!prepared) return result;
+  if (!result.restored.length) {
+    prepared.abort();
+    if (record) store.removeRecord(rollout);
+    return result;
+  }
+  await prepared.commit();
+  if (record) store.removeRecord(rollout);
+  return result;
 }

@@ -48,6 +48,8 @@ export interface SlimResult {
 export interface SlimOptions {
   /** Leave the bytes before this offset as they are (they were slimmed already). */
   from?: number;
+  /** Take nothing out before this offset either: forks read the bytes before it by their offsets. */
+  keep?: number;
 }
 
 /** Bytes held for one line at most before it is let go as it is. */
@@ -99,7 +101,7 @@ export function slimChunks(
 ): { chunks: AsyncGenerator<Buffer>; result: () => SlimResult } {
   let done: SlimResult | null = null;
   return {
-    chunks: run(chunks, sink, rules, opts.from ?? 0, (r) => (done = r)),
+    chunks: run(chunks, sink, rules, opts.from ?? 0, Math.max(opts.from ?? 0, opts.keep ?? 0), (r) => (done = r)),
     result: () => {
       if (!done) throw new Error('slim result asked for before the stream ended');
       return done;
@@ -107,7 +109,14 @@ export function slimChunks(
   };
 }
 
-async function* run(chunks: AsyncIterable<Buffer>, sink: BlobSink, rules: BlobRules, from: number, finish: (r: SlimResult) => void): AsyncGenerator<Buffer> {
+async function* run(
+  chunks: AsyncIterable<Buffer>,
+  sink: BlobSink,
+  rules: BlobRules,
+  from: number,
+  start: number,
+  finish: (r: SlimResult) => void,
+): AsyncGenerator<Buffer> {
   const patterns = patternsFor(rules);
   const longest = Math.max(1, ...patterns.map((p) => p.bytes.length));
   const before = new Hasher();
@@ -282,7 +291,7 @@ async function* run(chunks: AsyncIterable<Buffer>, sink: BlobSink, rules: BlobRu
         i = h;
         return;
       }
-      const cand = base + h >= from ? candidateAt(patterns[pat]!, w, h, rules, lineHead) : null;
+      const cand = base + h >= start ? candidateAt(patterns[pat]!, w, h, rules, lineHead) : null;
       if (!cand) {
         i = h + 1;
         continue;

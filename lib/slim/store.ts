@@ -21,6 +21,7 @@ import { within } from '../core/real-path.js';
 import { fileChunks } from '../core/source.js';
 import type { Digest } from '../core/verify.js';
 import { holdTemp, syncDir, tempName, writeAtomic } from '../fs/atomic.js';
+import { takeLock } from '../fs/file-lock.js';
 import { ROOTS, type Home } from '../home/paths.js';
 import type { BlobSink, BlobWriter } from './rewrite.js';
 
@@ -53,6 +54,13 @@ export interface SlimRecord {
   slimmed: Digest;
 }
 
+/** The lock every run that writes to the object store holds, so a collection never meets a slimming half done. */
+export async function lockStore(home: Home): Promise<() => void> {
+  const taken = await takeLock(join(home.dir, '.tmp', 'rollout-locks', 'objects.lock'), 0);
+  if (typeof taken !== 'number') return taken;
+  throw new RolloutError(`another rollout-slim run is using the object store${taken ? ` (pid ${taken})` : ''}; try again when it is done`);
+}
+
 export class ObjectStore implements BlobSink {
   readonly dir: string;
   /** Objects found sound (or written) in this run: a duplicate is not hashed again. */
@@ -60,8 +68,12 @@ export class ObjectStore implements BlobSink {
   /** Objects written in this run, not yet synced. */
   private unsynced = new Set<string>();
 
-  constructor(readonly home: Home) {
-    this.dir = join(home.dir, STORE_DIR);
+  /** `dir`: elsewhere than the home's store (a run that drops its blobs keeps them only meanwhile). */
+  constructor(
+    readonly home: Home,
+    dir?: string,
+  ) {
+    this.dir = dir ?? join(home.dir, STORE_DIR);
     for (const root of ROOTS) if (within(join(home.dir, root), this.dir)) throw new Error(`the object store cannot be in ${root}/`);
   }
 
@@ -207,6 +219,11 @@ export class ObjectStore implements BlobSink {
 
   async writeRecord(record: SlimRecord): Promise<void> {
     await writeAtomic(this.recordPath(record.rollout), Buffer.from(JSON.stringify(record) + '\n'));
+  }
+
+  /** Forgets a rollout's record: its file is the original again. */
+  removeRecord(rolloutId: string): void {
+    rmSync(this.recordPath(rolloutId), { force: true });
   }
 
   /** The rollout ids that have a record. */

@@ -1,9 +1,11 @@
 // The home the documentation's examples run against: the ids, names, words and ages that README.md
 // and the man pages' EXAMPLES use, beside every generation of the shared fixture home and real Codex
 // files. Written fresh for each block of examples, so examples that change it start from the same.
+import { createHash } from 'node:crypto';
 import { cpSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bareLines, REPO, sessionLines, writeRaw, writeSession, zstd } from './fixtures.js';
+import { attach, noise, screenshot } from './images.js';
 import { stateDb } from './prune.js';
 
 const DAY = 86_400_000;
@@ -89,12 +91,35 @@ export function writeDocsHome(home: string, work: string, user: string): void {
     { mtime: new Date(now - 70 * DAY) },
   );
 
+  // A screenshot, named 'checkout screenshot', and the review subagent that got a copy (rollout-slim).
+  const shot = screenshot(48_000, 'checkout page');
+  const said = 'Why does the checkout page look broken?';
+  for (const [id, source] of [
+    ['0199b7d2-3e4f-7a5b-8c6d-7e8f9a0b1c2d', 'cli'],
+    ['0199b7d9-4f50-7b6c-9d7e-8f9a0b1c2d3e', { subagent: 'review' }],
+  ] as const) {
+    const s = sessionLines({ id, start: new Date(now - 9 * DAY), cwd: work, source, turns: [{ user: said }] });
+    writeSession(
+      home,
+      { id, start: new Date(now - 9 * DAY) },
+      { raw: Buffer.from(attach(s.lines, said, shot).join('\n') + '\n'), mtime: new Date(now - 9 * DAY) },
+    );
+  }
+  // An object a pruned session left in rollout-slim's store: nothing refers to it any more.
+  const left = noise(20_000, 'a deleted session');
+  const sha = createHash('sha256').update(left).digest('hex');
+  const object = writeRaw(home, `rollout-objects/${sha.slice(0, 2)}/${sha}`, left);
+  utimesSync(object, old, old);
+
   writeFileSync(
     join(home, 'session_index.jsonl'),
-    JSON.stringify({ id: main.id, thread_name: 'release notes', updated_at: new Date(now - 3_600_000).toISOString() }) + '\n',
-    {
-      flag: 'a',
-    },
+    [
+      { id: main.id, thread_name: 'release notes', updated_at: new Date(now - 3_600_000).toISOString() },
+      { id: '0199b7d2-3e4f-7a5b-8c6d-7e8f9a0b1c2d', thread_name: 'checkout screenshot', updated_at: new Date(now - 9 * DAY).toISOString() },
+    ]
+      .map((e) => JSON.stringify(e) + '\n')
+      .join(''),
+    { flag: 'a' },
   );
 
   // Codex's state DB, as a Codex that has not yet seen most of these files would have it.

@@ -292,3 +292,21 @@ t.test('a 50 MB line streams through in little memory', async (t) => {
   t.ok(largest <= (1 << 20) + 64, 'the blob went to the sink a chunk at a time');
   t.ok(peak - rss0 < 64 << 20, `memory grew by ${((peak - rss0) / 2 ** 20).toFixed(1)} MB`);
 });
+
+t.test('keep: nothing before the offset changes (a fork reads those bytes by offset), the rest is slimmed', async (t) => {
+  const first = userImage(dataUrl(6000, 1));
+  const lines = [first, userImage(dataUrl(7000, 2)), userImage(dataUrl(6000, 1))];
+  const input = Buffer.from(lines.join('\n') + '\n');
+  const keep = first.length + 1;
+  for (const size of SIZES) {
+    const sink = new MemorySink();
+    const s = slimChunks(pieces(input, size), sink, DEFAULT_RULES, { keep });
+    const out = await collect(s.chunks);
+    const result = s.result();
+    t.equal(out.subarray(0, keep).toString(), first + '\n', `${size}: the kept bytes are as they were`);
+    t.equal(result.blobs.length, 2, 'the two images after it go');
+    t.ok(result.blobs.every((b) => b.at >= keep));
+    t.equal(result.shifts.apply(keep), keep, 'an offset at the end of the kept bytes does not move');
+    t.equal((await restore(out, sink, size)).out.toString(), input.toString(), 'restored whole');
+  }
+});

@@ -1,0 +1,298 @@
+// rollout-slim as a subprocess, on homes of every generation that holds inline images: what it takes
+// out, where the blobs go, that --restore gives back the very bytes, and that it keeps every safety
+// rule of rollout-prune. Expected bytes are never written down: they are the files as they were.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import {
+  bareLines,
+  ndjson,
+  REPO,
+  run,
+  sessionLines,
+  tmpDir,
+  uuidv7,
+  writeRaw,
+  writeReferencedFork,
+  writeSession,
+  type SessionSpec,
+  type WriteOptions,
+} from './helpers/fixtures.js';
+import { attach, screenshot } from './helpers/images.js';
+import { holdWriterLock, tree } from './helpers/prune.js';
+
+t.setTimeout(300_000);
+
+const DAY = 86_400_000;
+const OLD = new Date(Date.now() - 3 * DAY);
+const SHOT = screenshot(60_000, 'login page');
+const CHART = screenshot(30_000, 'chart');
+const SAID = 'What is wrong on this page?';
+
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+/** The object an image's data URL becomes: the string as it stood between the quotes. */
+const objectOf = (url: string) => sha(url);
+/** Every rollout file below the roots. */
+function rolloutFiles(home: string): string[] {
+  const walk = (d: string): string[] =>
+    existsSync(d) ? readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)])) : [];
+  return [...walk(join(home, 'sessions')), ...walk(join(home, 'archived_sessions'))].filter((p) => /\/rollout-[^/]*\.jsonl(\.zst)?$/.test(p)).sort();
+}
+/** Every rollout file's bytes, by path. */
+const snapshot = (home: string) => new Map(rolloutFiles(home).map((p) => [p, readFileSync(p)]));
+const unzstd = (b: Buffer) => spawnSync('zstd', ['-dcq'], { input: b, maxBuffer: 1 << 30 }).stdout;
+const decoded = (path: string, b: Buffer) => (path.endsWith('.zst') ? unzstd(b) : b).toString();
+/** A line with every image (or an image's marker) as one word. */
+const strip = (line: string) => line.replace(/data:image\/png;base64,[A-Za-z0-9+/=]*/g, 'IMAGE');
+/** A copy of a home with every mtime as it was. */
+const copyHome = (from: string, to: string) => cpSync(from, to, { recursive: true, preserveTimestamps: true });
+const objects = (home: string) =>
+  existsSync(join(home, 'rollout-objects'))
+    ? readdirSync(join(home, 'rollout-objects'))
+        .filter((d) => /^[0-9a-f]{2}$/.test(d))
+        .flatMap((d) => readdirSync(join(home, 'rollout-objects', d)))
+    : [];
+const env = (home: string) => ({ CODEX_HOME: home, ROLLOUT_INDEX: '' });
+const slim = (home: string, ...args: string[]) => run('rollout-slim', args, { env: env(home) });
+const lines = (r: { out: string }) => ndjson(r.out) as Array<Record<string, any>>;
+
+/** A session with `image` on its first user message, written old enough to act on. */
+function imageSession(home: string, image: string, spec: SessionSpec = {}, opts: WriteOptions = {}) {
+  const s = sessionLines({ ...spec, start: spec.start ?? OLD, turns: spec.turns ?? [{ user: SAID, tool: { cmd: 'ls', output: 'index.html' } }] });
+  const raw = Buffer.from(attach(s.lines, SAID, image).join('\n') + '\n');
+  return writeSession(home, { ...spec, id: s.id, start: spec.start ?? OLD, history: spec.history }, { mtime: OLD, ...opts, raw });
+}
+
+t.test('restore gives back every generation byte for byte; every other byte of a slimmed line stays', async (t) => {
+  const home = tmpDir(t);
+  imageSession(home, SHOT);
+  imageSession(home, CHART, { history: 'paginated' });
+  imageSession(home, SHOT, {}, { zst: 'only' });
+  imageSession(home, CHART, {}, { root: 'archived_sessions' });
+  // Generation C (bare lines of mid-2025), the image in a user message as those CLIs wrote it.
+  const bareId = '0197f5a6-0000-4000-8000-0000000000c1';
+  const bare = attach(bareLines('C', bareId, [SAID, 'a broken layout']), SAID, SHOT).join('\n') + '\n';
+  t.ok(bare.includes(SHOT), 'the bare session holds the image');
+  const barePath = writeRaw(home, `sessions/rollout-2025-08-01T10-00-00-${bareId}.jsonl`, bare);
+  utimesSync(barePath, OLD, OLD);
+  const before = snapshot(home);
+
+  const r = slim(home, '--include-archived');
+  t.equal(r.code, 0, r.err);
+  const acted = lines(r).filter((l) => l.action === 'slim');
+  t.equal(acted.length, 5, 'every session with an image is slimmed');
+  for (const l of acted) {
+    t.equal(l.blobs, 1);
+    t.ok(l.after < l.bytes - 20_000, `${l.id}: the image's bytes are gone`);
+  }
+  t.match(r.err, /slimmed 5 sessions .* took out 5 blobs/);
+  t.same(objects(home).sort(), [objectOf(SHOT), objectOf(CHART)].sort(), 'two distinct images, two objects');
+  for (const [path, was] of before) {
+    const text = decoded(path, readFileSync(path));
+    t.notOk(text.includes(SHOT.slice(30, 200)) || text.includes(CHART.slice(30, 200)), `${path}: no image left`);
+    // Line by line, only the image's string changed.
+    const wasText = decoded(path, was).split('\n');
+    const nowText = text.split('\n');
+    t.equal(nowText.length, wasText.length, 'as many lines');
+    nowText.forEach((line, i) => {
+      if (line !== wasText[i]) t.same(JSON.parse(strip(line)), JSON.parse(strip(wasText[i])), `line ${i} differs only in the image`);
+    });
+  }
+  t.ok(statSync(barePath).size < before.get(barePath)!.length - 70_000, 'the bare generation is slimmed too');
+
+  const back = slim(home, '--restore', '--include-archived');
+  t.equal(back.code, 0, back.err);
+  t.equal(lines(back).filter((l) => l.action === 'restore').length, 5);
+  // A .zst file is compressed again: what it holds is the original, byte for byte.
+  for (const [path, was] of before) t.equal(sha(decoded(path, readFileSync(path))), sha(decoded(path, was)), `${path}: byte for byte`);
+});
+
+t.test('one copy of a screenshot shared by a session, its fork and a subagent', async (t) => {
+  const home = tmpDir(t);
+  const parent = imageSession(home, SHOT);
+  imageSession(home, SHOT, { meta: { forked_from_id: parent.id } });
+  imageSession(home, SHOT, { source: { subagent: 'review' } });
+  const before = snapshot(home);
+  const r = slim(home);
+  t.equal(r.code, 0, r.err);
+  t.equal(lines(r).length, 3);
+  t.equal(objects(home).length, 1, 'one object');
+  const object = join(home, 'rollout-objects', objects(home)[0].slice(0, 2), objects(home)[0]);
+  t.equal(sha(readFileSync(object)), objects(home)[0], 'named by the SHA-256 of its bytes');
+  const after = rolloutFiles(home).reduce((n, p) => n + statSync(p).size, 0) + statSync(object).size;
+  const was = [...before.values()].reduce((n, b) => n + b.length, 0);
+  t.ok(after < was / 2, `three copies became one (${was} bytes to ${after})`);
+  t.equal(slim(home, '--restore').code, 0);
+  for (const [path, bytes] of before) t.ok(readFileSync(path).equals(bytes), 'restored');
+});
+
+t.test('a dry run writes nothing, and says what a real run would do', async (t) => {
+  const home = tmpDir(t);
+  imageSession(home, SHOT);
+  imageSession(home, CHART);
+  const before = tree(home);
+  const bytes = snapshot(home);
+  const dry = slim(home, '-n');
+  t.equal(dry.code, 0, dry.err);
+  t.same(tree(home), before, 'no file added (no store)');
+  for (const [p, b] of bytes) t.ok(readFileSync(p).equals(b), 'unchanged');
+  const real = slim(home);
+  t.same(
+    lines(dry).map((l) => ({ ...l, dry_run: false })),
+    lines(real),
+    'the same lines as the real run',
+  );
+});
+
+t.test('--backup keeps each file as it was, read back, outside the roots', async (t) => {
+  const home = tmpDir(t);
+  const s = imageSession(home, SHOT);
+  const was = readFileSync(s.path);
+  const backup = join(tmpDir(t), 'backup');
+  const r = slim(home, '--backup', backup);
+  t.equal(r.code, 0, r.err);
+  const [line] = lines(r);
+  t.equal(line.backup.length, 1);
+  t.ok(readFileSync(line.backup[0]).equals(was), 'the backup is the original');
+  t.equal(slim(home, '--backup', join(home, 'sessions')).code, 2, 'never into the roots');
+});
+
+t.test('sessions still being written are left alone', async (t) => {
+  const home = tmpDir(t);
+  const fresh = imageSession(home, SHOT, {}, { mtime: new Date() });
+  const locked = imageSession(home, CHART);
+  const hold = await holdWriterLock(home, locked.id);
+  t.teardown(hold.release);
+  const before = snapshot(home);
+  const r = slim(home);
+  t.equal(r.code, 0, r.err);
+  const skips = lines(r).filter((l) => l.action === 'skip');
+  t.same(skips.map((l) => l.id).sort(), [fresh.id, locked.id].sort());
+  t.match(skips.find((l) => l.id === fresh.id)!.reason, /grace|modified/);
+  t.match(skips.find((l) => l.id === locked.id)!.reason, /lock|open/);
+  for (const [p, b] of before) t.ok(readFileSync(p).equals(b), 'untouched');
+  await hold.release();
+  t.equal(lines(slim(home, '--grace', '0')).filter((l) => l.action === 'slim').length, 2, 'both go once they are quiet');
+});
+
+t.test('mtimes are kept to the microsecond, and rollout-du and rollout-ls see the bytes gone', async (t) => {
+  const home = tmpDir(t);
+  const s = imageSession(home, SHOT);
+  const was = lstatSync(s.path, { bigint: true }).mtimeNs / 1000n;
+  const du = (h: string) => ndjson(run('rollout-du', ['--by', 'kind'], { env: env(h) }).out).find((l) => l.kind === 'images').bytes;
+  t.ok(du(home) >= 60_000, 'images before');
+  t.equal(slim(home).code, 0);
+  t.equal(lstatSync(s.path, { bigint: true }).mtimeNs / 1000n, was, 'mtime kept');
+  t.ok(du(home) < 1000, 'rollout-du: the images are gone (the markers are small)');
+  const ls = ndjson(run('rollout-ls', ['--no-update'], { env: env(home) }).out);
+  t.equal(ls[0].size, statSync(s.path).size, 'the index was updated by slim itself');
+});
+
+t.test('--drop keeps no object; --restore then has nothing to put back', async (t) => {
+  const home = tmpDir(t);
+  imageSession(home, SHOT);
+  t.equal(slim(home, '--drop').code, 2, '--drop needs a filter');
+  const r = slim(home, '--drop', '--older-than', '1d');
+  t.equal(r.code, 0, r.err);
+  t.equal(lines(r)[0].blobs, 1);
+  t.same(objects(home), [], 'no object');
+  const back = slim(home, '--restore');
+  t.not(back.code, 0, 'a marker without its object cannot be put back');
+  t.match(back.err, /error:/);
+});
+
+t.test('--gc removes only what no session refers to, and nothing young', async (t) => {
+  const home = tmpDir(t);
+  const a = imageSession(home, SHOT);
+  imageSession(home, SHOT);
+  const c = imageSession(home, CHART);
+  t.equal(slim(home).code, 0);
+  t.equal(objects(home).length, 2);
+  // Restore one holder of each: the screenshot is still referenced by the other, the chart by none.
+  const back = run('rollout-slim', ['--restore', '--stdin'], { env: env(home), input: `${a.id}\n${c.id}\n` });
+  t.equal(back.code, 0, back.err);
+  t.equal(lines(back).length, 2);
+  const young = slim(home, '--gc');
+  t.equal(young.code, 0, young.err);
+  t.same(lines(young), [], 'objects written within --grace stay');
+  const gc = slim(home, '--gc', '--grace', '0');
+  t.same(
+    lines(gc).map((l) => l.object),
+    [objectOf(CHART)],
+    'only the chart goes',
+  );
+  t.same(objects(home), [objectOf(SHOT)], 'the shared screenshot stays');
+  t.equal(slim(home, '--gc', '--older-than', '1d').code, 2, '--gc takes no filter');
+});
+
+t.test("a fork's parent keeps the bytes the fork reads by offset", async (t) => {
+  const home = tmpDir(t);
+  const p = sessionLines({ history: 'paginated', start: OLD, turns: [{ user: SAID }, { user: 'And now?' }] });
+  const withImages = attach(attach(p.lines, SAID, SHOT), 'And now?', CHART);
+  const parent = writeSession(home, { id: p.id, history: 'paginated', start: OLD }, { mtime: OLD, raw: Buffer.from(withImages.join('\n') + '\n') });
+  const cut = withImages.findIndex((l) => l.includes(CHART.slice(0, 100)));
+  const fork = writeReferencedFork(
+    home,
+    { ...parent, lines: withImages },
+    cut,
+    { start: new Date(OLD.getTime() + 1000), turns: [{ user: 'fork' }] },
+    { mtime: OLD },
+  );
+  const cat = () => run('rollout-cat', ['--full', fork.id], { env: env(home) }).out;
+  const was = cat();
+  const r = slim(home);
+  t.equal(r.code, 0, r.err);
+  const line = lines(r).find((l) => l.id === parent.id)!;
+  t.equal(line.kept, fork.endByte, 'the bytes before the fork point are kept');
+  t.equal(line.blobs, 1, 'only the image after it goes');
+  t.ok(readFileSync(parent.path).subarray(0, fork.endByte).toString().includes(SHOT.slice(30, 300)), 'the image the fork reads is still there');
+  t.equal(cat(), was, 'the fork reads the same history');
+});
+
+t.test('usage errors', async (t) => {
+  const home = tmpDir(t);
+  for (const args of [['--restore', '--gc'], ['--drop', '--restore'], ['--kinds', 'video'], ['--min-blob', '10'], ['--gc', '--kinds', 'image'], ['stray']]) {
+    const r = slim(home, ...args);
+    t.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
+    t.match(r.err, /^rollout-slim: error: /);
+  }
+});
+
+t.test('a kill at any moment leaves each file the original or the slimmed one, never a missing object', async (t) => {
+  const src = tmpDir(t);
+  for (let i = 0; i < 6; i++) imageSession(src, screenshot(3_000_000, `shot ${i}`), { id: uuidv7(OLD.getTime() + i) });
+  const original = new Map([...snapshot(src)].map(([p, b]) => [p.slice(src.length), sha(b)]));
+  // The slimmed bytes are a function of the original's: a run to the end gives them, and how long it takes.
+  const whole = tmpDir(t);
+  copyHome(src, whole);
+  const started = Date.now();
+  t.equal(slim(whole).code, 0);
+  const took = Date.now() - started;
+  const slimmed = new Map([...snapshot(whole)].map(([p, b]) => [p.slice(whole.length), sha(b)]));
+  for (const share of [0.5, 0.8, 0.85, 0.9, 0.95, 0.98]) {
+    const delay = Math.round(took * share);
+    const home = tmpDir(t);
+    copyHome(src, home);
+    const child = spawn(process.execPath, [join(REPO, 'dist/cmd/rollout-slim.js')], { env: { ...process.env, ...env(home) }, stdio: 'ignore' });
+    const exited = new Promise((r) => child.once('exit', r));
+    await new Promise((r) => setTimeout(r, delay));
+    child.kill('SIGKILL');
+    await exited;
+    let done = 0;
+    const have = new Set(objects(home));
+    for (const [p, b] of snapshot(home)) {
+      const rel = p.slice(home.length);
+      const now = sha(b);
+      t.ok(now === original.get(rel) || now === slimmed.get(rel), `after ${delay} ms: ${rel} is whole`);
+      if (now === slimmed.get(rel)) done++;
+      for (const m of b.toString().matchAll(/sha256=([0-9a-f]{64})/g)) t.ok(have.has(m[1]), `after ${delay} ms: ${rel} refers to an object that is there`);
+    }
+    t.comment(`killed after ${delay} ms of ${took}: ${done} of 6 slimmed`);
+    // The next run finishes the job, and everything comes back.
+    t.equal(slim(home).code, 0);
+    t.equal(slim(home, '--restore').code, 0);
+    for (const [p, b] of snapshot(home)) t.equal(sha(b), original.get(p.slice(home.length)), 'restored after the kill');
+  }
+});
