@@ -27,6 +27,7 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateHome, generateProbe, GENERATOR_VERSION, RARE_TERM, type HomeManifest, type SessionInfo } from './gen-home.js';
+import { generateScreenshots, SCREENSHOTS_VERSION, type ScreenshotsManifest } from './gen-screenshots.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -660,6 +661,8 @@ async function main(): Promise<void> {
     rmSync(theirs, { force: true });
   }
 
+  if (have('rollout-slim')) slimBench(env);
+
   // Peak memory as sessions grow: it must stay flat.
   if (haveTime) {
     const rss = (what: string, label: string, cmd: Cmd) => {
@@ -680,6 +683,13 @@ async function main(): Promise<void> {
       else once({ argv: node('rollout-index'), env: env(p.home, idx) });
       if (wanted('rollout-ls')) rss('rollout-ls --search', p.label, { argv: node('rollout-ls', '--search', 'checkout'), env: env(p.home, idx) });
       if (wanted('rollout-prune')) rss('rollout-prune -n', p.label, { argv: node('rollout-prune', '-n', '-q', '--older-than', '1d'), env: env(p.home, idx) });
+      if (wanted('rollout-slim')) {
+        // On a copy: the probe's screenshots go, and it is a probe for the next binary as it was.
+        const copy = join(OUT, 'probe-slim');
+        copyHome(p.home, copy);
+        rss('rollout-slim', p.label, { argv: node('rollout-slim', '-q', '--grace', '0'), env: env(copy, join(copy, 'idx.sqlite')) });
+        rmSync(copy, { recursive: true, force: true });
+      }
       if (wanted('rollout-bundle')) {
         rss('rollout-bundle -o FILE', p.label, { argv: node('rollout-bundle', '-q', '-o', join(OUT, 'probe.tar')), env: env(p.home, idx) });
         const into = join(OUT, 'probe-unbundle');
@@ -714,6 +724,7 @@ async function main(): Promise<void> {
     '',
     table(),
     '',
+    ...(reclaimed.length ? [reclaimed.join('\n'), ''] : []),
     ...(rssRows.size
       ? ['Peak memory (maximum resident set size from `/usr/bin/time -v`), by session size:', '', rssTable(probes.map((p) => p.label)), '']
       : []),
@@ -726,6 +737,88 @@ async function main(): Promise<void> {
   const file = ONLY ? 'bench/results-partial.md' : 'bench/results.md';
   writeFileSync(join(REPO, file), report);
   log(`written to ${file}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// rollout-slim: a home of screenshots, copied afresh for every run (slimming changes it).
+
+/** Lines of the "bytes reclaimed" table, when slim was measured. */
+const reclaimed: string[] = [];
+
+/** A copy of a home's roots, mtimes kept (so nothing is within --grace), its index left behind. */
+function copyHome(from: string, to: string): void {
+  rmSync(to, { recursive: true, force: true });
+  mkdirSync(to, { recursive: true });
+  for (const root of ['sessions', 'archived_sessions'])
+    if (existsSync(join(from, root))) {
+      const r = spawnSync('cp', ['-a', join(from, root), join(to, root)]);
+      if (r.status !== 0) throw new Error(`cp -a ${from}/${root}: ${r.stderr.toString()}`);
+    }
+}
+
+/** Bytes below a folder, as `du -sb` counts them (the index files left out). */
+function bytesUnder(dir: string, ...parts: string[]): number {
+  const paths = parts.map((p) => join(dir, p)).filter((p) => existsSync(p));
+  if (!paths.length) return 0;
+  return Number(
+    spawnSync('du', ['-sb', '-c', ...paths])
+      .stdout.toString()
+      .trim()
+      .split('\n')
+      .pop()!
+      .split('\t')[0],
+  );
+}
+
+function slimBench(env: (dir: string, idx: string) => Record<string, string>): void {
+  const src = join(OUT, `screenshots-x${SCALE}`);
+  const built = cached<ScreenshotsManifest>(src, { v: SCREENSHOTS_VERSION, scale: SCALE }, () => {
+    log(`generating a home of screenshots (scale ${SCALE}) in ${src}`);
+    return generateScreenshots(src, SCALE);
+  });
+  const m = built.value;
+  const work = join(OUT, 'screenshots-work');
+  const idx = join(work, 'idx.sqlite');
+  const fresh = () => {
+    copyHome(src, work);
+    once({ argv: node('rollout-index'), env: env(work, idx) });
+  };
+  const label = `${m.sessions} sessions and ${m.subagents} subagents, ${(m.bytes / MB).toFixed(0)} MB, ${m.copies} copies of ${m.pictures} screenshots`;
+  // The index is built before each run (unmeasured): what is timed is the slimming alone.
+  record(
+    `rollout-slim (${label})`,
+    ...pair(
+      { argv: node('rollout-slim', '-q', '--grace', '0'), env: env(work, idx) },
+      { argv: sh(`cat $(find ${q(work)}/sessions -type f) > /dev/null`) },
+      HEAVY_RUNS,
+      fresh,
+    ),
+    'cat of the same files',
+    { bytes: m.bytes, target: { kind: 'mbps', min: 200 } },
+  );
+  // What each way of saving space leaves, as a share of the original: slim alone, compression alone, both.
+  const size = () => bytesUnder(work, 'sessions', 'archived_sessions', 'rollout-objects');
+  const prune = () => once({ argv: node('rollout-prune', '-q', '--grace', '0', '--compress', '--older-than', '1d'), env: env(work, idx) });
+  const slim = () => once({ argv: node('rollout-slim', '-q', '--grace', '0'), env: env(work, idx) });
+  fresh();
+  const original = size();
+  const ways: Array<[string, Array<() => unknown>]> = [
+    ['rollout-slim', [slim]],
+    ['rollout-prune --compress', [prune]],
+    ['rollout-slim, then rollout-prune --compress', [slim, prune]],
+  ];
+  reclaimed.push(`Disk reclaimed on the home of screenshots (${label}; ${(original / MB).toFixed(0)} MB on disk):`, '');
+  reclaimed.push('| | on disk after (store included) | share of the original | reclaimed |', '|---|---|---|---|');
+  for (const [what, steps] of ways) {
+    fresh();
+    for (const step of steps) step();
+    const after = size();
+    reclaimed.push(
+      `| ${what} | ${(after / MB).toFixed(1)} MB | ${((100 * after) / original).toFixed(1)}% | ${(((original - after) / original) * 100).toFixed(1)}% |`,
+    );
+    log(`${what}: ${(original / MB).toFixed(0)} MB to ${(after / MB).toFixed(1)} MB`);
+  }
+  rmSync(work, { recursive: true, force: true });
 }
 
 function zstdNapi(): string {
