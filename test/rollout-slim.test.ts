@@ -20,6 +20,7 @@ import {
   type SessionSpec,
   type WriteOptions,
 } from './helpers/fixtures.js';
+import { dirFor, fileName } from './helpers/generations.js';
 import { attach, screenshot } from './helpers/images.js';
 import { holdWriterLock, tree } from './helpers/prune.js';
 
@@ -71,23 +72,28 @@ t.test('restore gives back every generation byte for byte; every other byte of a
   imageSession(home, CHART, { history: 'paginated' });
   imageSession(home, SHOT, {}, { zst: 'only' });
   imageSession(home, CHART, {}, { root: 'archived_sessions' });
-  // Generation C (bare lines of mid-2025), the image in a user message as those CLIs wrote it.
-  const bareId = '0197f5a6-0000-4000-8000-0000000000c1';
-  const bare = attach(bareLines('C', bareId, [SAID, 'a broken layout']), SAID, SHOT).join('\n') + '\n';
-  t.ok(bare.includes(SHOT), 'the bare session holds the image');
-  const barePath = writeRaw(home, `sessions/rollout-2025-08-01T10-00-00-${bareId}.jsonl`, bare);
-  utimesSync(barePath, OLD, OLD);
+  // Generations A, B and C (bare lines of 2025), the image in a user message as those CLIs wrote it.
+  const bares = (['A', 'B', 'C'] as const).map((gen, n) => {
+    const ms = Date.parse('2025-08-01T10:00:00Z') + n * 60_000;
+    const id = `0197f5a6-0000-4000-8000-0000000000c${n}`;
+    const bytes = attach(bareLines(gen, id, [SAID, 'a broken layout']), SAID, SHOT).join('\n') + '\n';
+    t.ok(bytes.includes(SHOT), `the generation ${gen} session holds the image`);
+    const path = join(dirFor(home, gen, ms, false), fileName(gen, ms, id));
+    writeRaw(home, path.slice(home.length + 1), bytes);
+    utimesSync(path, OLD, OLD);
+    return path;
+  });
   const before = snapshot(home);
 
   const r = slim(home, '--include-archived');
   t.equal(r.code, 0, r.err);
   const acted = lines(r).filter((l) => l.action === 'slim');
-  t.equal(acted.length, 5, 'every session with an image is slimmed');
+  t.equal(acted.length, 7, 'every session with an image is slimmed');
   for (const l of acted) {
     t.equal(l.blobs, 1);
     t.ok(l.after < l.bytes - 20_000, `${l.id}: the image's bytes are gone`);
   }
-  t.match(r.err, /slimmed 5 sessions .* took out 5 blobs/);
+  t.match(r.err, /slimmed 7 sessions .* took out 7 blobs/);
   t.same(objects(home).sort(), [objectOf(SHOT), objectOf(CHART)].sort(), 'two distinct images, two objects');
   for (const [path, was] of before) {
     const text = decoded(path, readFileSync(path));
@@ -100,11 +106,11 @@ t.test('restore gives back every generation byte for byte; every other byte of a
       if (line !== wasText[i]) t.same(JSON.parse(strip(line)), JSON.parse(strip(wasText[i])), `line ${i} differs only in the image`);
     });
   }
-  t.ok(statSync(barePath).size < before.get(barePath)!.length - 70_000, 'the bare generation is slimmed too');
+  for (const path of bares) t.ok(statSync(path).size < before.get(path)!.length - 70_000, `${path}: slimmed`);
 
   const back = slim(home, '--restore', '--include-archived');
   t.equal(back.code, 0, back.err);
-  t.equal(lines(back).filter((l) => l.action === 'restore').length, 5);
+  t.equal(lines(back).filter((l) => l.action === 'restore').length, 7);
   // A .zst file is compressed again: what it holds is the original, byte for byte.
   for (const [path, was] of before) t.equal(sha(decoded(path, readFileSync(path))), sha(decoded(path, was)), `${path}: byte for byte`);
 });
@@ -249,6 +255,30 @@ t.test("a fork's parent keeps the bytes the fork reads by offset", async (t) => 
   t.equal(line.blobs, 1, 'only the image after it goes');
   t.ok(readFileSync(parent.path).subarray(0, fork.endByte).toString().includes(SHOT.slice(30, 300)), 'the image the fork reads is still there');
   t.equal(cat(), was, 'the fork reads the same history');
+});
+
+t.test('a restore that would move the bytes a fork made since reads by offset is refused', async (t) => {
+  const home = tmpDir(t);
+  const p = sessionLines({ history: 'paginated', start: OLD, turns: [{ user: SAID }, { user: 'And now?' }] });
+  const raw = Buffer.from(attach(p.lines, SAID, SHOT).join('\n') + '\n');
+  const parent = writeSession(home, { id: p.id, history: 'paginated', start: OLD }, { mtime: OLD, raw });
+  t.equal(slim(home).code, 0);
+  // Codex forks the slimmed session: the fork reads the parent's slimmed bytes by their offsets.
+  const slimmed = readFileSync(parent.path).toString().trimEnd().split('\n');
+  writeReferencedFork(
+    home,
+    { ...parent, lines: slimmed },
+    slimmed.length - 1,
+    { start: new Date(OLD.getTime() + 1000), turns: [{ user: 'fork' }] },
+    { mtime: OLD },
+  );
+  const was = readFileSync(parent.path);
+  const r = slim(home, '--restore');
+  t.equal(r.code, 0, r.err);
+  const skip = lines(r).find((l) => l.id === parent.id)!;
+  t.equal(skip.action, 'skip');
+  t.match(skip.reason, /a fork reads .* by byte offsets/);
+  t.ok(readFileSync(parent.path).equals(was), 'the parent stays slimmed');
 });
 
 t.test('usage errors', async (t) => {
