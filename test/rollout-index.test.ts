@@ -530,3 +530,39 @@ t.test('a run read on a worker thread builds the same index as one read on the m
   t.ok(big.id);
   t.end();
 });
+
+t.test('a file rewritten in place: its documents are those of a fresh build, none left over, on either thread', (t) => {
+  const home = tmpDir(t);
+  const s = writeSession(home, { turns: turns(6, 'word'), start: new Date('2026-08-03T10:00:00Z') }, { mtime: past });
+  summary(home);
+  // The same file with one turn's words changed and the last two turns gone (a rewrite, not an append).
+  const rewritten = s.lines.map((l) => l.replaceAll('word 2', 'changed 2').replaceAll('out 1', 'different 1'));
+  const cut = rewritten.findIndex((l) => l.includes('word 5'));
+  writeFileSync(s.path, rewritten.slice(0, cut).join('\n') + '\n');
+  utimesSync(s.path, past, past);
+  const docs = (idx: string) => {
+    const db = new Database(idx, { readonly: true });
+    try {
+      return db.prepare('SELECT rowid & 4294967295 AS n, text, role, line, ordinal FROM docs ORDER BY rowid').all();
+    } finally {
+      db.close();
+    }
+  };
+  for (const worker of ['0', '1']) {
+    const r = run('rollout-index', [], { env: { CODEX_HOME: home, ROLLOUT_INDEX: '', ROLLOUT_SCAN_WORKER: worker } });
+    t.equal(r.code, 0, r.err);
+    const fresh = join(tmpDir(t), 'fresh.sqlite');
+    t.equal(run('rollout-index', ['--index', fresh], { env: { CODEX_HOME: home, ROLLOUT_SCAN_WORKER: worker } }).code, 0);
+    t.same(docs(join(home, 'rollout-index.sqlite')), docs(fresh), `worker ${worker}: the documents of a fresh build`);
+    t.equal(ls(home, '--search', 'changed').length, 1, 'the new words are found');
+    t.equal(ls(home, '--search', '"word 2"').length, 0, 'the old ones are not');
+    t.equal(ls(home, '--search', '"word 5"').length, 0, 'nor those of the turns cut off');
+    // Back to the first text for the other thread's turn.
+    writeFileSync(s.path, s.lines.join('\n') + '\n');
+    utimesSync(s.path, past, past);
+    t.equal(index(home).code, 0);
+    writeFileSync(s.path, rewritten.slice(0, cut).join('\n') + '\n');
+    utimesSync(s.path, new Date(past.getTime() + 1000), new Date(past.getTime() + 1000));
+  }
+  t.end();
+});

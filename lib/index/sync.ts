@@ -17,8 +17,8 @@ import { TurnTally } from '../core/turns.js';
 import { drainWal, finishScratch, indexPath, mendIndex, openIndex, openScratch, WriterLock, type Database } from './db.js';
 import { dropSnapshot, namesSignature, saveSnapshot, takeSnapshot, type Snapshot } from './fresh.js';
 import { DOC_SHIFT } from './query.js';
-import { baseOf, canAppend, freshRow, inherit, tallyPrefix, type Row } from './scan.js';
-import { scanAll, type ScanJob } from './scans.js';
+import { baseOf, canAppend, freshRow, inherit, tallyPrefix, type Doc, type Row } from './scan.js';
+import { scanAll, type ScanJob, type SinkDoc } from './scans.js';
 import { emptySummary, type Drift, type PathsOptions, type Summary, type UpdateOptions } from './summary.js';
 
 /** The stored fields a run compares against discovery. */
@@ -101,6 +101,7 @@ class Writer {
   private readonly selectRow;
   private readonly deleteRow;
   private readonly insertDoc;
+  private readonly selectDoc;
   private readonly deleteDocs;
   private readonly moveRow;
   private readonly threadFiles;
@@ -120,6 +121,7 @@ class Writer {
     this.deleteRow = db.prepare('DELETE FROM sessions WHERE file = ?');
     // (A text comes as a string, or from the reading thread as UTF-8 bytes, which SQLite takes as they are.)
     this.insertDoc = db.prepare('INSERT INTO docs (rowid, text, role, line, ordinal) VALUES (?, CAST(? AS TEXT), ?, ?, ?)');
+    this.selectDoc = db.prepare('SELECT text, role, line, ordinal FROM docs WHERE rowid = ?');
     this.deleteDocs = db.prepare('DELETE FROM docs WHERE rowid >= ? AND rowid < ?');
     this.moveRow = db.prepare(
       `UPDATE sessions SET path = @path, root = @root, archived = @archived, mtime_ms = @mtime, ino = @ino,
@@ -218,24 +220,35 @@ class Writer {
     let at = -1;
     let file = 0;
     let n = 0;
+    // A file read anew whose documents are still there: each is compared, and only one that differs
+    // is written again. A file rewritten in place (slimmed, re-tagged) keeps most of its text, and
+    // deleting a document from the full-text index costs as much as adding it.
+    let again = false;
     const start = (i: number) => {
       if (at === i) return;
       at = i;
       this.begin();
       const { file: f, prev, old } = jobs[i]!;
-      if (old) {
-        file = old.file;
-        if (!prev) this.deleteDocs.run(file * DOC_SHIFT, (file + 1) * DOC_SHIFT);
-      } else file = Number(this.insertRow.run(freshRow(f)).lastInsertRowid);
+      if (old) file = old.file;
+      else file = Number(this.insertRow.run(freshRow(f)).lastInsertRowid);
+      again = Boolean(old && !prev);
       n = prev ? prev.doc_count : 0;
     };
     await scanAll(jobs, {
       doc: (i, d) => {
         start(i);
-        this.insertDoc.run(file * DOC_SHIFT + n++, d.text, d.role, d.line, d.ordinal);
+        const rowid = file * DOC_SHIFT + n++;
+        if (again) {
+          const o = this.selectDoc.get(rowid) as Doc | undefined;
+          if (o && sameDoc(o, d)) return;
+          if (o) this.deleteDocs.run(rowid, rowid + 1);
+        }
+        this.insertDoc.run(rowid, d.text, d.role, d.line, d.ordinal);
       },
       done: async (i, r) => {
         start(i);
+        // What a file read anew no longer holds.
+        if (again) this.deleteDocs.run(file * DOC_SHIFT + n, (file + 1) * DOC_SHIFT);
         if (!r.appended) await this.history.inheritFor(r.row);
         this.updateRow.run({ ...r.row, file });
         this.touched.add(r.row.id);
@@ -264,6 +277,12 @@ class Writer {
 interface Job extends ScanJob {
   prev: (Row & { file: number }) | null;
   old: (Row & { file: number }) | null;
+}
+
+/** Whether a stored document is the one read (its text as a string, or as UTF-8 bytes from the reading thread). */
+function sameDoc(o: Doc, d: SinkDoc): boolean {
+  if (o.role !== d.role || o.line !== d.line || (o.ordinal ?? null) !== (d.ordinal ?? null)) return false;
+  return typeof d.text === 'string' ? o.text === d.text : Buffer.from(o.text, 'utf8').equals(d.text);
 }
 
 /** A referenced fork's inherited turns and title, read from its ancestors' prefixes. */
