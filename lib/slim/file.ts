@@ -20,7 +20,16 @@ export function rolloutIdOf(path: string): string {
   return name.rolloutId;
 }
 
-const encoded = (path: string, chunks: AsyncIterable<Buffer>): AsyncIterable<Uint8Array> => (path.endsWith(ZST) ? compressChunks(chunks) : chunks);
+// The compressor reads ahead of what it has compressed: a slimming's chunks (views of a window the
+// next one overwrites) go to it as copies.
+const encoded = (path: string, chunks: AsyncIterable<Buffer>): AsyncIterable<Uint8Array> => (path.endsWith(ZST) ? compressChunks(copies(chunks)) : chunks);
+
+async function* copies(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const c of chunks) yield Buffer.from(c);
+}
+
+/** Read into one reused buffer: the scan copies what it keeps (see rewrite.ts). */
+const READ = { transient: true };
 
 export interface SlimFileOptions {
   rules?: BlobRules;
@@ -55,7 +64,7 @@ const NOWHERE: BlobSink = {
 export async function slimFile(path: string, store: ObjectStore, opts: SlimFileOptions = {}): Promise<{ result: SlimResult; record: SlimRecord } | null> {
   const rollout = rolloutIdOf(path);
   const prior = store.readRecord(rollout);
-  const s = slimChunks(openSource(path), opts.dryRun ? NOWHERE : (opts.sink ?? store), opts.rules ?? DEFAULT_RULES, {
+  const s = slimChunks(openSource(path, READ), opts.dryRun ? NOWHERE : (opts.sink ?? store), opts.rules ?? DEFAULT_RULES, {
     from: prior?.slimmed.bytes ?? 0,
     keep: opts.keep,
   });

@@ -4,6 +4,12 @@
 // of 50 MB costs a chunk or two of memory: the scan jumps from pattern to pattern with byte
 // searches, and a blob's bytes are hashed and handed on while its closing quote is looked for.
 //
+// The window the scan works in is one buffer, reused: each chunk is copied in after what is not yet
+// passed on, and what must outlive the window (a held line's bytes) is copied out of it before the
+// next chunk. Fresh memory for every megabyte read costs a page fault per 4 KB and leaves tens of
+// megabytes to the collector; so the output chunks are views of the window, each valid until the
+// next is pulled, and a blob's bytes are given to its writer only for the length of the call.
+//
 // A line that turns out torn (the file's last, without a newline) or malformed (a blob's string
 // never closes) is put back as it was: from its first marker on, what it becomes is held until its
 // newline, and rebuilt from the sink if the newline never comes. Past HOLD_MAX bytes held the line
@@ -16,7 +22,7 @@ import { markerBytes, type Marker } from './marker.js';
 
 /** A blob being written: its bytes in order, then its name (the writer hashes them). */
 export interface BlobWriter {
-  /** `bytes` stays valid until finish() (the scan never reuses its chunks), so a writer may keep a view. */
+  /** `bytes` is valid during the call only (the scan reuses its window): a writer that keeps them copies them. */
   write(bytes: Buffer): void;
   finish(): Promise<{ sha256: string; bytes: number }>;
 }
@@ -91,7 +97,9 @@ function closingQuote(w: Buffer, lo: number, from: number, limit: number, carrie
 
 /**
  * The file's bytes slimmed. `result()` is complete once the chunks have been read to their end; the
- * blobs are in the sink by then (each finished before its marker is passed on).
+ * blobs are in the sink by then (each finished before its marker is passed on). The input chunks may
+ * be transient (each is copied before the next is pulled); each output chunk is valid until the next
+ * is pulled, so a consumer that keeps one copies it.
  */
 export function slimChunks(
   chunks: AsyncIterable<Buffer>,
@@ -126,7 +134,8 @@ async function* run(
   const blobs: SlimmedBlob[] = [];
   let saved = 0;
 
-  let w: Buffer = Buffer.alloc(0);
+  let win: Buffer = Buffer.alloc(0); // the window's storage, reused from chunk to chunk
+  let w: Buffer = win; // the window: win's first bytes
   let base = 0; // offset of w[0] in the input
   let i = 0; // where the scan is in w
   let emitted = 0; // w[0, emitted) is passed on (or went to a blob)
@@ -172,6 +181,10 @@ async function* run(
       held = [];
       heldBytes = 0;
     }
+  };
+  /** The next chunk overwrites the window: a held line keeps its own copy of what it holds of it. */
+  const detachHeld = () => {
+    if (held) held = held.map((p) => (Buffer.isBuffer(p) && p.buffer === win.buffer ? Buffer.from(p) : p));
   };
   function letHeldGo() {
     if (!held) return;
@@ -363,14 +376,21 @@ async function* run(
       const more = w.subarray(headEnd - base, lineStart + HEAD - base);
       savedHead = savedHead ? Buffer.concat([savedHead, more]) : Buffer.from(more);
     }
-    const rest = w.subarray(keep);
-    w = rest.length ? Buffer.concat([rest, c]) : c;
+    const rest = w.length - keep;
+    if (rest + c.length > win.length) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(rest + c.length, 2 * win.length, 1 << 16));
+      w.copy(bigger, 0, keep);
+      win = bigger;
+    } else w.copy(win, 0, keep);
+    c.copy(win, rest);
+    w = win.subarray(0, rest + c.length);
     base += keep;
     i -= keep;
     emitted -= keep;
     resetSearch();
     await scan(false);
     yield* flush();
+    detachHeld();
   }
   await scan(true);
   if (blob) await brokenBlob();

@@ -67,6 +67,8 @@ export class ObjectStore implements BlobSink {
   private sound = new Set<string>();
   /** Objects written in this run, not yet synced. */
   private unsynced = new Set<string>();
+  /** The buffer a blob is gathered in, between blobs. */
+  private scratch: Buffer | null = null;
 
   /** `dir`: elsewhere than the home's store (a run that drops its blobs keeps them only meanwhile). */
   constructor(
@@ -95,24 +97,32 @@ export class ObjectStore implements BlobSink {
   begin(): BlobWriter {
     const hash = createHash('sha256');
     let size = 0;
-    let pieces: Buffer[] = [];
+    // The scan lends its bytes for the call only: they are gathered in a buffer of the store's,
+    // reused from blob to blob (blobs are written one after another), or spilled to a temp file.
+    let mem: Buffer | null = this.scratch ?? Buffer.allocUnsafeSlow(1 << 16);
+    this.scratch = null;
     let spill: { path: string; fd: number; release: () => void } | null = null;
     return {
       write: (b: Buffer) => {
         if (!b.length) return;
         hash.update(b);
-        size += b.length;
-        if (!spill && size > IN_MEMORY) {
+        if (!spill && size + b.length > IN_MEMORY) {
           const path = tempName(join(this.dir, 'blob'));
           mkdirSync(this.dir, { recursive: true });
           const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
           spill = { path, fd, release: holdTemp(path) };
-          for (const p of pieces) writeAll(fd, p);
-          pieces = [];
+          writeAll(fd, mem!.subarray(0, size));
         }
         if (spill) writeAll(spill.fd, b);
-        // The scan's chunks are never reused, so a view of them is enough until the blob is written.
-        else pieces.push(b);
+        else {
+          if (size + b.length > mem!.length) {
+            const bigger = Buffer.allocUnsafeSlow(Math.min(IN_MEMORY, Math.max(size + b.length, 2 * mem!.length)));
+            mem!.copy(bigger, 0, 0, size);
+            mem = bigger;
+          }
+          b.copy(mem!, size);
+        }
+        size += b.length;
       },
       finish: async () => {
         const sha256 = hash.digest('hex');
@@ -120,7 +130,7 @@ export class ObjectStore implements BlobSink {
         try {
           if (s) closeSync(s.fd);
           if (!(await this.isSound(sha256, size))) {
-            await writeAtomic(this.objectPath(sha256), s ? fileChunks(s.path) : inOrder(pieces), { durable: false, mode: 0o644 });
+            await writeAtomic(this.objectPath(sha256), s ? fileChunks(s.path) : mem!.subarray(0, size), { durable: false, mode: 0o644 });
             this.sound.add(sha256);
             this.unsynced.add(sha256);
           }
@@ -129,7 +139,8 @@ export class ObjectStore implements BlobSink {
             rmSync(s.path, { force: true });
             s.release();
           }
-          pieces = [];
+          this.scratch = mem;
+          mem = null;
         }
         return { sha256, bytes: size };
       },
@@ -233,10 +244,6 @@ export class ObjectStore implements BlobSink {
       .map((n) => n.slice(0, -'.json'.length))
       .sort();
   }
-}
-
-async function* inOrder(pieces: Buffer[]): AsyncGenerator<Buffer> {
-  yield* pieces;
 }
 
 function writeAll(fd: number, b: Buffer): void {
