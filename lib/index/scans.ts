@@ -99,8 +99,9 @@ function useWorker(jobs: ScanJob[], env = process.env): boolean {
   return availableParallelism() > 1 && jobs.reduce((n, j) => n + j.file.size - (j.prev?.read_offset ?? 0), 0) >= WORKER_MIN_BYTES;
 }
 
-export async function scanAll(jobs: ScanJob[], sink: ScanSink): Promise<void> {
-  if (useWorker(jobs)) await onWorker(jobs, sink);
+/** `here`: on this thread, whatever the size. */
+export async function scanAll(jobs: ScanJob[], sink: ScanSink, here = false): Promise<void> {
+  if (!here && useWorker(jobs)) await onWorker(jobs, sink);
   else await inOrder(jobs, sink);
 }
 

@@ -31,6 +31,8 @@ export interface PathsOptions {
   /** Re-read every named file whole, changed or not. */
   force?: boolean;
   waitMs?: number;
+  /** Read on this thread even when a worker would be faster (see scans.ts). */
+  here?: boolean;
 }
 
 export const emptySummary = (): Summary => ({ scanned: 0, added: 0, updated: 0, removed: 0, unchanged: 0, moved: 0, bytes_read: 0, ms: 0 });

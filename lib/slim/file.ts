@@ -29,7 +29,7 @@ async function* copies(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
 }
 
 /** Read into one reused buffer: the scan copies what it keeps (see rewrite.ts). */
-const READ = { transient: true };
+const READ = { transient: true, chunk: 1 << 20 };
 
 export interface SlimFileOptions {
   rules?: BlobRules;

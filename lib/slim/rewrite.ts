@@ -134,8 +134,9 @@ async function* run(
   const blobs: SlimmedBlob[] = [];
   let saved = 0;
 
-  let win: Buffer = Buffer.alloc(0); // the window's storage, reused from chunk to chunk
-  let w: Buffer = win; // the window: win's first bytes
+  let win: Buffer = spareWindow ?? Buffer.alloc(0); // the window's storage, reused from chunk to chunk (and file to file)
+  spareWindow = null;
+  let w: Buffer = win.subarray(0, 0); // the window: win's first bytes
   let base = 0; // offset of w[0] in the input
   let i = 0; // where the scan is in w
   let emitted = 0; // w[0, emitted) is passed on (or went to a blob)
@@ -378,7 +379,8 @@ async function* run(
     }
     const rest = w.length - keep;
     if (rest + c.length > win.length) {
-      const bigger = Buffer.allocUnsafeSlow(Math.max(rest + c.length, 2 * win.length, 1 << 16));
+      // Room for a chunk of the same size and a little more held back, so it seldom grows again.
+      const bigger = Buffer.allocUnsafeSlow(rest + c.length + Math.max(1 << 16, rest));
       w.copy(bigger, 0, keep);
       win = bigger;
     } else w.copy(win, 0, keep);
@@ -398,4 +400,8 @@ async function* run(
   if (base + w.length > lineStart) endLine(false);
   yield* flush();
   finish({ blobs, saved, shifts, before: before.digest(), after: after.digest(), output: output.digest() });
+  spareWindow = win;
 }
+
+/** The window of the last file slimmed, for the next (files are slimmed one after another; a second at once gets its own). */
+let spareWindow: Buffer | null = null;
