@@ -684,10 +684,12 @@ async function main(): Promise<void> {
       if (wanted('rollout-ls')) rss('rollout-ls --search', p.label, { argv: node('rollout-ls', '--search', 'checkout'), env: env(p.home, idx) });
       if (wanted('rollout-prune')) rss('rollout-prune -n', p.label, { argv: node('rollout-prune', '-n', '-q', '--older-than', '1d'), env: env(p.home, idx) });
       if (wanted('rollout-slim')) {
-        // On a copy: the probe's screenshots go, and it is a probe for the next binary as it was.
+        // On a copy: the probe's screenshots go, and it is a probe for the next binary as it was. The
+        // index is built first (unmeasured): its own peak is the row of rollout-index.
         const copy = join(OUT, 'probe-slim');
         copyHome(p.home, copy);
-        rss('rollout-slim', p.label, { argv: node('rollout-slim', '-q', '--grace', '0'), env: env(copy, join(copy, 'idx.sqlite')) });
+        once({ argv: node('rollout-index', '-q'), env: env(copy, join(copy, 'idx.sqlite')) });
+        rss('rollout-slim (index built before)', p.label, { argv: node('rollout-slim', '-q', '--grace', '0'), env: env(copy, join(copy, 'idx.sqlite')) });
         rmSync(copy, { recursive: true, force: true });
       }
       if (wanted('rollout-bundle')) {
