@@ -61,7 +61,7 @@ function main(): void {
 
   rmSync(BIN, { recursive: true, force: true });
   mkdirSync(BIN, { recursive: true });
-  for (const b of ['cat', 'index', 'ls', 'fork', 'prune', 'export', 'fsck', 'name']) {
+  for (const b of ['cat', 'index', 'ls', 'du', 'fork', 'prune', 'slim', 'export', 'fsck', 'name', 'bundle', 'unbundle']) {
     const target = join(REPO, 'dist/cmd', `rollout-${b}.js`);
     if (existsSync(target)) symlinkSync(target, join(BIN, `rollout-${b}`));
   }
@@ -101,6 +101,14 @@ function main(): void {
   step('What a cleanup of sessions older than 90 days would do (a dry run)', `rollout-prune -n --older-than 90d | head -5`, {
     needs: ['rollout-prune'],
   });
+  step('Where the bytes are, by kind of content', `rollout-du --by kind --include-archived`, { needs: ['rollout-du'] });
+  step(
+    'What taking out tool outputs over 2 KB would save (a dry run; the summary is on stderr)',
+    `rollout-slim -n --kinds tool-output --min-blob 2k 2>&1 >/dev/null`,
+    {
+      needs: ['rollout-slim'],
+    },
+  );
 
   say();
   say(`Done in ${((Date.now() - t0) / 1000).toFixed(1)} s. Try it yourself: export CODEX_HOME=$PWD/demo/codex-home PATH=$PWD/demo/bin:$PATH`);
