@@ -6,7 +6,7 @@ import { parseSize } from '../cli/units.js';
 import type { Filters } from '../index/query.js';
 import { narrows, parseSelection } from '../select/options.js';
 import { DEFAULT_RULES, type BlobRules } from './blobs.js';
-import { BLOB_KINDS, type BlobKind } from './marker.js';
+import { BLOB_KINDS, type BlobKind } from '../core/blob-marker.js';
 
 export const SLIM_OPTIONS: OptionRow[] = [
   ['--kinds <kinds>', `What to take out, comma-separated: ${BLOB_KINDS.join(', ')} (default: image)`],

@@ -5,7 +5,7 @@
 // of the history, a paginated UserMessage). An image Codex stores as bare base64 (an image
 // generation's `result`, an MCP tool's image `data`) starts with the base64 of the format's
 // signature. A tool output is found by its member name in a line that is one.
-import { MEDIA_RE, startsLikeMarker, type BlobKind, type MarkerForm } from './marker.js';
+import { MEDIA_RE, startsLikeMarker, type BlobKind, type MarkerForm } from '../core/blob-marker.js';
 
 export interface BlobRules {
   kinds: ReadonlySet<BlobKind>;

@@ -6,43 +6,8 @@ import { lstatSync, rmSync } from 'node:fs';
 import { count, humanBytes } from '../cli/units.js';
 import { openSource } from '../core/source.js';
 import { discover, type Home } from '../home/paths.js';
-import { MARKER_MAX, markerText, PNG_HEAD_B64, TEXT_HEAD } from './marker.js';
+import { markedObjects } from '../core/blob-marker.js';
 import { lockStore, ObjectStore } from './store.js';
-
-const TEXT = Buffer.from(TEXT_HEAD);
-/** Base64 of the PNG's text: 192 bytes. */
-const PNG_TEXT_B64 = 256;
-const FIELDS = /^\[rollout-slim v1 kind=[a-z-]+ media=\S+ bytes=\d+ sha256=([0-9a-f]{64})\]/;
-
-/** The object names the markers in a stream refer to. */
-export async function markedObjects(chunks: AsyncIterable<Buffer>, into = new Set<string>()): Promise<Set<string>> {
-  let tail: Buffer = Buffer.alloc(0);
-  const look = (w: Buffer, final: boolean): number => {
-    // Returns where the next window must start (bytes from there on may begin a marker).
-    let keepFrom = final ? w.length : Math.max(0, w.length - MARKER_MAX);
-    for (const [p, png] of [
-      [PNG_HEAD_B64, true],
-      [TEXT, false],
-    ] as const) {
-      for (let h = w.indexOf(p); h !== -1; h = w.indexOf(p, h + 1)) {
-        const text = png
-          ? Buffer.from(w.toString('latin1', h + p.length, h + p.length + PNG_TEXT_B64), 'base64').toString('latin1')
-          : w.toString('latin1', h, h + 200);
-        const m = FIELDS.exec(text);
-        if (m) into.add(m[1]!);
-        else if (!final && w.length - h < MARKER_MAX) keepFrom = Math.min(keepFrom, h);
-      }
-    }
-    return keepFrom;
-  };
-  for await (const c of chunks) {
-    const w = tail.length ? Buffer.concat([tail, c]) : c;
-    // A marker found whole in the part kept for the next window is found again there; a set does not mind.
-    tail = Buffer.from(w.subarray(look(w, false)));
-  }
-  if (tail.length) look(tail, true);
-  return into;
-}
 
 export interface GcPlan {
   /** Objects some rollout refers to. */
@@ -73,9 +38,6 @@ export async function planGc(home: Home, store: ObjectStore): Promise<GcPlan> {
     files,
   };
 }
-
-// The fields' form is marker.ts's; this keeps the two from drifting apart unnoticed.
-if (!FIELDS.test(markerText({ kind: 'image', media: 'image/png', bytes: 1, sha256: '0'.repeat(64) }))) throw new Error('gc cannot read the marker text');
 
 export interface GcLine {
   action: 'gc';

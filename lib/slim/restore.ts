@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { RolloutError } from '../cli/errors.js';
 import type { Digest } from '../core/verify.js';
 import { escapedAt } from './blobs.js';
-import { DATA_URL_PREFIX, MARKER_MAX, parseMarker, PNG_HEAD_B64, TEXT_HEAD, type Marker } from './marker.js';
+import { DATA_URL_PREFIX, MARKER_MAX, parseMarker, PNG_HEAD_B64, TEXT_HEAD, type Marker } from '../core/blob-marker.js';
 import type { SlimRecord } from './store.js';
 
 export interface ObjectSource {

@@ -18,7 +18,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { Shifts } from '../core/retag.js';
 import type { Digest } from '../core/verify.js';
 import { candidateAt, DEFAULT_RULES, NEED, patternsFor, type BlobRules, type Candidate } from './blobs.js';
-import { markerBytes, type Marker } from './marker.js';
+import { markerBytes, type Marker } from '../core/blob-marker.js';
 
 /** A blob being written: its bytes in order, then its name (the writer hashes them). */
 export interface BlobWriter {

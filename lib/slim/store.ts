@@ -21,11 +21,11 @@ import { within } from '../core/real-path.js';
 import { fileChunks } from '../core/source.js';
 import type { Digest } from '../core/verify.js';
 import { holdTemp, syncDir, tempName, writeAtomic } from '../fs/atomic.js';
-import { takeLock } from '../fs/file-lock.js';
+import { objectRel, STORE_DIR } from '../fs/objects.js';
 import { ROOTS, type Home } from '../home/paths.js';
 import type { BlobSink, BlobWriter } from './rewrite.js';
 
-export const STORE_DIR = 'rollout-objects';
+export { lockStore, STORE_DIR } from '../fs/objects.js';
 const RECORDS = 'slimmed';
 const SHA_RE = /^[0-9a-f]{64}$/;
 /** A blob up to this size is gathered in memory before it is written; a larger one goes through a temp file. */
@@ -54,13 +54,6 @@ export interface SlimRecord {
   slimmed: Digest;
 }
 
-/** The lock every run that writes to the object store holds, so a collection never meets a slimming half done. */
-export async function lockStore(home: Home): Promise<() => void> {
-  const taken = await takeLock(join(home.dir, '.tmp', 'rollout-locks', 'objects.lock'), 0);
-  if (typeof taken !== 'number') return taken;
-  throw new RolloutError(`another rollout-slim run is using the object store${taken ? ` (pid ${taken})` : ''}; try again when it is done`);
-}
-
 export class ObjectStore implements BlobSink {
   readonly dir: string;
   /** Objects found sound (or written) in this run: a duplicate is not hashed again. */
@@ -80,8 +73,7 @@ export class ObjectStore implements BlobSink {
   }
 
   objectPath(sha256: string): string {
-    if (!SHA_RE.test(sha256)) throw new Error(`not an object name: ${sha256}`);
-    return join(this.dir, sha256.slice(0, 2), sha256);
+    return join(this.dir, objectRel(sha256).slice(STORE_DIR.length + 1));
   }
 
   recordPath(rolloutId: string): string {

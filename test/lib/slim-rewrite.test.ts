@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { inflateSync } from 'node:zlib';
 import t from 'tap';
 import { DEFAULT_RULES, type BlobRules } from '../../lib/slim/blobs.js';
-import { markerBytes, parseMarker, PNG_HEAD_B64, type Marker } from '../../lib/slim/marker.js';
+import { markerBytes, parseMarker, PNG_HEAD_B64, type Marker } from '../../lib/core/blob-marker.js';
 import { restoreChunks } from '../../lib/slim/restore.js';
 import { slimChunks, type BlobSink } from '../../lib/slim/rewrite.js';
 

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import t from 'tap';
 import { codexHome } from '../../lib/home/paths.js';
 import { restoreFile, slimFile } from '../../lib/slim/file.js';
-import { markedObjects, planGc } from '../../lib/slim/gc.js';
+import { markedObjects } from '../../lib/core/blob-marker.js';
+import { planGc } from '../../lib/slim/gc.js';
 import { ObjectStore } from '../../lib/slim/store.js';
 import { tmpDir, uuidv7, writeRaw, zstd } from '../helpers/fixtures.js';
 

@@ -158,3 +158,57 @@ export function startsLikeMarker(b: Buffer, at: number): boolean {
 }
 
 export const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+// ---- Finding the markers in a file's bytes, wherever they are: a whole string, a copy inside a
+// compaction, a marker quoted inside a tool's output. A look-alike can only add a name.
+
+const TEXT = Buffer.from(TEXT_HEAD);
+const FIELDS = /^\[rollout-slim v1 kind=[a-z-]+ media=\S+ bytes=\d+ sha256=([0-9a-f]{64})\]/;
+
+// The fields' form is markerText's; this keeps the two from drifting apart unnoticed.
+if (!FIELDS.test(markerText({ kind: 'image', media: 'image/png', bytes: 1, sha256: '0'.repeat(64) }))) throw new Error('the marker text cannot be read back');
+
+/** The object names the markers in a stream of chunks refer to, chunk by chunk (the chunks may be reused after `push`). */
+export class MarkedObjects {
+  private tail: Buffer = Buffer.alloc(0);
+
+  constructor(readonly names = new Set<string>()) {}
+
+  push(c: Buffer): void {
+    const w = this.tail.length ? Buffer.concat([this.tail, c]) : c;
+    // A marker found whole in the part kept for the next window is found again there; a set does not mind.
+    this.tail = Buffer.from(w.subarray(this.look(w, false)));
+  }
+
+  end(): Set<string> {
+    if (this.tail.length) this.look(this.tail, true);
+    this.tail = Buffer.alloc(0);
+    return this.names;
+  }
+
+  /** Adds the names found in `w`; returns where the next window must start (bytes from there on may begin a marker). */
+  private look(w: Buffer, final: boolean): number {
+    let keepFrom = final ? w.length : Math.max(0, w.length - MARKER_MAX);
+    for (const [p, png] of [
+      [PNG_HEAD_B64, true],
+      [TEXT, false],
+    ] as const) {
+      for (let h = w.indexOf(p); h !== -1; h = w.indexOf(p, h + 1)) {
+        const text = png
+          ? Buffer.from(w.toString('latin1', h + p.length, h + p.length + PNG_TEXT_B64), 'base64').toString('latin1')
+          : w.toString('latin1', h, h + 200);
+        const m = FIELDS.exec(text);
+        if (m) this.names.add(m[1]!);
+        else if (!final && w.length - h < MARKER_MAX) keepFrom = Math.min(keepFrom, h);
+      }
+    }
+    return keepFrom;
+  }
+}
+
+/** The object names the markers in a stream refer to. */
+export async function markedObjects(chunks: AsyncIterable<Buffer>, into = new Set<string>()): Promise<Set<string>> {
+  const m = new MarkedObjects(into);
+  for await (const c of chunks) m.push(c);
+  return m.end();
+}
