@@ -68,7 +68,7 @@ await main({
       },
     );
     if (!plan.sessions.length) throw new RolloutError(`nothing to bundle: no session ${o.sinceBundle ? 'is new since that bundle and ' : ''}matches`);
-    const bytes = plan.files.reduce((n, f) => n + f.size, 0);
+    const bytes = [...plan.files, ...plan.objects].reduce((n, f) => n + f.size, 0);
     const rows = plan.sessions.map((s) => ({ id: s.id, files: s.files.length, bytes: s.files.reduce((n, f) => n + f.size, 0) }));
     if (o.dryRun) {
       for (const row of rows) stdout.json({ ...row, dry_run: true });
@@ -83,7 +83,10 @@ await main({
       }
     }
     stdout.flush();
-    notice(`${o.dryRun ? 'would bundle' : 'bundled'} ${count(plan.sessions.length, 'session')} (${count(plan.files.length, 'file')}, ${humanBytes(bytes)})`);
+    const objects = plan.objects.length ? `, ${count(plan.objects.length, 'object')} of the store` : '';
+    notice(
+      `${o.dryRun ? 'would bundle' : 'bundled'} ${count(plan.sessions.length, 'session')} (${count(plan.files.length, 'file')}${objects}, ${humanBytes(bytes)})`,
+    );
     return failed ? EXIT_FAILURE : EXIT_OK;
   },
 });

@@ -62,6 +62,7 @@ await main({
     const c = summary.counts;
     const parts = [`${dryRun ? 'would import' : 'imported'} ${count(c.import, 'session')}`, `updated ${c.update}`, `skipped ${c.skip}`];
     if (c.conflict) parts.push(count(c.conflict, 'conflict'));
+    if (summary.objects.added) parts.push(`${dryRun ? 'would add' : 'added'} ${count(summary.objects.added, 'object')} to the store`);
     if (summary.failed) parts.push(count(summary.failed, 'error'));
     notice(parts.join(', '));
     return c.conflict || summary.failed ? EXIT_FAILURE : EXIT_OK;

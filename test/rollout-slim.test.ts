@@ -3,7 +3,7 @@
 // rule of rollout-prune. Expected bytes are never written down: they are the files as they were.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import {
@@ -325,4 +325,34 @@ t.test('a kill at any moment leaves each file the original or the slimmed one, n
     t.equal(slim(home, '--restore').code, 0);
     for (const [p, b] of snapshot(home)) t.equal(sha(b), original.get(p.slice(home.length)), 'restored after the kill');
   }
+});
+
+t.test('a slimmed session moves to another home with its objects, and is restored there byte for byte', async (t) => {
+  const a = tmpDir(t);
+  const b = tmpDir(t);
+  const one = imageSession(a, SHOT);
+  const two = imageSession(a, SHOT, { source: { subagent: 'review' } });
+  const three = imageSession(a, CHART);
+  const originals = snapshot(a);
+  t.equal(slim(a).code, 0);
+  // One object lost from this store: its session still goes, with a warning, its marker without the blob.
+  rmSync(join(a, 'rollout-objects', objectOf(CHART).slice(0, 2), objectOf(CHART)));
+  const tar = join(tmpDir(t), 'move.tar');
+  const bundled = run('rollout-bundle', ['-o', tar, one.id, two.id, three.id], { env: env(a) });
+  t.equal(bundled.code, 0, bundled.err);
+  t.match(bundled.err, new RegExp(`session ${three.id} refers to object ${objectOf(CHART)}, which is not in this home's store`));
+  t.match(bundled.err, /bundled 3 sessions \(3 files, 1 object of the store/);
+  const listed = spawnSync('tar', ['-tf', tar]).stdout.toString().trim().split('\n');
+  t.same(listed.slice(-1), [`rollout-objects/${objectOf(SHOT).slice(0, 2)}/${objectOf(SHOT)}`], 'the object, after the session files');
+
+  const imported = run('rollout-unbundle', [tar], { env: env(b) });
+  t.equal(imported.code, 0, imported.err);
+  t.match(imported.err, /added 1 object to the store/);
+  t.same(objects(b), [objectOf(SHOT)]);
+  // Imported again: nothing to add.
+  t.notMatch(run('rollout-unbundle', [tar], { env: env(b) }).err, /object/);
+  const restored = run('rollout-slim', ['--restore', '--stdin', '--grace', '0'], { env: env(b), input: `${one.id}\n${two.id}\n` });
+  t.equal(restored.code, 0, restored.err);
+  const back = new Map([...snapshot(b)].map(([p, bytes]) => [p.slice(b.length), bytes]));
+  for (const s of [one, two]) t.ok(back.get(s.path.slice(a.length))!.equals(originals.get(s.path)!), `${s.id}: byte for byte in the other home`);
 });

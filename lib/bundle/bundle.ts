@@ -4,14 +4,20 @@
 // before any file is written), then stream the archive, hashing each file again as it goes, so
 // that a file that changed in between stops the run rather than lands in a bundle that disagrees
 // with its own manifest.
+//
+// A slimmed session (rollout-slim) holds markers where its blobs were: the objects they name go
+// with it, after the session files, so that the bundle is whole and the other home can restore it.
 import { lstatSync } from 'node:fs';
-import { basename, relative } from 'node:path';
-import { RolloutError } from '../cli/errors.js';
+import { basename, join, relative } from 'node:path';
+import { RolloutError, warn } from '../cli/errors.js';
+import { MarkedObjects, markedObjects } from '../core/blob-marker.js';
 import { Progress } from '../cli/progress.js';
 import { readHead } from '../core/session.js';
-import { fileChunks } from '../core/source.js';
+import { fileChunks, openSource } from '../core/source.js';
 import { digest, hashing } from '../core/verify.js';
 import { compressChunks } from '../core/zstd.js';
+import { objectRel } from '../fs/objects.js';
+import { lstatOrNull } from '../fs/safety.js';
 import { ancestry, type Segment } from '../home/history.js';
 import { parseRolloutName, plainPath, type Home, type SessionFile } from '../home/paths.js';
 import { Resolver } from '../home/resolve.js';
@@ -51,6 +57,8 @@ export interface Plan {
   sessions: BundledSession[];
   /** The members after the manifest, in the manifest's order. */
   files: PlannedFile[];
+  /** The objects of the store the sessions' markers name, after the files, by name. */
+  objects: PlannedFile[];
 }
 
 /** The sessions the options choose, with their ancestors, measured; failures of one reference go to `onError`. */
@@ -83,15 +91,16 @@ export async function planBundle(home: Home, opts: BundleOptions, onError: (err:
     }
     const ids = [...reads.keys()];
     const rows = new Map(list(db, { ids, archived: 'include', sort: { key: 'created', descending: false } }).rows.map((r) => [r.id, r]));
-    const sessions: Array<BundledSession & { planned: PlannedFile[] }> = [];
+    const sessions: Array<BundledSession & { planned: PlannedFile[]; marks: Set<string> }> = [];
     for (const id of ids) {
       const files = byThread.get(id) ?? [];
       if (!files.length) continue;
       const { parents, chains } = reads.get(id)!;
       const whole = Boolean(opts.noAncestors) && parents.length > 0;
+      const marks = new Set<string>();
       const measured = files.flatMap((f) => {
         const chain = whole ? chains.get(f.path) : undefined;
-        return chain ? [measureWhole(home, f, chain)] : f.files.map((abs) => measure(home, abs, f));
+        return chain ? [measureWhole(home, f, chain, marks)] : f.files.map((abs) => measure(home, abs, f, marks));
       });
       const planned = (await Promise.all(measured)).sort((a, b) => (a.path < b.path ? -1 : 1));
       const row = rows.get(id);
@@ -107,18 +116,36 @@ export async function planBundle(home: Home, opts: BundleOptions, onError: (err:
         model_provider: row?.model_provider ?? null,
         files: planned.map(({ path, size, sha256 }) => ({ path, size, sha256 })),
         planned,
+        marks,
       });
     }
     const kept = opts.sinceBundle ? withAncestors(await newSince(sessions, opts.sinceBundle), sessions) : sessions;
     kept.sort((a, b) => (a.id < b.id ? -1 : 1));
-    return { sessions: kept.map(({ planned: _, ...s }) => s), files: kept.flatMap((s) => s.planned) };
+    return {
+      sessions: kept.map(({ planned: _, marks: __, ...s }) => s),
+      files: kept.flatMap((s) => s.planned),
+      objects: await planObjects(home, kept),
+    };
   } finally {
     db.close();
   }
 }
 
-async function measure(home: Home, abs: string, f: SessionFile): Promise<PlannedFile> {
-  const d = await digest(fileChunks(abs));
+/** `chunks`, each shown to `see` on its way. */
+async function* seen(chunks: AsyncIterable<Buffer>, see: (c: Buffer) => void): AsyncGenerator<Buffer> {
+  for await (const c of chunks) {
+    see(c);
+    yield c;
+  }
+}
+
+/** A file measured as it is, and the objects its markers name added to `marks` (a .zst's are in its decompressed bytes). */
+async function measure(home: Home, abs: string, f: SessionFile, marks: Set<string>): Promise<PlannedFile> {
+  const found = new MarkedObjects(marks);
+  const zst = abs.endsWith('.zst');
+  const d = await digest(zst ? fileChunks(abs) : seen(fileChunks(abs), (c) => found.push(c)));
+  if (zst) await markedObjects(openSource(abs), marks);
+  else found.end();
   // The mtime of the logical file's first (plain) path: a .zst sibling keeps its source's, as Codex's compressor does.
   const mtime = Math.floor((abs === f.path ? f.mtimeMs : lstatSync(abs).mtimeMs) / 1000);
   return { path: relative(home.dir, abs), abs, size: d.bytes, sha256: d.sha256, mtime };
@@ -128,10 +155,35 @@ async function measure(home: Home, abs: string, f: SessionFile): Promise<Planned
  * A file that reads another thread, measured as it will be written: whole, under its plain name
  * (whether the home holds it plain, compressed or both), with its own mtime.
  */
-async function measureWhole(home: Home, f: SessionFile, chain: Segment[]): Promise<PlannedFile> {
+async function measureWhole(home: Home, f: SessionFile, chain: Segment[], marks: Set<string>): Promise<PlannedFile> {
   const produce = await wholeFile(f, chain);
-  const d = await digest(produce('the bundle'));
+  const found = new MarkedObjects(marks);
+  const d = await digest(seen(produce('the bundle'), (c) => found.push(c)));
+  found.end();
   return { path: relative(home.dir, plainPath(f.path)), abs: f.path, size: d.bytes, sha256: d.sha256, mtime: Math.floor(f.mtimeMs / 1000), produce };
+}
+
+/**
+ * The objects the kept sessions' markers name, each checked against its name. One the store lacks,
+ * or holds damaged, is left out with a warning: the session goes as it is, its marker without the blob.
+ */
+async function planObjects(home: Home, kept: Array<{ id: string; marks: Set<string> }>): Promise<PlannedFile[]> {
+  const wanted = new Map<string, string>();
+  for (const s of kept) for (const sha of s.marks) if (!wanted.has(sha)) wanted.set(sha, s.id);
+  const out: PlannedFile[] = [];
+  for (const [sha, id] of [...wanted].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const rel = objectRel(sha);
+    const abs = join(home.dir, rel);
+    const st = lstatOrNull(abs);
+    const d = st?.isFile() ? await digest(fileChunks(abs)) : null;
+    if (!d || d.sha256 !== sha) {
+      warn(`session ${id} refers to object ${sha}, which ${d ? 'is damaged in' : 'is not in'} this home's store: it is bundled without it`, { file: abs });
+      continue;
+    }
+    // Named by their bytes, objects carry no time of their own: equal objects give equal bundles.
+    out.push({ path: rel, abs, size: d.bytes, sha256: sha, mtime: 0 });
+  }
+  return out;
 }
 
 /** The sessions with a file the older bundle lacks, or holds with other bytes. */
@@ -184,17 +236,18 @@ async function* ending(chunks: AsyncIterable<Buffer>, bar: Progress): AsyncGener
 
 /** The bundle's bytes: the manifest, then every file; compressed with zstd when asked. */
 export function bundleBytes(plan: Plan, zstd: boolean): AsyncIterable<Buffer> {
-  const manifest = manifestBytes(plan.sessions);
+  const manifest = manifestBytes(plan.sessions, plan.objects);
+  const all = [...plan.files, ...plan.objects];
   const bar = new Progress(
     'bundling',
-    plan.files.length,
-    plan.files.reduce((n, f) => n + f.size, 0),
+    all.length,
+    all.reduce((n, f) => n + f.size, 0),
     'file',
   );
   // The manifest's mtime is fixed: it describes the files, and equal files must give equal bytes.
   const members: TarInput[] = [
     { path: MANIFEST_PATH, size: manifest.length, mtime: 0, data: () => once(manifest) },
-    ...plan.files.map((f) => ({ path: f.path, size: f.size, mtime: f.mtime, data: () => asMeasured(f, bar) })),
+    ...all.map((f) => ({ path: f.path, size: f.size, mtime: f.mtime, data: () => asMeasured(f, bar) })),
   ];
   const tar = writeTar(members);
   return ending(zstd ? compressChunks(tar) : tar, bar);

@@ -2,6 +2,7 @@
 // from an untrusted bundle must keep before anything is believed of it. The format is documented in
 // man/rollout-bundle.md (THE BUNDLE FORMAT); a change to either is a change to both.
 import { RolloutError } from '../cli/errors.js';
+import { objectNamed } from '../fs/objects.js';
 import { parseRolloutName, UUID_RE } from '../home/paths.js';
 import { badPath } from './tar.js';
 
@@ -40,6 +41,11 @@ export interface BundledSession {
 export interface Manifest {
   format: string;
   sessions: BundledSession[];
+  /**
+   * Objects of rollout-slim's store that the sessions' markers name (`rollout-objects/<aa>/<sha256>`,
+   * by path), after every session's files. Absent when there are none (and in bundles of before).
+   */
+  objects: BundledFile[];
 }
 
 const byKey =
@@ -48,9 +54,9 @@ const byKey =
     key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 
 /** The manifest's bytes: sessions by id, files by path, keys in a fixed order, so equal content is equal bytes. */
-export function manifestBytes(sessions: BundledSession[]): Buffer {
+export function manifestBytes(sessions: BundledSession[], objects: BundledFile[] = []): Buffer {
   const sorted = [...sessions].sort(byKey((s) => s.id));
-  const m: Manifest = {
+  const m: Omit<Manifest, 'objects'> & { objects?: BundledFile[] } = {
     format: FORMAT,
     sessions: sorted.map((s) => ({
       id: s.id,
@@ -65,11 +71,12 @@ export function manifestBytes(sessions: BundledSession[]): Buffer {
       files: [...s.files].sort(byKey((f) => f.path)).map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 })),
     })),
   };
+  if (objects.length) m.objects = [...objects].sort(byKey((f) => f.path)).map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 }));
   return Buffer.from(JSON.stringify(m, null, 1) + '\n');
 }
 
-/** The members after the manifest, in the order a bundle holds them: by session id, then by path. */
-export const members = (m: Manifest): BundledFile[] => m.sessions.flatMap((s) => s.files);
+/** The members after the manifest, in the order a bundle holds them: by session id, then by path; then the objects. */
+export const members = (m: Manifest): BundledFile[] => [...m.sessions.flatMap((s) => s.files), ...m.objects];
 
 const refuse = (what: string) => new RolloutError(`not a bundle we can trust: ${MANIFEST_PATH}: ${what}`);
 
@@ -148,5 +155,23 @@ export function checkManifest(value: unknown): Manifest {
       files,
     };
   });
-  return { format: FORMAT, sessions };
+  return { format: FORMAT, sessions, objects: checkObjects(value.objects) };
+}
+
+/** The objects a manifest lists: each at its name's path, once, in order, of a well-formed size. */
+function checkObjects(value: unknown): BundledFile[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw refuse('objects is not a list');
+  let last = '';
+  return value.map((o: unknown, i): BundledFile => {
+    if (!isObject(o) || !isString(o.path)) throw refuse(`object ${i} has no path`);
+    const at = `object ${JSON.stringify(o.path)}`;
+    const name = objectNamed(o.path);
+    if (!name) throw refuse(`${at}: not rollout-objects/<aa>/<sha256>`);
+    if (o.sha256 !== name) throw refuse(`${at}: its sha256 is not its name`);
+    if (o.path <= last) throw refuse(`${at}: objects are not in order of path, or one is there twice`);
+    last = o.path;
+    if (typeof o.size !== 'number' || !Number.isSafeInteger(o.size) || o.size < 0) throw refuse(`${at}: size is not a whole number of bytes`);
+    return { path: o.path, size: o.size, sha256: name };
+  });
 }

@@ -18,6 +18,7 @@ import { assertUnchanged, destinationReason, fingerprint, lockSession, lstatOrNu
 import { cleanName, nameIn, readNames, type Names } from '../home/names.js';
 import { assertHome, discover, parseRolloutName, type Home, type SessionFile } from '../home/paths.js';
 import { checkBundle } from './check.js';
+import { importObjects, type ObjectsImported } from './objects.js';
 import type { BundledFile, BundledSession } from './manifest.js';
 import { compared, decide, partsOf, rootFor, type Action, type Decision, type Part, type Verdict } from './place.js';
 import { readTar } from './tar.js';
@@ -45,6 +46,7 @@ export interface SessionLine {
 export interface UnbundleSummary {
   counts: Record<Action, number>;
   failed: number;
+  objects: ObjectsImported;
 }
 
 interface Planned {
@@ -65,7 +67,9 @@ export async function unbundle(home: Home, source: string, opts: UnbundleOptions
     });
     const rewrite = isRetag(opts.retag) ? await Rewrite.of(path, opts.retag) : null;
     const planned = await plan(home, path, manifest.sessions, rewrite);
-    const summary: UnbundleSummary = { counts: { import: 0, update: 0, skip: 0, conflict: 0 }, failed: 0 };
+    // Before any session: none lands naming an object this home lacks.
+    const objects = await importObjects(home, path, manifest.objects, opts.dryRun);
+    const summary: UnbundleSummary = { counts: { import: 0, update: 0, skip: 0, conflict: 0 }, failed: 0, objects };
     const lines = new Map<string, SessionLine>(planned.map((p) => [p.session.id, lineOf(p)]));
     const written = opts.dryRun ? [] : await write(home, path, planned, opts, lines, summary, rewrite);
     const named = await giveNames(home, planned, lines, opts.dryRun);

@@ -34,6 +34,9 @@ function session(id: string, files: Array<[string, Buffer]>): BundledSession {
   };
 }
 
+const OBJECT_DATA = Buffer.from('data:image/png;base64,iVBORw0KGgo=');
+const OBJECT = { path: `rollout-objects/${sha(OBJECT_DATA).slice(0, 2)}/${sha(OBJECT_DATA)}`, size: OBJECT_DATA.length, sha256: sha(OBJECT_DATA) };
+
 const goodSessions = () => [session(A, [[pathA, dataA]]), session(B, [[pathB, dataB]])];
 
 async function* of(...parts: Buffer[]): AsyncGenerator<Buffer> {
@@ -110,9 +113,18 @@ t.test('checkManifest refuses a manifest that lies or is malformed', async (t) =
     ['no files', (m) => ((m.sessions[0].files = []), m), /no files/],
     ['parents that are not ids', (m) => ((m.sessions[0].parents = ['x']), m), /parents/],
     ['a bad time', (m) => ((m.sessions[0].created_at = 'yesterday'), m), /ISO time/],
+    ['objects that are not a list', (m) => ((m.objects = {}), m), /objects is not a list/],
+    ['an object outside the store', (m) => ((m.objects = [{ ...OBJECT, path: `sessions/${OBJECT.sha256}` }]), m), /not rollout-objects/],
+    ['an object climbing out', (m) => ((m.objects = [{ ...OBJECT, path: `rollout-objects/../${OBJECT.sha256}` }]), m), /not rollout-objects/],
+    ['an object in the wrong fan-out', (m) => ((m.objects = [{ ...OBJECT, path: `rollout-objects/00/${OBJECT.sha256}` }]), m), /not rollout-objects/],
+    ['an object not named by its sha256', (m) => ((m.objects = [{ ...OBJECT, sha256: sha(dataA) }]), m), /its sha256 is not its name/],
+    ['an object twice', (m) => ((m.objects = [OBJECT, OBJECT]), m), /not in order of path, or one is there twice/],
+    ['an object of no size', (m) => ((m.objects = [{ ...OBJECT, size: 1.5 }]), m), /size is not/],
   ];
   for (const [what, mutate, re] of cases) t.throws(() => checkManifest(mutate(base())), re, what);
   t.same(checkManifest({ ...base(), later: 'a key of a later minor version' }).sessions.length, 2);
+  t.same(checkManifest({ ...base(), objects: [OBJECT] }).objects, [OBJECT], 'an object of the store, where it belongs');
+  t.same(checkManifest(base()).objects, [], 'none: a bundle of before, or of sessions never slimmed');
 });
 
 t.test('hostile bundles are refused whole', async (t) => {
