@@ -2,14 +2,15 @@
 // session with a user's image attachment and a `view_image` tool output, both written by Codex, is
 // slimmed; Codex then resumes it, and the model receives the marker image where each picture was and
 // the rest of the history as before; `codex doctor` finds nothing new; a restore gives back the file
-// Codex wrote, followed by what it appended since.
+// Codex wrote, followed by what it appended since. Bundled slimmed, it carries its objects to another
+// home, where it is restored and Codex resumes it with the original pictures.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { ndjson, run } from '../helpers/fixtures.js';
 import { noisyPng } from '../helpers/images.js';
-import { doctorParity, interop, mockedHome, PARITY_PROBLEMS, runCodexOk, sessionIdOf } from './codex.js';
+import { doctorParity, interop, makeHome, mockedHome, PARITY_PROBLEMS, runCodexOk, sessionIdOf } from './codex.js';
 import { userTexts } from './mock-responses.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -96,5 +97,25 @@ await interop(t, async () => {
     mock.enqueue({ text: 'Noise, restored.' });
     await codex(['resume', id, 'IMG3 once more']);
     t.same(imagesSent(mock.responses().at(-1)!.body), sentBefore, 'after a restore Codex sends the original pictures again');
+
+    // Moving machines: slimmed again, bundled with its objects, imported into another home, restored
+    // there byte for byte, and resumed there by Codex with the original pictures.
+    const beforeMove = fs.readFileSync(file);
+    t.equal(run('rollout-slim', ['--grace', '0'], { env }).code, 0);
+    const tar = path.join(path.dirname(home), 'move.tar');
+    const bundled = run('rollout-bundle', ['-o', tar, id], { env });
+    t.equal(bundled.code, 0, bundled.err);
+    t.match(bundled.err, /object/, 'the objects go with it');
+    const other = makeHome(path.join(path.dirname(home), 'other-home'), mock.url);
+    const otherEnv = { CODEX_HOME: other, ROLLOUT_INDEX: '' };
+    const imported = run('rollout-unbundle', [tar], { env: otherEnv });
+    t.equal(imported.code, 0, imported.err);
+    const put = run('rollout-slim', ['--restore', '--grace', '0'], { env: otherEnv });
+    t.equal(put.code, 0, put.err);
+    const moved = path.join(other, path.relative(home, file));
+    t.equal(sha(fs.readFileSync(moved)), sha(beforeMove), 'restored in the other home, byte for byte');
+    mock.enqueue({ text: 'Noise, elsewhere.' });
+    await runCodexOk(other, ['exec', '--skip-git-repo-check', 'resume', id, 'IMG4 on the other machine'], { cwd: work, timeoutMs: 90_000 });
+    t.same(imagesSent(mock.responses().at(-1)!.body), sentBefore, 'Codex in the other home sends the original pictures');
   });
 });
