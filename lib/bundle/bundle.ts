@@ -7,7 +7,7 @@
 //
 // A slimmed session (rollout-slim) holds markers where its blobs were: the objects they name go
 // with it, after the session files, so that the bundle is whole and the other home can restore it.
-import { lstatSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { RolloutError, warn } from '../cli/errors.js';
 import { MarkedObjects, markedObjects } from '../core/blob-marker.js';
@@ -16,7 +16,7 @@ import { readHead } from '../core/session.js';
 import { fileChunks, openSource } from '../core/source.js';
 import { digest, hashing } from '../core/verify.js';
 import { compressChunks } from '../core/zstd.js';
-import { objectRel } from '../fs/objects.js';
+import { objectRel, STORE_DIR } from '../fs/objects.js';
 import { lstatOrNull } from '../fs/safety.js';
 import { ancestry, type Segment } from '../home/history.js';
 import { parseRolloutName, plainPath, type Home, type SessionFile } from '../home/paths.js';
@@ -92,6 +92,8 @@ export async function planBundle(home: Home, opts: BundleOptions, onError: (err:
     const ids = [...reads.keys()];
     const rows = new Map(list(db, { ids, archived: 'include', sort: { key: 'created', descending: false } }).rows.map((r) => [r.id, r]));
     const sessions: Array<BundledSession & { planned: PlannedFile[]; marks: Set<string> }> = [];
+    // A home without a store has no object to carry: its files are not searched for markers.
+    const slimmed = existsSync(join(home.dir, STORE_DIR));
     for (const id of ids) {
       const files = byThread.get(id) ?? [];
       if (!files.length) continue;
@@ -100,7 +102,8 @@ export async function planBundle(home: Home, opts: BundleOptions, onError: (err:
       const marks = new Set<string>();
       const measured = files.flatMap((f) => {
         const chain = whole ? chains.get(f.path) : undefined;
-        return chain ? [measureWhole(home, f, chain, marks)] : f.files.map((abs) => measure(home, abs, f, marks));
+        const found = slimmed ? marks : null;
+        return chain ? [measureWhole(home, f, chain, found)] : f.files.map((abs) => measure(home, abs, f, found));
       });
       const planned = (await Promise.all(measured)).sort((a, b) => (a.path < b.path ? -1 : 1));
       const row = rows.get(id);
@@ -140,12 +143,12 @@ async function* seen(chunks: AsyncIterable<Buffer>, see: (c: Buffer) => void): A
 }
 
 /** A file measured as it is, and the objects its markers name added to `marks` (a .zst's are in its decompressed bytes). */
-async function measure(home: Home, abs: string, f: SessionFile, marks: Set<string>): Promise<PlannedFile> {
-  const found = new MarkedObjects(marks);
+async function measure(home: Home, abs: string, f: SessionFile, marks: Set<string> | null): Promise<PlannedFile> {
+  const found = marks && new MarkedObjects(marks);
   const zst = abs.endsWith('.zst');
-  const d = await digest(zst ? fileChunks(abs) : seen(fileChunks(abs), (c) => found.push(c)));
-  if (zst) await markedObjects(openSource(abs), marks);
-  else found.end();
+  const d = await digest(!found || zst ? fileChunks(abs) : seen(fileChunks(abs), (c) => found.push(c)));
+  if (marks && zst) await markedObjects(openSource(abs), marks);
+  else found?.end();
   // The mtime of the logical file's first (plain) path: a .zst sibling keeps its source's, as Codex's compressor does.
   const mtime = Math.floor((abs === f.path ? f.mtimeMs : lstatSync(abs).mtimeMs) / 1000);
   return { path: relative(home.dir, abs), abs, size: d.bytes, sha256: d.sha256, mtime };
@@ -155,11 +158,11 @@ async function measure(home: Home, abs: string, f: SessionFile, marks: Set<strin
  * A file that reads another thread, measured as it will be written: whole, under its plain name
  * (whether the home holds it plain, compressed or both), with its own mtime.
  */
-async function measureWhole(home: Home, f: SessionFile, chain: Segment[], marks: Set<string>): Promise<PlannedFile> {
+async function measureWhole(home: Home, f: SessionFile, chain: Segment[], marks: Set<string> | null): Promise<PlannedFile> {
   const produce = await wholeFile(f, chain);
-  const found = new MarkedObjects(marks);
-  const d = await digest(seen(produce('the bundle'), (c) => found.push(c)));
-  found.end();
+  const found = marks && new MarkedObjects(marks);
+  const d = await digest(found ? seen(produce('the bundle'), (c) => found.push(c)) : produce('the bundle'));
+  found?.end();
   return { path: relative(home.dir, plainPath(f.path)), abs: f.path, size: d.bytes, sha256: d.sha256, mtime: Math.floor(f.mtimeMs / 1000), produce };
 }
 
