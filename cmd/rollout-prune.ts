@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { EXIT_FAILURE, EXIT_OK, notice, report, UsageError } from '../lib/cli/errors.js';
 import { main, single } from '../lib/cli/main.js';
-import { CODEX_HOME_OPTION, DRY_RUN_OPTION, graceOption, indexOption, PROGRESS_OPTIONS, QUIET_OPTION } from '../lib/cli/options.js';
+import { ACTING_OPTIONS } from '../lib/cli/options.js';
 import { stdout } from '../lib/cli/output.js';
 import { count, humanBytes, parseDuration } from '../lib/cli/units.js';
 import { openSource, STDIN } from '../lib/core/source.js';
@@ -43,16 +43,7 @@ await main({
     ['--compress', 'Compress the sessions to .jsonl.zst (as Codex compresses) instead of deleting them'],
     ['--unarchive', 'Move archived sessions back into sessions/YYYY/MM/DD/ (as codex unarchive); chooses from archived_sessions/'],
     ...retagOptions('--set-provider'),
-    [
-      '--backup <dir>',
-      "Copy every file of each session into DIR (same layout as under the home), read back, before acting; never inside the home's session folders",
-    ],
-    graceOption(),
-    DRY_RUN_OPTION,
-    indexOption('The rollout index that chooses, updated afterwards'),
-    CODEX_HOME_OPTION,
-    QUIET_OPTION,
-    ...PROGRESS_OPTIONS,
+    ...ACTING_OPTIONS,
   ],
   examples: [
     'rollout-prune --older-than 90d --dry-run',

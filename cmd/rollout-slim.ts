@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { EXIT_FAILURE, EXIT_OK, notice, report, UsageError } from '../lib/cli/errors.js';
 import { main, single } from '../lib/cli/main.js';
-import { CODEX_HOME_OPTION, DRY_RUN_OPTION, graceOption, indexOption, PROGRESS_OPTIONS, QUIET_OPTION } from '../lib/cli/options.js';
+import { ACTING_OPTIONS } from '../lib/cli/options.js';
 import { stdout } from '../lib/cli/output.js';
 import { parseDuration } from '../lib/cli/units.js';
 import { openSource, STDIN } from '../lib/core/source.js';
@@ -35,18 +35,7 @@ await main({
       "are (the line says how many, as kept), so no child's offsets move. Codex's projection of each thread is moved with " +
       'the bytes, and the index is updated.',
   ],
-  options: [
-    ...SELECTION_OPTIONS,
-    ['--stdin', 'Sessions named on stdin: ids, names, paths, or rollout-ls NDJSON rows'],
-    ...SLIM_OPTIONS,
-    ['--backup <dir>', "Copy each file into DIR (same layout as under the home), read back, before it is rewritten; never inside the home's session folders"],
-    graceOption(),
-    DRY_RUN_OPTION,
-    indexOption('The rollout index that chooses, updated afterwards'),
-    CODEX_HOME_OPTION,
-    QUIET_OPTION,
-    ...PROGRESS_OPTIONS,
-  ],
+  options: [...SELECTION_OPTIONS, ['--stdin', 'Sessions named on stdin: ids, names, paths, or rollout-ls NDJSON rows'], ...SLIM_OPTIONS, ...ACTING_OPTIONS],
   examples: [
     'rollout-slim --include-archived -n',
     "rollout-ls --name 'checkout screenshot' | rollout-slim --stdin --backup ~/codex-backup",

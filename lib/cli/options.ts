@@ -42,3 +42,20 @@ export const LISTING_OPTIONS: OptionRow[] = [
   QUIET_OPTION,
   ...PROGRESS_OPTIONS,
 ];
+
+/**
+ * The last rows of a binary that changes sessions in place (rollout-prune, rollout-slim): the backup,
+ * the safety rules, the index that chooses, the home.
+ */
+export const ACTING_OPTIONS: OptionRow[] = [
+  [
+    '--backup <dir>',
+    "Copy every file of each session into DIR (same layout as under the home), read back, before it is changed; never inside the home's session folders",
+  ],
+  graceOption(),
+  DRY_RUN_OPTION,
+  indexOption('The rollout index that chooses, updated afterwards'),
+  CODEX_HOME_OPTION,
+  QUIET_OPTION,
+  ...PROGRESS_OPTIONS,
+];

@@ -7,6 +7,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { RolloutError, UsageError } from '../cli/errors.js';
 import { ROOTS, type Home } from '../home/paths.js';
+import { sweepTree } from './atomic.js';
 import { copyVerified } from './move.js';
 import { digestFile, sameDigest } from '../core/verify.js';
 import { lstatOrNull } from './safety.js';
@@ -38,6 +39,12 @@ function insideRoots(home: Home, path: string): boolean {
     if (dir === dirname(dir)) break;
   }
   return false;
+}
+
+/** A backup folder made ready before anything is touched: checked (in a dry run too), and rid of the copies a killed run left half-made. */
+export function readyBackup(home: Home, dir: string, dryRun: boolean): void {
+  checkBackupDir(home, dir);
+  if (!dryRun) sweepTree(dir);
 }
 
 /**

@@ -3,8 +3,7 @@
 import { isPerSession, notice } from '../cli/errors.js';
 import { Progress } from '../cli/progress.js';
 import { count } from '../cli/units.js';
-import { sweepTree } from '../fs/atomic.js';
-import { checkBackupDir } from '../fs/backup.js';
+import { readyBackup } from '../fs/backup.js';
 import { noSessionsIn, type Home, type SessionFile } from '../home/paths.js';
 import type { Resolver } from '../home/resolve.js';
 import { fsck, type Problem } from './check.js';
@@ -41,11 +40,7 @@ export async function runFsck(home: Home, resolver: Resolver, files: SessionFile
     sink.error(err);
     t.errors++;
   };
-  if (opts.repair) {
-    checkBackupDir(home, opts.backup);
-    // Copies a killed repair left half-made.
-    if (!opts.dryRun) sweepTree(opts.backup);
-  }
+  if (opts.repair) readyBackup(home, opts.backup, opts.dryRun);
   const list = files ?? (await resolver.all());
   const bar = new Progress(
     opts.repair ? 'checking and repairing' : 'checking',

@@ -1,16 +1,15 @@
 // rollout-prune's run: choose (select.ts), then act on each chosen session (act.ts) in an order
 // that frees a parent only after the forks that read it, then tell Codex's name log and the index.
-import { isPerSession } from '../cli/errors.js';
 import { Progress } from '../cli/progress.js';
 import { removeNameEntries } from '../codex/state.js';
-import { breathe, sweepTree } from '../fs/atomic.js';
-import { checkBackupDir } from '../fs/backup.js';
+import { breathe } from '../fs/atomic.js';
+import { readyBackup } from '../fs/backup.js';
 import { byName, currentFile, type Home } from '../home/paths.js';
 import type { Filters } from '../index/query.js';
 import type { Retag } from '../core/retag.js';
 import { actOn, type ActLine } from './act.js';
 import { retagGroup, type Member } from './retag.js';
-import { choose, type Action, type Chosen, type SkipLine } from '../select/sessions.js';
+import { choose, tallied, type Action, type Chosen, type SkipLine } from '../select/sessions.js';
 
 export type { Action };
 
@@ -50,20 +49,8 @@ export interface Summary {
 /** Runs a prune; lines and errors go to `sink` as they happen. */
 export async function prune(home: Home, opts: PruneOptions, sink: Sink): Promise<Summary> {
   const summary: Summary = { acted: 0, skipped: 0, errors: 0, bytes: 0, compressedBytes: 0 };
-  const line = (row: ActLine | SkipLine) => {
-    if (row.action === 'skip') summary.skipped++;
-    sink.line(row);
-  };
-  const error = (err: unknown) => {
-    if (!isPerSession(err)) throw err;
-    summary.errors++;
-    sink.error(err);
-  };
-  if (opts.backup) {
-    checkBackupDir(home, opts.backup);
-    // Copies a killed run left half-made.
-    if (!opts.dryRun) sweepTree(opts.backup);
-  }
+  const { line, error } = tallied(summary, sink);
+  if (opts.backup) readyBackup(home, opts.backup, opts.dryRun);
   const { sessions, skipped } = await choose(home, opts, error);
   for (const s of skipped) line({ action: 'skip', ...s });
 

@@ -2,7 +2,7 @@
 // selection language, answered by the index, over the sessions of the roots the action can take
 // from (or over the sessions named on stdin); then each chosen thread's files as they are on disk
 // now, and who still reads them.
-import { UsageError } from '../cli/errors.js';
+import { isPerSession, UsageError } from '../cli/errors.js';
 import type { Database } from '../core/sqlite.js';
 import type { Filters } from '../index/query.js';
 import { readersOf } from '../index/query.js';
@@ -48,6 +48,27 @@ export interface Chosen extends SessionFiles {
   readers: string[];
   /** Not chosen, but reads a chosen session's files (--map-cwd: its offsets into them move with them). */
   carried?: true;
+}
+
+/**
+ * The line and error callbacks of a run that acts on sessions, counting its skips and per-session
+ * errors into `summary`; any other error is thrown (it ends the run).
+ */
+export function tallied<L extends { action: string }>(
+  summary: { skipped: number; errors: number },
+  sink: { line(row: L | SkipLine): void; error(err: unknown): void },
+): { line: (row: L | SkipLine) => void; error: (err: unknown) => void } {
+  return {
+    line: (row) => {
+      if (row.action === 'skip') summary.skipped++;
+      sink.line(row);
+    },
+    error: (err) => {
+      if (!isPerSession(err)) throw err;
+      summary.errors++;
+      sink.error(err);
+    },
+  };
 }
 
 /** A session left alone, and why: one NDJSON line of a binary that acts on sessions. */

@@ -9,18 +9,18 @@
 // made from the slimmed file) is refused.
 import { lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { isPerSession, RolloutError } from '../cli/errors.js';
+import { RolloutError } from '../cli/errors.js';
 import { count, humanBytes } from '../cli/units.js';
 import { Progress } from '../cli/progress.js';
 import { forgetProjection, moveProjection } from '../codex/state.js';
 import { readHead } from '../core/session.js';
 import type { Shifts } from '../core/retag.js';
-import { breathe, mtimeOf, processAlive, sweepTree } from '../fs/atomic.js';
-import { backupPath, backUp, checkBackupDir } from '../fs/backup.js';
+import { breathe, mtimeOf, processAlive } from '../fs/atomic.js';
+import { backupPath, backUp, readyBackup } from '../fs/backup.js';
 import { assertUnchanged, fingerprint, lockSession, refuseReason } from '../fs/safety.js';
 import { byName, discover, type Home } from '../home/paths.js';
 import type { Filters } from '../index/query.js';
-import { choose, type Chosen, type SkipLine } from '../select/sessions.js';
+import { choose, tallied, type Chosen, type SkipLine } from '../select/sessions.js';
 import type { BlobRules } from './blobs.js';
 import { restoreFile, slimFile, type SlimFileOptions } from './file.js';
 import { lockStore, ObjectStore, STORE_DIR } from './store.js';
@@ -75,19 +75,8 @@ export interface SlimSummary {
 
 export async function slimSessions(home: Home, opts: SlimRunOptions, sink: SlimSink): Promise<SlimSummary> {
   const summary: SlimSummary = { acted: 0, skipped: 0, unchanged: 0, errors: 0, bytes: 0, after: 0, blobs: 0 };
-  const line = (row: SlimLine | SkipLine) => {
-    if (row.action === 'skip') summary.skipped++;
-    sink.line(row);
-  };
-  const error = (err: unknown) => {
-    if (!isPerSession(err)) throw err;
-    summary.errors++;
-    sink.error(err);
-  };
-  if (opts.backup) {
-    checkBackupDir(home, opts.backup);
-    if (!opts.dryRun) sweepTree(opts.backup);
-  }
+  const { line, error } = tallied(summary, sink);
+  if (opts.backup) readyBackup(home, opts.backup, opts.dryRun);
   const release = opts.dryRun ? () => {} : await lockStore(home);
   const store = new ObjectStore(home);
   const drop = opts.drop && !opts.dryRun && opts.mode === 'slim' ? dropSink(home) : null;
