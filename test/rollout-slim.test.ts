@@ -3,7 +3,7 @@
 // rule of rollout-prune. Expected bytes are never written down: they are the files as they were.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import {
@@ -355,4 +355,45 @@ t.test('a slimmed session moves to another home with its objects, and is restore
   t.equal(restored.code, 0, restored.err);
   const back = new Map([...snapshot(b)].map(([p, bytes]) => [p.slice(b.length), bytes]));
   for (const s of [one, two]) t.ok(back.get(s.path.slice(a.length))!.equals(originals.get(s.path)!), `${s.id}: byte for byte in the other home`);
+});
+
+t.test('a session re-tagged after it was slimmed is still restored, without the proof, each blob checked', async (t) => {
+  const home = tmpDir(t);
+  const s = imageSession(home, SHOT, { cwd: '/home/ana/src/old' });
+  const original = readFileSync(s.path);
+  t.equal(slim(home).code, 0);
+  const move = (from: string, to: string) => run('rollout-prune', ['-q', '--grace', '0', '--map-cwd', `${from}=${to}`], { env: env(home) });
+  t.equal(move('/home/ana/src/old', '/home/ana/src/new').code, 0);
+  const r = slim(home, '--restore', '--grace', '0');
+  t.equal(r.code, 0, r.err);
+  t.match(lines(r)[0], { action: 'restore', blobs: 1, unproven: true });
+  t.match(r.err, /changed since it was slimmed .*restored without its record/);
+  t.ok(readFileSync(s.path).includes(SHOT), 'the image is back');
+  // Moved back, the file is the original again: nothing but the image and the folder ever changed.
+  t.equal(move('/home/ana/src/new', '/home/ana/src/old').code, 0);
+  t.ok(readFileSync(s.path).equals(original), 'byte for byte');
+  // Slimmed, re-tagged, and slimmed again (a new screenshot came): no error, and one restore puts both back.
+  t.equal(slim(home).code, 0);
+  t.equal(move('/home/ana/src/old', '/home/ana/src/new').code, 0);
+  const more = screenshot(20_000, 'a second screenshot');
+  const turn = attach(sessionLines({ start: OLD, turns: [{ user: 'And this one?' }] }).lines.slice(-6), 'And this one?', more);
+  writeFileSync(s.path, readFileSync(s.path, 'utf8') + turn.join('\n') + '\n');
+  utimesSync(s.path, OLD, OLD);
+  const again = slim(home);
+  t.equal(again.code, 0, again.err);
+  t.match(lines(again)[0], { action: 'slim', blobs: 1 });
+  const both = slim(home, '--restore', '--grace', '0');
+  t.equal(both.code, 0, both.err);
+  t.match(lines(both)[0], { blobs: 2, unproven: true });
+  t.ok(readFileSync(s.path).includes(SHOT) && readFileSync(s.path).includes(more), 'both images back');
+
+  // A restore whose object is damaged writes nothing, record or not.
+  t.equal(slim(home).code, 0);
+  const object = join(home, 'rollout-objects', objectOf(SHOT).slice(0, 2), objectOf(SHOT));
+  writeFileSync(object, Buffer.from(SHOT.replace('A', 'B')));
+  const slimmed = readFileSync(s.path);
+  const bad = slim(home, '--restore', '--grace', '0');
+  t.equal(bad.code, 1, bad.err);
+  t.match(bad.err, /damaged/);
+  t.ok(readFileSync(s.path).equals(slimmed), 'left as it was');
 });

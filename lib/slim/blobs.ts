@@ -104,10 +104,11 @@ export function patternsFor(rules: BlobRules): Pattern[] {
  */
 export const NEED = 192;
 
-/** A found blob's candidate, unless it is a marker already (slimming twice takes nothing more). */
-export function candidateAt(p: Pattern, b: Buffer, at: number, rules: BlobRules, lineHead: () => Buffer): Candidate | null {
+/** A found blob's candidate; `'marker'` when it is a marker already (slimming twice takes nothing more). */
+export function candidateAt(p: Pattern, b: Buffer, at: number, rules: BlobRules, lineHead: () => Buffer): Candidate | 'marker' | null {
   const c = p.classify(b, at, rules, lineHead);
-  return c && !startsLikeMarker(b, c.contents) ? c : null;
+  if (!c) return null;
+  return startsLikeMarker(b, c.contents) ? 'marker' : c;
 }
 
 export type { Pattern };

@@ -15,6 +15,9 @@ import { escapedAt } from './blobs.js';
 import { DATA_URL_PREFIX, MARKER_MAX, parseMarker, PNG_HEAD_B64, TEXT_HEAD, type Marker } from '../core/blob-marker.js';
 import type { SlimRecord } from './store.js';
 
+/** The file is not what its last slimming left: its record proves nothing any more (see file.ts). */
+export class ChangedSinceSlimmed extends RolloutError {}
+
 export interface ObjectSource {
   readVerified(sha256: string, bytes: number): AsyncIterable<Buffer>;
 }
@@ -183,7 +186,7 @@ async function* run(
 
   if (record) {
     if (inBytes < slimmedEnd || prefix.digest('hex') !== record.slimmed.sha256)
-      throw new RolloutError('the file is not what slimming left (it was changed, not only appended to): it cannot be restored exactly');
+      throw new ChangedSinceSlimmed('the file is not what slimming left (it was changed, not only appended to): it cannot be restored exactly');
     if (wanted!.size) throw new RolloutError(`${wanted!.size} of the markers slimming wrote are not where it wrote them`);
     for (const s of segs)
       if (s.fed !== s.bytes || s.hash.digest('hex') !== s.sha256)

@@ -41,6 +41,8 @@ export interface SlimmedBlob extends Marker {
 
 export interface SlimResult {
   blobs: SlimmedBlob[];
+  /** Markers found where blobs would have been: the bytes were slimmed before (or copied from a slimmed file). */
+  markers: number;
   /** Bytes fewer in the output. */
   saved: number;
   /** How lines moved, for a fork's `history_base` into this file (as a retag's). */
@@ -133,6 +135,7 @@ async function* run(
   const shifts = new Shifts();
   const blobs: SlimmedBlob[] = [];
   let saved = 0;
+  let markers = 0;
 
   let win: Buffer = spareWindow ?? Buffer.alloc(0); // the window's storage, reused from chunk to chunk (and file to file)
   spareWindow = null;
@@ -305,7 +308,9 @@ async function* run(
         i = h;
         return;
       }
-      const cand = base + h >= start ? candidateAt(patterns[pat]!, w, h, rules, lineHead) : null;
+      const found = base + h >= start ? candidateAt(patterns[pat]!, w, h, rules, lineHead) : null;
+      if (found === 'marker') markers++;
+      const cand = found === 'marker' ? null : found;
       if (!cand) {
         i = h + 1;
         continue;
@@ -399,7 +404,7 @@ async function* run(
   emitTo(w.length);
   if (base + w.length > lineStart) endLine(false);
   yield* flush();
-  finish({ blobs, saved, shifts, before: before.digest(), after: after.digest(), output: output.digest() });
+  finish({ blobs, markers, saved, shifts, before: before.digest(), after: after.digest(), output: output.digest() });
   spareWindow = win;
 }
 

@@ -9,7 +9,7 @@
 // made from the slimmed file) is refused.
 import { lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { RolloutError } from '../cli/errors.js';
+import { RolloutError, warn } from '../cli/errors.js';
 import { count, humanBytes } from '../cli/units.js';
 import { Progress } from '../cli/progress.js';
 import { forgetProjection, moveProjection } from '../codex/state.js';
@@ -53,6 +53,8 @@ export interface SlimLine {
   blobs: number;
   /** Bytes at the start of a file left as they were, because forks read them by offset. */
   kept?: number;
+  /** Restored without a record's proof: the file changed since it was slimmed, or has no record. */
+  unproven?: true;
   backup?: string[];
   dry_run: boolean;
 }
@@ -195,6 +197,12 @@ async function oneSession(home: Home, s: Chosen, opts: SessionOptions): Promise<
         row.bytes += done.input.bytes;
         row.after += done.output.bytes;
         row.blobs += done.restored.length;
+        if (!done.proven) row.unproven = true;
+        if (done.stale) {
+          warn('changed since it was slimmed (re-tagged, repaired or imported elsewhere): restored without its record, each blob checked against its name', {
+            file: path,
+          });
+        }
         changed.push({ path, shifts: null });
       }
       if (keep) row.kept = Math.max(row.kept ?? 0, keep);

@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFil
 import { join } from 'node:path';
 import t from 'tap';
 import { codexHome } from '../../lib/home/paths.js';
-import { restoreFile, slimFile } from '../../lib/slim/file.js';
+import { restoreFile, rolloutIdOf, slimFile } from '../../lib/slim/file.js';
 import { markedObjects } from '../../lib/core/blob-marker.js';
 import { planGc } from '../../lib/slim/gc.js';
 import { ObjectStore } from '../../lib/slim/store.js';
@@ -53,7 +53,7 @@ t.test('slimmed in place, each image stored once, restored byte for byte and pro
   t.same(store.objects().sort(), [sha(img.slice(0)), sa!.result.blobs[1].sha256].sort(), 'the image both hold is one object');
   t.equal(readFileSync(store.objectPath(sha(img))).toString(), img, 'an object is the string as it stood, named by its hash');
   t.ok(readFileSync(pa).length < origA.length - 20000);
-  t.same(sa!.record.segments, [{ at: 0, bytes: origA.length, sha256: sha(origA), markers: sa!.result.blobs.map((x) => x.at) }]);
+  t.same(sa!.record!.segments, [{ at: 0, bytes: origA.length, sha256: sha(origA), markers: sa!.result.blobs.map((x) => x.at) }]);
   t.same(readdirSync(join(dir, 'rollout-objects')).sort(), [sha(img).slice(0, 2), sa!.result.blobs[1].sha256.slice(0, 2), 'slimmed'].sort());
   t.equal(await slimFile(pa, store), null, 'slimming again finds nothing and leaves the file');
 
@@ -80,8 +80,8 @@ t.test('appended to and slimmed again: a compaction that copied a marker keeps i
   appendFileSync(path, appended);
   const second = await slimFile(path, store);
   t.equal(second!.result.blobs.length, 1, 'only the new image');
-  t.equal(second!.record.segments.length, 2);
-  t.equal(second!.record.segments[1].at, original.length);
+  t.equal(second!.record!.segments.length, 2);
+  t.equal(second!.record!.segments[1].at, original.length);
   t.ok(readFileSync(path, 'utf8').includes(marker));
   // Codex appends once more after the last slimming.
   appendFileSync(path, assistant('done') + '\n');
@@ -92,7 +92,7 @@ t.test('appended to and slimmed again: a compaction that copied a marker keeps i
   void first;
 });
 
-t.test('a damaged or missing object, or a changed file: restore fails and touches nothing', async (t) => {
+t.test('a damaged or missing object: restore fails and touches nothing; a changed file is restored without the proof', async (t) => {
   const { dir, home } = homeWith(t);
   const store = new ObjectStore(home);
   const id = uuidv7();
@@ -118,10 +118,31 @@ t.test('a damaged or missing object, or a changed file: restore fails and touche
 
   writeFileSync(object, img);
   writeFileSync(path, slimmed.toString().replace('"look"', '"LOOK"'));
-  await t.rejects(restoreFile(path, store), /not what slimming left/);
-  writeFileSync(path, slimmed);
-  await restoreFile(path, store);
-  t.equal(sha(readFileSync(path)), sha(sessionFileBytes([meta(id), userImage(img), assistant('x')])));
+  const changed = await restoreFile(path, store);
+  t.match(changed, { stale: true, proven: false }, 'the record proves nothing of a changed file');
+  t.equal(changed.restored.length, 1);
+  t.equal(
+    readFileSync(path).toString(),
+    sessionFileBytes([meta(id), userImage(img), assistant('x')])
+      .toString()
+      .replace('"look"', '"LOOK"'),
+    'the image back, the change kept',
+  );
+  t.notOk(existsSync(store.recordPath(rolloutIdOf(path))), 'and the stale record gone');
+
+  // Slimmed again, then changed, then slimmed once more: the stale record goes, and none is written
+  // (one would restore only that slimming's markers); a restore then replaces every marker.
+  await slimFile(path, store);
+  writeFileSync(path, readFileSync(path, 'utf8').replace('"LOOK"', '"look"') + userImage(dataUrl(8000, 6)) + '\n');
+  const again = await slimFile(path, store);
+  t.equal(again!.result.blobs.length, 1, 'only the new image');
+  t.equal(again!.result.markers, 1, 'the marker of the first slimming is seen');
+  t.equal(again!.record, null, 'no record');
+  t.notOk(existsSync(store.recordPath(rolloutIdOf(path))));
+  const whole = await restoreFile(path, store);
+  t.match(whole, { stale: false, proven: false });
+  t.equal(whole.restored.length, 2, 'both images back in one restore');
+  t.equal(readFileSync(path).toString(), sessionFileBytes([meta(id), userImage(img), assistant('x'), userImage(dataUrl(8000, 6))]).toString());
 });
 
 const sessionFileBytes = (lines: string[]) => Buffer.from(lines.join('\n') + '\n');
