@@ -24,7 +24,9 @@ await main({
       'an image where one was. Every other byte of the line stays as it was. Each distinct blob is kept once in ' +
       '$CODEX_HOME/rollout-objects/ (named by its SHA-256, as git names objects), so the copies of a screenshot in subagents, ' +
       'forks and compactions cost one. --restore puts every blob back and proves the result equal to the original (its ' +
-      'SHA-256 was recorded when it was slimmed); --gc removes the objects no session refers to any more, and nothing else does.',
+      'SHA-256 was recorded when it was slimmed; a file changed since, by a re-tag or a repair, is restored without that proof, ' +
+      'each blob still checked against its name); --gc removes the objects no session refers to any more, and nothing else does. ' +
+      'rollout-bundle carries the objects a slimmed session names.',
     'Sessions are chosen as rollout-ls chooses them (with no filter: every active session). Each session changed prints ' +
       'one NDJSON line {"action","id","path","bytes","after","blobs","dry_run"} (bytes before and after, uncompressed); ' +
       'a session left alone for safety prints {"action":"skip","id","path","reason"}; --gc prints ' +
