@@ -5,7 +5,7 @@ import { resolve as resolvePath } from 'node:path';
 import { isPerSession, report, RolloutError, UsageError } from '../cli/errors.js';
 import { idsNamed } from './names.js';
 import { currentFile, discover, fileAt, UUID_RE, type Home, type SessionFile } from './paths.js';
-import { lines } from '../core/lines.js';
+import { lines, newStats } from '../core/lines.js';
 import { isObject, parseLine } from '../core/record.js';
 import { readHead } from '../core/session.js';
 import { openSource, STDIN } from '../core/source.js';
@@ -131,17 +131,27 @@ export class Resolver {
  * another rollout binary, whose `path` (else `id`) is taken.
  */
 export async function* refsFrom(chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
-  for await (const line of lines(chunks)) {
-    const text = line.bytes.toString('utf8').trim();
-    if (!text) continue;
-    if (text.startsWith('{')) {
-      const row = parseLine(line.bytes);
-      const ref = isObject(row) ? (row.path ?? row.id) : undefined;
-      if (typeof ref === 'string' && ref) yield ref;
-      // The last line of a page of rollout-ls names no session.
-      else if (!(isObject(row) && 'next_cursor' in row)) yield text;
-    } else yield text;
+  const stats = newStats();
+  for await (const line of lines(chunks, stats)) {
+    const ref = refIn(line.bytes);
+    if (ref) yield ref;
   }
+  // A list without its last newline (`printf`, `echo -n`) still names its last session: the line
+  // reader keeps such a line back, as a torn write of a rollout.
+  const last = stats.torn && refIn(stats.torn.bytes);
+  if (last) yield last;
+}
+
+/** The session a line of stdin names: the line itself, or an NDJSON row's `path`, else `id`; null for none. */
+function refIn(bytes: Buffer): string | null {
+  const text = bytes.toString('utf8').trim();
+  if (!text) return null;
+  if (!text.startsWith('{')) return text;
+  const row = parseLine(bytes);
+  const ref = isObject(row) ? (row.path ?? row.id) : undefined;
+  if (typeof ref === 'string' && ref) return ref;
+  // The last line of a page of rollout-ls names no session.
+  return isObject(row) && 'next_cursor' in row ? null : text;
 }
 
 /** Where the sessions to work on are named: the arguments, references read from stdin, or --last. */

@@ -73,3 +73,21 @@ t.test('refsFrom: bare references and NDJSON rows', async (t) => {
   for await (const ref of refsFrom(input())) refs.push(ref);
   t.same(refs, ['abc', '/p', 'y', 'spaced']);
 });
+
+t.test('refsFrom: a last line without its newline (printf, echo -n) still names a session', async (t) => {
+  const of = async (...parts: string[]) => {
+    const refs: string[] = [];
+    for await (const ref of refsFrom(
+      (async function* () {
+        for (const p of parts) yield Buffer.from(p);
+      })(),
+    ))
+      refs.push(ref);
+    return refs;
+  };
+  t.same(await of('0199a213'), ['0199a213']);
+  t.same(await of('abc\n', 'de', 'f'), ['abc', 'def']);
+  t.same(await of('{"id":"x","path":"/p"}'), ['/p']);
+  t.same(await of('{"next_cursor":null}'), []);
+  t.same(await of('abc\n  '), ['abc']);
+});
