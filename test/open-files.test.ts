@@ -36,6 +36,7 @@ const ACTIONS: Array<[string, string, string[]]> = [
   ['prune --compress', 'rollout-prune', ['--older-than', '30d', '--grace', '0', '--compress']],
   ['prune --archive', 'rollout-prune', ['--older-than', '30d', '--grace', '0', '--archive']],
   ['prune (delete)', 'rollout-prune', ['--older-than', '30d', '--grace', '0']],
+  ['slim', 'rollout-slim', ['--grace', '0']],
 ];
 
 for (const [label, bin, args] of ACTIONS) {
@@ -67,7 +68,13 @@ for (const [label, bin, args] of ACTIONS) {
 function bigSession(home: string) {
   const line = JSON.stringify({ timestamp: '2026-10-01T00:00:00.000Z', type: 'event_msg', payload: { type: 'agent_message', message: 'x'.repeat(4000) } });
   const s = writeSession(home, { start: new Date(old.getTime() - 60_000), turns: [{ user: 'big' }] });
-  const body = Buffer.from(Array.from({ length: 40_000 }, () => line).join('\n') + '\n');
+  // A picture among them, so that rollout-slim has something to take out.
+  const image = JSON.stringify({
+    timestamp: '2026-10-01T00:00:00.000Z',
+    type: 'response_item',
+    payload: { type: 'message', role: 'user', content: [{ type: 'input_image', image_url: `data:image/png;base64,${'iVBORw0KGgo'.padEnd(40_000, 'A')}` }] },
+  });
+  const body = Buffer.from([image, ...Array.from({ length: 40_000 }, () => line)].join('\n') + '\n');
   writeFileSync(s.path, Buffer.concat([readFileSync(s.path), body, Buffer.from('{"timestamp":"2026-')]));
   utimesSync(s.path, old, old);
   return s;
@@ -100,6 +107,7 @@ t.test('compare and swap: a file that grows while it is compressed, repaired or 
   for (const [label, bin, args, dirOf] of [
     ['prune --compress', 'rollout-prune', ['--older-than', '30d', '--grace', '0', '--compress'], (p: string) => dirname(p)],
     ['fsck --repair', 'rollout-fsck', ['--repair', '--grace', '0'], (p: string) => dirname(p)],
+    ['slim', 'rollout-slim', ['--grace', '0'], (p: string) => dirname(p)],
     [
       'prune --backup (delete)',
       'rollout-prune',

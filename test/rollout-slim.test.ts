@@ -3,12 +3,13 @@
 // rule of rollout-prune. Expected bytes are never written down: they are the files as they were.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import {
   bareLines,
   ndjson,
+  QUICK_START,
   REPO,
   run,
   sessionLines,
@@ -17,9 +18,11 @@ import {
   writeRaw,
   writeReferencedFork,
   writeSession,
+  zstd,
   type SessionSpec,
   type WriteOptions,
 } from './helpers/fixtures.js';
+import { place, FORMS } from './helpers/forms.js';
 import { dirFor, fileName } from './helpers/generations.js';
 import { attach, screenshot } from './helpers/images.js';
 import { holdWriterLock, tree } from './helpers/prune.js';
@@ -396,4 +399,229 @@ t.test('a session re-tagged after it was slimmed is still restored, without the 
   t.equal(bad.code, 1, bad.err);
   t.match(bad.err, /damaged/);
   t.ok(readFileSync(s.path).equals(slimmed), 'left as it was');
+});
+
+/** Runs a binary in the background; resolves with its exit status and stderr. */
+function runAsync(bin: string, args: string[], home: string): Promise<{ code: number | null; err: string }> {
+  const child = spawn(process.execPath, [join(REPO, 'dist/cmd', `${bin}.js`), ...args], {
+    env: { ...process.env, ...QUICK_START, ...env(home) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr.on('data', (b) => (err += b));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, err })));
+}
+
+/** Each session file's bytes as every reader sees them (decompressed), by path relative to the home. */
+const contents = (home: string) => new Map([...snapshot(home)].map(([p, b]) => [p.slice(home.length), sha(decoded(p, b))]));
+
+t.test('every name form since 2025, in both roots: slimmed, still found, and restored byte for byte', async (t) => {
+  for (const root of ['sessions', 'archived_sessions'] as const) {
+    const home = tmpDir(t);
+    const placed = Object.keys(FORMS).map((form) => ({ form, ...place(home, form, root) }));
+    // A picture in the file Codex reads, as that generation writes a user message.
+    for (const p of placed) {
+      const file = p.paths[0];
+      if (file.endsWith('.json')) continue;
+      const bare = /gen [ABC]/.test(p.form);
+      const plain = file.endsWith('.zst') ? unzstd(readFileSync(file)) : readFileSync(file);
+      const last = JSON.parse(plain.toString().trimEnd().split('\n').pop()!);
+      const content = [
+        { type: 'input_text', text: 'see' },
+        { type: 'input_image', image_url: SHOT },
+      ];
+      const line = bare
+        ? JSON.stringify({ type: 'message', id: null, role: 'user', content })
+        : JSON.stringify({
+            timestamp: '2026-08-01T10:30:00.000Z',
+            ...(typeof last.ordinal === 'number' ? { ordinal: last.ordinal + 1 } : {}),
+            type: 'response_item',
+            payload: { type: 'message', role: 'user', content },
+          });
+      const grown = Buffer.concat([plain, Buffer.from(line + '\n')]);
+      writeFileSync(file, file.endsWith('.zst') ? zstd(grown) : grown);
+      utimesSync(file, OLD, OLD);
+    }
+    const ids = placed.map((p) => p.id);
+    const cat = () => ids.map((id) => run('rollout-cat', [id], { env: env(home) }));
+    const seen = cat();
+    const before = contents(home);
+    const r = slim(home, '--include-archived', '--grace', '0');
+    t.equal(r.code, 0, `${root}: ${r.err}`);
+    for (const p of placed) {
+      const l = lines(r).find((x) => x.id === p.id);
+      if (p.form === 'gen-0 .json') t.match(l, { action: 'skip', reason: /generation-0 \.json/ }, `${root}, ${p.form}: left alone`);
+      else t.match(l, { action: 'slim', blobs: 1 }, `${root}, ${p.form}: slimmed`);
+    }
+    cat().forEach((c, i) => {
+      t.equal(c.code, 0, `${root}, ${placed[i].form}: still found by its id`);
+      if (placed[i].form !== 'gen-0 .json') t.notOk(c.out.includes(SHOT.slice(40, 400)), `${root}, ${placed[i].form}: no picture left`);
+    });
+    const back = slim(home, '--restore', '--include-archived', '--grace', '0');
+    t.equal(back.code, 0, back.err);
+    t.same(contents(home), before, `${root}: every file is what it was`);
+    t.same(
+      cat().map((c) => c.out),
+      seen.map((c) => c.out),
+      `${root}: and reads as it did`,
+    );
+  }
+});
+
+t.test('a backup folder that is the home, inside its roots, or a link to it is refused before anything', async (t) => {
+  const home = tmpDir(t);
+  imageSession(home, SHOT);
+  const before = snapshot(home);
+  const link = join(tmpDir(t), 'link');
+  symlinkSync(home, link);
+  for (const dir of [home, join(home, 'sessions', 'bk'), join(home, 'archived_sessions'), link]) {
+    const r = slim(home, '--backup', dir);
+    t.equal(r.code, 2, `--backup ${dir}: ${r.err}`);
+    t.match(r.err, /^rollout-slim: error: .*backup/m);
+  }
+  for (const [p, b] of before) t.ok(readFileSync(p).equals(b), 'nothing slimmed');
+  t.notOk(existsSync(join(home, 'rollout-objects')), 'nothing stored');
+});
+
+t.test('runs at once (two slims, a collection, a compression, a restore): nothing lost', async (t) => {
+  const home = tmpDir(t);
+  for (let i = 0; i < 8; i++) imageSession(home, screenshot(1_500_000, `shot ${i % 3}`), { id: uuidv7(OLD.getTime() + i) });
+  const before = contents(home);
+  t.equal(run('rollout-index', [], { env: env(home) }).code, 0);
+  const runs = await Promise.all([
+    runAsync('rollout-slim', ['--grace', '0'], home),
+    runAsync('rollout-slim', ['--grace', '0'], home),
+    runAsync('rollout-slim', ['--gc', '--grace', '0'], home),
+    runAsync('rollout-prune', ['--compress', '--older-than', '1d', '--grace', '0'], home),
+    runAsync('rollout-slim', ['--restore', '--grace', '0'], home),
+  ]);
+  for (const r of runs) {
+    t.ok(r.code === 0 || r.code === 1, `every run ended (${r.code}: ${r.err.trim().slice(0, 200)})`);
+    if (r.code === 1) t.match(r.err, /^rollout-slim: error: |^rollout-prune: error: /m, 'an error says what it is');
+  }
+  // Whatever each run did, every marker's object is there, and a calm restore gives every session back.
+  const have = new Set(objects(home));
+  for (const [p, b] of snapshot(home)) for (const m of decoded(p, b).matchAll(/sha256=([0-9a-f]{64})/g)) t.ok(have.has(m[1]), `${p}: its object is there`);
+  const calm = slim(home, '--restore', '--grace', '0');
+  t.equal(calm.code, 0, calm.err);
+  const after = contents(home);
+  for (const [rel, digest] of before) t.equal(after.get(rel) ?? after.get(`${rel}.zst`), digest, `${rel}: the same conversation`);
+});
+
+t.test(
+  'a full disk under the home: slimming fails cleanly, every session stays whole and comes back',
+  { skip: process.getuid?.() === 0 ? false : 'mounting a tmpfs needs root' },
+  async (t) => {
+    const mountpoint = tmpDir(t);
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', mountpoint]);
+    if (!t.equal(mounted.status, 0, `mount a small tmpfs (${mounted.stderr.toString()})`)) return;
+    t.teardown(() => void spawnSync('umount', [mountpoint]));
+    const home = join(mountpoint, 'home');
+    for (let i = 0; i < 4; i++) imageSession(home, screenshot(2_000_000, `disk ${i}`), { id: uuidv7(OLD.getTime() + i) });
+    t.equal(run('rollout-index', [], { env: env(home) }).code, 0, 'the index is built while there is room');
+    const before = contents(home);
+    // Room for a store object or two, not for every one, nor for the slimmed copies beside them.
+    const free = Number(spawnSync('df', ['--output=avail', '-B1', mountpoint]).stdout.toString().split('\n')[1]);
+    writeFileSync(join(mountpoint, 'filler'), Buffer.alloc(Math.max(0, free - 1_000_000)));
+    const r = slim(home, '--grace', '0');
+    t.equal(r.code, 1, 'some sessions failed');
+    t.match(r.err, /^rollout-slim: error: .*(no space left on device|ENOSPC)/im, r.err.slice(0, 300));
+    const have = new Set(objects(home));
+    const after = contents(home);
+    for (const [p, b] of snapshot(home)) {
+      const rel = p.slice(home.length);
+      // Slimmed whole: one line holding a marker, none of the picture left.
+      const slimmedWhole = statSync(p).size < 100_000;
+      t.ok(after.get(rel) === before.get(rel) || slimmedWhole, `${rel}: the original, or slimmed whole`);
+      for (const m of decoded(p, b).matchAll(/sha256=([0-9a-f]{64})/g)) t.ok(have.has(m[1]), `${rel}: its object is there`);
+    }
+    t.same(
+      tree(home).filter((p) => p.includes('.tmp')),
+      [],
+      'no temp file left',
+    );
+    rmSync(join(mountpoint, 'filler'));
+    const back = slim(home, '--restore', '--grace', '0');
+    t.equal(back.code, 0, back.err);
+    t.same(contents(home), before, 'every session comes back');
+  },
+);
+
+t.test('bad input: torn, bad UTF-8, a BOM, an unknown record, a broken .zst, a 60 MB line: a clear message, nothing lost', async (t) => {
+  const home = tmpDir(t);
+  const image = (extra = '') =>
+    JSON.stringify({
+      timestamp: '2026-08-01T10:30:00.000Z',
+      type: 'response_item',
+      payload: { type: 'message', role: 'user', content: [{ type: 'input_image', image_url: SHOT }] },
+    }) + extra;
+  const torn = imageSession(home, SHOT);
+  writeFileSync(torn.path, Buffer.concat([readFileSync(torn.path), Buffer.from(image().slice(0, 30_000))]));
+  const badUtf8 = imageSession(home, SHOT);
+  writeFileSync(badUtf8.path, Buffer.concat([readFileSync(badUtf8.path), Buffer.from([0xff, 0xfe, 0x0a])]));
+  const bom = imageSession(home, SHOT);
+  writeFileSync(bom.path, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(bom.path)]));
+  const unknown = imageSession(home, SHOT);
+  writeFileSync(unknown.path, readFileSync(unknown.path, 'utf8') + image().replace('"response_item"', '"a_record_of_2027"') + '\n');
+  const big = imageSession(home, screenshot(45 << 20, 'a huge picture'));
+  const broken = imageSession(home, SHOT, {}, { zst: 'only' });
+  const zstPath = `${broken.path}.zst`;
+  writeFileSync(zstPath, Buffer.concat([readFileSync(zstPath).subarray(0, 200), Buffer.from('not zstd at all')]));
+  for (const p of [...snapshot(home).keys()]) utimesSync(p, OLD, OLD);
+  const before = contents(home);
+
+  const r = slim(home, '--grace', '0');
+  t.equal(r.code, 1, 'the broken .zst is an error');
+  t.match(r.err, new RegExp(`^rollout-slim: error: ${zstPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `, 'm'), 'naming the file');
+  t.ok(readFileSync(zstPath).subarray(-15).equals(Buffer.from('not zstd at all')), 'which is left as it was');
+  const slimmed = new Set(
+    lines(r)
+      .filter((l) => l.action === 'slim')
+      .map((l) => l.id),
+  );
+  for (const s of [torn, badUtf8, bom, unknown, big]) t.ok(slimmed.has(s.id), `${s.path}: slimmed around what it could not read`);
+  t.ok(
+    readFileSync(torn.path)
+      .subarray(-100)
+      .equals(Buffer.from(image().slice(29_900, 30_000))),
+    'the torn line is kept as it was',
+  );
+  t.ok(
+    readFileSync(badUtf8.path)
+      .subarray(-3)
+      .equals(Buffer.from([0xff, 0xfe, 0x0a])),
+    'the bad bytes too',
+  );
+  t.ok(
+    readFileSync(bom.path)
+      .subarray(0, 3)
+      .equals(Buffer.from([0xef, 0xbb, 0xbf])),
+    'and the BOM',
+  );
+  t.ok(statSync(big.path).size < 100_000, 'the 60 MB line is short now');
+
+  const back = slim(home, '--restore', '--grace', '0');
+  t.equal(back.code, 1, 'the broken .zst still cannot be read');
+  t.same(contents(home), before, 'every file is what it was');
+});
+
+t.test('--kinds tool-output takes out long tool outputs; --min-blob sets how long', async (t) => {
+  const home = tmpDir(t);
+  const long = 'build step ok\n'.repeat(3000);
+  const s = imageSession(home, SHOT, { turns: [{ user: SAID, tool: { cmd: 'npm run build', output: long } }] });
+  const original = readFileSync(s.path);
+  const images = slim(home, '-n');
+  t.match(lines(images)[0], { blobs: 1 }, 'by default, the image only');
+  const both = slim(home, '--kinds', 'image,tool-output');
+  t.equal(both.code, 0, both.err);
+  t.match(lines(both)[0], { blobs: 2 }, 'the image and the output');
+  t.match(readFileSync(s.path, 'utf8'), /\[rollout-slim v1 kind=tool-output media=text\/plain bytes=\d+ sha256=[0-9a-f]{64}\] This output was moved out/);
+  t.equal(slim(home, '--restore').code, 0);
+  t.ok(readFileSync(s.path).equals(original), 'restored byte for byte');
+  const small = imageSession(home, screenshot(3000, 'a small picture'));
+  const r = run('rollout-slim', ['-n', '--stdin', '--min-blob', '2k'], { env: env(home), input: `${small.id}\n` });
+  t.match(lines(r)[0], { id: small.id, blobs: 1 }, `--min-blob 2k takes a 4 KB picture the default 4k leaves (${r.out}${r.err})`);
+  // (Named without a newline: a printf's list names its last session too.)
+  const r2 = run('rollout-slim', ['-n', '--stdin'], { env: env(home), input: small.id });
+  t.same(lines(r2), [], 'by default it stays');
 });
