@@ -316,10 +316,10 @@ function readKnown(db: Database): Known[] {
 }
 
 /**
- * Applies a plan to the index. `snap` is given by a full run (the home as it was before discovery),
- * and stored with its last batch; any other run leaves no snapshot behind.
+ * Applies a plan to the index. `opts.snap` is given by a full run (the home as it was before discovery),
+ * and stored with its last batch; any other run leaves no snapshot behind. `opts.here`: read on this thread.
  */
-async function apply(db: Database, home: Home, p: Plan, resume: boolean, snap?: Snapshot, here = false): Promise<Summary> {
+async function apply(db: Database, home: Home, p: Plan, resume: boolean, opts: { snap?: Snapshot; here?: boolean } = {}): Promise<Summary> {
   const w = new Writer(db, new HistoryReader(home));
   const s = emptySummary();
   const bar = new Progress(
@@ -340,7 +340,7 @@ async function apply(db: Database, home: Home, p: Plan, resume: boolean, snap?: 
     }
     const jobs = [];
     for (const { file, prev } of p.read) jobs.push(await w.job(file, prev, resume));
-    await w.readAll(jobs, here, ({ file, old }, bytes) => {
+    await w.readAll(jobs, Boolean(opts.here), ({ file, old }, bytes) => {
       s.bytes_read += bytes;
       if (old) s.updated++;
       else s.added++;
@@ -352,6 +352,7 @@ async function apply(db: Database, home: Home, p: Plan, resume: boolean, snap?: 
       const names = await currentNames(home);
       w.within(() => replaceNames(db, names, sig));
     }
+    const snap = opts.snap;
     if (snap) w.within(() => saveSnapshot(db, snap));
     w.commit();
   } catch (err) {
@@ -382,7 +383,7 @@ export async function updateHere(home: Home, opts: UpdateOptions): Promise<Summa
     else {
       const db = openIndex(opts.index, { create: true });
       try {
-        s = await apply(db, home, plan(files, readKnown(db)), true, snap);
+        s = await apply(db, home, plan(files, readKnown(db)), true, { snap });
       } finally {
         db.close();
       }
@@ -409,7 +410,7 @@ async function rebuild(home: Home, index: string, files: SessionFile[], snap: Sn
   try {
     const db = openScratch(tmp);
     try {
-      s = await apply(db, home, plan(files, []), true, snap);
+      s = await apply(db, home, plan(files, []), true, { snap });
       finishScratch(db);
     } finally {
       if (db.open) db.close();
@@ -531,7 +532,7 @@ export async function updatePathsHere(home: Home, paths: string[], opts: PathsOp
           p.gone = p.gone.filter((g) => g.file !== from.file);
         } else p.read.push({ file, prev: null });
       }
-      const s = await apply(db, home, p, !opts.force, undefined, opts.here);
+      const s = await apply(db, home, p, !opts.force, { here: opts.here });
       return { ...s, scanned: seen.size, ms: Date.now() - started };
     } finally {
       db.close();

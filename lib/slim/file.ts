@@ -75,9 +75,9 @@ export async function slimFile(
 ): Promise<{ result: SlimResult; record: SlimRecord | null } | null> {
   const rollout = rolloutIdOf(path);
   const prior = store.readRecord(rollout);
-  const first = await slimOnce(path, store, opts, prior);
+  const first = await slimOnce(path, rollout, store, opts, prior);
   if (first !== STALE) return first;
-  const again = await slimOnce(path, store, opts, null, true);
+  const again = await slimOnce(path, rollout, store, opts, null, true);
   // Without a prior record there is nothing to be stale.
   if (again === STALE) throw new Error('a slimming without a record found it stale');
   return again;
@@ -87,12 +87,12 @@ const STALE = Symbol('stale record');
 
 async function slimOnce(
   path: string,
+  rollout: string,
   store: ObjectStore,
   opts: SlimFileOptions,
   prior: SlimRecord | null,
   stale = false,
 ): Promise<{ result: SlimResult; record: SlimRecord | null } | null | typeof STALE> {
-  const rollout = rolloutIdOf(path);
   const s = slimChunks(openSource(path, READ), opts.dryRun ? NOWHERE : (opts.sink ?? store), opts.rules ?? DEFAULT_RULES, {
     from: prior?.slimmed.bytes ?? 0,
     keep: opts.keep,

@@ -7,7 +7,8 @@ import { count, humanBytes } from '../cli/units.js';
 import { openSource } from '../core/source.js';
 import { discover, type Home } from '../home/paths.js';
 import { markedObjects } from '../core/blob-marker.js';
-import { lockStore, ObjectStore } from './store.js';
+import { lockStore } from '../fs/objects.js';
+import { ObjectStore } from './store.js';
 
 export interface GcPlan {
   /** Objects some rollout refers to. */

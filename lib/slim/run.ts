@@ -23,7 +23,8 @@ import type { Filters } from '../index/query.js';
 import { choose, tallied, type Chosen, type SkipLine } from '../select/sessions.js';
 import type { BlobRules } from './blobs.js';
 import { restoreFile, slimFile, type SlimFileOptions } from './file.js';
-import { lockStore, ObjectStore, STORE_DIR } from './store.js';
+import { lockStore, STORE_DIR } from '../fs/objects.js';
+import { ObjectStore } from './store.js';
 
 export type Mode = 'slim' | 'restore';
 

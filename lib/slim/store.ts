@@ -25,7 +25,6 @@ import { objectRel, STORE_DIR } from '../fs/objects.js';
 import { ROOTS, type Home } from '../home/paths.js';
 import type { BlobSink, BlobWriter } from './rewrite.js';
 
-export { lockStore, STORE_DIR } from '../fs/objects.js';
 const RECORDS = 'slimmed';
 const SHA_RE = /^[0-9a-f]{64}$/;
 /** A blob up to this size is gathered in memory before it is written; a larger one goes through a temp file. */
