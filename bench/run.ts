@@ -609,7 +609,7 @@ async function main(): Promise<void> {
   }
 
   if (have('rollout-bundle')) {
-    // Every file of both roots, in one tar: ours hashes each file, then streams it (two reads).
+    // Every file of both roots, in one tar: ours reads each file once (-o), hashing it on the way.
     const ours = join(OUT, 'bundle.tar');
     const theirs = join(OUT, 'tar-c.tar');
     record(

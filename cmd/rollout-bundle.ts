@@ -51,6 +51,7 @@ await main({
     const named = Boolean(o.stdin) || args.length > 0;
     const filters = parseSelection(o, named ? 'include' : 'exclude');
     const output = single(o.output);
+    const zstd = Boolean(o.zstd) || Boolean(output?.endsWith('.zst'));
     const home = codexHome(single(o.codexHome));
     let failed = 0;
     const plan = await planBundle(
@@ -61,6 +62,7 @@ await main({
         index: indexPath(home, single(o.index)),
         sinceBundle: single(o.sinceBundle),
         noAncestors: o.ancestors === false,
+        hashAsWritten: output !== undefined && !zstd,
       },
       (err) => {
         failed++;
@@ -73,12 +75,12 @@ await main({
     if (o.dryRun) {
       for (const row of rows) stdout.json({ ...row, dry_run: true });
     } else {
-      const chunks = bundleBytes(plan, Boolean(o.zstd) || Boolean(output?.endsWith('.zst')));
+      const { chunks, amend } = bundleBytes(plan, zstd);
       if (output === undefined) {
         if (process.stdout.isTTY) throw new UsageError('a bundle is binary: redirect stdout, or give -o FILE');
         for await (const chunk of chunks) stdout.write(chunk);
       } else {
-        await writeAtomic(resolve(output), chunks);
+        await writeAtomic(resolve(output), chunks, { amend });
         for (const row of rows) stdout.json(row);
       }
     }

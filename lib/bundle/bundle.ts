@@ -5,6 +5,10 @@
 // that a file that changed in between stops the run rather than lands in a bundle that disagrees
 // with its own manifest.
 //
+// Into a file that can be amended in place (-o FILE, not compressed), each file is read once: the
+// plan takes only sizes, the archive hashes as it goes, and the manifest, whose length digests do
+// not change, is written over its placeholder at the end. The bytes are the same either way.
+//
 // A slimmed session (rollout-slim) holds markers where its blobs were: the objects they name go
 // with it, after the session files, so that the bundle is whole and the other home can restore it.
 import { existsSync, lstatSync } from 'node:fs';
@@ -26,7 +30,7 @@ import { chooseIds, namedSessions, openForChoice } from '../select/choose.js';
 import { readManifest } from './check.js';
 import { MANIFEST_PATH, manifestBytes, type BundledFile, type BundledSession } from './manifest.js';
 import { wholeFile, type Producer } from './materialize.js';
-import { writeTar, type TarInput } from './tar.js';
+import { fileHeader, writeTar, type TarInput } from './tar.js';
 
 export interface BundleOptions {
   filters: Filters;
@@ -37,6 +41,8 @@ export interface BundleOptions {
   sinceBundle?: string;
   /** Write a session whose files read another thread whole, instead of adding that thread. */
   noAncestors?: boolean;
+  /** The archive goes where its manifest can be amended at the end: size the files now, hash them once as they are written. */
+  hashAsWritten?: boolean;
 }
 
 /** A file to bundle: where it is, its mtime (seconds, for the tar header), and its digest. */
@@ -59,7 +65,12 @@ export interface Plan {
   files: PlannedFile[];
   /** The objects of the store the sessions' markers name, after the files, by name. */
   objects: PlannedFile[];
+  /** Files are sized, not yet hashed (`sha256` empty): the archive's manifest is amended once they are. */
+  late: boolean;
 }
+
+/** A digest's place in the manifest until the file is hashed: as long as a digest, so the manifest's length is final. */
+const UNHASHED = '0'.repeat(64);
 
 /** The sessions the options choose, with their ancestors, measured; failures of one reference go to `onError`. */
 export async function planBundle(home: Home, opts: BundleOptions, onError: (err: unknown) => void): Promise<Plan> {
@@ -94,6 +105,8 @@ export async function planBundle(home: Home, opts: BundleOptions, onError: (err:
     const sessions: Array<BundledSession & { planned: PlannedFile[]; marks: Set<string> }> = [];
     // A home without a store has no object to carry: its files are not searched for markers.
     const slimmed = existsSync(join(home.dir, STORE_DIR));
+    // A store's objects are named in the manifest, and an older bundle is compared by digest: both need them first.
+    const late = Boolean(opts.hashAsWritten) && !slimmed && !opts.sinceBundle;
     for (const id of ids) {
       const files = byThread.get(id) ?? [];
       if (!files.length) continue;
@@ -103,7 +116,8 @@ export async function planBundle(home: Home, opts: BundleOptions, onError: (err:
       const measured = files.flatMap((f) => {
         const chain = whole ? chains.get(f.path) : undefined;
         const found = slimmed ? marks : null;
-        return chain ? [measureWhole(home, f, chain, found)] : f.files.map((abs) => measure(home, abs, f, found));
+        if (chain) return [measureWhole(home, f, chain, found)];
+        return f.files.map((abs) => (late ? Promise.resolve(sized(home, abs, f)) : measure(home, abs, f, found)));
       });
       const planned = (await Promise.all(measured)).sort((a, b) => (a.path < b.path ? -1 : 1));
       const row = rows.get(id);
@@ -128,6 +142,7 @@ export async function planBundle(home: Home, opts: BundleOptions, onError: (err:
       sessions: kept.map(({ planned: _, marks: __, ...s }) => s),
       files: kept.flatMap((s) => s.planned),
       objects: await planObjects(home, kept),
+      late,
     };
   } finally {
     db.close();
@@ -149,10 +164,17 @@ async function measure(home: Home, abs: string, f: SessionFile, marks: Set<strin
   const d = await digest(!found || zst ? fileChunks(abs) : seen(fileChunks(abs), (c) => found.push(c)));
   if (marks && zst) await markedObjects(openSource(abs), marks);
   else found?.end();
-  // The mtime of the logical file's first (plain) path: a .zst sibling keeps its source's, as Codex's compressor does.
-  const mtime = Math.floor((abs === f.path ? f.mtimeMs : lstatSync(abs).mtimeMs) / 1000);
-  return { path: relative(home.dir, abs), abs, size: d.bytes, sha256: d.sha256, mtime };
+  return { path: relative(home.dir, abs), abs, size: d.bytes, sha256: d.sha256, mtime: mtimeIn(abs, f) };
 }
+
+/** A file sized as it is, its digest left for the archive to take (Plan.late). */
+function sized(home: Home, abs: string, f: SessionFile): PlannedFile {
+  const size = abs === f.path ? f.size : lstatSync(abs).size;
+  return { path: relative(home.dir, abs), abs, size, sha256: '', mtime: mtimeIn(abs, f) };
+}
+
+/** The mtime of the logical file's first (plain) path: a .zst sibling keeps its source's, as Codex's compressor does. */
+const mtimeIn = (abs: string, f: SessionFile): number => Math.floor((abs === f.path ? f.mtimeMs : lstatSync(abs).mtimeMs) / 1000);
 
 /**
  * A file that reads another thread, measured as it will be written: whole, under its plain name
@@ -218,11 +240,15 @@ async function* once(bytes: Buffer): AsyncGenerator<Buffer> {
   yield bytes;
 }
 
-/** A file's bytes as measured: its first `size` bytes (or made again), hashed again on the way; other bytes stop the archive. */
-async function* asMeasured(f: PlannedFile, bar: Progress): AsyncGenerator<Buffer> {
-  const h = hashing(f.produce ? f.produce(null) : fileChunks(f.abs, { limit: f.size }));
+/**
+ * A file's bytes as measured: its first `size` bytes (or made again), hashed again on the way;
+ * other bytes stop the archive. A file not yet hashed (Plan.late) takes its digest here.
+ */
+async function* asMeasured(f: PlannedFile, bar: Progress, transient: boolean): AsyncGenerator<Buffer> {
+  const h = hashing(f.produce ? f.produce(null) : fileChunks(f.abs, { limit: f.size, transient }));
   yield* h.chunks;
   const d = h.done();
+  if (f.sha256 === '' && d.bytes === f.size) f.sha256 = d.sha256;
   if (d.sha256 !== f.sha256 || d.bytes !== f.size)
     throw new RolloutError('changed while being bundled; nothing consistent was written, run again', { file: f.abs });
   bar.add(1, f.size);
@@ -237,9 +263,23 @@ async function* ending(chunks: AsyncIterable<Buffer>, bar: Progress): AsyncGener
   }
 }
 
-/** The bundle's bytes: the manifest, then every file; compressed with zstd when asked. */
-export function bundleBytes(plan: Plan, zstd: boolean): AsyncIterable<Buffer> {
-  const manifest = manifestBytes(plan.sessions, plan.objects);
+/** The plan's manifest, with every digest taken so far (a placeholder for the others). */
+function manifestOf(plan: Plan): Buffer {
+  const digests = new Map([...plan.files, ...plan.objects].map((f) => [f.path, f.sha256 || UNHASHED]));
+  const sessions = plan.sessions.map((s) => ({ ...s, files: s.files.map((f) => ({ ...f, sha256: digests.get(f.path) ?? f.sha256 })) }));
+  return manifestBytes(sessions, plan.objects);
+}
+
+export interface BundleStream {
+  chunks: AsyncIterable<Buffer>;
+  /** For a late plan, once the chunks are all out: the manifest with every digest, and where in the archive it goes. */
+  amend?: () => { at: number; bytes: Buffer };
+}
+
+/** The bundle's bytes: the manifest, then every file; compressed with zstd when asked (never for a late plan). */
+export function bundleBytes(plan: Plan, zstd: boolean): BundleStream {
+  if (plan.late && zstd) throw new Error('a compressed bundle cannot be amended: plan it with its digests first');
+  const manifest = manifestOf(plan);
   const all = [...plan.files, ...plan.objects];
   const bar = new Progress(
     'bundling',
@@ -248,10 +288,18 @@ export function bundleBytes(plan: Plan, zstd: boolean): AsyncIterable<Buffer> {
     'file',
   );
   // The manifest's mtime is fixed: it describes the files, and equal files must give equal bytes.
-  const members: TarInput[] = [
-    { path: MANIFEST_PATH, size: manifest.length, mtime: 0, data: () => once(manifest) },
-    ...all.map((f) => ({ path: f.path, size: f.size, mtime: f.mtime, data: () => asMeasured(f, bar) })),
-  ];
+  const head: TarInput = { path: MANIFEST_PATH, size: manifest.length, mtime: 0, data: () => once(manifest) };
+  // A late plan's archive goes only to writeAtomic, which writes each chunk before it asks for the
+  // next: one read buffer can serve every file. (zstd and a pipe may still hold a chunk.)
+  const members: TarInput[] = [head, ...all.map((f) => ({ path: f.path, size: f.size, mtime: f.mtime, data: () => asMeasured(f, bar, plan.late) }))];
   const tar = writeTar(members);
-  return ending(zstd ? compressChunks(tar) : tar, bar);
+  const chunks = ending(zstd ? compressChunks(tar) : tar, bar);
+  if (!plan.late) return { chunks };
+  const at = fileHeader(head).length;
+  const amend = () => {
+    const bytes = manifestOf(plan);
+    if (bytes.length !== manifest.length || plan.files.some((f) => f.sha256 === '')) throw new Error('the manifest changed length or lacks a digest');
+    return { at, bytes };
+  };
+  return { chunks, amend };
 }

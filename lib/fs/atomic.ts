@@ -51,6 +51,11 @@ export interface WriteOptions {
    * changed meanwhile (compare and swap). When it throws, the final name is left as it was.
    */
   check?: (tmp: string) => void | Promise<void>;
+  /**
+   * Called once the data is written, before the sync: bytes to write over the file's own at `at`.
+   * For a format whose head sums up what follows (a bundle's manifest), known only at the end.
+   */
+  amend?: () => { at: number; bytes: Uint8Array };
 }
 
 export const tempName = (path: string): string => join(dirname(path), `.${basename(path)}.rollout-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
@@ -201,6 +206,11 @@ export async function prepareAtomic(path: string, data: Uint8Array | AsyncIterab
     for await (const chunk of chunks) {
       for (let done = 0; done < chunk.length;) done += writeSync(fd, chunk, done, chunk.length - done);
       size += chunk.length;
+    }
+    const patch = opts.amend?.();
+    if (patch) {
+      if (patch.at + patch.bytes.length > size) throw new Error('an amendment must lie inside what was written');
+      for (let done = 0; done < patch.bytes.length;) done += writeSync(fd, patch.bytes, done, patch.bytes.length - done, patch.at + done);
     }
     if (opts.mode !== undefined) fchmodSync(fd, opts.mode);
   } catch (err) {
