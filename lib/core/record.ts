@@ -308,3 +308,20 @@ export function sourceKinds(meta: Pick<SessionMetaPayload, 'source' | 'thread_so
   if (meta?.thread_source === 'subagent' && !kinds.includes('subagent')) kinds.push('subagent');
   return kinds;
 }
+
+/**
+ * A session's first source kind from the index's columns, where an object source is stored as its
+ * JSON text (null when the row has no source: an unread or unreadable file).
+ */
+export function sourceKindOf(source: string | null, threadSource: string | null): string | null {
+  let v: unknown = source;
+  if (source?.startsWith('{')) {
+    try {
+      const o: unknown = JSON.parse(source);
+      if (isObject(o)) v = o;
+    } catch {
+      // Kept as the text it is.
+    }
+  }
+  return sourceKinds({ source: v ?? undefined, thread_source: threadSource ?? undefined })[0] ?? null;
+}

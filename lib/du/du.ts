@@ -2,7 +2,7 @@
 // or kind of content, from the index alone (the kinds are counted while files are indexed).
 import { UsageError } from '../cli/errors.js';
 import { KINDS, noBytes, type Kind, type KindBytes } from '../core/kinds.js';
-import { isObject, sourceKinds } from '../core/record.js';
+import { sourceKindOf } from '../core/record.js';
 import type { SizedFile } from '../index/query.js';
 
 export const GROUPINGS = ['session', 'dir', 'month', 'source', 'kind'] as const;
@@ -64,19 +64,8 @@ function keyOf(f: SizedFile, by: Exclude<By, 'kind'>): string | null {
       return f.cwd;
     case 'month':
       return f.created_at > 0 ? new Date(f.created_at).toISOString().slice(0, 7) : null;
-    case 'source': {
-      const source = f.source?.startsWith('{') ? parsed(f.source) : f.source;
-      return sourceKinds({ source: source ?? undefined, thread_source: f.thread_source ?? undefined })[0] ?? null;
-    }
-  }
-}
-
-function parsed(s: string): unknown {
-  try {
-    const v: unknown = JSON.parse(s);
-    return isObject(v) ? v : s;
-  } catch {
-    return s;
+    case 'source':
+      return sourceKindOf(f.source, f.thread_source);
   }
 }
 

@@ -87,6 +87,10 @@ const MIGRATIONS: string[] = [
    ALTER TABLE sessions ADD COLUMN copied INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE sessions ADD COLUMN other INTEGER NOT NULL DEFAULT 0;
    DELETE FROM sessions; DELETE FROM docs; DELETE FROM names; DELETE FROM meta;`,
+  // 4: what each file's model responses used (rollout-usage), counted while it is read: every file
+  // is read anew, as for 2.
+  `ALTER TABLE sessions ADD COLUMN usage TEXT;
+   DELETE FROM sessions; DELETE FROM docs; DELETE FROM names; DELETE FROM meta;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -337,6 +337,39 @@ export function sizedFiles(db: Database, f: Filters): SizedFile[] {
   return f.search === undefined ? run() : ftsQuery(db, f.search, run);
 }
 
+export interface UsageFile {
+  /** The session's thread id, and its current file's fields. */
+  id: string;
+  cwd: string | null;
+  created_at: number;
+  updated_at: number;
+  source: string | null;
+  thread_source: string | null;
+  model: string | null;
+  title: string | null;
+  name: string | null;
+  /** This file's (one of the session's files): its rollout, how far it was read, its own turns and usage. */
+  rollout_id: string;
+  read_offset: number;
+  own_turns: number;
+  usage: string | null;
+}
+
+/** Every file of the sessions the filters choose, each with its session's current row: what `rollout-usage` adds up. */
+export function usageFiles(db: Database, f: Filters): UsageFile[] {
+  const params: unknown[] = [];
+  const w = where(db, f, params);
+  const run = () =>
+    db
+      .prepare(
+        `SELECT s.id, s.cwd, s.created_at, s.updated_at, s.source, s.thread_source, s.model, s.title, n.name AS name,
+           x.rollout_id, x.read_offset, x.own_turns, x.usage
+         FROM sessions s LEFT JOIN names n ON n.id = s.id JOIN sessions x ON x.id = s.id WHERE ${w.join(' AND ')}`,
+      )
+      .all(...params) as UsageFile[];
+  return f.search === undefined ? run() : ftsQuery(db, f.search, run);
+}
+
 /** The threads whose files read one of these rollouts through `history_base`, by rollout id. */
 export function readersOf(db: Database, rolloutIds: string[]): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();

@@ -27,6 +27,7 @@ import { fileChunks, openSource } from '../core/source.js';
 import { mayOpenTurn, messageText, TurnTally, userTurnText, type LineKind } from '../core/turns.js';
 import { memberValue, stringEnd, stringText, withoutMembers } from '../core/json-bytes.js';
 import { imageBytes, kindOf, turnItemType, type OwnKind } from '../core/kinds.js';
+import { decodeUsage, encodeUsage, UsageLedger, type UsageCarry } from '../core/token-usage.js';
 
 /** One searchable text: a message, a reasoning summary, a tool call or its output. */
 export interface Doc {
@@ -90,6 +91,8 @@ export interface Row {
   compaction: number;
   copied: number;
   other: number;
+  /** What its model responses used (core/token-usage.ts, encoded), or null when it records no usage. */
+  usage: string | null;
 }
 
 /** What a row needs beyond its columns to carry on reading (kept as JSON in `state`). */
@@ -105,6 +108,10 @@ interface Carry {
   baseTitle?: string | null;
   /** A sub-agent's `subagent_history_start_ordinal`: lines below it, past the head, are copied. */
   ownFrom?: number;
+  /** The service tier of the latest `thread_settings_applied` (fast, flex, ...), when not the default. */
+  tier?: string;
+  /** The usage ledger's own (core/token-usage.ts). */
+  usage?: UsageCarry;
 }
 
 /** A message longer than this is indexed by its first part. */
@@ -202,6 +209,7 @@ export function freshRow(file: SessionFile): Row {
     compaction: 0,
     copied: 0,
     other: 0,
+    usage: null,
   };
 }
 
@@ -209,6 +217,7 @@ export function freshRow(file: SessionFile): Row {
 export class FileScan {
   private readonly tally: TurnTally;
   private readonly carry: Carry;
+  private readonly ledger: UsageLedger;
   private normalizer: Normalizer | null = null;
   private first: boolean;
   /** This batch's token_count lines, valid until the batch ends. */
@@ -224,6 +233,7 @@ export class FileScan {
   ) {
     this.tally = new TurnTally(row.own_turns, row.title);
     this.carry = row.state ? (JSON.parse(row.state) as Carry) : {};
+    this.ledger = new UsageLedger(decodeUsage(row.usage), (this.carry.usage ??= {}));
     this.first = row.read_line === 0;
   }
 
@@ -240,7 +250,9 @@ export class FileScan {
         const info = peekType(line.bytes);
         this.parsedInfo = null;
         this.envelopeLine(line, info);
-        this.weigh(line, this.parsedInfo ?? info, head);
+        const seen = this.parsedInfo ?? info;
+        this.weigh(line, seen, head);
+        if (!head) this.countUsage(line, seen);
       }
     }
     this.tokenTotal();
@@ -258,6 +270,8 @@ export class FileScan {
     r.turns = (this.carry.baseTurns ?? 0) + this.tally.turns;
     r.title = this.tally.title ?? this.carry.baseTitle ?? null;
     r.updated_at = Math.max(r.last_line_at, r.mtime_ms);
+    r.usage = encodeUsage(this.ledger.stored());
+    if (this.carry.usage && !Object.keys(this.carry.usage).length) delete this.carry.usage;
     r.state = Object.keys(this.carry).length ? JSON.stringify(this.carry) : null;
     return r;
   }
@@ -288,6 +302,22 @@ export class FileScan {
     if (this.carry.ownFrom === undefined) return false;
     const span = ordinalSpan(line.bytes);
     return span !== null && Number(line.bytes.toString('latin1', span[0], span[1])) < this.carry.ownFrom;
+  }
+
+  /**
+   * A usage line (token_usage_record, or a token_count event unless the file has the former) into
+   * the ledger, at the line's time, under the model and tier in force.
+   */
+  private countUsage(line: Line, info: TypeInfo | null): void {
+    const perResponse = info?.type === 'token_usage_record';
+    if (!perResponse && !(info?.type === 'event_msg' && info.payloadType === 'token_count' && !this.carry.usage?.perResponse)) return;
+    const env = parseLine(line.bytes);
+    if (!isEnvelope(env)) return;
+    const at = lineTime(line.bytes);
+    const where = { at: Number.isNaN(at) ? this.row.last_line_at || this.row.created_at : at, model: this.row.model, tier: this.carry.tier ?? null };
+    const copied = this.copiedLine(line);
+    if (perResponse) this.ledger.record(env.payload, where, copied);
+    else this.ledger.event(env.payload, where, copied);
   }
 
   /** A bare line's kind: it is a response item (or the meta, which is `other`). */
@@ -368,6 +398,9 @@ export class FileScan {
           const s = isObject(p.thread_settings) ? p.thread_settings : {};
           this.row.model = str(s.model) ?? this.row.model;
           this.row.effort = str(s.reasoning_effort) ?? this.row.effort;
+          const tier = str(s.service_tier);
+          if (tier) this.carry.tier = tier;
+          else delete this.carry.tier;
           if (this.carry.copy === 'copied') this.carry.copy = 'own';
           return;
         }

@@ -1,0 +1,178 @@
+// What a session's model responses used, counted once each, as a file is read from start to end
+// (or from where the last read stopped: the ledger carries what it needs as JSON).
+//
+// Codex records usage two ways. Since about 0.160 every model response has a `token_usage_record`
+// line whose `usage` is that response's, with its `response_id`; a file that holds one is counted
+// from those alone (its `token_count` events repeat the same responses). Before, the only record
+// is the `token_count` event: `last_token_usage` is the last response's, `total_token_usage` the
+// thread's running sum, and Codex writes the event again, unchanged, when nothing was asked of the
+// model (at a turn's end, on resume, with new rate limits). An event whose two usages equal the
+// previous event's is such a repeat; any other adds its `last_token_usage`.
+//
+// Lines copied from a parent (a legacy fork's copy, a sub-agent's inherited history) are not this
+// session's usage: the reader says which lines they are, and they only move the repeat check on.
+import { isObject } from './record.js';
+
+/** Token counts of one response, or a sum of them. `input` includes `cached_input` and `cache_write_input`; `output` includes `reasoning_output`. */
+export interface Tokens {
+  input: number;
+  cached_input: number;
+  cache_write_input: number;
+  output: number;
+  reasoning_output: number;
+  total: number;
+}
+
+export const TOKEN_FIELDS = ['input', 'cached_input', 'cache_write_input', 'output', 'reasoning_output', 'total'] as const;
+
+export const noTokens = (): Tokens => ({ input: 0, cached_input: 0, cache_write_input: 0, output: 0, reasoning_output: 0, total: 0 });
+
+export function addTokens(to: Tokens, t: Tokens): void {
+  for (const k of TOKEN_FIELDS) to[k] += t[k];
+}
+
+const count = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : v === undefined || v === null ? 0 : null);
+
+/** A TokenUsage object as Codex writes it, or null when it is not one (a field that is not a whole number). */
+export function tokensOf(v: unknown): Tokens | null {
+  if (!isObject(v)) return null;
+  const t: Tokens = {
+    input: count(v.input_tokens) ?? NaN,
+    cached_input: count(v.cached_input_tokens) ?? NaN,
+    cache_write_input: count(v.cache_write_input_tokens) ?? NaN,
+    output: count(v.output_tokens) ?? NaN,
+    reasoning_output: count(v.reasoning_output_tokens) ?? NaN,
+    total: count(v.total_tokens) ?? NaN,
+  };
+  if (TOKEN_FIELDS.some((k) => Number.isNaN(t[k]))) return null;
+  if (v.total_tokens === undefined || v.total_tokens === null) t.total = t.input + t.output;
+  return t;
+}
+
+/** Time slots are 15 minutes: every time zone's offset is a whole number of them, so a day in any zone is whole slots. */
+export const SLOT_MS = 15 * 60_000;
+
+/** Above this many input tokens a response is long-context, which some models price higher. */
+export const LONG_CONTEXT = 272_000;
+
+/** One slot's usage by one model at one service tier, of responses of one context length. */
+export interface Bucket extends Tokens {
+  /** Start of the slot, ms since the epoch (UTC). */
+  at: number;
+  model: string | null;
+  tier: string | null;
+  /** Responses with more than LONG_CONTEXT input tokens. */
+  long: boolean;
+  responses: number;
+}
+
+/** What a file's usage is, as stored in the index (`sessions.usage`). */
+export interface FileUsage {
+  buckets: Bucket[];
+  /** Responses counted. */
+  responses: number;
+  /** Whether the file records usage at all (any token_count or token_usage_record, even one with nothing in it). */
+  recorded: boolean;
+}
+
+/** What the ledger carries between reads of a growing file, besides its buckets. */
+export interface UsageCarry {
+  /** A token_usage_record was seen: token_count events are no longer counted. */
+  perResponse?: boolean;
+  /** The last token_count's usages, as written (the repeat check). */
+  lastEvent?: string;
+  /** The last response ids counted, newest last (a repeated record is counted once). */
+  lastIds?: string[];
+}
+
+/** How many response ids the repeat check of token_usage_record remembers. */
+const IDS_KEPT = 16;
+
+/** Where a response is counted: when, by which model, at which tier. */
+export interface Place {
+  at: number;
+  model: string | null;
+  tier: string | null;
+}
+
+export class UsageLedger {
+  private readonly buckets = new Map<string, Bucket>();
+  private responses: number;
+  private recorded: boolean;
+
+  constructor(
+    stored: FileUsage | null,
+    private readonly carry: UsageCarry,
+  ) {
+    for (const b of stored?.buckets ?? []) this.buckets.set(keyOf(b), { ...b });
+    this.responses = stored?.responses ?? 0;
+    this.recorded = stored?.recorded ?? false;
+  }
+
+  /** A `token_usage_record` payload. `copied`: the line is a parent's history. */
+  record(payload: unknown, where: Place, copied: boolean): void {
+    if (!isObject(payload)) return;
+    this.recorded = true;
+    this.carry.perResponse = true;
+    const id = typeof payload.response_id === 'string' ? payload.response_id : null;
+    const seen = (this.carry.lastIds ??= []);
+    if (id !== null && seen.includes(id)) return;
+    if (id !== null) {
+      seen.push(id);
+      if (seen.length > IDS_KEPT) seen.shift();
+    }
+    const t = tokensOf(payload.usage);
+    if (t && !copied) this.add(t, where);
+  }
+
+  /** A `token_count` event's payload. */
+  event(payload: unknown, where: Place, copied: boolean): void {
+    if (!isObject(payload)) return;
+    this.recorded = true;
+    const info = payload.info;
+    // An interrupted turn writes info: null; it says nothing about any response.
+    if (!isObject(info)) return;
+    const signature = JSON.stringify([info.total_token_usage, info.last_token_usage]);
+    const repeat = signature === this.carry.lastEvent;
+    this.carry.lastEvent = signature;
+    if (repeat || copied || this.carry.perResponse) return;
+    const t = tokensOf(info.last_token_usage);
+    if (t) this.add(t, where);
+  }
+
+  private add(t: Tokens, where: Place): void {
+    const at = Math.floor(where.at / SLOT_MS) * SLOT_MS;
+    const long = t.input > LONG_CONTEXT;
+    const key = keyOf({ at, model: where.model, tier: where.tier, long });
+    let b = this.buckets.get(key);
+    if (!b) this.buckets.set(key, (b = { at, model: where.model, tier: where.tier, long, responses: 0, ...noTokens() }));
+    addTokens(b, t);
+    b.responses++;
+    this.responses++;
+  }
+
+  /** The file's usage so far, or null when it records none (the index column stays NULL). */
+  stored(): FileUsage | null {
+    if (!this.recorded) return null;
+    return { buckets: [...this.buckets.values()].sort((a, b) => a.at - b.at || keyOf(a).localeCompare(keyOf(b))), responses: this.responses, recorded: true };
+  }
+}
+
+const keyOf = (b: Pick<Bucket, 'at' | 'model' | 'tier' | 'long'>): string => `${b.at}\t${b.model ?? ''}\t${b.tier ?? ''}\t${b.long ? 1 : 0}`;
+
+/** The index column's text: compact rows [at, model, tier, long (0 or 1), responses, ...tokens]. */
+export function encodeUsage(u: FileUsage | null): string | null {
+  if (!u) return null;
+  return JSON.stringify({ n: u.responses, b: u.buckets.map((b) => [b.at, b.model, b.tier, b.long ? 1 : 0, b.responses, ...TOKEN_FIELDS.map((k) => b[k])]) });
+}
+
+export function decodeUsage(text: string | null): FileUsage | null {
+  if (!text) return null;
+  const v = JSON.parse(text) as { n: number; b: Array<[number, string | null, string | null, number, number, ...number[]]> };
+  const buckets = v.b.map(([at, model, tier, long, responses, ...t]) => {
+    const b: Bucket = { at, model, tier, long: long === 1, responses, ...noTokens() };
+    TOKEN_FIELDS.forEach((k, i) => (b[k] = t[i] ?? 0));
+    return b;
+  });
+  return { buckets, responses: v.n, recorded: true };
+}
