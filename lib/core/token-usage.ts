@@ -7,7 +7,8 @@
 // is the `token_count` event: `last_token_usage` is the last response's, `total_token_usage` the
 // thread's running sum, and Codex writes the event again, unchanged, when nothing was asked of the
 // model (at a turn's end, on resume, with new rate limits). An event whose two usages equal the
-// previous event's is such a repeat; any other adds its `last_token_usage`.
+// previous event's is such a repeat; any other adds its `last_token_usage` (or, where that is
+// missing, what the running sum grew by since the last event).
 //
 // Lines copied from a parent (a legacy fork's copy, a sub-agent's inherited history) are not this
 // session's usage: the reader says which lines they are, and they only move the repeat check on.
@@ -71,8 +72,6 @@ export interface FileUsage {
   buckets: Bucket[];
   /** Responses counted. */
   responses: number;
-  /** Whether the file records usage at all (any token_count or token_usage_record, even one with nothing in it). */
-  recorded: boolean;
 }
 
 /** What the ledger carries between reads of a growing file, besides its buckets. */
@@ -81,6 +80,8 @@ export interface UsageCarry {
   perResponse?: boolean;
   /** The last token_count's usages, as written (the repeat check). */
   lastEvent?: string;
+  /** The last token_count's running sum, in TOKEN_FIELDS order (for an event without its last usage). */
+  lastTotal?: number[];
   /** The last response ids counted, newest last (a repeated record is counted once). */
   lastIds?: string[];
 }
@@ -98,7 +99,6 @@ export interface Place {
 export class UsageLedger {
   private readonly buckets = new Map<string, Bucket>();
   private responses: number;
-  private recorded: boolean;
 
   constructor(
     stored: FileUsage | null,
@@ -106,13 +106,11 @@ export class UsageLedger {
   ) {
     for (const b of stored?.buckets ?? []) this.buckets.set(keyOf(b), { ...b });
     this.responses = stored?.responses ?? 0;
-    this.recorded = stored?.recorded ?? false;
   }
 
   /** A `token_usage_record` payload. `copied`: the line is a parent's history. */
   record(payload: unknown, where: Place, copied: boolean): void {
     if (!isObject(payload)) return;
-    this.recorded = true;
     this.carry.perResponse = true;
     const id = typeof payload.response_id === 'string' ? payload.response_id : null;
     const seen = (this.carry.lastIds ??= []);
@@ -128,15 +126,17 @@ export class UsageLedger {
   /** A `token_count` event's payload. */
   event(payload: unknown, where: Place, copied: boolean): void {
     if (!isObject(payload)) return;
-    this.recorded = true;
     const info = payload.info;
     // An interrupted turn writes info: null; it says nothing about any response.
     if (!isObject(info)) return;
     const signature = JSON.stringify([info.total_token_usage, info.last_token_usage]);
     const repeat = signature === this.carry.lastEvent;
     this.carry.lastEvent = signature;
+    const total = tokensOf(info.total_token_usage);
+    const before = this.carry.lastTotal;
+    if (total) this.carry.lastTotal = TOKEN_FIELDS.map((k) => total[k]);
     if (repeat || copied || this.carry.perResponse) return;
-    const t = tokensOf(info.last_token_usage);
+    const t = tokensOf(info.last_token_usage) ?? (total && grewBy(total, before));
     if (t) this.add(t, where);
   }
 
@@ -151,11 +151,19 @@ export class UsageLedger {
     this.responses++;
   }
 
-  /** The file's usage so far, or null when it records none (the index column stays NULL). */
+  /** The file's usage so far, or null when no response of it was counted (the index column stays NULL: unknown). */
   stored(): FileUsage | null {
-    if (!this.recorded) return null;
-    return { buckets: [...this.buckets.values()].sort((a, b) => a.at - b.at || keyOf(a).localeCompare(keyOf(b))), responses: this.responses, recorded: true };
+    if (!this.responses) return null;
+    return { buckets: [...this.buckets.values()].sort((a, b) => a.at - b.at || keyOf(a).localeCompare(keyOf(b))), responses: this.responses };
   }
+}
+
+/** What a running sum grew by since `before` (from nothing when there is none, or when the sum went down: it started again). */
+function grewBy(total: Tokens, before: number[] | undefined): Tokens | null {
+  const grown = noTokens();
+  for (const [i, k] of TOKEN_FIELDS.entries()) grown[k] = total[k] - (before?.[i] ?? 0);
+  if (TOKEN_FIELDS.some((k) => grown[k] < 0)) return total;
+  return grown.total > 0 ? grown : null;
 }
 
 const keyOf = (b: Pick<Bucket, 'at' | 'model' | 'tier' | 'long'>): string => `${b.at}\t${b.model ?? ''}\t${b.tier ?? ''}\t${b.long ? 1 : 0}`;
@@ -174,5 +182,5 @@ export function decodeUsage(text: string | null): FileUsage | null {
     TOKEN_FIELDS.forEach((k, i) => (b[k] = t[i] ?? 0));
     return b;
   });
-  return { buckets, responses: v.n, recorded: true };
+  return { buckets, responses: v.n };
 }

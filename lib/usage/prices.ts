@@ -450,12 +450,12 @@ export class Pricing {
 
   /** This table with the models of a LiteLLM-shaped file added, each replacing the bundled entry of its name. */
   withFile(path: string): Pricing {
+    const text = readFileSync(path, 'utf8');
     let v: unknown;
     try {
-      v = JSON.parse(readFileSync(path, 'utf8'));
+      v = JSON.parse(text);
     } catch (err) {
-      const why = err instanceof SyntaxError ? `not JSON (${err.message})` : ((err as Error).message ?? String(err));
-      throw new RolloutError(`cannot read the price file: ${why}`, { file: path });
+      throw new RolloutError(`not a price file: not JSON (${(err as Error).message})`, { file: path });
     }
     if (!isObject(v)) throw new RolloutError('not a price file: it should be a JSON object of models, as LiteLLM writes them', { file: path });
     const entries = new Map(this.entries);

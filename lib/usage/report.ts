@@ -149,9 +149,11 @@ export function report(files: UsageFile[], by: By[], cal: Calendar, pricing: Pri
   for (const f of onePerRollout(files)) {
     const usage = decodeUsage(f.usage);
     if (!usage) {
-      // A file with turns and no usage line: its Codex recorded none. (One without turns asked nothing of a model.)
-      if (f.own_turns > 0 && inside(f.updated_at)) {
-        const g = accFor(f, f.updated_at, f.model);
+      // A file with turns and no response counted: its Codex recorded none. (One without turns asked
+      // nothing of a model.) It is placed at the session's start, the time its name gives.
+      const at = f.created_at || f.updated_at;
+      if (f.own_turns > 0 && inside(at)) {
+        const g = accFor(f, at, f.model);
         for (const a of [g, total]) {
           a.unknown.add(f.id);
           a.ids.add(f.id);
