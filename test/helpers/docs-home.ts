@@ -133,4 +133,6 @@ export function writeDocsHome(home: string, work: string, user: string): void {
   writeFileSync(join(work, 'old.jsonl'), bareLines('C', '0197f5a6-0000-4000-8000-0000000000cc', ['older still', 'indeed']).join('\n') + '\n');
   writeFileSync(join(work, 'backup.jsonl.zst'), zstd(Buffer.from(failing.join('\n') + '\n')));
   writeRaw(user, 'src/other/.keep', '');
+  // A price file in LiteLLM's shape, for a model of the team's own.
+  writeFileSync(join(work, 'prices.json'), JSON.stringify({ 'team-model': { input_cost_per_token: 1e-6, output_cost_per_token: 4e-6, litellm_provider: 'custom' } }));
 }
