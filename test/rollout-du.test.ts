@@ -233,7 +233,8 @@ t.test('an index made before the kinds were counted is brought up to date', (t) 
   const want = du(h.dir);
   const index = join(h.dir, 'rollout-index.sqlite');
   const db = new Database(index);
-  for (const c of ['uncompressed', ...KINDS]) db.exec(`ALTER TABLE sessions DROP COLUMN ${c}`);
+  // As schema 2 had it: without the columns of 3 (the kinds) and of 4 (usage).
+  for (const c of ['uncompressed', ...KINDS, 'usage']) db.exec(`ALTER TABLE sessions DROP COLUMN ${c}`);
   db.pragma('user_version = 2');
   db.close();
   const r = run('rollout-du', ['--no-update'], { env: { CODEX_HOME: h.dir, ROLLOUT_INDEX: '' } });

@@ -4,6 +4,7 @@
 // unknown, and costs from the bundled table, a LiteLLM-shaped --pricing file, tiers and long
 // context, grouped by day in a time zone and clipped to --since/--until.
 import { appendFileSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import t from 'tap';
 import { ndjson, run, tmpDir, uuidv7, writeSession } from './helpers/fixtures.js';
@@ -253,4 +254,18 @@ t.test('--by day in a time zone, combined with model; --since and --until count 
   const zone = usage(home, ['--tz', 'Mars/Olympus']);
   t.equal(zone.code, 2);
   t.match(zone.err, /--tz takes a time zone name/);
+});
+
+t.test('an index made before usage was gathered is read anew, once', async (t) => {
+  const home = tmpDir(t);
+  new Session(uuidv7(T0), T0, true).settings('gpt-5.5').turn().response({ input: 10, output: 1 }).write(home);
+  const want = usage(home).rows;
+  const db = new Database(join(home, 'idx.sqlite'));
+  db.exec('ALTER TABLE sessions DROP COLUMN usage');
+  db.pragma('user_version = 3');
+  db.close();
+  const stale = usage(home, ['--no-update']);
+  t.equal(stale.code, 1, '--no-update cannot read it');
+  t.match(stale.err, /schema 3, this rollout reads 4/);
+  t.same(usage(home).rows, want, 'brought up to date: the same answer');
 });
