@@ -26,13 +26,12 @@ import {
   reasoning,
   taskComplete,
   taskStarted,
-  tokenCount,
   turnContext,
   userEvent,
   type Kind,
 } from '../test/helpers/generations.js';
 
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 const KB = 1024;
 const MB = 1024 * KB;
 const DAY = 86_400_000;
@@ -315,10 +314,23 @@ interface Ctx {
   imageRate: number;
   /** Set on the first turn only when the session is the search's rare hit. */
   rare: boolean;
-  tokens: number;
+  /** The thread's running usage so far (`total_token_usage`), and the responses that made it. */
+  tokens: Usage;
+  responses: number;
   turns: number;
   firstUser: string | null;
 }
+
+/** A response's usage, or a sum of them, as Codex's TokenUsage. */
+export interface Usage {
+  input: number;
+  cached: number;
+  output: number;
+  reasoning: number;
+}
+
+const usageJson = (u: Usage): string =>
+  `{"input_tokens":${u.input},"cached_input_tokens":${u.cached},"output_tokens":${u.output},"reasoning_output_tokens":${u.reasoning},"total_tokens":${u.input + u.output}}`;
 
 function userPrompt(rng: Rng, ctx: Ctx): string {
   const mod = rng.pick(MODULES);
@@ -392,14 +404,12 @@ function writeTurn(r: Rollout, ctx: Ctx): void {
         `{"type":"item_completed","thread_id":"${ctx.id}","turn_id":"${turnId}","item":{"type":"CommandExecution","id":"${callId}","command":"${esc(cmd)}","cwd":"file://${esc(ctx.cwd)}","status":"completed","aggregated_output":"${output}","exit_code":${code}}}`,
       );
     }
-    ctx.tokens += rng.int(2000, 9000);
     tokenLines(r, ctx, turnId);
   }
 
   const answer = pools.prose.slice(rng, Math.round(Math.exp(6.3 + 0.9 * rng.normal())));
   r.push('response_item', message('assistant', [answer], { phase: 'final_answer' }), meta());
   r.push('event_msg', agentEvent(r.paginated, { thread: ctx.id, turn: turnId, item: r.paginated ? `msg_${rng.hex(16)}` : '' }, answer));
-  ctx.tokens += rng.int(2000, 9000);
   tokenLines(r, ctx, turnId);
   r.push('event_msg', taskComplete(turnId, answer.slice(0, 200).replace(/\\+$/, ''), rng.int(2000, 300_000)));
   ctx.turns++;
@@ -415,16 +425,27 @@ function writeTurn(r: Rollout, ctx: Ctx): void {
   }
 }
 
+/**
+ * One model response's usage lines, as Codex writes them: a per-response record (paginated), then a
+ * token_count with the running sum and the response's own usage; a legacy file sometimes repeats
+ * the event unchanged, as Codex does at a turn's end or with new rate limits.
+ */
 function tokenLines(r: Rollout, ctx: Ctx, turnId: string): void {
+  const input = r.rng.int(6000, 60_000);
+  const output = r.rng.int(80, 2500);
+  const u: Usage = { input, cached: Math.floor(input * (0.3 + 0.6 * r.rng.next())), output, reasoning: Math.floor(output * 0.4) };
   const t = ctx.tokens;
-  const usage = `{"input_tokens":${t - 400},"cached_input_tokens":${Math.floor(t / 2)},"output_tokens":300,"reasoning_output_tokens":100,"total_tokens":${t}}`;
+  for (const k of ['input', 'cached', 'output', 'reasoning'] as const) t[k] += u[k];
+  ctx.responses++;
   if (r.paginated) {
     r.push(
       'token_usage_record',
-      `{"thread_id":"${ctx.id}","turn_id":"${turnId}","session_id":"${ctx.id}","root_turn_id":"${turnId}","response_id":"resp_${r.rng.hex(24)}","usage":${usage},"turn_token_usage":${usage},"thread_token_usage":${usage}}`,
+      `{"thread_id":"${ctx.id}","turn_id":"${turnId}","session_id":"${ctx.id}","root_turn_id":"${turnId}","response_id":"resp_${r.rng.hex(24)}","usage":${usageJson(u)},"turn_token_usage":${usageJson(u)},"thread_token_usage":${usageJson(t)}}`,
     );
   }
-  r.push('event_msg', tokenCount({ input: t - 400, cached: Math.floor(t / 2), output: 300, reasoning: 100, total: t }, true));
+  const event = `{"type":"token_count","info":{"total_token_usage":${usageJson(t)},"last_token_usage":${usageJson(u)},"model_context_window":258400},"rate_limits":null}`;
+  r.push('event_msg', event);
+  if (!r.paginated && r.rng.chance(0.3)) r.push('event_msg', event);
 }
 
 /** A screenshot as Codex stores it: a data URL of about a megabyte of base64. */
@@ -448,7 +469,7 @@ export interface SessionSpec {
   archived: boolean;
   compressed: boolean;
   /** Legacy copied fork (`copy`), paginated referenced fork (`ref`) or revert (`revert`) of `parent`. */
-  fork?: { mode: 'copy' | 'ref' | 'revert'; parent: number };
+  fork?: { mode: ForkMode; parent: number };
   rare: boolean;
   name?: string[];
 }
@@ -468,12 +489,14 @@ export interface SessionInfo {
   turns: number;
   compressed: boolean;
   archived: boolean;
-  fork?: { mode: 'copy' | 'ref' | 'revert'; parentId: string; parentRolloutId: string; endByteOffset?: number; endOrdinal?: number };
+  fork?: { mode: ForkMode; parentId: string; parentRolloutId: string; endByteOffset?: number; endOrdinal?: number };
   name?: string;
   firstUserMessage: string | null;
   /** The session_meta cwd (null for the bare generations, which had none). */
   cwd: string | null;
   mtime: number;
+  /** What the file's own model responses used (history copied from a parent not included); absent for the bare generations, which recorded none. */
+  usage?: Usage & { responses: number };
 }
 
 export interface HomeManifest {
@@ -504,7 +527,13 @@ function cliVersion(kind: Kind, start: number): string {
   return `0.${36 + Math.floor((start - Date.parse('2025-09-10')) / (7 * DAY))}.0`;
 }
 
-/** A legacy (D) or paginated (E) session, forks and reverts included. */
+/**
+ * How a session came from another: a legacy fork's copy, a paginated fork or revert by reference,
+ * or a subagent spawned with its parent's history copied in (below its `subagent_history_start_ordinal`).
+ */
+type ForkMode = 'copy' | 'ref' | 'revert' | 'subagent';
+
+/** A legacy (D) or paginated (E) session, forks, reverts and subagents included. */
 function writeEnvelope(home: string, spec: SessionSpec, pools: Pools, rng: Rng, parent: Written | null): Written {
   const paginated = spec.kind === 'E';
   const revert = spec.fork?.mode === 'revert';
@@ -522,7 +551,8 @@ function writeEnvelope(home: string, spec: SessionSpec, pools: Pools, rng: Rng, 
     pools,
     imageRate: spec.size > 20 * MB ? 0.006 : spec.size > 2 * MB ? 0.004 : 0.001,
     rare: spec.rare,
-    tokens: 0,
+    tokens: { input: 0, cached: 0, output: 0, reasoning: 0 },
+    responses: 0,
     turns: 0,
     firstUser: null,
   };
@@ -532,7 +562,8 @@ function writeEnvelope(home: string, spec: SessionSpec, pools: Pools, rng: Rng, 
     const fits = parent.cuts.filter((c) => c.byte <= Math.max(spec.size * 0.7, parent.cuts[0]!.byte));
     cut = rng.pick(fits.length ? fits : parent.cuts);
   }
-  const ref = cut && spec.fork!.mode !== 'copy' ? cut : undefined;
+  const sub = spec.fork?.mode === 'subagent' ? cut : undefined;
+  const ref = cut && spec.fork!.mode !== 'copy' && !sub ? cut : undefined;
   // A referenced fork's own ordinals continue from the cut.
   const r = new Rollout(w, spec.start + rng.int(200, 5000), rng, paginated ? (ref?.ordinal ?? 0) : null);
 
@@ -544,7 +575,10 @@ function writeEnvelope(home: string, spec: SessionSpec, pools: Pools, rng: Rng, 
     `"originator":"${paginated ? 'codex_exec' : rng.pick(['codex_cli_rs', 'codex_cli_rs', 'codex_vscode'])}"`,
     `"cli_version":"${cliVersion(spec.kind, spec.start)}"`,
   );
-  m.push(`"source":"${paginated ? 'exec' : rng.pick(['cli', 'cli', 'vscode', 'exec'])}"`, `"model_provider":"openai"`);
+  if (sub) m.push(`"source":{"subagent":{"thread_spawn":{"parent_thread_id":"${parent!.id}","depth":1}}}`, `"thread_source":"subagent"`);
+  else m.push(`"source":"${paginated ? 'exec' : rng.pick(['cli', 'cli', 'vscode', 'exec'])}"`);
+  m.push(`"model_provider":"openai"`);
+  if (sub) m.push(`"subagent_history_start_ordinal":${sub.ordinal}`);
   if (spec.start >= Date.parse('2026-01-19')) m.push(`"base_instructions":{"text":"${paginated ? pools.instructions : pools.shortInstructions}"}`);
   else m.push(`"instructions":null`);
   if (paginated) m.push(`"context_window":{"window_id":"${uuidv7(rng, spec.start)}"}`);
@@ -554,7 +588,11 @@ function writeEnvelope(home: string, spec: SessionSpec, pools: Pools, rng: Rng, 
   r.push('session_meta', `{${m.join(',')}}`);
 
   const copiedTurns = cut && !ref ? parent!.cuts.indexOf(cut) + 1 : 0;
-  if (cut && !ref) copyPrefix(w, parent!.abs, cut.byte);
+  // A subagent's copy is its parent's records after the parent's session_meta, ordinals kept; its own go on from there.
+  if (sub) {
+    copyPrefix(w, parent!.abs, sub.byte, firstLineEnd(parent!.abs));
+    r.ordinal = sub.ordinal;
+  } else if (cut && !ref) copyPrefix(w, parent!.abs, cut.byte);
   if (paginated) {
     if (!ref)
       r.push(
@@ -587,24 +625,39 @@ function writeEnvelope(home: string, spec: SessionSpec, pools: Pools, rng: Rng, 
       ? { mode: spec.fork!.mode, parentId: parent.id, parentRolloutId: parent.rolloutId, endByteOffset: ref?.byte, endOrdinal: ref?.ordinal ?? undefined }
       : undefined,
     firstUserMessage: ctx.firstUser,
+    usage: { ...ctx.tokens, responses: ctx.responses },
     cwd: ctx.cwd,
     mtime,
     cuts: r.cuts,
   };
 }
 
-/** A legacy fork copies its parent's lines, its session_meta included, up to a turn boundary. */
-function copyPrefix(w: LineWriter, path: string, bytes: number): void {
+/** A legacy fork copies its parent's lines, its session_meta included, up to a turn boundary (a subagent from `from`). */
+function copyPrefix(w: LineWriter, path: string, bytes: number, from = 0): void {
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(MB);
-    for (let done = 0; done < bytes;) {
+    for (let done = from; done < bytes;) {
       const n = readSync(fd, buf, 0, Math.min(buf.length, bytes - done), done);
       if (n === 0) throw new Error(`${path} is shorter than ${bytes} bytes`);
       const chunk = Buffer.from(buf.subarray(0, n));
       w.raw(chunk, countNewlines(chunk));
       done += n;
     }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The byte just after a file's first line. */
+function firstLineEnd(path: string): number {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(MB);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const nl = buf.subarray(0, n).indexOf(0x0a);
+    if (nl === -1) throw new Error(`${path}: a first line longer than ${MB} bytes`);
+    return nl + 1;
   } finally {
     closeSync(fd);
   }
@@ -774,6 +827,7 @@ function plan(n: number, total: number, maxSession: number, rng: Rng): SessionSp
     if (earlier.length && s.kind === 'D' && roll < 0.04) s.fork = { mode: 'copy', parent: rng.pick(earlier) };
     else if (earlier.length && s.kind === 'E' && roll < 0.05) s.fork = { mode: 'ref', parent: rng.pick(earlier) };
     else if (earlier.length && s.kind === 'E' && roll < 0.065) s.fork = { mode: 'revert', parent: rng.pick(earlier) };
+    else if (earlier.length && s.kind === 'E' && roll < 0.1) s.fork = { mode: 'subagent', parent: rng.pick(earlier) };
     else earlier.push(i);
   }
   // Even a small home has one fork of each kind: the tests and the demo rely on it.
@@ -781,6 +835,7 @@ function plan(n: number, total: number, maxSession: number, rng: Rng): SessionSp
     ['copy', 'D'],
     ['ref', 'E'],
     ['revert', 'E'],
+    ['subagent', 'E'],
   ] as const) {
     if (specs.some((s) => s.fork?.mode === mode)) continue;
     const parents = new Set(specs.map((s) => s.fork?.parent));

@@ -662,6 +662,7 @@ async function main(): Promise<void> {
   }
 
   if (have('rollout-slim')) slimBench(env);
+  if (have('rollout-usage')) usageBench(many, manyIdx);
 
   // Peak memory as sessions grow: it must stay flat.
   if (haveTime) {
@@ -727,6 +728,7 @@ async function main(): Promise<void> {
     table(),
     '',
     ...(reclaimed.length ? [reclaimed.join('\n'), ''] : []),
+    ...(usageReport.length ? [usageReport.join('\n'), ''] : []),
     ...(rssRows.size
       ? ['Peak memory (maximum resident set size from `/usr/bin/time -v`), by session size:', '', rssTable(probes.map((p) => p.label)), '']
       : []),
@@ -847,6 +849,116 @@ function unsetExtraCaCerts(): void {
     `This machine sets NODE_EXTRA_CA_CERTS=${bundle}, which Node parses at every start-up: \`node -e 0\` takes ` +
       `${fmtMs(withIt!.median)} with it and ${fmtMs(without.median)} without. It is unset for every command measured ` +
       `(ours, the baselines and Codex); with it, each rollout figure would be ${fmtMs(withIt!.median - without.median)} longer.`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// rollout-usage against ccusage, on the home of many sessions (forks, reverts, subagents, copies
+// in both roots, compressed files): both totals, the generator's own count of every response,
+// and where ccusage's count parts from it, session by session.
+
+const CCUSAGE = '20.0.24';
+/** Lines of the usage comparison, when it was measured. */
+const usageReport: string[] = [];
+
+/** ccusage, installed into the bench's folder (not the package's dependencies); null with a note when it cannot be. */
+function ccusageBin(): string | null {
+  const dir = join(OUT, `ccusage-${CCUSAGE}`);
+  const bin = join(dir, 'node_modules/.bin/ccusage');
+  if (!existsSync(bin)) {
+    log(`installing ccusage ${CCUSAGE} into ${dir}`);
+    const r = spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', dir, `ccusage@${CCUSAGE}`], { encoding: 'utf8' });
+    if (r.status !== 0 || !existsSync(bin)) {
+      notes.push(
+        `ccusage ${CCUSAGE} could not be installed (npm said: ${(r.stderr || r.stdout || '').trim().split('\n').pop()}): rollout-usage was measured alone.`,
+      );
+      return null;
+    }
+  }
+  return bin;
+}
+
+function usageBench(many: { dir: string; manifest: HomeManifest }, idx: string): void {
+  const env = { CODEX_HOME: many.dir, ROLLOUT_INDEX: idx, TZ: 'UTC' };
+  const ours: Cmd = { argv: node('rollout-usage', '--by', 'day', '--json', '-q'), env };
+  const cc = ccusageBin();
+  const theirs: Cmd | null = cc ? { argv: [cc, 'codex', 'daily', '--offline', '--json'], env } : null;
+  const n = many.manifest.sessions.length;
+  record(`rollout-usage --by day (${n} sessions)`, ...pair(ours, theirs, HEAVY_RUNS), cc ? `ccusage ${CCUSAGE} codex daily --offline --json` : 'none', {
+    // "10,000 sessions take well under a second."
+    target: { kind: 'ms', max: 1000 },
+  });
+  const json = (cmd: Cmd, ...more: string[]): any => {
+    const r = spawnSync(cmd.argv[0], [...cmd.argv.slice(1), ...more], { env: { ...process.env, ...cmd.env }, encoding: 'utf8', maxBuffer: 256 * MB });
+    if (r.status !== 0) throw new Error(`${cmd.argv.join(' ')} exited ${r.status}: ${r.stderr.slice(-2000)}`);
+    return r.stdout;
+  };
+  const total = JSON.parse(String(json(ours)).trim().split('\n').pop()!);
+  const truth = { responses: 0, tokens: 0 };
+  for (const s of many.manifest.sessions) {
+    truth.responses += s.usage?.responses ?? 0;
+    truth.tokens += s.usage ? s.usage.input + s.usage.output : 0;
+  }
+  const fmt = (x: number) => x.toLocaleString('en-US');
+  usageReport.push(
+    `Token usage of the ${n}-session home (TZ=UTC), total tokens (input, cached input included, plus output):`,
+    '',
+    '| Counted by | Responses | Total tokens | Cost |',
+    '|---|---|---|---|',
+    `| the generator, as it wrote each response | ${fmt(truth.responses)} | ${fmt(truth.tokens)} | |`,
+    `| rollout-usage | ${fmt(total.responses)} | ${fmt(total.total_tokens)} | ${total.cost_usd === null ? 'null' : `$${total.cost_usd.toFixed(2)}`} |`,
+  );
+  if (total.total_tokens !== truth.tokens || total.responses !== truth.responses)
+    notes.push(`rollout-usage counted ${fmt(total.total_tokens)} tokens where the generator wrote ${fmt(truth.tokens)}: a bug to look into.`);
+  if (!theirs) return;
+  const daily = JSON.parse(json(theirs)).totals;
+  usageReport.push(`| ccusage ${CCUSAGE} | | ${fmt(daily.totalTokens)} | $${daily.costUSD.toFixed(2)} |`, '');
+  // Where ccusage parts from the generator's count, by the kind of session (it lists each file as a session).
+  const sessions: Array<{ sessionFile?: string; sessionId: string; totalTokens: number }> = JSON.parse(
+    json({ ...theirs, argv: [cc!, 'codex', 'session', '--offline', '--json'] }),
+  ).sessions;
+  const byFile = new Map(
+    sessions.map((x) => [
+      `${x.sessionFile ?? x.sessionId}`
+        .replace(/\.jsonl$/, '')
+        .split('/')
+        .pop()!,
+      x.totalTokens,
+    ]),
+  );
+  const kinds = new Map<string, { sessions: number; truth: number; theirs: number }>();
+  for (const s of many.manifest.sessions) {
+    if (!s.usage) continue;
+    const kind = s.compressed
+      ? 'compressed (.jsonl.zst)'
+      : s.fork
+        ? { copy: 'legacy fork (copied history)', ref: 'referenced fork', revert: 'revert (second file of a thread)', subagent: 'subagent (copied history)' }[
+            s.fork.mode
+          ]
+        : 'other';
+    const k = kinds.get(kind) ?? { sessions: 0, truth: 0, theirs: 0 };
+    k.sessions++;
+    k.truth += s.usage.input + s.usage.output;
+    k.theirs +=
+      byFile.get(
+        s.path
+          .split('/')
+          .pop()!
+          .replace(/\.jsonl(\.zst)?$/, ''),
+      ) ?? 0;
+    kinds.set(kind, k);
+  }
+  usageReport.push(
+    `Where ccusage's total parts from the generator's, by kind of session (the generator's own count of each session's responses against the tokens ccusage gives its file):`,
+    '',
+    '| Sessions | Count | Generator | ccusage | Difference |',
+    '|---|---|---|---|---|',
+    ...[...kinds]
+      .sort((a, b) => Math.abs(b[1].theirs - b[1].truth) - Math.abs(a[1].theirs - a[1].truth))
+      .map(
+        ([kind, k]) =>
+          `| ${kind} | ${k.sessions} | ${fmt(k.truth)} | ${fmt(k.theirs)} | ${k.theirs === k.truth ? '0' : `${k.theirs > k.truth ? '+' : ''}${fmt(k.theirs - k.truth)}`} |`,
+      ),
   );
 }
 
