@@ -3,7 +3,7 @@
 // toolkit on it. Each step prints the pipeline it runs, so it can be pasted into a shell.
 // Binaries still being written are skipped; a failing step is shown and the tour goes on.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateHome, RARE_TERM, type SessionInfo } from '../bench/gen-home.js';
@@ -61,10 +61,9 @@ function main(): void {
 
   rmSync(BIN, { recursive: true, force: true });
   mkdirSync(BIN, { recursive: true });
-  for (const b of ['cat', 'index', 'ls', 'du', 'fork', 'prune', 'slim', 'export', 'fsck', 'name', 'bundle', 'unbundle']) {
-    const target = join(REPO, 'dist/cmd', `rollout-${b}.js`);
-    if (existsSync(target)) symlinkSync(target, join(BIN, `rollout-${b}`));
-  }
+  // Every binary that is built, whatever the list is today.
+  for (const f of readdirSync(join(REPO, 'dist/cmd')).filter((n) => /^rollout-[a-z]+\.js$/.test(n)))
+    symlinkSync(join(REPO, 'dist/cmd', f), join(BIN, f.slice(0, -3)));
   say(`  The binaries are linked into demo/bin; every step runs with CODEX_HOME=demo/codex-home.`);
 
   const pick = (f: (s: SessionInfo) => boolean) => m.sessions.find(f)!;
@@ -102,6 +101,9 @@ function main(): void {
     needs: ['rollout-prune'],
   });
   step('Where the bytes are, by kind of content', `rollout-du --by kind --include-archived`, { needs: ['rollout-du'] });
+  step('What the sessions cost, month by month and model by model (each response counted once)', `rollout-usage --by month,model --table --tz UTC`, {
+    needs: ['rollout-usage'],
+  });
   step(
     'What taking out tool outputs over 2 KB would save (a dry run; the summary is on stderr)',
     `rollout-slim -n --kinds tool-output --min-blob 2k 2>&1 >/dev/null`,
