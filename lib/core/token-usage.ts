@@ -12,6 +12,7 @@
 //
 // Lines copied from a parent (a legacy fork's copy, a sub-agent's inherited history) are not this
 // session's usage: the reader says which lines they are, and they only move the repeat check on.
+import { createHash } from 'node:crypto';
 import { isObject } from './record.js';
 
 /** Token counts of one response, or a sum of them. `input` includes `cached_input` and `cache_write_input`; `output` includes `reasoning_output`. */
@@ -78,7 +79,7 @@ export interface FileUsage {
 export interface UsageCarry {
   /** A token_usage_record was seen: token_count events are no longer counted. */
   perResponse?: boolean;
-  /** The last token_count's usages, as written (the repeat check). */
+  /** A digest of the last token_count's usages, as written (the repeat check; kept short, as it is kept in every row). */
   lastEvent?: string;
   /** The last token_count's running sum, in TOKEN_FIELDS order (for an event without its last usage). */
   lastTotal?: number[];
@@ -86,8 +87,8 @@ export interface UsageCarry {
   lastIds?: string[];
 }
 
-/** How many response ids the repeat check of token_usage_record remembers. */
-const IDS_KEPT = 16;
+/** How many response ids the repeat check of token_usage_record remembers (Codex repeats a record right after it, if at all). */
+const IDS_KEPT = 4;
 
 /** Where a response is counted: when, by which model, at which tier. */
 export interface Place {
@@ -129,7 +130,10 @@ export class UsageLedger {
     const info = payload.info;
     // An interrupted turn writes info: null; it says nothing about any response.
     if (!isObject(info)) return;
-    const signature = JSON.stringify([info.total_token_usage, info.last_token_usage]);
+    const signature = createHash('sha256')
+      .update(JSON.stringify([info.total_token_usage, info.last_token_usage]))
+      .digest('base64')
+      .slice(0, 16);
     const repeat = signature === this.carry.lastEvent;
     this.carry.lastEvent = signature;
     const total = tokensOf(info.total_token_usage);
