@@ -867,7 +867,14 @@ function ccusageBin(): string | null {
   const bin = join(dir, 'node_modules/.bin/ccusage');
   if (!existsSync(bin)) {
     log(`installing ccusage ${CCUSAGE} into ${dir}`);
-    const r = spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', dir, `ccusage@${CCUSAGE}`], { encoding: 'utf8' });
+    // From inside its own folder: run from the repository, npm took the repository's package for its project.
+    mkdirSync(dir, { recursive: true });
+    const r = spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', '.', `ccusage@${CCUSAGE}`], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+      timeout: 5 * 60_000,
+    });
     if (r.status !== 0 || !existsSync(bin)) {
       notes.push(
         `ccusage ${CCUSAGE} could not be installed (npm said: ${(r.stderr || r.stdout || '').trim().split('\n').pop()}): rollout-usage was measured alone.`,
