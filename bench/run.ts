@@ -39,6 +39,8 @@ const BIN = (name: string) => join(REPO, 'dist/cmd', `${name}.js`);
 const TIME = '/usr/bin/time';
 
 const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+/** The environment as given, for what reaches the network (npm needs the certificates unsetExtraCaCerts takes out). */
+const GIVEN_ENV = { ...process.env };
 const notes: string[] = [];
 
 // ---------------------------------------------------------------------------------------------
@@ -871,6 +873,7 @@ function ccusageBin(): string | null {
     mkdirSync(dir, { recursive: true });
     const r = spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', '.', `ccusage@${CCUSAGE}`], {
       cwd: dir,
+      env: GIVEN_ENV,
       stdio: ['ignore', 'pipe', 'pipe'],
       encoding: 'utf8',
       timeout: 5 * 60_000,
