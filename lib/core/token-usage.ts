@@ -124,16 +124,20 @@ export class UsageLedger {
     if (t && !copied) this.add(t, where);
   }
 
-  /** A `token_count` event's payload. */
-  event(payload: unknown, where: Place, copied: boolean): void {
-    if (!isObject(payload)) return;
-    const info = payload.info;
+  /**
+   * A `token_count` event, by the bytes of its `info` as written (the rest of the event, rate
+   * limits, is not read: an event repeated with new rate limits is still a repeat).
+   */
+  event(infoBytes: Buffer, where: Place, copied: boolean): void {
+    let info: unknown;
+    try {
+      info = JSON.parse(infoBytes.toString('utf8'));
+    } catch {
+      return;
+    }
     // An interrupted turn writes info: null; it says nothing about any response.
     if (!isObject(info)) return;
-    const signature = createHash('sha256')
-      .update(JSON.stringify([info.total_token_usage, info.last_token_usage]))
-      .digest('base64')
-      .slice(0, 16);
+    const signature = createHash('sha256').update(infoBytes).digest('base64').slice(0, 16);
     const repeat = signature === this.carry.lastEvent;
     this.carry.lastEvent = signature;
     const total = tokensOf(info.total_token_usage);

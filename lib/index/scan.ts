@@ -25,7 +25,7 @@ import {
 import { openSession } from '../core/session.js';
 import { fileChunks, openSource } from '../core/source.js';
 import { mayOpenTurn, messageText, TurnTally, userTurnText, type LineKind } from '../core/turns.js';
-import { memberValue, stringEnd, stringText, withoutMembers } from '../core/json-bytes.js';
+import { memberValue, stringEnd, stringText, valueEnd, withoutMembers } from '../core/json-bytes.js';
 import { imageBytes, kindOf, turnItemType, type OwnKind } from '../core/kinds.js';
 import { decodeUsage, encodeUsage, UsageLedger, type UsageCarry } from '../core/token-usage.js';
 
@@ -311,13 +311,18 @@ export class FileScan {
   private countUsage(line: Line, info: TypeInfo | null): void {
     const perResponse = info?.type === 'token_usage_record';
     if (!perResponse && !(info?.type === 'event_msg' && info.payloadType === 'token_count' && !this.carry.usage?.perResponse)) return;
-    const env = parseLine(line.bytes);
-    if (!isEnvelope(env)) return;
     const at = lineTime(line.bytes);
     const where = { at: Number.isNaN(at) ? this.row.last_line_at || this.row.created_at : at, model: this.row.model, tier: this.carry.tier ?? null };
     const copied = this.copiedLine(line);
-    if (perResponse) this.ledger.record(env.payload, where, copied);
-    else this.ledger.event(env.payload, where, copied);
+    if (perResponse) {
+      const env = parseLine(line.bytes);
+      if (isEnvelope(env)) this.ledger.record(env.payload, where, copied);
+      return;
+    }
+    // Only the event's `info` is read: most of the line is rate limits.
+    const from = memberValue(line.bytes, 'info', TIMESTAMP.length);
+    const to = from === -1 ? -1 : valueEnd(line.bytes, from);
+    if (to !== -1) this.ledger.event(line.bytes.subarray(from, to), where, copied);
   }
 
   /** A bare line's kind: it is a response item (or the meta, which is `other`). */

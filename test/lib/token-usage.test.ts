@@ -10,11 +10,9 @@ const usage = (input: number, output: number, cached = 0) => ({
   reasoning_output_tokens: 0,
   total_tokens: input + output,
 });
-const event = (total: object | null, last: object | null) => ({
-  type: 'token_count',
-  info: { total_token_usage: total, last_token_usage: last },
-  rate_limits: null,
-});
+/** A token_count event's `info`, as the bytes the reader hands the ledger. */
+const event = (total: object | null, last: object | null) =>
+  Buffer.from(JSON.stringify({ total_token_usage: total, last_token_usage: last, model_context_window: 258400 }));
 const at = (ms: number, model = 'gpt-5.5', tier: string | null = null) => ({ at: ms, model, tier });
 
 t.test('tokensOf: whole counts, missing ones as zero, a total made up when absent, anything else refused', async (t) => {
@@ -30,7 +28,7 @@ t.test('token_count: last usage counted, repeats once, info null nothing, a miss
   const l = new UsageLedger(null, carry);
   l.event(event(usage(100, 10), usage(100, 10)), at(0), false);
   l.event(event(usage(100, 10), usage(100, 10)), at(1000), false);
-  l.event({ type: 'token_count', info: null }, at(2000), false);
+  l.event(Buffer.from('null'), at(2000), false);
   l.event(event(usage(300, 30), usage(200, 20)), at(3000), false);
   l.event(event(usage(700, 70), null), at(4000), false);
   const u = l.stored()!;
