@@ -134,5 +134,8 @@ export function writeDocsHome(home: string, work: string, user: string): void {
   writeFileSync(join(work, 'backup.jsonl.zst'), zstd(Buffer.from(failing.join('\n') + '\n')));
   writeRaw(user, 'src/other/.keep', '');
   // A price file in LiteLLM's shape, for a model of the team's own.
-  writeFileSync(join(work, 'prices.json'), JSON.stringify({ 'team-model': { input_cost_per_token: 1e-6, output_cost_per_token: 4e-6, litellm_provider: 'custom' } }));
+  writeFileSync(
+    join(work, 'prices.json'),
+    JSON.stringify({ 'team-model': { input_cost_per_token: 1e-6, output_cost_per_token: 4e-6, litellm_provider: 'custom' } }),
+  );
 }
