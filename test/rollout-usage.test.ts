@@ -182,6 +182,28 @@ t.test('a generation that recorded no usage is unknown, never zero; a session wi
   t.match(rows.get(id), { unknown_sessions: 1, input_tokens: null, total_tokens: null, cost_usd: null });
   t.notOk(rows.has(empty.id), 'a session that asked nothing of a model has no row');
   t.match(r.rows.at(-1), { total: true, sessions: 2, unknown_sessions: 1, input_tokens: 10 });
+  const none = usage(home, ['--cwd', '/nowhere']);
+  t.same(
+    none.rows,
+    [
+      {
+        total: true,
+        groups: 0,
+        sessions: 0,
+        unknown_sessions: 0,
+        responses: 0,
+        input_tokens: 0,
+        cached_input_tokens: 0,
+        cache_write_input_tokens: 0,
+        output_tokens: 0,
+        reasoning_output_tokens: 0,
+        total_tokens: 0,
+        cost_usd: 0,
+        models: [],
+      },
+    ],
+    'nothing chosen: zeros',
+  );
 });
 
 t.test('prices: the bundled table, tiers, long context, an unknown model, and --pricing in LiteLLM shape', async (t) => {

@@ -182,7 +182,8 @@ export function report(files: UsageFile[], by: By[], cal: Calendar, pricing: Pri
       addTokens(tokens, m);
       responses += m.responses;
     }
-    const known = models.length > 0 || a.unknown.size < a.ids.size;
+    // Unknown only when every session in it is: nothing chosen at all is a plain zero.
+    const known = a.unknown.size < a.ids.size || a.ids.size === 0;
     return {
       key: a.key,
       sessions: a.ids.size,
