@@ -36,7 +36,7 @@ const jsonLines = (b: Buffer) =>
 t.test('the home has what the benchmark needs', async (t) => {
   const kinds = new Set(manifest.sessions.map((s) => s.kind));
   t.strictSame([...kinds].sort(), ['0', 'A', 'B', 'C', 'D', 'E'], 'every generation');
-  for (const mode of ['copy', 'ref', 'revert'])
+  for (const mode of ['copy', 'ref', 'revert', 'subagent'])
     t.ok(
       manifest.sessions.some((s) => s.fork?.mode === mode),
       `a ${mode} fork`,
@@ -86,7 +86,7 @@ t.test('rollout-cat reads every file back byte for byte, ids matching names', as
       t.equal(lines[0].id, s.id, 'bare meta id = thread id');
     }
     if (s.kind === 'E') {
-      const first = s.fork && s.fork.mode !== 'copy' ? s.fork.endOrdinal! : 0;
+      const first = s.fork?.mode === 'ref' || s.fork?.mode === 'revert' ? s.fork.endOrdinal! : 0;
       t.ok(
         lines.every((l, i) => l.ordinal === first + i),
         `${s.path}: ordinals contiguous from ${first}`,
@@ -96,7 +96,7 @@ t.test('rollout-cat reads every file back byte for byte, ids matching names', as
 });
 
 t.test('referenced forks and reverts: --full is the parent prefix, then their own lines', async (t) => {
-  const refs = manifest.sessions.filter((s) => s.fork && s.fork.mode !== 'copy');
+  const refs = manifest.sessions.filter((s) => s.fork?.mode === 'ref' || s.fork?.mode === 'revert');
   t.ok(refs.length >= 2);
   for (const s of refs) {
     const parent = byId.get(s.fork!.parentId)!;
@@ -114,6 +114,27 @@ t.test('referenced forks and reverts: --full is the parent prefix, then their ow
     t.equal(meta.history_base.end_ordinal_exclusive, s.fork!.endOrdinal);
     if (s.fork!.mode === 'revert') t.equal(meta.id, parent.id, 'a revert keeps its thread id');
     else t.equal(meta.forked_from_id, parent.id);
+  }
+});
+
+t.test("subagents: their parent's records after its session_meta, then their own, ordinals running on", async (t) => {
+  for (const s of manifest.sessions.filter((x) => x.fork?.mode === 'subagent')) {
+    const own = jsonLines(raw(s));
+    const parent = jsonLines(raw(byId.get(s.fork!.parentId)!));
+    const meta = own[0].payload;
+    const from = meta.subagent_history_start_ordinal as number;
+    t.equal(meta.source.subagent.thread_spawn.parent_thread_id, s.fork!.parentId);
+    t.ok(from > 1, 'some history is copied');
+    t.same(own.slice(1, from), parent.slice(1, from), 'the copy is the parent from its second line');
+    t.equal(own[from - 1].payload.type, 'task_complete', 'the copy ends on a turn boundary');
+    t.ok(own.length > from, 'and the subagent has lines of its own');
+  }
+});
+
+t.test('each envelope session knows what its own responses used; the 2025 generations recorded nothing', async (t) => {
+  for (const s of manifest.sessions) {
+    if (s.kind === 'D' || s.kind === 'E') t.ok(s.usage && s.usage.responses > 0 && s.usage.input > s.usage.cached, `${s.path}: usage`);
+    else t.equal(s.usage, undefined, `${s.path}: no usage`);
   }
 });
 
