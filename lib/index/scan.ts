@@ -91,7 +91,7 @@ export interface Row {
   compaction: number;
   copied: number;
   other: number;
-  /** What its model responses used (core/token-usage.ts, encoded), or null when it records no usage. */
+  /** What its model responses used (core/token-usage.ts, encoded), or null when no response of it was counted. */
   usage: string | null;
 }
 
