@@ -13,6 +13,7 @@
 // Lines copied from a parent (a legacy fork's copy, a sub-agent's inherited history) are not this
 // session's usage: the reader says which lines they are, and they only move the repeat check on.
 import { createHash } from 'node:crypto';
+import { memberValue, valueEnd } from './json-bytes.js';
 import { isObject } from './record.js';
 
 /** Token counts of one response, or a sum of them. `input` includes `cached_input` and `cache_write_input`; `output` includes `reasoning_output`. */
@@ -100,6 +101,24 @@ export interface Place {
 export class UsageLedger {
   private readonly buckets = new Map<string, Bucket>();
   private responses: number;
+  /**
+   * The `info` of the last token_count of this read, copied (the reader reuses its buffers) into
+   * one buffer kept for the whole read: an allocation per event made the index build's peak grow.
+   */
+  private info = Buffer.alloc(0);
+  private infoLength = -1;
+
+  private lastInfo(): Buffer | null {
+    return this.infoLength === -1 ? null : this.info.subarray(0, this.infoLength);
+  }
+
+  private keepInfo(bytes: Buffer): void {
+    if (bytes.length > this.info.length) this.info = Buffer.allocUnsafe(Math.max(bytes.length, 2 * this.info.length, 1024));
+    bytes.copy(this.info);
+    this.infoLength = bytes.length;
+  }
+  /** The bucket the last response went to. */
+  private last: Bucket | undefined;
 
   constructor(
     stored: FileUsage | null,
@@ -126,48 +145,112 @@ export class UsageLedger {
 
   /**
    * A `token_count` event, by the bytes of its `info` as written (the rest of the event, rate
-   * limits, is not read: an event repeated with new rate limits is still a repeat).
+   * limits, is not read: an event repeated with new rate limits is still a repeat). Read only when
+   * it counts: a repeat is told by its bytes alone.
    */
   event(infoBytes: Buffer, where: Place, copied: boolean): void {
-    let info: unknown;
-    try {
-      info = JSON.parse(infoBytes.toString('utf8'));
-    } catch {
-      return;
-    }
     // An interrupted turn writes info: null; it says nothing about any response.
-    if (!isObject(info)) return;
-    const signature = createHash('sha256').update(infoBytes).digest('base64').slice(0, 16);
-    const repeat = signature === this.carry.lastEvent;
-    this.carry.lastEvent = signature;
-    const total = tokensOf(info.total_token_usage);
-    const before = this.carry.lastTotal;
-    if (total) this.carry.lastTotal = TOKEN_FIELDS.map((k) => total[k]);
+    if (infoBytes.length === 4 && infoBytes.toString('latin1') === 'null') return;
+    const before = this.lastInfo();
+    const repeat = before ? before.equals(infoBytes) : this.carry.lastEvent !== undefined && digestOf(infoBytes) === this.carry.lastEvent;
+    const beforeTotal = before ? totalOf(before) : this.carry.lastTotal;
+    this.keepInfo(infoBytes);
     if (repeat || copied || this.carry.perResponse) return;
-    const t = tokensOf(info.last_token_usage) ?? (total && grewBy(total, before));
+    const t = tokensIn(infoBytes, 'last_token_usage') ?? grewBy(tokensIn(infoBytes, 'total_token_usage'), beforeTotal);
     if (t) this.add(t, where);
   }
 
   private add(t: Tokens, where: Place): void {
     const at = Math.floor(where.at / SLOT_MS) * SLOT_MS;
     const long = t.input > LONG_CONTEXT;
-    const key = keyOf({ at, model: where.model, tier: where.tier, long });
-    let b = this.buckets.get(key);
-    if (!b) this.buckets.set(key, (b = { at, model: where.model, tier: where.tier, long, responses: 0, ...noTokens() }));
+    // Most responses go where the one before went.
+    const last = this.last;
+    let b = last && last.at === at && last.model === where.model && last.tier === where.tier && last.long === long ? last : undefined;
+    if (!b) {
+      const key = keyOf({ at, model: where.model, tier: where.tier, long });
+      b = this.buckets.get(key);
+      if (!b) this.buckets.set(key, (b = { at, model: where.model, tier: where.tier, long, responses: 0, ...noTokens() }));
+      this.last = b;
+    }
     addTokens(b, t);
     b.responses++;
     this.responses++;
   }
 
-  /** The file's usage so far, or null when no response of it was counted (the index column stays NULL: unknown). */
-  stored(): FileUsage | null {
+  /**
+   * The file's usage so far, or null when no response of it was counted (the index column stays
+   * NULL: unknown); and in the carry, what the next read of the file needs of the last event.
+   */
+  finish(): FileUsage | null {
+    const last = this.lastInfo();
+    if (last) {
+      this.carry.lastEvent = digestOf(last);
+      const total = totalOf(last);
+      if (total) this.carry.lastTotal = total;
+      else delete this.carry.lastTotal;
+    }
     if (!this.responses) return null;
     return { buckets: [...this.buckets.values()].sort((a, b) => a.at - b.at || keyOf(a).localeCompare(keyOf(b))), responses: this.responses };
   }
 }
 
+/** A short digest of an event's `info`: the repeat check across reads, kept in every row. */
+const digestOf = (info: Buffer): string => createHash('sha256').update(info).digest('base64').slice(0, 16);
+
+const FIELD_KEYS: Record<keyof Tokens, string> = {
+  input: 'input_tokens',
+  cached_input: 'cached_input_tokens',
+  cache_write_input: 'cache_write_input_tokens',
+  output: 'output_tokens',
+  reasoning_output: 'reasoning_output_tokens',
+  total: 'total_tokens',
+};
+
+/**
+ * A TokenUsage member of an event's `info`, read from its bytes: a home has one event per
+ * response, and parsing each made the index build a tenth slower. Anything but plain whole
+ * counts is parsed as JSON, and judged by tokensOf.
+ */
+function tokensIn(info: Buffer, key: string): Tokens | null {
+  const at = memberValue(info, key);
+  const end = at === -1 || info[at] !== 0x7b ? -1 : valueEnd(info, at);
+  if (end === -1) return null;
+  const usage = info.subarray(at, end);
+  const t = noTokens();
+  for (const k of TOKEN_FIELDS) {
+    const v = memberValue(usage, FIELD_KEYS[k]);
+    const n = v === -1 ? (k === 'total' ? t.input + t.output : 0) : wholeAt(usage, v);
+    if (n === null) return parsedTokens(usage);
+    t[k] = n;
+  }
+  return t;
+}
+
+/** The whole number written at `at`, ended by a comma or a brace; null for anything else. */
+function wholeAt(b: Buffer, at: number): number | null {
+  let n = 0;
+  let i = at;
+  for (; i < b.length && b[i]! >= 0x30 && b[i]! <= 0x39; i++) n = n * 10 + (b[i]! - 0x30);
+  return i > at && (b[i] === 0x2c || b[i] === 0x7d) && Number.isSafeInteger(n) ? n : null;
+}
+
+function parsedTokens(usage: Buffer): Tokens | null {
+  try {
+    return tokensOf(JSON.parse(usage.toString('utf8')));
+  } catch {
+    return null;
+  }
+}
+
+/** An event's running sum, in TOKEN_FIELDS order. */
+function totalOf(info: Buffer): number[] | undefined {
+  const total = tokensIn(info, 'total_token_usage');
+  return total ? TOKEN_FIELDS.map((k) => total[k]) : undefined;
+}
+
 /** What a running sum grew by since `before` (from nothing when there is none, or when the sum went down: it started again). */
-function grewBy(total: Tokens, before: number[] | undefined): Tokens | null {
+function grewBy(total: Tokens | null, before: number[] | undefined): Tokens | null {
+  if (!total) return null;
   const grown = noTokens();
   for (const [i, k] of TOKEN_FIELDS.entries()) grown[k] = total[k] - (before?.[i] ?? 0);
   if (TOKEN_FIELDS.some((k) => grown[k] < 0)) return total;

@@ -270,7 +270,7 @@ export class FileScan {
     r.turns = (this.carry.baseTurns ?? 0) + this.tally.turns;
     r.title = this.tally.title ?? this.carry.baseTitle ?? null;
     r.updated_at = Math.max(r.last_line_at, r.mtime_ms);
-    r.usage = encodeUsage(this.ledger.stored());
+    r.usage = encodeUsage(this.ledger.finish());
     if (this.carry.usage && !Object.keys(this.carry.usage).length) delete this.carry.usage;
     r.state = Object.keys(this.carry).length ? JSON.stringify(this.carry) : null;
     return r;
@@ -314,15 +314,21 @@ export class FileScan {
     const at = lineTime(line.bytes);
     const where = { at: Number.isNaN(at) ? this.row.last_line_at || this.row.created_at : at, model: this.row.model, tier: this.carry.tier ?? null };
     const copied = this.copiedLine(line);
+    // Only the members counted are read: most of a record is the turn's and the thread's sums, of
+    // an event its rate limits.
+    const b = line.bytes;
     if (perResponse) {
-      const env = parseLine(line.bytes);
-      if (isEnvelope(env)) this.ledger.record(env.payload, where, copied);
+      const usage = jsonMember(b, 'usage');
+      const id = memberValue(b, 'response_id', TIMESTAMP.length);
+      const idEnd = id === -1 || b[id] !== 0x22 ? -1 : stringEnd(b, id);
+      if (usage !== undefined) this.ledger.record({ response_id: idEnd === -1 ? null : b.toString('utf8', id + 1, idEnd), usage }, where, copied);
       return;
     }
-    // Only the event's `info` is read: most of the line is rate limits.
-    const from = memberValue(line.bytes, 'info', TIMESTAMP.length);
-    const to = from === -1 ? -1 : valueEnd(line.bytes, from);
-    if (to !== -1) this.ledger.event(line.bytes.subarray(from, to), where, copied);
+    const from = memberValue(b, 'info', TIMESTAMP.length);
+    // Codex writes the rate limits right after the info: found by a byte search, not a walk.
+    const limits = from === -1 ? -1 : b.indexOf(RATE_LIMITS, from);
+    const to = from === -1 ? -1 : limits !== -1 ? limits : valueEnd(b, from);
+    if (to !== -1) this.ledger.event(b.subarray(from, to), where, copied);
   }
 
   /** A bare line's kind: it is a response item (or the meta, which is `other`). */
@@ -522,7 +528,20 @@ export class FileScan {
   }
 }
 
+/** The value of the first member `key` of a line, parsed (undefined when absent or not JSON). */
+function jsonMember(b: Buffer, key: string): unknown {
+  const from = memberValue(b, key, TIMESTAMP.length);
+  const to = from === -1 ? -1 : valueEnd(b, from);
+  if (to === -1) return undefined;
+  try {
+    return JSON.parse(b.toString('utf8', from, to)) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 const ORDINAL = Buffer.from(',"ordinal":');
+const RATE_LIMITS = Buffer.from(',"rate_limits":');
 
 /** A paginated line's ordinal, from its envelope prefix. */
 function ordinalOf(b: Buffer): number | undefined {

@@ -31,7 +31,7 @@ t.test('token_count: last usage counted, repeats once, info null nothing, a miss
   l.event(Buffer.from('null'), at(2000), false);
   l.event(event(usage(300, 30), usage(200, 20)), at(3000), false);
   l.event(event(usage(700, 70), null), at(4000), false);
-  const u = l.stored()!;
+  const u = l.finish()!;
   t.equal(u.responses, 3);
   t.match(u.buckets, [{ at: 0, model: 'gpt-5.5', input: 700, output: 70, responses: 3 }]);
 });
@@ -41,11 +41,11 @@ t.test('copied lines count nothing but move the repeat check and the running sum
   l.event(event(usage(100, 10), usage(100, 10)), at(0), true);
   l.event(event(usage(100, 10), usage(100, 10)), at(0), false); // the fork repeats its parent's last event
   l.event(event(usage(150, 15), null), at(0), false); // grew by 50 + 5 since the copy
-  t.match(l.stored()!, { responses: 1, buckets: [{ input: 50, output: 5 }] });
+  t.match(l.finish()!, { responses: 1, buckets: [{ input: 50, output: 5 }] });
   const restarted = new UsageLedger(null, {});
   restarted.event(event(usage(900, 90), usage(900, 90)), at(0), true);
   restarted.event(event(usage(40, 4), null), at(0), false);
-  t.match(restarted.stored()!, { responses: 1, buckets: [{ input: 40, output: 4 }] }, 'a sum that went down started again');
+  t.match(restarted.finish()!, { responses: 1, buckets: [{ input: 40, output: 4 }] }, 'a sum that went down started again');
 });
 
 t.test('token_usage_record: each response id once; from the first one on, token_count events are not counted', async (t) => {
@@ -57,7 +57,7 @@ t.test('token_usage_record: each response id once; from the first one on, token_
   l.record({ response_id: 'a', usage: usage(20, 2) }, at(0), false);
   l.record({ response_id: 'b', usage: usage(40, 4) }, at(0), true);
   l.record({ response_id: 'c', usage: usage(LONG_CONTEXT + 1, 5) }, at(0), false);
-  const u = l.stored()!;
+  const u = l.finish()!;
   t.equal(u.responses, 3);
   t.match(
     u.buckets.map((b) => [b.long, b.input, b.responses]),
@@ -75,9 +75,9 @@ t.test('buckets: 15-minute slots by model and tier; what is stored is read back,
   l.record({ response_id: 'a', usage: usage(1, 1) }, at(14 * 60_000), false);
   l.record({ response_id: 'b', usage: usage(2, 2) }, at(15 * 60_000), false);
   l.record({ response_id: 'c', usage: usage(4, 4) }, at(16 * 60_000, 'gpt-5.4', 'fast'), false);
-  const text = encodeUsage(l.stored());
+  const text = encodeUsage(l.finish());
   const back = decodeUsage(text)!;
-  t.same(back, l.stored());
+  t.same(back, l.finish());
   t.same(
     back.buckets.map((b) => [b.at / 60_000, b.model, b.tier]),
     [
@@ -90,6 +90,18 @@ t.test('buckets: 15-minute slots by model and tier; what is stored is read back,
   const next = new UsageLedger(back, JSON.parse(JSON.stringify(carry)) as UsageCarry);
   next.record({ response_id: 'c', usage: usage(4, 4) }, at(16 * 60_000, 'gpt-5.4', 'fast'), false);
   next.record({ response_id: 'd', usage: usage(8, 8) }, at(16 * 60_000), false);
-  t.equal(next.stored()!.responses, 4, 'the repeat of c across reads once');
-  t.equal(encodeUsage(new UsageLedger(null, {}).stored()), null, 'no response counted: nothing stored (unknown)');
+  t.equal(next.finish()!.responses, 4, 'the repeat of c across reads once');
+  t.equal(encodeUsage(new UsageLedger(null, {}).finish()), null, 'no response counted: nothing stored (unknown)');
+});
+
+t.test('token_count across reads: a repeat of the last event of the previous read, and the sum it had', async (t) => {
+  const carry: UsageCarry = {};
+  const first = new UsageLedger(null, carry);
+  first.event(event(usage(100, 10), usage(100, 10)), at(0), false);
+  const stored = first.finish();
+  const kept = JSON.parse(JSON.stringify(carry)) as UsageCarry;
+  const next = new UsageLedger(stored, kept);
+  next.event(event(usage(100, 10), usage(100, 10)), at(1000), false); // Codex repeats it on resume
+  next.event(event(usage(160, 16), null), at(2000), false); // grew by 60 + 6 since the last read's sum
+  t.match(next.finish(), { responses: 2, buckets: [{ input: 160, output: 16, responses: 2 }] });
 });
