@@ -355,8 +355,12 @@ export interface UsageFile {
   usage: string | null;
 }
 
-/** Every file of the sessions the filters choose, each with its session's current row: what `rollout-usage` adds up. */
-export function usageFiles(db: Database, f: Filters): UsageFile[] {
+/**
+ * Every file of the sessions the filters choose, each with its session's current row, session by
+ * session (by id): what `rollout-usage` adds up, one row at a time. A file in both roots (a copy)
+ * comes once, as the copy read furthest.
+ */
+export function usageFiles(db: Database, f: Filters): IterableIterator<UsageFile> {
   const params: unknown[] = [];
   const w = where(db, f, params);
   const run = () =>
@@ -364,9 +368,12 @@ export function usageFiles(db: Database, f: Filters): UsageFile[] {
       .prepare(
         `SELECT s.id, s.cwd, s.created_at, s.updated_at, s.source, s.thread_source, s.model, s.title, n.name AS name,
            x.rollout_id, x.read_offset, x.own_turns, x.usage
-         FROM sessions s LEFT JOIN names n ON n.id = s.id JOIN sessions x ON x.id = s.id WHERE ${w.join(' AND ')}`,
+         FROM sessions s LEFT JOIN names n ON n.id = s.id JOIN sessions x ON x.id = s.id
+         WHERE ${w.join(' AND ')}
+           AND x.file = (SELECT y.file FROM sessions y WHERE y.rollout_id = x.rollout_id AND y.id = x.id ORDER BY y.read_offset DESC, y.file LIMIT 1)
+         ORDER BY s.id, x.rollout_id`,
       )
-      .all(...params) as UsageFile[];
+      .iterate(...params) as IterableIterator<UsageFile>;
   return f.search === undefined ? run() : ftsQuery(db, f.search, run);
 }
 

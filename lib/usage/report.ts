@@ -97,31 +97,39 @@ export interface Window {
   until?: number;
 }
 
+/**
+ * A group as it is added up. Files come session by session, so a session is counted when its first
+ * file reaches the group: no set of ids is kept, whatever the number of sessions.
+ */
 interface Acc {
   key: Partial<Record<By, string | null>>;
   order: string;
-  ids: Set<string>;
-  unknown: Set<string>;
+  sessions: number;
+  lastId: string | null;
+  unknown: number;
+  lastUnknown: string | null;
   models: Map<string, ModelUsage>;
   label?: string | null;
   cwd?: string | null;
 }
 
-const newAcc = (key: Acc['key'], order: string): Acc => ({ key, order, ids: new Set(), unknown: new Set(), models: new Map() });
+const newAcc = (key: Acc['key'], order: string): Acc => ({ key, order, sessions: 0, lastId: null, unknown: 0, lastUnknown: null, models: new Map() });
 
-/** Each file once: a file in both roots (a copy) counts as the one read furthest. */
-function onePerRollout(files: UsageFile[]): UsageFile[] {
-  const best = new Map<string, UsageFile>();
-  for (const f of files) {
-    const k = `${f.id}\0${f.rollout_id}`;
-    const b = best.get(k);
-    if (!b || f.read_offset > b.read_offset) best.set(k, f);
-  }
-  return [...best.values()];
+function sessionIn(a: Acc, id: string): void {
+  if (a.lastId === id) return;
+  a.lastId = id;
+  a.sessions++;
 }
 
-/** The files' usage added up by `by`, inside `window` (to the 15 minutes), priced by `pricing`. */
-export function report(files: UsageFile[], by: By[], cal: Calendar, pricing: Pricing, window: Window = {}): Report {
+function unknownIn(a: Acc, id: string): void {
+  sessionIn(a, id);
+  if (a.lastUnknown === id) return;
+  a.lastUnknown = id;
+  a.unknown++;
+}
+
+/** The files' usage (session by session, as usageFiles gives them) added up by `by`, inside `window` (to the 15 minutes), priced by `pricing`. */
+export function report(files: Iterable<UsageFile>, by: By[], cal: Calendar, pricing: Pricing, window: Window = {}): Report {
   const groups = new Map<string, Acc>();
   const total = newAcc({}, '');
   const since = window.since === undefined ? -Infinity : Math.floor(window.since / SLOT_MS) * SLOT_MS;
@@ -146,7 +154,7 @@ export function report(files: UsageFile[], by: By[], cal: Calendar, pricing: Pri
     }
     return g;
   };
-  for (const f of onePerRollout(files)) {
+  for (const f of files) {
     const usage = decodeUsage(f.usage);
     if (!usage) {
       // A file with turns and no response counted: its Codex recorded none. (One without turns asked
@@ -154,10 +162,8 @@ export function report(files: UsageFile[], by: By[], cal: Calendar, pricing: Pri
       const at = f.created_at || f.updated_at;
       if (f.own_turns > 0 && inside(at)) {
         const g = accFor(f, at, f.model);
-        for (const a of [g, total]) {
-          a.unknown.add(f.id);
-          a.ids.add(f.id);
-        }
+        unknownIn(g, f.id);
+        unknownIn(total, f.id);
       }
       continue;
     }
@@ -166,7 +172,7 @@ export function report(files: UsageFile[], by: By[], cal: Calendar, pricing: Pri
       const g = accFor(f, b.at, b.model);
       const cost = costOf(b, pricing);
       for (const a of [g, total]) {
-        a.ids.add(f.id);
+        sessionIn(a, f.id);
         addBucket(a, b, cost);
       }
     }
@@ -182,12 +188,12 @@ export function report(files: UsageFile[], by: By[], cal: Calendar, pricing: Pri
       addTokens(tokens, m);
       responses += m.responses;
     }
-    // Unknown only when every session in it is: nothing chosen at all is a plain zero.
-    const known = a.unknown.size < a.ids.size || a.ids.size === 0;
+    // Unknown only when no response of it is known: nothing chosen at all is a plain zero.
+    const known = a.models.size > 0 || a.sessions === 0;
     return {
       key: a.key,
-      sessions: a.ids.size,
-      unknown_sessions: a.unknown.size,
+      sessions: a.sessions,
+      unknown_sessions: a.unknown,
       responses,
       tokens: known ? tokens : null,
       cost_usd: known ? cost : null,
