@@ -259,18 +259,30 @@ function grewBy(total: Tokens | null, before: number[] | undefined): Tokens | nu
 
 const keyOf = (b: Pick<Bucket, 'at' | 'model' | 'tier' | 'long'>): string => `${b.at}\t${b.model ?? ''}\t${b.tier ?? ''}\t${b.long ? 1 : 0}`;
 
-/** The index column's text: compact rows [at, model, tier, long (0 or 1), responses, ...tokens]. */
+/**
+ * The index column's text, compact (a long session has a bucket for every quarter-hour it was
+ * busy): `k` lists each [model, tier, long] once, and each bucket is [slot (the quarter-hours since
+ * 1970), its index in `k`, responses, ...tokens].
+ */
 export function encodeUsage(u: FileUsage | null): string | null {
   if (!u) return null;
-  return JSON.stringify({ n: u.responses, b: u.buckets.map((b) => [b.at, b.model, b.tier, b.long ? 1 : 0, b.responses, ...TOKEN_FIELDS.map((k) => b[k])]) });
+  const kinds = new Map<string, number>();
+  const b = u.buckets.map((x) => {
+    const kind = JSON.stringify([x.model, x.tier, x.long ? 1 : 0]);
+    let k = kinds.get(kind);
+    if (k === undefined) kinds.set(kind, (k = kinds.size));
+    return [x.at / SLOT_MS, k, x.responses, ...TOKEN_FIELDS.map((f) => x[f])];
+  });
+  return JSON.stringify({ n: u.responses, k: [...kinds.keys()].map((kind) => JSON.parse(kind) as unknown), b });
 }
 
 export function decodeUsage(text: string | null): FileUsage | null {
   if (!text) return null;
-  const v = JSON.parse(text) as { n: number; b: Array<[number, string | null, string | null, number, number, ...number[]]> };
-  const buckets = v.b.map(([at, model, tier, long, responses, ...t]) => {
-    const b: Bucket = { at, model, tier, long: long === 1, responses, ...noTokens() };
-    TOKEN_FIELDS.forEach((k, i) => (b[k] = t[i] ?? 0));
+  const v = JSON.parse(text) as { n: number; k: Array<[string | null, string | null, number]>; b: number[][] };
+  const buckets = v.b.map(([slot, k, responses, ...t]) => {
+    const [model, tier, long] = v.k[k!]!;
+    const b: Bucket = { at: slot! * SLOT_MS, model, tier, long: long === 1, responses: responses!, ...noTokens() };
+    TOKEN_FIELDS.forEach((f, i) => (b[f] = t[i] ?? 0));
     return b;
   });
   return { buckets, responses: v.n };
