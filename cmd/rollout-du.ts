@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { main, single, wholeNumber } from '../lib/cli/main.js';
-import { LISTING_OPTIONS } from '../lib/cli/options.js';
-import { parseColorWhen, useColor } from '../lib/cli/color.js';
+import { LISTING_OPTIONS, listingForm } from '../lib/cli/options.js';
 import { EXIT_OK, UsageError } from '../lib/cli/errors.js';
 import { stdout } from '../lib/cli/output.js';
 import { codexHome } from '../lib/home/paths.js';
@@ -40,15 +39,14 @@ await main({
     if (single(o.limit) === '0') throw new UsageError('--limit takes a number of groups, at least 1');
     const limit = wholeNumber(o.limit, '--limit');
     const filters = parseSelection(o);
-    if (o.json && o.table) throw new UsageError('choose one of --json and --table');
-    const color = useColor(parseColorWhen(single(o.color)), Boolean(process.stdout.isTTY));
+    const form = listingForm(o);
     const home = codexHome(single(o.codexHome));
     const db = await openFresh(home, indexPath(home, single(o.index)), o.update !== false);
     try {
       const files = sizedFiles(db, filters);
       const report: Report<Usage | KindUsage> = by === 'kind' ? kindUsage(files, sort, limit) : usage(files, by, sort, limit);
-      if (o.table || (!o.json && process.stdout.isTTY)) {
-        const t = { shortId: shortener(db, by === 'session' ? (report.groups as Usage[]).map((g) => ({ id: g.key! })) : []), color };
+      if (form.table) {
+        const t = { shortId: shortener(db, by === 'session' ? (report.groups as Usage[]).map((g) => ({ id: g.key! })) : []), color: form.color };
         const lines = by === 'kind' ? kindTable(report as Report<KindUsage>, t) : usageTable(by, report as Report<Usage>, t);
         for (const l of lines) stdout.line(l);
       } else {

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { main, wholeNumber, single } from '../lib/cli/main.js';
-import { LISTING_OPTIONS } from '../lib/cli/options.js';
-import { parseColorWhen, useColor } from '../lib/cli/color.js';
+import { LISTING_OPTIONS, listingForm } from '../lib/cli/options.js';
 import { notice, UsageError, EXIT_OK } from '../lib/cli/errors.js';
 import { codexHome } from '../lib/home/paths.js';
 import { indexPath } from '../lib/index/db.js';
@@ -51,8 +50,7 @@ await main({
     };
     const line = o.format === undefined ? null : compileFormat(single(o.format)!);
     if (o.tree && (o.hits || line)) throw new UsageError(`--tree goes with the table or NDJSON, not ${o.hits ? '--hits' : '--format'}`);
-    if (o.json && o.table) throw new UsageError('choose one of --json and --table');
-    const color = useColor(parseColorWhen(single(o.color)), Boolean(process.stdout.isTTY));
+    const form = listingForm(o);
     const home = codexHome(single(o.codexHome));
     const db = await openFresh(home, indexPath(home, single(o.index)), o.update !== false);
     try {
@@ -63,8 +61,8 @@ await main({
         const shortId = shortener(db, page.rows);
         for (const r of page.rows) stdout.line(process.stdout.isTTY ? visible(line(r, shortId)) : line(r, shortId));
         if (page.next) notice(`more rows: --cursor ${page.next}`);
-      } else if (o.table || (!o.json && process.stdout.isTTY)) {
-        const t = { shortId: shortener(db, page.rows), color };
+      } else if (form.table) {
+        const t = { shortId: shortener(db, page.rows), color: form.color };
         const lines = o.hits ? hitTable(page.rows as Hit[], t) : sessionTable(rows as Array<Listed | Branch>, t);
         if (page.rows.length) for (const l of lines) stdout.line(l);
         if (page.next) stdout.line(`(more: --cursor ${page.next})`);

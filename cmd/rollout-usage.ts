@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { main, single } from '../lib/cli/main.js';
-import { LISTING_OPTIONS } from '../lib/cli/options.js';
-import { parseColorWhen, useColor } from '../lib/cli/color.js';
+import { LISTING_OPTIONS, listingForm } from '../lib/cli/options.js';
 import { EXIT_OK, UsageError, warn } from '../lib/cli/errors.js';
 import { stdout } from '../lib/cli/output.js';
 import { codexHome } from '../lib/home/paths.js';
@@ -41,14 +40,13 @@ await main({
     if (args.length) throw new UsageError(`unexpected argument '${args[0]}'`);
     const by = parseBy(single(o.by));
     const cal = new Calendar(single(o.tz));
-    if (o.json && o.table) throw new UsageError('choose one of --json and --table');
     const filters = parseSelection(o, 'include');
     // --until ends the counting, not the sessions: one active across it still used tokens before it.
     const window = { since: filters.since, until: filters.until };
     delete filters.until;
     const pricingFile = single(o.pricing);
     const pricing = pricingFile === undefined ? Pricing.bundled() : Pricing.bundled().withFile(pricingFile);
-    const color = useColor(parseColorWhen(single(o.color)), Boolean(process.stdout.isTTY));
+    const form = listingForm(o);
     const home = codexHome(single(o.codexHome));
     const db = await openFresh(home, indexPath(home, single(o.index)), o.update !== false);
     try {
@@ -57,9 +55,9 @@ await main({
         warn(
           `no price for model ${u.model ?? '(unknown)'}${u.tier ? ` at tier ${u.tier}` : ''} (${u.total.toLocaleString('en-US')} tokens): its cost is null; give --pricing FILE`,
         );
-      if (o.table || (!o.json && process.stdout.isTTY)) {
+      if (form.table) {
         const ids = by.includes('session') ? r.groups.map((g) => ({ id: g.key.session! })) : [];
-        for (const l of usageTable(by, r, { shortId: shortener(db, ids), color })) stdout.line(l);
+        for (const l of usageTable(by, r, { shortId: shortener(db, ids), color: form.color })) stdout.line(l);
       } else {
         for (const g of r.groups) stdout.json(jsonRow(g));
         stdout.json(totalRow(r.total));

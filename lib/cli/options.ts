@@ -1,6 +1,7 @@
 // Option rows that mean the same in every binary that takes them.
-import { COLOR_WHEN } from './color.js';
-import type { OptionRow } from './main.js';
+import { COLOR_WHEN, parseColorWhen, useColor } from './color.js';
+import { UsageError } from './errors.js';
+import { single, type OptionRow, type Options } from './main.js';
 
 export const CODEX_HOME_OPTION: OptionRow = ['--codex-home <dir>', 'The Codex home (default: $CODEX_HOME, else ~/.codex)'];
 
@@ -42,6 +43,16 @@ export const LISTING_OPTIONS: OptionRow[] = [
   QUIET_OPTION,
   ...PROGRESS_OPTIONS,
 ];
+
+/**
+ * How a binary with LISTING_OPTIONS prints: a table (`--table`, or a terminal without `--json`) or
+ * NDJSON; and whether a table has colour.
+ */
+export function listingForm(o: Options): { table: boolean; color: boolean } {
+  if (o.json && o.table) throw new UsageError('choose one of --json and --table');
+  const tty = Boolean(process.stdout.isTTY);
+  return { table: Boolean(o.table) || (!o.json && tty), color: useColor(parseColorWhen(single(o.color)), tty) };
+}
 
 /**
  * The last rows of a binary that changes sessions in place (rollout-prune, rollout-slim): the backup,
