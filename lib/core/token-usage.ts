@@ -1,10 +1,10 @@
 // What a session's model responses used, counted once each, as a file is read from start to end
 // (or from where the last read stopped: the ledger carries what it needs as JSON).
 //
-// Codex records usage two ways. Recent releases (0.169 and 0.171 were seen doing it; when it began is
-// not known) give every model response a `token_usage_record`
-// line whose `usage` is that response's, with its `response_id`; a file that holds one is counted
-// from those alone (its `token_count` events repeat the same responses). Before, the only record
+// Codex records usage two ways. Recent releases (0.169 and 0.171 were seen doing it; when it began
+// is not known) give every model response a `token_usage_record` line whose `usage` is that
+// response's, with its `response_id`; a file that holds one is counted from those alone (its
+// `token_count` events repeat the same responses). Before, the only record
 // is the `token_count` event: `last_token_usage` is the last response's, `total_token_usage` the
 // thread's running sum, and Codex writes the event again, unchanged, when nothing was asked of the
 // model (at a turn's end, on resume, with new rate limits). An event whose two usages equal the
