@@ -14,6 +14,7 @@
 // Lines copied from a parent (a legacy fork's copy, a sub-agent's inherited history) are not this
 // session's usage: the reader says which lines they are, and they only move the repeat check on.
 import { createHash } from 'node:crypto';
+import { RolloutError } from '../cli/errors.js';
 import { memberValue, valueEnd } from './json-bytes.js';
 import { isObject } from './record.js';
 
@@ -280,6 +281,8 @@ export function encodeUsage(u: FileUsage | null): string | null {
 export function decodeUsage(text: string | null): FileUsage | null {
   if (!text) return null;
   const v = JSON.parse(text) as { n: number; k: Array<[string | null, string | null, number]>; b: number[][] };
+  if (typeof v?.n !== 'number' || !Array.isArray(v.k) || !Array.isArray(v.b))
+    throw new RolloutError("the rollout index holds usage in a form this rollout does not read; run 'rollout-index --rebuild'");
   const buckets = v.b.map(([slot, k, responses, ...t]) => {
     const [model, tier, long] = v.k[k!]!;
     const b: Bucket = { at: slot! * SLOT_MS, model, tier, long: long === 1, responses: responses!, ...noTokens() };

@@ -105,3 +105,7 @@ t.test('token_count across reads: a repeat of the last event of the previous rea
   next.event(event(usage(160, 16), null), at(2000), false); // grew by 60 + 6 since the last read's sum
   t.match(next.finish(), { responses: 2, buckets: [{ input: 160, output: 16, responses: 2 }] });
 });
+
+t.test('a usage column in a form this rollout does not read is an error that says what to do', async (t) => {
+  t.throws(() => decodeUsage('{"n":1,"b":[[1795311900000,"gpt-5.5",null,0,1,10,0,0,1,0,11]]}'), /run 'rollout-index --rebuild'/);
+});
