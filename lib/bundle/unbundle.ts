@@ -13,7 +13,7 @@ import { isRetag, retagChunks, RetagPlan, type Retag } from '../core/retag.js';
 import { openSource, STDIN } from '../core/source.js';
 import { compareStreams, hashing } from '../core/verify.js';
 import { compressChunks, decompress } from '../core/zstd.js';
-import { flushFileSystem, prepareAtomic, spool, sweepTemps, syncDir, type Prepared } from '../fs/atomic.js';
+import { prepareAtomic, spool, sweepTemps, type Prepared } from '../fs/atomic.js';
 import { assertUnchanged, destinationReason, fingerprint, lockSession, lstatOrNull, refuseReason } from '../fs/safety.js';
 import { cleanName, nameIn, readNames, type Names } from '../home/names.js';
 import { assertHome, discover, parseRolloutName, type Home, type SessionFile } from '../home/paths.js';
@@ -223,19 +223,14 @@ interface Written {
   path: string;
 }
 
-/**
- * Files are made durable a batch at a time: written unsynced, one flush of the file system, then
- * named, then one more flush. A sync per file and per folder made an import of ten thousand
- * sessions spend most of its time waiting on the journal (open files, at most these many).
- */
-const BATCH_FILES = 256;
-const BATCH_BYTES = 256 << 20;
+/** How many written files may wait on the disk at once: the file system flushes their syncs together. */
+const IN_FLIGHT = 16;
 
 /**
  * The third pass: each session to write is locked and checked again (writer lock, open files,
- * grace, unchanged since compared), then its members are written to temp files with the bundle's
- * mtime, each hashed again against the manifest before it takes its name, which it takes once its
- * batch is on the disk. A session's lock is held until its last file has its name.
+ * grace, unchanged since compared), then its members are written atomically with the bundle's
+ * mtime, each hashed again against the manifest before it takes its name. While one file waits
+ * for the disk the next is written; a session's lock is held until its last file has its name.
  */
 async function write(
   home: Home,
@@ -266,41 +261,8 @@ async function write(
     commits: Promise<void>[];
   }
   const at: { open: Open | null } = { open: null };
+  const inFlight = new Set<Promise<void>>();
   const released: Promise<void>[] = [];
-  // Files written and waiting for their batch to be flushed before they take their names.
-  interface Waiting {
-    prepared: Prepared;
-    o: Open;
-    id: string;
-    target: string;
-    size: number;
-    named: () => void;
-  }
-  let batch: Waiting[] = [];
-  let batchBytes = 0;
-  const flush = async () => {
-    const now = batch;
-    batch = [];
-    batchBytes = 0;
-    if (!now.length) return;
-    try {
-      await flushFileSystem(home.dir, async () => void (await Promise.all(now.map((w) => w.prepared.sync()))));
-      const folders = new Set<string>();
-      for (const w of now) {
-        try {
-          await w.prepared.commit();
-          written.push({ id: w.id, path: w.target });
-          folders.add(dirname(w.target));
-        } catch (err) {
-          failed(w.o, err);
-        }
-        bar.add(1, w.size);
-      }
-      await flushFileSystem(home.dir, async () => void (await Promise.all([...folders].map(syncDir))));
-    } finally {
-      for (const w of now) w.named();
-    }
-  };
   // A failure that is not one session's (a full disk is one session's; a bug is not) ends the run.
   const trouble: { fatal: Error | null } = { fatal: null };
   const close = () => {
@@ -344,7 +306,6 @@ async function write(
         prepared = await prepareAtomic(job.target, rewrite ? rewrite.written(m.path, h.chunks) : h.chunks, {
           mtime: new Date(m.mtime * 1000),
           exclusive: !replaced,
-          durable: false,
           check: () => {
             const d = h.done();
             if (d.sha256 !== job.want.sha256 || d.bytes !== job.want.size)
@@ -356,19 +317,22 @@ async function write(
         failed(o, err);
         continue;
       }
-      o.commits.push(new Promise<void>((named) => batch.push({ prepared, o, id: p.session.id, target: job.target, size: job.want.size, named })));
-      batchBytes += job.want.size;
-      if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) await flush();
+      const commit: Promise<void> = prepared
+        .commit()
+        .then(
+          () => void written.push({ id: p.session.id, path: job.target }),
+          (err: unknown) => failed(o, err),
+        )
+        .finally(() => bar.add(1, job.want.size));
+      const tracked = commit.finally(() => inFlight.delete(tracked));
+      inFlight.add(tracked);
+      o.commits.push(tracked);
+      if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
       if (trouble.fatal) throw trouble.fatal;
     }
-    await flush();
   } finally {
-    // A run that stops midway names nothing more: what waits in the batch is removed.
-    for (const w of batch.splice(0)) {
-      w.prepared.abort();
-      w.named();
-    }
     close();
+    await Promise.allSettled(inFlight);
     await Promise.all(released);
     bar.finish();
   }

@@ -7,7 +7,6 @@
 // leave them behind, temp names carry their process id, and a run sweeps the temp files of ours
 // whose process is gone from the folders it writes to (sweepTemps).
 import { randomBytes } from 'node:crypto';
-import { execFile } from 'node:child_process';
 import { fsync } from 'node:fs';
 import { promisify } from 'node:util';
 import {
@@ -181,8 +180,6 @@ export interface Prepared {
   commit(): Promise<number>;
   /** Removes the temp file instead. */
   abort(): void;
-  /** Syncs the temp file's data now (for a caller that made it `durable: false` and flushes a batch itself). */
-  sync(): Promise<void>;
 }
 
 /**
@@ -246,21 +243,7 @@ export async function prepareAtomic(path: string, data: Uint8Array | AsyncIterab
       abort();
     }
   };
-  return { commit, abort, sync: () => fsyncAsync(fd) };
-}
-
-/**
- * Makes everything written to the file system that holds `path` durable at once (syncfs(2), by
- * `sync -f`): for a batch of files written with `durable: false`, one flush before they take their
- * names and one after, instead of a sync per file and per folder, which is what an import of
- * thousands of sessions spent its time on. Where `sync -f` is missing or refused, `fallback` does
- * it file by file. Either way, nothing is renamed before the data it names is on the disk.
- */
-export async function flushFileSystem(path: string, fallback: () => Promise<void>): Promise<void> {
-  const ok = await new Promise<boolean>((resolve) => {
-    execFile('sync', ['-f', path], { timeout: 10 * 60_000 }, (err) => resolve(!err));
-  });
-  if (!ok) await fallback();
+  return { commit, abort };
 }
 
 /** sweepTemps over `dir` and every folder below it (symlinks are not followed). */
