@@ -235,6 +235,8 @@ t.test('prices: the bundled table, tiers, long context, an unknown model, and --
   t.equal(priced.code, 0, priced.err);
   t.equal(bySession(priced.rows).get(odd.id)!.cost_usd, 1, 'priced by the file');
   t.notMatch(priced.err, /no price/);
+  const offline = usage(home, ['--by', 'session', '--pricing', prices, '--offline']);
+  t.same(offline.rows, priced.rows, '--offline, taken for scripts written for other tools, changes nothing');
   writeFileSync(prices, '[1, 2]');
   const bad = usage(home, ['--pricing', prices]);
   t.equal(bad.code, 1);
