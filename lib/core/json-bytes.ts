@@ -62,6 +62,18 @@ export function valueEnd(b: Buffer, at: number): number {
   return -1;
 }
 
+/** The value of member `key` (the first at or after `from`), parsed alone; undefined when absent or not JSON. */
+export function memberJson(b: Buffer, key: string, from = 0): unknown {
+  const at = memberValue(b, key, from);
+  const end = at === -1 ? -1 : valueEnd(b, at);
+  if (end === -1) return undefined;
+  try {
+    return JSON.parse(b.toString('utf8', at, end)) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The line without every member named in `keys` (found as structure); the same buffer when none is. */
 export function withoutMembers(b: Buffer, keys: readonly string[]): Buffer {
   const cuts: Array<[number, number]> = [];

@@ -30,6 +30,16 @@ export interface Tokens {
 
 export const TOKEN_FIELDS = ['input', 'cached_input', 'cache_write_input', 'output', 'reasoning_output', 'total'] as const;
 
+/** The names Codex's TokenUsage gives each count. */
+const FIELD_KEYS: Record<keyof Tokens, string> = {
+  input: 'input_tokens',
+  cached_input: 'cached_input_tokens',
+  cache_write_input: 'cache_write_input_tokens',
+  output: 'output_tokens',
+  reasoning_output: 'reasoning_output_tokens',
+  total: 'total_tokens',
+};
+
 export const noTokens = (): Tokens => ({ input: 0, cached_input: 0, cache_write_input: 0, output: 0, reasoning_output: 0, total: 0 });
 
 export function addTokens(to: Tokens, t: Tokens): void {
@@ -41,15 +51,12 @@ const count = (v: unknown): number | null => (typeof v === 'number' && Number.is
 /** A TokenUsage object as Codex writes it, or null when it is not one (a field that is not a whole number). */
 export function tokensOf(v: unknown): Tokens | null {
   if (!isObject(v)) return null;
-  const t: Tokens = {
-    input: count(v.input_tokens) ?? NaN,
-    cached_input: count(v.cached_input_tokens) ?? NaN,
-    cache_write_input: count(v.cache_write_input_tokens) ?? NaN,
-    output: count(v.output_tokens) ?? NaN,
-    reasoning_output: count(v.reasoning_output_tokens) ?? NaN,
-    total: count(v.total_tokens) ?? NaN,
-  };
-  if (TOKEN_FIELDS.some((k) => Number.isNaN(t[k]))) return null;
+  const t = noTokens();
+  for (const k of TOKEN_FIELDS) {
+    const n = count(v[FIELD_KEYS[k]]);
+    if (n === null) return null;
+    t[k] = n;
+  }
   if (v.total_tokens === undefined || v.total_tokens === null) t.total = t.input + t.output;
   return t;
 }
@@ -155,10 +162,12 @@ export class UsageLedger {
     if (infoBytes.length === 4 && infoBytes.toString('latin1') === 'null') return;
     const before = this.lastInfo();
     const repeat = before ? before.equals(infoBytes) : this.carry.lastEvent !== undefined && digestOf(infoBytes) === this.carry.lastEvent;
-    const beforeTotal = before ? totalOf(before) : this.carry.lastTotal;
+    const counts = !repeat && !copied && !this.carry.perResponse;
+    // The previous sum is read only for an event without its own usage, and before keepInfo writes over it.
+    const t = counts
+      ? (tokensIn(infoBytes, 'last_token_usage') ?? grewBy(tokensIn(infoBytes, 'total_token_usage'), before ? totalOf(before) : this.carry.lastTotal))
+      : null;
     this.keepInfo(infoBytes);
-    if (repeat || copied || this.carry.perResponse) return;
-    const t = tokensIn(infoBytes, 'last_token_usage') ?? grewBy(tokensIn(infoBytes, 'total_token_usage'), beforeTotal);
     if (t) this.add(t, where);
   }
 
@@ -198,15 +207,6 @@ export class UsageLedger {
 
 /** A short digest of an event's `info`: the repeat check across reads, kept in every row. */
 const digestOf = (info: Buffer): string => createHash('sha256').update(info).digest('base64').slice(0, 16);
-
-const FIELD_KEYS: Record<keyof Tokens, string> = {
-  input: 'input_tokens',
-  cached_input: 'cached_input_tokens',
-  cache_write_input: 'cache_write_input_tokens',
-  output: 'output_tokens',
-  reasoning_output: 'reasoning_output_tokens',
-  total: 'total_tokens',
-};
 
 /**
  * A TokenUsage member of an event's `info`, read from its bytes: a home has one event per

@@ -25,7 +25,7 @@ import {
 import { openSession } from '../core/session.js';
 import { fileChunks, openSource } from '../core/source.js';
 import { mayOpenTurn, messageText, TurnTally, userTurnText, type LineKind } from '../core/turns.js';
-import { memberValue, stringEnd, stringText, valueEnd, withoutMembers } from '../core/json-bytes.js';
+import { memberJson, memberValue, stringEnd, stringText, valueEnd, withoutMembers } from '../core/json-bytes.js';
 import { imageBytes, kindOf, turnItemType, type OwnKind } from '../core/kinds.js';
 import { decodeUsage, encodeUsage, UsageLedger, type UsageCarry } from '../core/token-usage.js';
 
@@ -318,7 +318,7 @@ export class FileScan {
     // an event its rate limits.
     const b = line.bytes;
     if (perResponse) {
-      const usage = jsonMember(b, 'usage');
+      const usage = memberJson(b, 'usage', TIMESTAMP.length);
       const id = memberValue(b, 'response_id', TIMESTAMP.length);
       const idEnd = id === -1 || b[id] !== 0x22 ? -1 : stringEnd(b, id);
       if (usage !== undefined) this.ledger.record({ response_id: idEnd === -1 ? null : b.toString('utf8', id + 1, idEnd), usage }, where, copied);
@@ -525,18 +525,6 @@ export class FileScan {
       this.carry.copy = 'own';
       delete this.carry.lastCopiedAt;
     } else this.carry.lastCopiedAt = at;
-  }
-}
-
-/** The value of the first member `key` of a line, parsed (undefined when absent or not JSON). */
-function jsonMember(b: Buffer, key: string): unknown {
-  const from = memberValue(b, key, TIMESTAMP.length);
-  const to = from === -1 ? -1 : valueEnd(b, from);
-  if (to === -1) return undefined;
-  try {
-    return JSON.parse(b.toString('utf8', from, to)) as unknown;
-  } catch {
-    return undefined;
   }
 }
 
