@@ -3,44 +3,15 @@
 // what rollbacks dropped, so nothing is held back except tool calls waiting for their output (paired
 // by call_id, and released at the latest when their turn ends).
 import { breathe } from '../fs/atomic.js';
-import { isObject, parseLine, peekType, typeOf, peekTimestamp } from '../core/record.js';
-import { isContextualText } from '../core/turns.js';
-import {
-  contentText,
-  cutOutput,
-  describeCall,
-  durationMs,
-  isContent,
-  OUTPUT_HEAD,
-  OUTPUT_TYPES,
-  pathOfUrl,
-  readOutput,
-  SELF_CONTAINED_CALLS,
-  WRAPPED_OUTPUT,
-  type Item,
-  type MessageItem,
-  type ToolCallItem,
-  type TurnItem,
-} from './model.js';
-import { parseLean, parseStringHead, type StringHead } from './lean.js';
+import type { Item } from './model.js';
+import { ItemReader, turnItem, type ItemOptions } from './items.js';
 import type { Plan } from './plan.js';
-import { peekRole, records, type Source } from './records.js';
-import { redactDeep } from './redact.js';
-import type { TurnFacts } from './turn-table.js';
+import { records, type Source } from './records.js';
 
-export interface TranscriptOptions {
-  /** Include injected context and developer messages. */
-  all: boolean;
-  reasoning: boolean;
-  /** Characters of tool output to keep; null keeps all. */
-  maxOutput: number | null;
+export interface TranscriptOptions extends ItemOptions {
   /** The turn numbers kept, first and last (null: all). */
   turns: [number, number] | null;
-  redact: boolean;
 }
-
-/** Tool calls still waiting for their output past this many are written without it. */
-const MAX_PENDING_CALLS = 1000;
 
 /**
  * Items are handed on in small groups: a group rendered and written at once dies young, where a
@@ -48,34 +19,15 @@ const MAX_PENDING_CALLS = 1000;
  */
 const GROUP = 32;
 
-const COMMAND_EXECUTION = Buffer.from('"type":"CommandExecution"');
-const ITEM_TYPE = Buffer.from('"item":{"type":"');
-/** Where a canonical event says what its item is at the latest. */
-const HEAD = 400;
-
-/** A developer or system message, from the line's first bytes (false when they do not say). */
-function contextRole(bytes: Buffer): boolean {
-  const role = peekRole(bytes);
-  return role === 'developer' || role === 'system';
-}
-
 /** The items of the effective history, in small groups. */
 export async function* transcript(sources: Source[], plan: Plan, opts: TranscriptOptions): AsyncGenerator<Item[]> {
   const session = plan.facts.session;
   const [first, last] = opts.turns ?? [0, Infinity];
-  const finish = finisher(opts);
-  const pending = new Map<string, ToolCallItem>();
-  let turn = 0;
-  let turnCwd: string | null = null;
+  let out: Item[] = [];
+  const reader = new ItemReader(session, plan.facts.cwd, opts, (item) => out.push(item));
+  const place = { pos: 0, turn: 0, cwd: null as string | null };
   let nextTurn = 0;
   let drop = 0;
-
-  let out: Item[] = [];
-  const emit = (item: Item) => out.push(finish(item));
-  const release = () => {
-    for (const call of pending.values()) emit(call);
-    pending.clear();
-  };
 
   for await (const batch of records(sources, false)) {
     await breathe();
@@ -90,215 +42,18 @@ export async function* transcript(sources: Source[], plan: Plan, opts: Transcrip
       while (drop < plan.dropped.length && plan.dropped[drop]![1] <= pos) drop++;
       if (drop < plan.dropped.length && plan.dropped[drop]![0] <= pos) continue;
       while (nextTurn < plan.turns.length && plan.turns.startOf(nextTurn) <= pos) {
-        release();
+        reader.release();
         const t = plan.turns.get(nextTurn++);
-        turn = nextTurn;
-        turnCwd = t.cwd;
+        place.turn = nextTurn;
+        place.cwd = t.cwd;
         // The turn's first record is this one, and says when the turn began and its id.
-        if (turn >= first && turn <= last) emit(turnItem(session, turn, t, t.start === pos ? bytes : null));
+        if (place.turn >= first && place.turn <= last) reader.add(turnItem(session, place.turn, t, t.start === pos ? bytes : null), pos);
       }
-      if (turn < first || turn > last) continue;
-
-      const info = peekType(bytes) ?? typeOf(bytes);
-      const pt = info.payloadType;
-      if (info.type === 'response_item') {
-        if (pt === 'message') {
-          if (!opts.all && contextRole(bytes)) continue;
-          // Injected context only ever comes as the user's.
-          const item = message(session, turn, parseLean(bytes));
-          if (item && (opts.all || !item.context)) emit(item);
-        } else if (pt === 'reasoning') {
-          if (!opts.reasoning) continue;
-          const env = parseLine(bytes);
-          const text = reasoningText(env?.payload);
-          if (text) emit({ kind: 'reasoning', session, turn, time: env.timestamp ?? null, text });
-        } else if (pt !== undefined && OUTPUT_TYPES.has(pt)) {
-          const cut = outputHead(bytes, opts);
-          const env = cut?.env ?? parseOutput(bytes);
-          const p = env?.payload;
-          if (!isObject(p)) continue;
-          const id = typeof p.call_id === 'string' ? p.call_id : null;
-          const call = (id !== null && pending.get(id)) || orphan(session, turn, env.timestamp, p);
-          if (id !== null) pending.delete(id);
-          const out = readOutput(cut ? { ...p, output: cut.head } : p);
-          call.output = out.text;
-          // What the head leaves out; the finisher cuts the head itself to --max-output.
-          if (cut) call.omitted_chars = cut.length - cut.head.length;
-          call.exit_code ??= out.exit_code;
-          call.duration_ms ??= out.duration_ms;
-          emit(call);
-        } else if (pt !== undefined) {
-          const env = parseLine(bytes);
-          const p = env?.payload;
-          const described = isObject(p) ? describeCall(p) : null;
-          if (!described) continue;
-          const call: ToolCallItem = {
-            kind: 'tool_call',
-            session,
-            turn,
-            time: env.timestamp ?? null,
-            ...described,
-            output: null,
-            omitted_chars: 0,
-            exit_code: null,
-            duration_ms: null,
-          };
-          call.cwd ??= (turn > 0 ? turnCwd : null) ?? plan.facts.cwd;
-          if (SELF_CONTAINED_CALLS.has(pt) || call.call_id === null) {
-            emit(call);
-            continue;
-          }
-          pending.set(call.call_id, call);
-          if (pending.size > MAX_PENDING_CALLS) {
-            const oldest = pending.values().next().value!;
-            pending.delete(oldest.call_id!);
-            emit(oldest);
-          }
-        }
-      } else if (info.type === 'event_msg') {
-        // Command results carry what the call's output text may not: exit code, duration, directory.
-        if (pt === 'exec_command_end' || (pt === 'item_completed' && isCommandExecution(bytes))) {
-          // The command's output is in its call's output record already.
-          const p = parseLean(bytes, ['aggregated_output'])?.payload;
-          const r = pt === 'exec_command_end' ? p : p?.item;
-          const call = isObject(r) ? pending.get(String(r.call_id ?? r.id)) : undefined;
-          if (!call || !isObject(r)) continue;
-          if (Number.isInteger(r.exit_code)) call.exit_code = r.exit_code;
-          call.duration_ms = durationMs(r.duration_ms ?? r.duration) ?? call.duration_ms;
-          call.cwd = pathOfUrl(r.cwd) ?? call.cwd;
-        }
-      } else if (info.type === 'compacted') {
-        const env = parseLine(bytes);
-        const p = env?.payload;
-        if (!isObject(p)) continue;
-        emit({
-          kind: 'compaction',
-          session,
-          turn,
-          time: env.timestamp ?? null,
-          summary: typeof p.message === 'string' ? p.message : '',
-          replaced_by: Array.isArray(p.replacement_history) ? p.replacement_history.length : null,
-        });
-      }
+      if (place.turn < first || place.turn > last) continue;
+      place.pos = pos;
+      reader.line(bytes, place);
     }
   }
-  release();
+  reader.release();
   yield out;
-}
-
-/** An `item_completed` of a command: the item's type is in the first bytes when the line is canonical. */
-function isCommandExecution(bytes: Buffer): boolean {
-  const head = bytes.subarray(0, HEAD);
-  return head.includes(ITEM_TYPE) ? head.includes(COMMAND_EXECUTION) : bytes.includes(COMMAND_EXECUTION);
-}
-
-/**
- * With --redact, a cut output's head reaches this far past the cut: a secret the cut would halve is
- * still recognised whole, and it is the mask that gets cut. (Longer tokens than this are unheard of.)
- */
-const REDACT_MARGIN = 512;
-
-/**
- * A long text output that `--max-output` cuts, read without decoding what is cut: its head (enough
- * for the cut, for masking around it, and for the header readOutput looks at) and its length. Null
- * when the whole record must be read: no cut, the 2025 JSON wrapper, or a line not shaped for it.
- */
-function outputHead(bytes: Buffer, opts: TranscriptOptions): StringHead | null {
-  if (opts.maxOutput === null) return null;
-  const cut = parseStringHead(bytes, 'output', Math.max(opts.maxOutput + (opts.redact ? REDACT_MARGIN : 0), OUTPUT_HEAD));
-  return cut && !cut.head.startsWith(WRAPPED_OUTPUT) ? cut : null;
-}
-
-/**
- * A call's output record with its images left out, unless the output is other JSON (which the
- * model keeps as written, images and all).
- */
-function parseOutput(bytes: Buffer): any {
-  const env = parseLean(bytes);
-  const p = env?.payload;
-  const out = p?.output ?? p?.tools;
-  return out === undefined || out === null || typeof out === 'string' || isContent(out) ? env : parseLine(bytes);
-}
-
-function turnItem(session: string, turn: number, t: TurnFacts, first: Buffer | null): TurnItem {
-  let time: string | null = null;
-  let turnId: string | null = null;
-  if (first) {
-    const info = peekType(first) ?? typeOf(first);
-    // A turn opened by a task_started carries the task's turn id; one opened by a message has none.
-    const env = info.payloadType === 'task_started' || peekTimestamp(first) === null ? parseLine(first) : null;
-    time = peekTimestamp(first) ?? (typeof env?.timestamp === 'string' ? env.timestamp : null);
-    if (info.type === 'event_msg' && info.payloadType === 'task_started' && typeof env?.payload?.turn_id === 'string') turnId = env.payload.turn_id;
-  }
-  return {
-    kind: 'turn',
-    session,
-    turn,
-    time,
-    turn_id: turnId,
-    status: t.status,
-    duration_ms: t.duration_ms,
-    error: t.error,
-    model: t.model,
-    cwd: t.cwd,
-    inherited: t.inherited,
-  };
-}
-
-const ROLES = new Set(['user', 'assistant', 'developer', 'system']);
-
-function message(session: string, turn: number, env: any): MessageItem | null {
-  const p = env?.payload;
-  if (!isObject(p) || !ROLES.has(p.role)) return null;
-  const { text, images } = contentText(p.content);
-  const parts = Array.isArray(p.content) ? p.content : [];
-  const injected = p.role === 'user' && parts.some((x: any) => typeof x?.text === 'string' && isContextualText(x.text));
-  return {
-    kind: 'message',
-    session,
-    turn,
-    time: env.timestamp ?? null,
-    role: p.role,
-    phase: typeof p.phase === 'string' ? p.phase : null,
-    text,
-    images,
-    context: injected || p.role === 'developer' || p.role === 'system',
-  };
-}
-
-function reasoningText(p: unknown): string {
-  if (!isObject(p)) return '';
-  const from = (parts: unknown) => (Array.isArray(parts) ? parts.filter((x) => typeof x?.text === 'string').map((x) => x.text as string) : []);
-  const summary = from(p.summary);
-  return (summary.length ? summary : from(p.content)).join('\n\n');
-}
-
-/** An output whose call is not in the history (cut off by a fork's base, say). */
-function orphan(session: string, turn: number, time: unknown, p: Record<string, any>): ToolCallItem {
-  return {
-    kind: 'tool_call',
-    session,
-    turn,
-    time: typeof time === 'string' ? time : null,
-    call_id: typeof p.call_id === 'string' ? p.call_id : null,
-    tool: typeof p.name === 'string' ? p.name : 'unknown',
-    command: null,
-    input: null,
-    cwd: null,
-    output: null,
-    omitted_chars: 0,
-    exit_code: null,
-    duration_ms: null,
-  };
-}
-
-/**
- * Redaction, then truncation: a secret is masked before it could be cut into an unrecognizable half.
- * Every string of the item is masked, whatever its field, so that no format can show one that was
- * missed; an output is masked only as far as it can be shown (plus a margin for a secret across the cut).
- */
-function finisher(opts: TranscriptOptions): (item: Item) => Item {
-  if (!opts.redact) return (item) => cutOutput(item, opts.maxOutput);
-  const margin = opts.maxOutput === null ? null : opts.maxOutput + REDACT_MARGIN;
-  return (item) => cutOutput(redactDeep(cutOutput(item, margin)), opts.maxOutput);
 }
