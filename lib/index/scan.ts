@@ -7,7 +7,6 @@ import { stampTime, type SessionFile } from '../home/paths.js';
 import { lineBatches, newStats, type Line } from '../core/lines.js';
 import {
   generationOf,
-  ordinalSpan,
   isBareGeneration,
   isEnvelope,
   isObject,
@@ -19,7 +18,6 @@ import {
   type Generation,
   type SessionMetaPayload,
   type TypeInfo,
-  peekTimestamp,
   TIMESTAMP,
 } from '../core/record.js';
 import { openSession } from '../core/session.js';
@@ -27,6 +25,7 @@ import { fileChunks, openSource } from '../core/source.js';
 import { mayOpenTurn, messageText, TurnTally, userTurnText, type LineKind } from '../core/turns.js';
 import { memberJson, memberValue, stringEnd, stringText, valueEnd, withoutMembers } from '../core/json-bytes.js';
 import { imageBytes, kindOf, turnItemType, type OwnKind } from '../core/kinds.js';
+import { Copies, lineTime, type CopyCarry } from '../core/copies.js';
 import { decodeUsage, encodeUsage, UsageLedger, type UsageCarry } from '../core/token-usage.js';
 
 /** One searchable text: a message, a reasoning summary, a tool call or its output. */
@@ -83,7 +82,7 @@ export interface Row {
   /**
    * What those bytes are spent on (core/kinds.ts); together they make `uncompressed`. Images count
    * wherever they are; the rest of a line goes to `copied` when the line is history copied from a
-   * parent (see `FileScan.copiedLine`), else to its own kind.
+   * parent (see core/copies.ts), else to its own kind.
    */
   images: number;
   tool_output: number;
@@ -96,18 +95,11 @@ export interface Row {
 }
 
 /** What a row needs beyond its columns to carry on reading (kept as JSON in `state`). */
-interface Carry {
-  /** Legacy copied fork: reading the parent's copied lines ('copied'), or the fork's own. */
-  copy?: 'copied' | 'own';
-  /** Whether the copy rewrote envelope timestamps (then a pause in them ends the copy). */
-  rewritten?: boolean;
-  lastCopiedAt?: number;
+interface Carry extends CopyCarry {
   /** A referenced fork's `history_base`, and the turns and title it inherits through it. */
   base?: { thread_id: string; end_byte_offset: number };
   baseTurns?: number;
   baseTitle?: string | null;
-  /** A sub-agent's `subagent_history_start_ordinal`: lines below it, past the head, are copied. */
-  ownFrom?: number;
   /** The service tier of the latest `thread_settings_applied` (fast, flex, ...), when not the default. */
   tier?: string;
   /** The usage ledger's own (core/token-usage.ts). */
@@ -132,14 +124,6 @@ const BULK: Record<string, readonly string[]> = {
 const OUTPUTS = new Set(['function_call_output', 'custom_tool_call_output']);
 /** Bytes before the read offset kept to recognise, next time, that the file only grew. */
 const TAIL = 64;
-/** A pause this long in a copy's rewritten timestamps ends the copy (it is written in one append). */
-const COPY_PAUSE_MS = 2000;
-
-/** The envelope timestamp of a line, read from its first bytes (NaN when it has another shape). */
-export function lineTime(bytes: Buffer): number {
-  const at = peekTimestamp(bytes);
-  return at === null ? NaN : Date.parse(at);
-}
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v ? v : null);
 const lower = (v: unknown): string | null => str(v)?.toLowerCase() ?? null;
@@ -217,6 +201,7 @@ export function freshRow(file: SessionFile): Row {
 export class FileScan {
   private readonly tally: TurnTally;
   private readonly carry: Carry;
+  private readonly copies: Copies;
   private readonly ledger: UsageLedger;
   private normalizer: Normalizer | null = null;
   private first: boolean;
@@ -233,6 +218,7 @@ export class FileScan {
   ) {
     this.tally = new TurnTally(row.own_turns, row.title);
     this.carry = row.state ? (JSON.parse(row.state) as Carry) : {};
+    this.copies = new Copies(this.carry, () => this.row.created_at);
     this.ledger = new UsageLedger(decodeUsage(row.usage), (this.carry.usage ??= {}));
     this.first = row.read_line === 0;
   }
@@ -285,23 +271,11 @@ export class FileScan {
     const images = imageBytes(line.bytes, info);
     const rest = line.end - line.offset - images;
     r.images += images;
-    if (!head && this.copiedLine(line)) r.copied += rest;
+    if (!head && this.copies.copied(line)) r.copied += rest;
     else {
       const kind = kindOf(info, info?.payloadType === 'item_completed' ? turnItemType(line.bytes) : null);
       if (kind !== 'other') r[kind] += rest;
     }
-  }
-
-  /**
-   * Whether a line (past the head) is history copied from a parent: inside a legacy fork's copy
-   * (from the parent's session_meta to where the fork's own lines begin, see laterMeta), or, in a
-   * sub-agent's file, numbered below its `subagent_history_start_ordinal`.
-   */
-  private copiedLine(line: Line): boolean {
-    if (this.carry.copy === 'copied') return true;
-    if (this.carry.ownFrom === undefined) return false;
-    const span = ordinalSpan(line.bytes);
-    return span !== null && Number(line.bytes.toString('latin1', span[0], span[1])) < this.carry.ownFrom;
   }
 
   /**
@@ -313,7 +287,7 @@ export class FileScan {
     if (!perResponse && !(info?.type === 'event_msg' && info.payloadType === 'token_count' && !this.carry.usage?.perResponse)) return;
     const at = lineTime(line.bytes);
     const where = { at: Number.isNaN(at) ? this.row.last_line_at || this.row.created_at : at, model: this.row.model, tier: this.carry.tier ?? null };
-    const copied = this.copiedLine(line);
+    const copied = this.copies.copied(line);
     // Only the members counted are read: most of a record is the turn's and the thread's sums, of
     // an event its rate limits.
     const b = line.bytes;
@@ -362,7 +336,7 @@ export class FileScan {
       const deferred = t === 'event_msg' && p === 'token_count';
       if (!wanted || deferred || (t === 'response_item' && OUTPUTS.has(p!))) {
         this.tally.see(info);
-        if (this.carry.copy === 'copied') this.copyClock(line, null);
+        this.copies.clock(line, null);
         if (quickCheck(line.bytes)) this.row.bad_lines++;
         else if (deferred) this.tokenLines.push(line);
         else if (wanted && !this.outputDoc(line)) this.parsed(line, line.bytes);
@@ -392,7 +366,7 @@ export class FileScan {
       if (env.type === 'session_meta') this.meta(p as SessionMetaPayload);
       return;
     }
-    if (this.carry.copy === 'copied') this.copyClock(line, env);
+    this.copies.clock(line, env);
     switch (env.type) {
       case 'session_meta':
         return this.laterMeta(p as SessionMetaPayload, line);
@@ -412,7 +386,7 @@ export class FileScan {
           const tier = str(s.service_tier);
           if (tier) this.carry.tier = tier;
           else delete this.carry.tier;
-          if (this.carry.copy === 'copied') this.carry.copy = 'own';
+          this.copies.settingsApplied();
           return;
         }
         return this.tally.add(env);
@@ -426,7 +400,7 @@ export class FileScan {
   }
 
   private doc(line: Line, ordinal: number | undefined, d: [Doc['role'], string] | null): void {
-    if (!d || this.carry.copy === 'copied') return;
+    if (!d || this.copies.copying) return;
     const text = clip(d[0], d[1]);
     if (!text.trim()) return;
     this.row.doc_count++;
@@ -438,7 +412,7 @@ export class FileScan {
    * nearly always is; the rest of the line is ids). False when the line needs a full parse.
    */
   private outputDoc(line: Line): boolean {
-    if (this.carry.copy === 'copied') return true;
+    if (this.copies.copying) return true;
     const b = line.bytes;
     const v = memberValue(b, 'output', TIMESTAMP.length);
     if (v === -1 || b[v] !== 0x22) return false;
@@ -486,7 +460,7 @@ export class FileScan {
     r.history_base = isObject(m.history_base) ? lower(m.history_base.thread_id) : null;
     if (r.history_base) this.carry.base = { thread_id: r.history_base, end_byte_offset: Number(m.history_base!.end_byte_offset) };
     r.history_mode = str(m.history_mode) ?? (r.generation === 'E' ? 'paginated' : 'legacy');
-    if (Number.isSafeInteger(m.subagent_history_start_ordinal)) this.carry.ownFrom = m.subagent_history_start_ordinal as number;
+    this.copies.own(m);
     this.git(m);
   }
 
@@ -502,29 +476,8 @@ export class FileScan {
    * another id, before any turn of the file's own, is a legacy fork's copy of its parent.
    */
   private laterMeta(m: SessionMetaPayload, line: Line): void {
-    const id = lower(m.id);
-    if (id === this.row.id) return this.git(m);
-    if (this.carry.copy || this.tally.turns > 0 || this.row.history_base) return;
-    const at = lineTime(line.bytes);
-    this.carry.copy = 'copied';
-    this.carry.rewritten = !(at < this.row.created_at);
-    this.carry.lastCopiedAt = at;
-  }
-
-  /**
-   * Where the copy ends: at the `thread_settings_applied` Codex writes after it; failing that, at the
-   * first line written after the fork was made (copies that kept their timestamps) or after a pause
-   * (copies that were re-stamped, all in one append).
-   */
-  private copyClock(line: Line, env: Envelope | null): void {
-    if (env?.type === 'session_meta') return;
-    const at = lineTime(line.bytes);
-    if (Number.isNaN(at)) return;
-    const ended = this.carry.rewritten ? at - (this.carry.lastCopiedAt ?? at) > COPY_PAUSE_MS : at >= this.row.created_at;
-    if (ended) {
-      this.carry.copy = 'own';
-      delete this.carry.lastCopiedAt;
-    } else this.carry.lastCopiedAt = at;
+    if (lower(m.id) === this.row.id) return this.git(m);
+    this.copies.otherMeta(line, this.tally.turns === 0 && !this.row.history_base);
   }
 }
 
