@@ -6,7 +6,7 @@ import { UsageError, EXIT_FAILURE, EXIT_OK } from '../lib/cli/errors.js';
 import { boundMemory, FORMATS, isFormat, prepareExport, writeFileExport, writeTo, type ExportOptions } from '../lib/export/export.js';
 import { OutputDir } from '../lib/export/output-dir.js';
 import { parseTurnRange } from '../lib/core/turn-range.js';
-import { documentSchema, ndjsonSchema } from '../lib/export/schema.js';
+import { documentSchema, ndjsonSchema } from '../lib/items/schema.js';
 import { codexHome } from '../lib/home/paths.js';
 import { stdout } from '../lib/cli/output.js';
 import { forEachRef, refSource, Resolver } from '../lib/home/resolve.js';

@@ -7,7 +7,7 @@ import t from 'tap';
 import { REPO } from './helpers/fixtures.js';
 
 /** The layers, lowest first: a layer may import its own folder and those before it. */
-const LAYERS = ['cli', 'core', 'home', 'fs', 'codex', 'index', 'select'];
+const LAYERS = ['cli', 'core', 'items', 'home', 'fs', 'codex', 'index', 'select'];
 /** Folders of one binary's own work: they may import any layer, and nothing of each other. */
 const BINARIES = ['cat', 'fork', 'prune', 'fsck', 'name', 'export', 'bundle', 'slim', 'du', 'usage', 'feed'];
 

@@ -15,8 +15,10 @@
 // session's usage: the reader says which lines they are, and they only move the repeat check on.
 import { createHash } from 'node:crypto';
 import { RolloutError } from '../cli/errors.js';
-import { memberValue, valueEnd } from './json-bytes.js';
-import { isObject } from './record.js';
+import { memberJson, memberValue, stringEnd, valueEnd } from './json-bytes.js';
+import { isObject, TIMESTAMP, type TypeInfo } from './record.js';
+
+const RATE_LIMITS = Buffer.from(',"rate_limits":');
 
 /** Token counts of one response, or a sum of them. `input` includes `cached_input` and `cache_write_input`; `output` includes `reasoning_output`. */
 export interface Tokens {
@@ -129,12 +131,41 @@ export class UsageLedger {
   /** The bucket the last response went to. */
   private last: Bucket | undefined;
 
+  /**
+   * @param carry What the last read of the file left (changed in place, for the next).
+   * @param each Told of every response as it is counted.
+   */
   constructor(
     stored: FileUsage | null,
     private readonly carry: UsageCarry,
+    private readonly each?: (t: Tokens, where: Place) => void,
   ) {
     for (const b of stored?.buckets ?? []) this.buckets.set(keyOf(b), { ...b });
     this.responses = stored?.responses ?? 0;
+  }
+
+  /** Whether the ledger counts from a line of this type (token_count events only while no token_usage_record was seen). */
+  counts(info: TypeInfo | null): boolean {
+    return info?.type === 'token_usage_record' || (info?.type === 'event_msg' && info.payloadType === 'token_count' && !this.carry.perResponse);
+  }
+
+  /**
+   * A line `counts` accepted, read from its bytes: only the members counted are read (most of a
+   * record is the turn's and the thread's sums, of an event its rate limits).
+   */
+  line(b: Buffer, info: TypeInfo | null, where: Place, copied: boolean): void {
+    if (info?.type === 'token_usage_record') {
+      const usage = memberJson(b, 'usage', TIMESTAMP.length);
+      const id = memberValue(b, 'response_id', TIMESTAMP.length);
+      const idEnd = id === -1 || b[id] !== 0x22 ? -1 : stringEnd(b, id);
+      if (usage !== undefined) this.record({ response_id: idEnd === -1 ? null : b.toString('utf8', id + 1, idEnd), usage }, where, copied);
+      return;
+    }
+    const from = memberValue(b, 'info', TIMESTAMP.length);
+    // Codex writes the rate limits right after the info: found by a byte search, not a walk.
+    const limits = from === -1 ? -1 : b.indexOf(RATE_LIMITS, from);
+    const to = from === -1 ? -1 : limits !== -1 ? limits : valueEnd(b, from);
+    if (to !== -1) this.event(b.subarray(from, to), where, copied);
   }
 
   /** A `token_usage_record` payload. `copied`: the line is a parent's history. */
@@ -186,6 +217,7 @@ export class UsageLedger {
     addTokens(b, t);
     b.responses++;
     this.responses++;
+    this.each?.(t, where);
   }
 
   /**

@@ -1,10 +1,8 @@
 // The formats for tools: `json` (one document per session, written as it streams: the opening, the
 // items one per line, the closing), `ndjson` (the session's facts, then one item per line) and
 // `csv` (one row per tool call, RFC 4180).
-import { MODEL_VERSION } from './model.js';
+import { FORMAT_NAME, MODEL_VERSION } from '../items/model.js';
 import { each, type Renderer } from './render.js';
-
-export const FORMAT_NAME = 'rollout-export';
 
 export const json: Renderer = async function* (facts, items) {
   yield [`{"format":"${FORMAT_NAME}","version":${MODEL_VERSION},"session":${JSON.stringify(facts)},"items":[`];

@@ -13,11 +13,11 @@ import { openSource, STDIN } from '../core/source.js';
 import { csv, json, ndjson } from './data.js';
 import { html } from './html.js';
 import { markdown } from './markdown.js';
-import type { SessionFacts } from './model.js';
+import type { SessionFacts } from '../items/model.js';
 import { planSession } from './plan.js';
 import { selectTurns, type TurnRange } from '../core/turn-range.js';
 import type { Source } from './records.js';
-import { redactDeep } from './redact.js';
+import { redactDeep } from '../items/redact.js';
 import type { Renderer } from './render.js';
 import { transcript, type TranscriptOptions } from './transcript.js';
 

@@ -2,7 +2,7 @@
 // reader's system prefers, tool outputs folded in <details>. Transcripts carry hostile markup (a
 // model reads web pages; people paste anything), so every piece of session text passes through
 // `escapeHtml`, and a Content-Security-Policy forbids scripts and remote loads should one slip by.
-import type { Item, SessionFacts } from './model.js';
+import type { Item, SessionFacts } from '../items/model.js';
 import { callStatus, count, each, factRows, oneLine, outputBody, roleLabel, turnNote, type Renderer } from './render.js';
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

@@ -1,7 +1,7 @@
 // `--format md`: a transcript to read. Session text is Markdown already (people and models write
 // it), so messages go in as they are; commands and outputs go in fences longer than any run of
 // backticks inside them, so nothing they contain can close the fence.
-import type { Item, SessionFacts } from './model.js';
+import type { Item, SessionFacts } from '../items/model.js';
 import { callStatus, count, each, factRows, oneLine, outputBody, roleLabel, turnNote, type Renderer } from './render.js';
 
 /** A fence that `text` cannot close. */

@@ -8,7 +8,7 @@ import { RolloutError, warn } from '../cli/errors.js';
 import { realPath } from '../core/real-path.js';
 import type { Target } from '../home/resolve.js';
 import { writeFileExport, type Format, type PreparedExport } from './export.js';
-import type { SessionFacts } from './model.js';
+import type { SessionFacts } from '../items/model.js';
 
 /** The file name of a session's export in an output directory. */
 export const exportName = (facts: SessionFacts, format: Format): string => `${facts.session.replace(/[^\w.-]/g, '_')}.${format}`;

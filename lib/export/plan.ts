@@ -6,8 +6,8 @@
 import type { SessionMetaPayload } from '../core/record.js';
 import { isEnvelope, isObject, parseLine, peekType, typeOf, peekTimestamp } from '../core/record.js';
 import { mayOpenTurn, TitleFinder, TurnBoundaries } from '../core/turns.js';
-import { parseLean } from './lean.js';
-import { tokenTotals, type SessionFacts } from './model.js';
+import { parseLean } from '../items/lean.js';
+import { tokenTotals, type SessionFacts } from '../items/model.js';
 import { records, type Records, type Source } from './records.js';
 import { TurnTable } from './turn-table.js';
 

@@ -29,19 +29,6 @@ export interface Source extends Segment {
   label: string;
 }
 
-const MESSAGE_ROLE = Buffer.from('"payload":{"type":"message","role":"');
-/** Where a canonical line's payload opens at the latest (after its timestamp, ordinal and type). */
-const PAYLOAD_WITHIN = 160;
-
-/** A message's role from the first bytes of its line, or null when they do not say. */
-export function peekRole(bytes: Buffer): string | null {
-  const at = bytes.indexOf(MESSAGE_ROLE);
-  if (at === -1 || at > PAYLOAD_WITHIN) return null;
-  const from = at + MESSAGE_ROLE.length;
-  const end = bytes.indexOf(0x22, from);
-  return end === -1 || end - from > 32 ? null : bytes.toString('latin1', from, end);
-}
-
 /**
  * The records of `segments` in order, in batches. With `diagnose`, bad lines and torn tails are
  * reported on stderr (one pass should do that, not both).

@@ -1,6 +1,6 @@
 // What every renderer shares: its shape (facts and a stream of items in, text chunks out) and the
 // small formatting helpers for people-facing formats.
-import type { Item, SessionFacts, ToolCallItem, TurnItem } from './model.js';
+import type { Item, SessionFacts, ToolCallItem, TurnItem } from '../items/model.js';
 
 export interface RenderContext {
   /** 0 for the first session written to this output, 1 for the next, ... */

@@ -3,8 +3,8 @@
 // what rollbacks dropped, so nothing is held back except tool calls waiting for their output (paired
 // by call_id, and released at the latest when their turn ends).
 import { breathe } from '../fs/atomic.js';
-import type { Item } from './model.js';
-import { ItemReader, turnItem, type ItemOptions } from './items.js';
+import type { Item } from '../items/model.js';
+import { ItemReader, turnItem, type ItemOptions } from '../items/reader.js';
 import type { Plan } from './plan.js';
 import { records, type Source } from './records.js';
 

@@ -2,7 +2,7 @@
 // even a session of a hundred thousand turns plans in a few megabytes. What a turn's first record
 // says (its time, its turn id) is not kept: the second pass reads it there. Turn ids are kept only
 // as hashes, to tell which turn a task's end belongs to.
-import type { TurnOutcome, TurnStatus } from './model.js';
+import type { TurnOutcome, TurnStatus } from '../items/model.js';
 
 const STATUSES: readonly TurnStatus[] = ['unknown', 'open', 'completed', 'failed', 'aborted'];
 

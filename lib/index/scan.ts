@@ -23,7 +23,7 @@ import {
 import { openSession } from '../core/session.js';
 import { fileChunks, openSource } from '../core/source.js';
 import { mayOpenTurn, messageText, TurnTally, userTurnText, type LineKind } from '../core/turns.js';
-import { memberJson, memberValue, stringEnd, stringText, valueEnd, withoutMembers } from '../core/json-bytes.js';
+import { memberValue, stringEnd, stringText, withoutMembers } from '../core/json-bytes.js';
 import { imageBytes, kindOf, turnItemType, type OwnKind } from '../core/kinds.js';
 import { Copies, lineTime, type CopyCarry } from '../core/copies.js';
 import { decodeUsage, encodeUsage, UsageLedger, type UsageCarry } from '../core/token-usage.js';
@@ -283,26 +283,10 @@ export class FileScan {
    * the ledger, at the line's time, under the model and tier in force.
    */
   private countUsage(line: Line, info: TypeInfo | null): void {
-    const perResponse = info?.type === 'token_usage_record';
-    if (!perResponse && !(info?.type === 'event_msg' && info.payloadType === 'token_count' && !this.carry.usage?.perResponse)) return;
+    if (!this.ledger.counts(info)) return;
     const at = lineTime(line.bytes);
     const where = { at: Number.isNaN(at) ? this.row.last_line_at || this.row.created_at : at, model: this.row.model, tier: this.carry.tier ?? null };
-    const copied = this.copies.copied(line);
-    // Only the members counted are read: most of a record is the turn's and the thread's sums, of
-    // an event its rate limits.
-    const b = line.bytes;
-    if (perResponse) {
-      const usage = memberJson(b, 'usage', TIMESTAMP.length);
-      const id = memberValue(b, 'response_id', TIMESTAMP.length);
-      const idEnd = id === -1 || b[id] !== 0x22 ? -1 : stringEnd(b, id);
-      if (usage !== undefined) this.ledger.record({ response_id: idEnd === -1 ? null : b.toString('utf8', id + 1, idEnd), usage }, where, copied);
-      return;
-    }
-    const from = memberValue(b, 'info', TIMESTAMP.length);
-    // Codex writes the rate limits right after the info: found by a byte search, not a walk.
-    const limits = from === -1 ? -1 : b.indexOf(RATE_LIMITS, from);
-    const to = from === -1 ? -1 : limits !== -1 ? limits : valueEnd(b, from);
-    if (to !== -1) this.ledger.event(b.subarray(from, to), where, copied);
+    this.ledger.line(line.bytes, info, where, this.copies.copied(line));
   }
 
   /** A bare line's kind: it is a response item (or the meta, which is `other`). */
@@ -482,7 +466,6 @@ export class FileScan {
 }
 
 const ORDINAL = Buffer.from(',"ordinal":');
-const RATE_LIMITS = Buffer.from(',"rate_limits":');
 
 /** A paginated line's ordinal, from its envelope prefix. */
 function ordinalOf(b: Buffer): number | undefined {

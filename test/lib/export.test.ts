@@ -4,9 +4,9 @@ import t from 'tap';
 import { csvField } from '../../lib/export/data.js';
 import { escapeHtml } from '../../lib/export/html.js';
 import { fence } from '../../lib/export/markdown.js';
-import { commandLine, contentText, describeCall, durationMs, pathOfUrl, readOutput } from '../../lib/export/model.js';
+import { commandLine, contentText, describeCall, durationMs, pathOfUrl, readOutput } from '../../lib/items/model.js';
 import { planSession } from '../../lib/export/plan.js';
-import { parseLean, parseStringHead, stringUnits } from '../../lib/export/lean.js';
+import { parseLean, parseStringHead, stringUnits } from '../../lib/items/lean.js';
 import { sessionLines, tmpDir, writeRaw } from '../helpers/fixtures.js';
 
 t.test('commands: argv through a shell is its script; other argv is quoted', async (t) => {

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { redact, RULES } from '../../lib/export/redact.js';
+import { redact, RULES } from '../../lib/items/redact.js';
 import { REPO } from '../helpers/fixtures.js';
 
 const corpus = (name: string) =>

@@ -4,6 +4,9 @@
 
 export const MODEL_VERSION = 2;
 
+/** The `format` of a `--format json` document. */
+export const FORMAT_NAME = 'rollout-export';
+
 export interface TokenTotals {
   input: number;
   cached_input: number;

@@ -1,7 +1,6 @@
 // JSON Schemas (draft 2020-12) of what `--format json` and `--format ndjson` write, printed by
 // `--schema`. They describe model.ts; the tests validate every fixture's export against them.
-import { FORMAT_NAME } from './data.js';
-import { MODEL_VERSION } from './model.js';
+import { FORMAT_NAME, MODEL_VERSION } from './model.js';
 
 const str = { type: 'string' };
 const strOrNull = { type: ['string', 'null'] };

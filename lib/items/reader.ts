@@ -20,11 +20,10 @@ import {
   type MessageItem,
   type ToolCallItem,
   type TurnItem,
+  type TurnOutcome,
 } from './model.js';
 import { parseLean, parseStringHead, type StringHead } from './lean.js';
-import { peekRole } from './records.js';
 import { redactDeep } from './redact.js';
-import type { TurnFacts } from './turn-table.js';
 
 export interface ItemOptions {
   /** Include injected context and developer messages. */
@@ -43,6 +42,19 @@ const ITEM_TYPE = Buffer.from('"item":{"type":"');
 /** Where a canonical event says what its item is at the latest. */
 const HEAD = 400;
 
+const MESSAGE_ROLE = Buffer.from('"payload":{"type":"message","role":"');
+/** Where a canonical line's payload opens at the latest (after its timestamp, ordinal and type). */
+const PAYLOAD_WITHIN = 160;
+
+/** A message's role from the first bytes of its line, or null when they do not say. */
+export function peekRole(bytes: Buffer): string | null {
+  const at = bytes.indexOf(MESSAGE_ROLE);
+  if (at === -1 || at > PAYLOAD_WITHIN) return null;
+  const from = at + MESSAGE_ROLE.length;
+  const end = bytes.indexOf(0x22, from);
+  return end === -1 || end - from > 32 ? null : bytes.toString('latin1', from, end);
+}
+
 /** A developer or system message, from the line's first bytes (false when they do not say). */
 function contextRole(bytes: Buffer): boolean {
   const role = peekRole(bytes);
@@ -60,8 +72,14 @@ export interface LinePlace {
 /** An item, finished (masked, cut), with the position of the line it began at. */
 export type Emit = (item: Item, pos: number) => void;
 
+/** A tool call waiting for its output, and the position of its line. */
+export interface Waiting {
+  call: ToolCallItem;
+  pos: number;
+}
+
 export class ItemReader {
-  private readonly pending = new Map<string, { call: ToolCallItem; pos: number }>();
+  private readonly pending = new Map<string, Waiting>();
   private readonly finish: (item: Item) => Item;
 
   /**
@@ -91,11 +109,14 @@ export class ItemReader {
     this.pending.clear();
   }
 
-  /** The position of the oldest call still waiting for its output, or null. */
-  oldestPending(): number | null {
-    let oldest: number | null = null;
-    for (const { pos } of this.pending.values()) oldest = oldest === null ? pos : Math.min(oldest, pos);
-    return oldest;
+  /** The calls still waiting for their output, oldest first: what a reader that stops here carries to the next read. */
+  waiting(): Waiting[] {
+    return [...this.pending.values()];
+  }
+
+  /** Calls an earlier read left waiting, as `waiting` gave them. */
+  restore(calls: Waiting[]): void {
+    for (const w of calls) if (w.call.call_id !== null) this.pending.set(w.call.call_id, w);
   }
 
   /** The items of one envelope line, at `at`. */
@@ -222,7 +243,7 @@ function parseOutput(bytes: Buffer): any {
   return out === undefined || out === null || typeof out === 'string' || isContent(out) ? env : parseLine(bytes);
 }
 
-export function turnItem(session: string, turn: number, t: TurnFacts, first: Buffer | null): TurnItem {
+export function turnItem(session: string, turn: number, t: TurnOutcome, first: Buffer | null): TurnItem {
   let time: string | null = null;
   let turnId: string | null = null;
   if (first) {
