@@ -8,8 +8,9 @@ all: build
 
 # Debian packages the tests and the bench use, as command:package; installed when missing.
 # (chromium: the HTML export is opened in a real headless browser; zsh and fish: the completion
-# scripts are run in them.)
-SYSTEM_DEPS := zstd:zstd jq:jq /usr/bin/time:time chromium:chromium zsh:zsh fish:fish
+# scripts are run in them; postgresql: NDJSON records are loaded into a real server. Debian keeps
+# its initdb off PATH, so that command is a glob, which the unquoted `command -v` below expands.)
+SYSTEM_DEPS := zstd:zstd jq:jq /usr/bin/time:time chromium:chromium zsh:zsh fish:fish /usr/lib/postgresql/*/bin/initdb:postgresql
 
 .deps-system:
 	@missing=""; for d in $(SYSTEM_DEPS); do command -v $${d%%:*} >/dev/null || missing="$$missing $${d##*:}"; done; \

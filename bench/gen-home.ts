@@ -317,8 +317,26 @@ interface Ctx {
   /** The thread's running usage so far (`total_token_usage`), and the responses that made it. */
   tokens: Usage;
   responses: number;
+  tools: Tools;
   turns: number;
   firstUser: string | null;
+}
+
+/** The tool calls a file's own lines make (history copied from a parent not included), for tests to check counts against. */
+export interface Tools {
+  calls: number;
+  /** Calls whose command exited with another code than 0. */
+  failed: number;
+  /** Calls by the UTC day of their record. */
+  byDay: Record<string, number>;
+}
+
+const noTools = (): Tools => ({ calls: 0, failed: 0, byDay: {} });
+
+function countCall(t: Tools, day: string, code: number): void {
+  t.calls++;
+  if (code !== 0) t.failed++;
+  t.byDay[day] = (t.byDay[day] ?? 0) + 1;
 }
 
 /** A response's usage, or a sum of them, as Codex's TokenUsage. */
@@ -393,9 +411,11 @@ function writeTurn(r: Rollout, ctx: Ctx): void {
       );
     else r.push('event_msg', `{"type":"agent_reasoning","text":"${summary}"}`);
     r.push('response_item', functionCall(callId, esc(JSON.stringify({ cmd, workdir: ctx.cwd }))), meta());
+    const day = iso(r.clock).slice(0, 10);
     const size = Math.min(41 * KB, Math.round(Math.exp(7.6 + 1.4 * rng.normal())));
     const output = pools.log.slice(rng, size);
     const code = rng.chance(0.8) ? 0 : 1;
+    countCall(ctx.tools, day, code);
     r.clock += rng.int(200, 30_000);
     r.push('response_item', functionCallOutput(callId, code, output, `${rng.int(1, 90)}.${rng.int(0, 9)}`), meta());
     if (r.paginated) {
@@ -497,6 +517,9 @@ export interface SessionInfo {
   mtime: number;
   /** What the file's own model responses used (history copied from a parent not included); absent for the bare generations, which recorded none. */
   usage?: Usage & { responses: number };
+  /** The model of every turn (absent for the bare generations, which recorded none). */
+  model?: string;
+  tools: Tools;
 }
 
 export interface HomeManifest {
@@ -553,6 +576,7 @@ function writeEnvelope(home: string, spec: SessionSpec, pools: Pools, rng: Rng, 
     rare: spec.rare,
     tokens: { input: 0, cached: 0, output: 0, reasoning: 0 },
     responses: 0,
+    tools: noTools(),
     turns: 0,
     firstUser: null,
   };
@@ -626,6 +650,8 @@ function writeEnvelope(home: string, spec: SessionSpec, pools: Pools, rng: Rng, 
       : undefined,
     firstUserMessage: ctx.firstUser,
     usage: { ...ctx.tokens, responses: ctx.responses },
+    model: ctx.model,
+    tools: ctx.tools,
     cwd: ctx.cwd,
     mtime,
     cuts: r.cuts,
@@ -730,6 +756,8 @@ function writeOld(home: string, spec: SessionSpec, pools: Pools, rng: Rng): Writ
     firstUserMessage: firstUser,
     cwd: null,
     mtime,
+    // One call a turn, exit code 0; a bare file's records carry only the session's start as their time.
+    tools: { calls: turns, failed: 0, byDay: turns ? { [iso(spec.start).slice(0, 10)]: turns } : {} },
     cuts: [],
   };
 }

@@ -26,7 +26,7 @@ export class Output {
   /** On the terminal the progress bar is drawn on, the bar steps aside for what is written. */
   private readonly terminal: boolean;
 
-  constructor(private readonly fd = 1) {
+  constructor(readonly fd = 1) {
     this.terminal = isatty(fd);
   }
 

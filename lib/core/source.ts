@@ -57,6 +57,27 @@ export async function* fileChunks(path: string, opts: ChunkOptions = {}): AsyncG
   }
 }
 
+/** Bytes before a read's end kept to recognise, next time, that the file only grew. */
+const TAIL = 64;
+
+/**
+ * The TAIL bytes before `offset`, as base64: the fingerprint of what a read ended with. A file whose
+ * bytes there are still the same only grew since; other bytes there, it was rewritten.
+ */
+export async function tailAt(path: string, offset: number): Promise<string | null> {
+  if (offset <= 0) return null;
+  // Synchronous: a round trip through the thread pool costs more than these 64 bytes.
+  const fd = openSync(path, 'r');
+  try {
+    const len = Math.min(TAIL, offset);
+    const buf = Buffer.alloc(len);
+    const n = readSync(fd, buf, 0, len, offset - len);
+    return buf.subarray(0, n).toString('base64');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Transient buffers of finished reads, for the next ones: a buffer per file, left for the collector,
  * piled up tens of megabytes over a run through thousands of files. (A pool, not one buffer: two

@@ -377,6 +377,72 @@ export function usageFiles(db: Database, f: Filters): IterableIterator<UsageFile
   return f.search === undefined ? run() : ftsQuery(db, f.search, run);
 }
 
+/** A session's file as rollout-feed reads it: the file, the session's facts, and how far the feed has read the file. */
+export interface FeedFile {
+  /** The session's thread id, and its current file's fields. */
+  id: string;
+  title: string | null;
+  name: string | null;
+  cwd: string | null;
+  created_at: number;
+  updated_at: number;
+  model: string | null;
+  model_provider: string | null;
+  cli_version: string | null;
+  originator: string | null;
+  source: string | null;
+  thread_source: string | null;
+  forked_from_id: string | null;
+  parent_thread_id: string | null;
+  git_branch: string | null;
+  git_sha: string | null;
+  git_origin_url: string | null;
+  turns: number;
+  tokens: number;
+  archived: number;
+  /** This file's (one of the session's files). */
+  rollout_id: string;
+  path: string;
+  compressed: number;
+  generation: string | null;
+  history_mode: string | null;
+  history_base: string | null;
+  read_offset: number;
+  /** The feed's progress through the file (see `progress`), or null when it has not read it. */
+  sent: number | null;
+  line: number | null;
+  tail: string | null;
+  carry: string | null;
+}
+
+/**
+ * Every file of the sessions the filters choose that has lines a feed has not read: those not in
+ * `progress` (a table of rollout_id, sent, line, tail, carry; null: every file) or read there to another
+ * length than the index read them (they grew, or were rewritten). A file in both roots (a copy)
+ * comes once, as the copy read furthest. In no particular order but by session.
+ */
+export function feedFiles(db: Database, f: Filters, progress: string | null): IterableIterator<FeedFile> {
+  const params: unknown[] = [];
+  const w = where(db, f, params);
+  const join = progress ? `LEFT JOIN ${progress} p ON p.rollout_id = x.rollout_id` : '';
+  const changed = progress ? 'AND (p.sent IS NULL OR p.sent != x.read_offset)' : '';
+  const run = () =>
+    db
+      .prepare(
+        `SELECT s.id, s.title, n.name AS name, s.cwd, s.created_at, s.updated_at, s.model, s.model_provider, s.cli_version, s.originator,
+           s.source, s.thread_source, s.forked_from_id, s.parent_thread_id, s.git_branch, s.git_sha, s.git_origin_url, s.turns, s.tokens, s.archived,
+           x.rollout_id, x.path, x.compressed, x.generation, x.history_mode, x.history_base, x.read_offset,
+           ${progress ? 'p.sent, p.line, p.tail, p.carry' : 'NULL AS sent, NULL AS line, NULL AS tail, NULL AS carry'}
+         FROM sessions s LEFT JOIN names n ON n.id = s.id JOIN sessions x ON x.id = s.id ${join}
+         WHERE ${w.join(' AND ')}
+           AND x.file = (SELECT y.file FROM sessions y WHERE y.rollout_id = x.rollout_id AND y.id = x.id ORDER BY y.read_offset DESC, y.file LIMIT 1)
+           ${changed}
+         ORDER BY s.id, x.rollout_id`,
+      )
+      .iterate(...params) as IterableIterator<FeedFile>;
+  return f.search === undefined ? run() : ftsQuery(db, f.search, run);
+}
+
 /** The threads whose files read one of these rollouts through `history_base`, by rollout id. */
 export function readersOf(db: Database, rolloutIds: string[]): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();

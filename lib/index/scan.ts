@@ -1,7 +1,6 @@
 // Reading one session file into an index row and its full-text documents. A row carries everything
 // needed to continue when the file grows (rollouts are append-only): how far it was read, the turn
 // tally, the latest model and token total, and where a copied fork's inherited lines end.
-import { closeSync, openSync, readSync } from 'node:fs';
 import { RolloutError } from '../cli/errors.js';
 import { stampTime, type SessionFile } from '../home/paths.js';
 import { lineBatches, newStats, type Line } from '../core/lines.js';
@@ -21,7 +20,7 @@ import {
   TIMESTAMP,
 } from '../core/record.js';
 import { openSession } from '../core/session.js';
-import { fileChunks, openSource } from '../core/source.js';
+import { fileChunks, openSource, tailAt } from '../core/source.js';
 import { mayOpenTurn, messageText, TurnTally, userTurnText, type LineKind } from '../core/turns.js';
 import { memberValue, stringEnd, stringText, withoutMembers } from '../core/json-bytes.js';
 import { imageBytes, kindOf, turnItemType, type OwnKind } from '../core/kinds.js';
@@ -122,8 +121,6 @@ const BULK: Record<string, readonly string[]> = {
   message: ['image_url'],
 };
 const OUTPUTS = new Set(['function_call_output', 'custom_tool_call_output']);
-/** Bytes before the read offset kept to recognise, next time, that the file only grew. */
-const TAIL = 64;
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v ? v : null);
 const lower = (v: unknown): string | null => str(v)?.toLowerCase() ?? null;
@@ -516,21 +513,6 @@ function outputText(output: unknown): string {
  * whose lines were still alive at more of the reading thread's young-generation collections.
  */
 const READ = { transient: true, chunk: 1 << 20 };
-
-/** The `TAIL` bytes before `offset`, as base64: the fingerprint of what was read last time. */
-export async function tailAt(path: string, offset: number): Promise<string | null> {
-  if (offset <= 0) return null;
-  // Synchronous: a round trip through the thread pool costs more than these 64 bytes.
-  const fd = openSync(path, 'r');
-  try {
-    const len = Math.min(TAIL, offset);
-    const buf = Buffer.alloc(len);
-    const n = readSync(fd, buf, 0, len, offset - len);
-    return buf.subarray(0, n).toString('base64');
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** The `history_base` a row's file starts from, when it is a referenced fork or revert. */
 export function baseOf(row: Row): Carry['base'] | null {

@@ -1,0 +1,197 @@
+// rollout-feed as a subprocess: a home fed while it grows gives exactly the records of one read of
+// the whole, which add up to what the generator wrote; the checkpoint moves only after a good run
+// (a reader gone, a kill, a held run never acknowledged all send the same records again), and is
+// one run's at a time; compression and archiving send nothing again; a rewritten file goes on by
+// line; --follow shows a tool call as its line is written; --kinds, --host and --redact.
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { generateHome, type HomeManifest } from '../bench/gen-home.js';
+import { ndjson, QUICK_START, REPO, run, tmpDir, writeSession } from './helpers/fixtures.js';
+import { expectedFigures, feed, figuresOf, GrowingHome, latest, recordValidator } from './helpers/feed.js';
+
+const MB = 1 << 20;
+const BIN = join(REPO, 'dist/cmd/rollout-feed.js');
+
+function generated(t: { teardown(fn: () => void): void }, seed: number): { home: string; manifest: HomeManifest } {
+  const home = join(tmpDir(t, 'rollout-feed-'), 'home');
+  const manifest = generateHome({ dir: home, sessions: 40, bytes: 12 * MB, maxSession: 2 * MB, seed });
+  return { home, manifest };
+}
+
+t.test('a home fed while it grows gives the records of one read of the whole, which add up to what was written', (t) => {
+  const { home, manifest } = generated(t, 7);
+  const whole = feed(home, ['--host', 'h1']);
+  const ck = join(home, '..', 'feed.ck');
+  const growing = new GrowingHome(home);
+  const sent: any[] = [];
+  for (const step of [0.15, 0.4, 0.65, 0.9, 1]) {
+    growing.grow(step);
+    sent.push(...feed(home, ['--host', 'h1', '--checkpoint', ck]));
+  }
+  t.same(feed(home, ['--host', 'h1', '--checkpoint', ck]), [], 'nothing is left once the home is read to its end');
+
+  const once = latest(whole);
+  t.equal(once.size, whole.length, 'one read writes each record once');
+  const grown = latest(sent);
+  t.same([...grown.keys()].sort(), [...once.keys()].sort(), 'the same record ids');
+  const differ = [...once].filter(([id, r]) => r.kind !== 'session' && JSON.stringify(grown.get(id)) !== JSON.stringify(r));
+  t.same(differ, [], 'each record, as last written, as one read of the whole writes it');
+  t.ok(sent.length > whole.length, `some records were written again, completed (${sent.length} against ${whole.length})`);
+
+  t.same(figuresOf(grown.values()), expectedFigures(['h1'], [manifest]), 'tool calls by day, failed commands and tokens by model are what the generator wrote');
+  const validator = recordValidator();
+  const bad = whole.map((r) => validator.check(r)).filter((e) => e !== null);
+  t.same(bad.slice(0, 3), [], 'every record is valid against --schema json');
+  t.end();
+});
+
+t.test('the checkpoint moves only after a good run', async (t) => {
+  const { home } = generated(t, 11);
+  const ck = join(home, '..', 'feed.ck');
+  const all = feed(home).length;
+
+  const head = spawnSync(
+    'bash',
+    ['-c', `"${process.execPath}" "${BIN}" --codex-home "${home}" --checkpoint "${ck}" | head -c 1000 > /dev/null; echo "\${PIPESTATUS[0]}"`],
+    {
+      env: { ...process.env, ...QUICK_START },
+    },
+  );
+  t.equal(head.stdout.toString().trim(), '0', 'a reader that goes away ends the run quietly');
+  t.equal(feed(home, ['--checkpoint', ck, '--kinds', 'session']).length > 0, true, 'and the next run sends from where the checkpoint was');
+
+  const fresh = join(home, '..', 'fresh.ck');
+  // A run killed while its reader is slow (its stdout not read: it blocks once the pipe is full).
+  const killed = spawn(process.execPath, [BIN, '--codex-home', home, '--checkpoint', fresh], {
+    env: { ...process.env, ...QUICK_START },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  await new Promise((r) => setTimeout(r, 1500));
+  killed.kill('SIGKILL');
+  await new Promise((r) => killed.once('close', r));
+  t.equal(feed(home, ['--checkpoint', fresh]).length, all, 'after a killed run, the next sends every record');
+
+  const held = join(home, '..', 'held.ck');
+  t.equal(feed(home, ['--checkpoint', held, '--hold']).length, all, 'a held run sends every record');
+  t.equal(feed(home, ['--checkpoint', held, '--hold']).length, all, 'and, never acknowledged, so does the next');
+  const ack = run('rollout-feed', ['--codex-home', home, '--checkpoint', held, '--ack']);
+  t.equal(ack.code, 0);
+  t.match(ack.err, /progress acknowledged/);
+  t.same(feed(home, ['--checkpoint', held]), [], 'once acknowledged, nothing is sent again');
+
+  // One run at a time: a second one stops at once rather than send the same records alongside.
+  const busy = join(home, '..', 'busy.ck');
+  const first = spawn(process.execPath, [BIN, '--codex-home', home, '--checkpoint', busy], {
+    env: { ...process.env, ...QUICK_START },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  await new Promise((r) => setTimeout(r, 1500));
+  const second = run('rollout-feed', ['--codex-home', home, '--checkpoint', busy]);
+  t.equal(second.code, 1);
+  t.match(second.err, /another rollout-feed is using this checkpoint/);
+  t.equal(second.out, '', 'and writes nothing');
+  first.kill('SIGKILL');
+  await new Promise((r) => first.once('close', r));
+});
+
+t.test('compression and archiving send nothing again', (t) => {
+  const home = tmpDir(t);
+  const old = new Date('2026-10-01T10:00:00Z');
+  const sessions = [0, 1].map((i) => writeSession(home, { start: new Date(old.getTime() + i * 60_000), turns: [{ user: `turn ${i}`, assistant: 'done' }] }));
+  for (const s of sessions) utimesSync(s.path, old, old);
+  const ck = join(home, 'feed.ck');
+  const first = feed(home, ['--checkpoint', ck]);
+  t.ok(sessions.every((s) => first.some((r) => r.session === s.id)));
+  for (const action of ['--compress', '--archive']) {
+    const prune = run('rollout-prune', ['--codex-home', home, '--older-than', '1d', action, '--grace', '0s']);
+    t.equal(prune.code, 0, prune.err);
+  }
+  t.equal(readdirSync(join(home, 'archived_sessions')).filter((n) => n.endsWith('.jsonl.zst')).length, 2, 'both compressed and archived');
+  t.same(feed(home, ['--checkpoint', ck]), [], 'nothing is sent again');
+  t.end();
+});
+
+t.test('a file rewritten shorter (as rollout-slim does) goes on from the same line', (t) => {
+  const home = tmpDir(t);
+  const s = writeSession(home, { turns: [{ user: 'first', assistant: 'one' }] });
+  const ck = join(home, 'feed.ck');
+  feed(home, ['--checkpoint', ck]);
+  writeFileSync(s.path, readFileSync(s.path, 'utf8').replace('"first"', '"1st"'));
+  appendFileSync(
+    s.path,
+    `{"timestamp":"${new Date().toISOString()}","type":"response_item","payload":{"type":"message","role":"user","content":[{"type":"input_text","text":"later"}]}}\n`,
+  );
+  const r = run('rollout-feed', ['--codex-home', home, '--checkpoint', ck]);
+  t.equal(r.code, 0);
+  t.match(r.err, /rewritten since rollout-feed last read it; going on from line/);
+  const texts = ndjson(r.out)
+    .filter((x) => x.kind === 'message')
+    .map((x) => x.text);
+  t.same(texts, ['later'], 'only the new line is sent');
+  t.end();
+});
+
+t.test('--follow writes a tool call as its line is written, and again with its output', async (t) => {
+  const home = tmpDir(t);
+  const s = writeSession(home, { start: new Date(Date.now() - 60_000), turns: [{ user: 'go', assistant: 'ok' }] });
+  const ck = join(home, 'feed.ck');
+  feed(home, ['--checkpoint', ck]);
+  const child = spawn(process.execPath, [BIN, '--codex-home', home, '--checkpoint', ck, '--follow', '--kinds', 'tool_call'], {
+    env: { ...process.env, ...QUICK_START },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const until = async (what: () => boolean) => {
+    for (let i = 0; i < 200 && !what(); i++) await new Promise((r) => setTimeout(r, 50));
+  };
+  const now = () => new Date().toISOString();
+  await new Promise((r) => setTimeout(r, 700));
+  appendFileSync(
+    s.path,
+    `{"timestamp":"${now()}","type":"response_item","payload":{"type":"function_call","name":"exec_command","arguments":"{\\"cmd\\":\\"sleep 5\\"}","call_id":"call_live"}}\n`,
+  );
+  await until(() => out.includes('call_live'));
+  const started = ndjson(out);
+  t.equal(started.length, 1, 'the call, as soon as it is written');
+  t.equal(started[0].command, 'sleep 5');
+  t.equal(started[0].output, null, 'without its output yet');
+  appendFileSync(
+    s.path,
+    `{"timestamp":"${now()}","type":"response_item","payload":{"type":"function_call_output","call_id":"call_live","output":"Process exited with code 0\\nOutput:\\n"}}\n`,
+  );
+  await until(() => ndjson(out).length > 1);
+  const done = ndjson(out);
+  t.equal(done.length, 2);
+  t.equal(done[1].record_id, done[0].record_id, 'again, same id');
+  t.equal(done[1].exit_code, 0, 'with its outcome');
+  child.kill('SIGTERM');
+  const code = await new Promise((r) => child.once('close', r));
+  t.equal(code, 0, 'a stopped follow exits 0');
+  t.same(feed(home, ['--checkpoint', ck]), [], 'what it wrote is in the checkpoint');
+});
+
+t.test('--kinds, --host and --redact', (t) => {
+  const home = tmpDir(t);
+  writeSession(home, {
+    turns: [
+      { user: 'deploy with OPENAI_API_KEY=sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD', assistant: 'done', tool: { cmd: 'make deploy', output: 'ok' } },
+    ],
+  });
+  const calls = feed(home, ['--kinds', 'tool_call', '--host', 'build-7']);
+  t.ok(calls.length > 0 && calls.every((r) => r.kind === 'tool_call' && r.host === 'build-7'));
+  const secret = feed(home, ['--redact', '--kinds', 'message'])
+    .map((r) => r.text)
+    .join('\n');
+  t.notMatch(secret, /sk-proj-abcdefghij/, 'the key is masked');
+  t.match(
+    feed(home, ['--kinds', 'message'])
+      .map((r) => r.text)
+      .join('\n'),
+    /sk-proj-abcdefghij/,
+    'and there without --redact',
+  );
+  t.end();
+});
