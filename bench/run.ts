@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import {
   appendFileSync,
   closeSync,
+  copyFileSync,
   existsSync,
   mkdirSync,
   openSync,
@@ -665,6 +666,7 @@ async function main(): Promise<void> {
 
   if (have('rollout-slim')) slimBench(env);
   if (have('rollout-usage')) usageBench(many, manyIdx);
+  if (have('rollout-feed')) feedBench(many, manyIdx, manyPaths, readAll(many.dir), statAll(many.dir));
 
   // Peak memory as sessions grow: it must stay flat.
   if (haveTime) {
@@ -970,6 +972,62 @@ function usageBench(many: { dir: string; manifest: HomeManifest }, idx: string):
           `| ${kind} | ${k.sessions} | ${fmt(k.truth)} | ${fmt(k.theirs)} | ${k.theirs === k.truth ? '0' : `${k.theirs > k.truth ? '+' : ''}${fmt(k.theirs - k.truth)}`} |`,
       ),
   );
+}
+
+/**
+ * rollout-feed on the 10,000-session home: every record, against rollout-export --batch --format
+ * ndjson over the same sessions; a run with a checkpoint and nothing new, against the stat walk it
+ * cannot avoid; and a run after a turn was appended to 1% of the sessions.
+ */
+function feedBench(many: { dir: string; manifest: HomeManifest }, idx: string, paths: string, readAll: string[], statAll: string[]): void {
+  const env = { CODEX_HOME: many.dir, ROLLOUT_INDEX: idx };
+  const n = many.manifest.sessions.length;
+  record(
+    `rollout-feed, every record (${n} sessions)`,
+    ...pair({ argv: node('rollout-feed', '-q'), env }, { argv: node('rollout-export', '--batch', '--format', 'ndjson', '-q'), env, stdin: paths }, HEAVY_RUNS),
+    'rollout-export --batch --format ndjson of the same sessions',
+    { bytes: many.manifest.bytes },
+  );
+  record(
+    `rollout-feed, every record (${n} sessions), against reading every byte`,
+    ...pair({ argv: node('rollout-feed', '-q'), env }, { argv: readAll }, HEAVY_RUNS),
+    'read every byte (cat, zstd -dc)',
+    {
+      bytes: many.manifest.bytes,
+    },
+  );
+  const ck = join(OUT, 'feed.ck');
+  const saved = join(OUT, 'feed-saved.ck');
+  for (const f of [ck, `${ck}-wal`, `${ck}-shm`, saved]) rmSync(f, { force: true });
+  once({ argv: node('rollout-feed', '-q', '--checkpoint', ck), env });
+  record(
+    `rollout-feed --checkpoint, nothing new (${n} sessions)`,
+    ...pair({ argv: node('rollout-feed', '-q', '--checkpoint', ck), env }, { argv: statAll }, RUNS),
+    'find -printf (stat every file)',
+    { target: { kind: 'ms', max: 200 } },
+  );
+  // A run after a turn was appended to 1% of the sessions: from the checkpoint as it was before.
+  copyFileSync(ck, saved);
+  const plain = many.manifest.sessions.filter((s) => !s.compressed && !s.archived && (s.kind === 'D' || s.kind === 'E'));
+  const touched = plain.filter((_, i) => i % Math.max(1, Math.floor(plain.length / (n / 100))) === 0).slice(0, Math.round(n / 100));
+  let round = 0;
+  try {
+    record(
+      `rollout-feed --checkpoint after a turn was appended to 1% of sessions (${touched.length})`,
+      ...pair({ argv: node('rollout-feed', '-q', '--checkpoint', ck), env }, { argv: statAll }, RUNS, () => {
+        restore(many.dir, many.manifest);
+        copyFileSync(saved, ck);
+        for (const f of [`${ck}-wal`, `${ck}-shm`]) rmSync(f, { force: true });
+        round++;
+        for (const s of touched) appendTurn(join(many.dir, s.path), s, round);
+      }),
+      'find -printf (stat every file)',
+    );
+  } finally {
+    restore(many.dir, many.manifest);
+    once({ argv: node('rollout-index', '-q'), env });
+    for (const f of [ck, `${ck}-wal`, `${ck}-shm`, saved]) rmSync(f, { force: true });
+  }
 }
 
 const loadAverage = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');

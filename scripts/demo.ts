@@ -105,6 +105,11 @@ function main(): void {
     needs: ['rollout-usage'],
   });
   step(
+    'A team audit feed: the commands that failed, as records for a database (a second run with the checkpoint sends nothing)',
+    `rm -f feed.ck*; rollout-feed --checkpoint feed.ck --host demo --kinds tool_call > feed.ndjson; jq -c 'select((.exit_code // 0) != 0) | {host, time, command, exit_code}' feed.ndjson | head -3; rollout-feed --checkpoint feed.ck | wc -l`,
+    { needs: ['rollout-feed'] },
+  );
+  step(
     'What taking out tool outputs over 2 KB would save (a dry run; the summary is on stderr)',
     `rollout-slim -n --kinds tool-output --min-blob 2k 2>&1 >/dev/null`,
     {

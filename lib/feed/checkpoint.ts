@@ -71,13 +71,6 @@ export class Checkpoint {
     if (this.mode !== 'ack') this.db.exec('DELETE FROM held');
   }
 
-  /** The home the checkpoint was first used with, recorded then. */
-  home(home: string): string {
-    const known = this.db.prepare("SELECT value FROM meta WHERE key = 'home'").pluck().get() as string | undefined;
-    if (known === undefined) this.db.prepare("INSERT INTO meta (key, value) VALUES ('home', ?)").run(home);
-    return known ?? home;
-  }
-
   set(rolloutId: string, p: Progress): void {
     this.put.run(rolloutId, p.sent, p.line, p.tail, JSON.stringify(p.carry));
   }
