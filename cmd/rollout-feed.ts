@@ -45,9 +45,9 @@ await main({
   ],
   examples: [
     'rollout-feed --host "$(hostname)" --checkpoint ~/.local/state/rollout/feed.ck >> feed.ndjson',
-    `rollout-feed --checkpoint feed.ck --hold | psql "$DB" -1 -c "${POSTGRES_COPY}" -c "select rollout_feed_load()" && rollout-feed --checkpoint feed.ck --ack`,
-    "rollout-feed --follow --kinds tool_call | jq -r '.command // empty'",
     'rollout-feed --schema postgres | psql "$DB"',
+    `rollout-feed --checkpoint feed.ck --hold | psql "$DB" -1 -c "${POSTGRES_COPY}" -c "select rollout_feed_load()" && rollout-feed --checkpoint feed.ck --ack`,
+    "rollout-feed --follow --kinds tool_call | jq --unbuffered -r 'select(.output == null) | .command // .tool'",
   ],
   async run(args, o) {
     if (args.length) throw new UsageError(`unexpected argument '${args[0]}'`);

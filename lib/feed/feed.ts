@@ -2,7 +2,9 @@
 // (one query, the checkpoint attached to the index), each read on from where the checkpoint says,
 // its records written, and the checkpoint moved on once they are out. With --follow, the same again
 // twice a second.
-import { fstatSync, fsyncSync } from 'node:fs';
+import { fstatSync, fsyncSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isPerSession, report, RolloutError, UsageError } from '../cli/errors.js';
 import type { Output } from '../cli/output.js';
 import { safeJson } from '../cli/terminal.js';
@@ -122,12 +124,25 @@ export function parseKinds(spec: string | undefined): Set<FeedKind> | null {
   return kinds;
 }
 
-/** Passes until `stop` says so, FOLLOW_MS apart; each commits what it wrote. */
-export async function follow(home: Home, opts: FeedOptions, out: Output, ck: Checkpoint | null, stop: { now: boolean }): Promise<number> {
+/**
+ * Passes until `stop` says so, FOLLOW_MS apart; each commits what it wrote. Without a checkpoint of
+ * the user's, the run keeps one of its own (removed at the end), so that each look sends only what
+ * is new.
+ */
+export async function follow(home: Home, opts: FeedOptions, out: Output, given: Checkpoint | null, stop: { now: boolean }): Promise<number> {
+  const own = given ? null : mkdtempSync(join(tmpdir(), 'rollout-feed-'));
+  const ck = given ?? Checkpoint.begin(join(own!, 'follow.ck'), 'run');
   let failed = 0;
-  while (!stop.now) {
-    failed += (await feedPass(home, opts, out, ck)).failed;
-    if (!stop.now) await new Promise((r) => setTimeout(r, FOLLOW_MS));
+  try {
+    while (!stop.now) {
+      failed += (await feedPass(home, opts, out, ck)).failed;
+      if (!stop.now) await new Promise((r) => setTimeout(r, FOLLOW_MS));
+    }
+  } finally {
+    if (own) {
+      ck.close();
+      rmSync(own, { recursive: true, force: true });
+    }
   }
   return failed;
 }
