@@ -43,7 +43,8 @@ lint: install
 test: build
 	npx tap
 
-# Only the interop tests: they install @openai/codex 0.169.0 into a cache outside node_modules.
+# Only the interop tests, against the pinned Codex (scripts/install-codex.sh) or `make interop
+# CODEX_VERSION=x.y.z`: each version is installed into its own folder of a cache outside node_modules.
 interop: build
 	bash scripts/install-codex.sh >/dev/null
 	npx tap --disable-coverage test/interop/*.test.ts

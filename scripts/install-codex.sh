@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Install the pinned real Codex CLI for the interop tests, outside the package's
-# own dependencies, and print the path of its native binary as the last line.
+# Install the real Codex CLI for the interop tests, outside the package's own
+# dependencies, and print the path of its native binary as the last line. The
+# version is the pin below, or $CODEX_VERSION (`make interop CODEX_VERSION=x.y.z`);
+# each version has its own folder in the cache.
 #
 # The npm package @openai/codex is a small launcher (bin/codex.js); the binary
 # itself comes from a per-platform optional dependency aliased to
@@ -10,7 +12,10 @@
 # would make killing timed-out runs unreliable.
 set -euo pipefail
 
-CODEX_VERSION=0.169.0
+# The pin: the newest release the interop suite is proven against. Bumping it is this one line.
+PINNED=0.171.0
+CODEX_VERSION="${CODEX_VERSION:-$PINNED}"
+[[ "$CODEX_VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$ ]] || { echo "install-codex: '$CODEX_VERSION' is not a version" >&2; exit 2; }
 CACHE_ROOT="${ROLLOUT_CODEX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rollout}"
 PREFIX="$CACHE_ROOT/codex-$CODEX_VERSION"
 

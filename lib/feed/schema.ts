@@ -38,18 +38,6 @@ function kindDef(kind: string, description: string, properties: Record<string, u
   return { type: 'object', description, required: Object.keys(props), additionalProperties: false, properties: props };
 }
 
-const git = {
-  oneOf: [
-    { type: 'null' },
-    {
-      type: 'object',
-      required: ['branch', 'commit', 'repository'],
-      additionalProperties: false,
-      properties: { branch: strOrNull, commit: strOrNull, repository: strOrNull },
-    },
-  ],
-};
-
 /** The schema of one line of rollout-feed's output. */
 export function feedSchema(): { $defs: Record<string, ObjectSchema>; [k: string]: unknown } {
   const exported = ndjsonSchema() as { $defs: Record<string, ObjectSchema> };
@@ -65,7 +53,7 @@ export function feedSchema(): { $defs: Record<string, ObjectSchema>; [k: string]
       created: time,
       updated: time,
       cwd: strOrNull,
-      git,
+      git: exported.$defs.session!.properties.git,
       model: strOrNull,
       provider: strOrNull,
       cli_version: strOrNull,

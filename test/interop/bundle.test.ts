@@ -1,4 +1,4 @@
-// rollout-bundle and rollout-unbundle's proof against the real Codex CLI 0.169.0 (offline, through the
+// rollout-bundle and rollout-unbundle's proof against the real Codex CLI (the pinned release, or CODEX_VERSION) (offline, through the
 // loopback mock): "moving machines". Sessions Codex wrote in home A (plain ones in two projects, a
 // referencing fork, a named one, an archived one, a compressed one, an app-server thread) are bundled
 // and imported into home B, whose projects live under another folder and whose only model provider

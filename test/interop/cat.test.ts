@@ -1,4 +1,4 @@
-// The reading core against files the real Codex CLI 0.169.0 wrote: rollout-cat reproduces every
+// The reading core against files the real Codex CLI (the pinned release, or CODEX_VERSION) wrote: rollout-cat reproduces every
 // file exactly, --full rebuilds a fork's history, and the sessions we discover are the sessions
 // Codex's own state DB knows, with the same cwd, creation time and first user message.
 import { spawnSync } from 'node:child_process';

@@ -1,4 +1,4 @@
-// rollout-index --codex against the real Codex CLI 0.169.0 (offline, through the loopback mock):
+// rollout-index --codex against the real Codex CLI (the pinned release, or CODEX_VERSION) (offline, through the loopback mock):
 // "moving machines". Sessions Codex wrote are copied into a home whose Codex DB does not know them
 // (all of them, then only some); thread/list misses them until `rollout-index --codex` runs, then lists
 // exactly what Codex's own rebuild from the same files lists, with the right titles and names, while

@@ -1,4 +1,4 @@
-// rollout-export against a home the real Codex CLI 0.169.0 wrote: every session exports in every
+// rollout-export against a home the real Codex CLI (the pinned release, or CODEX_VERSION) wrote: every session exports in every
 // format and validates against the schemas; what the user said is what the harness sent; forks show
 // what they inherit; interrupted turns say so; and the facts agree with Codex's own state DB.
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// rollout-fork's proof against the real Codex CLI 0.169.0 (offline, through the loopback mock): the
+// rollout-fork's proof against the real Codex CLI (the pinned release, or CODEX_VERSION) (offline, through the loopback mock): the
 // forks it writes resume with exactly the kept turns in the model's input, and Codex lists them
 // with the right parent.
 import t from 'tap';

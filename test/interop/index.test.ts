@@ -1,4 +1,4 @@
-// The index against files the real Codex CLI 0.169.0 wrote: every session Codex knows is listed with
+// The index against files the real Codex CLI (the pinned release, or CODEX_VERSION) wrote: every session Codex knows is listed with
 // the fields Codex's own state DB has for it, found by search, and a copy of the home (the real
 // files untouched) follows an archive move and an append without re-reading what it knows.
 import { appendFileSync, cpSync, mkdirSync, renameSync } from 'node:fs';

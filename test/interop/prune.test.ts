@@ -1,4 +1,4 @@
-// rollout-prune's proof against the real Codex CLI 0.169.0 (offline, through the loopback mock): after
+// rollout-prune's proof against the real Codex CLI (the pinned release, or CODEX_VERSION) (offline, through the loopback mock): after
 // a delete by --older-than, --archive, --compress and --unarchive, `codex doctor` finds files and DB
 // in agreement, thread/list shows exactly the sessions that should be there, a compressed session
 // resumes, and a thread open in a running Codex (its writer lock held) is left alone.

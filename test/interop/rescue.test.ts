@@ -1,4 +1,4 @@
-// Rescue, proven against the real Codex CLI 0.169.0 (offline, through the loopback mock): sessions that
+// Rescue, proven against the real Codex CLI (the pinned release, or CODEX_VERSION) (offline, through the loopback mock): sessions that
 // a byte-order mark, bad UTF-8 or a torn write made Codex refuse or truncate resume in full after
 // `rollout-fsck --repair`; a name set by `rollout-name` resumes with `codex exec resume "<name>"`.
 // Everything happens in a home of this test's own; the damage is done to copies Codex wrote there.

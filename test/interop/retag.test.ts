@@ -1,4 +1,4 @@
-// rollout-prune --map-cwd / --set-provider's proof against the real Codex CLI 0.169.0 (offline,
+// rollout-prune --map-cwd / --set-provider's proof against the real Codex CLI (the pinned release, or CODEX_VERSION) (offline,
 // through the loopback mock): "the project moved". In one home Codex wrote sessions in a project
 // folder (one with two turns, a referencing fork of it, a named one, an app-server thread with turns,
 // the newest one) and one in another project. Then the folder is renamed and the config calls the

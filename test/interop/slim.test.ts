@@ -1,4 +1,4 @@
-// rollout-slim's proof against the real Codex CLI 0.169.0 (offline, through the loopback mock): a
+// rollout-slim's proof against the real Codex CLI (the pinned release, or CODEX_VERSION) (offline, through the loopback mock): a
 // session with a user's image attachment and a `view_image` tool output, both written by Codex, is
 // slimmed; Codex then resumes it, and the model receives the marker image where each picture was and
 // the rest of the history as before; `codex doctor` finds nothing new; a restore gives back the file

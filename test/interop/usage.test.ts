@@ -1,4 +1,4 @@
-// rollout-usage's proof against the real Codex CLI 0.169.0: the loopback mock knows the usage of
+// rollout-usage's proof against the real Codex CLI (the pinned release, or CODEX_VERSION): the loopback mock knows the usage of
 // every response it served and which thread asked (the request's client_metadata.thread_id), so
 // each thread's total is known exactly. Sessions made by the real Codex: a turn with a tool call,
 // an exec resume, an exec fork, an app-server fork, a compaction, a revert and a turn after it, and
