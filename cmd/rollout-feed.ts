@@ -6,7 +6,7 @@ import { stdout } from '../lib/cli/output.js';
 import { codexHome } from '../lib/home/paths.js';
 import { indexPath } from '../lib/index/db.js';
 import { parseSelection, SELECTION_OPTIONS } from '../lib/select/options.js';
-import { Checkpoint, feedPass, follow, parseKinds } from '../lib/feed/feed.js';
+import { Checkpoint, feedPass, follow, parseKinds, stopOnSignals } from '../lib/feed/feed.js';
 import { FEED_KINDS } from '../lib/feed/records.js';
 import { duckdbSql, feedSchema, POSTGRES_COPY, postgresSql } from '../lib/feed/schema.js';
 
@@ -83,9 +83,7 @@ await main({
     const ck = checkpoint === null ? null : Checkpoint.begin(checkpoint, o.hold ? 'hold' : 'run');
     try {
       if (o.follow) {
-        const stop = { now: false };
-        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => (stop.now = true));
-        return (await follow(home, opts, stdout, ck, stop)) ? EXIT_FAILURE : EXIT_OK;
+        return (await follow(home, opts, stdout, ck, stopOnSignals())) ? EXIT_FAILURE : EXIT_OK;
       }
       return (await feedPass(home, opts, stdout, ck)).failed ? EXIT_FAILURE : EXIT_OK;
     } finally {

@@ -173,6 +173,39 @@ t.test('--follow writes a tool call as its line is written, and again with its o
   t.same(feed(home, ['--checkpoint', ck]), [], 'what it wrote is in the checkpoint');
 });
 
+t.test('--follow without a checkpoint sends each record once, then only what is new', async (t) => {
+  const home = tmpDir(t);
+  const s = writeSession(home, { start: new Date(Date.now() - 60_000), turns: [{ user: 'first', assistant: 'one' }] });
+  const child = spawn(process.execPath, [BIN, '--codex-home', home, '--follow', '--kinds', 'message'], {
+    env: { ...process.env, ...QUICK_START },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const until = async (what: () => boolean) => {
+    for (let i = 0; i < 200 && !what(); i++) await new Promise((r) => setTimeout(r, 50));
+  };
+  await until(() => ndjson(out).length >= 2);
+  await new Promise((r) => setTimeout(r, 1200));
+  t.same(
+    ndjson(out).map((r) => r.text),
+    ['first', 'one'],
+    'the session once, however many looks',
+  );
+  appendFileSync(
+    s.path,
+    `{"timestamp":"${new Date().toISOString()}","type":"response_item","payload":{"type":"message","role":"user","content":[{"type":"input_text","text":"second"}]}}\n`,
+  );
+  await until(() => ndjson(out).length >= 3);
+  t.same(
+    ndjson(out).map((r) => r.text),
+    ['first', 'one', 'second'],
+    'then the new line alone',
+  );
+  child.kill('SIGINT');
+  t.equal(await new Promise((r) => child.once('close', r)), 0);
+});
+
 t.test('--kinds, --host and --redact', (t) => {
   const home = tmpDir(t);
   writeSession(home, {

@@ -3,9 +3,10 @@
 // its records written, and the checkpoint moved on once they are out. With --follow, the same again
 // twice a second.
 import { fstatSync, fsyncSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isPerSession, report, RolloutError, UsageError } from '../cli/errors.js';
+import { stopGently } from '../fs/atomic.js';
 import type { Output } from '../cli/output.js';
 import { safeJson } from '../cli/terminal.js';
 import type { Home } from '../home/paths.js';
@@ -122,6 +123,19 @@ export function parseKinds(spec: string | undefined): Set<FeedKind> | null {
     kinds.add(k as FeedKind);
   }
   return kinds;
+}
+
+/** SIGINT and SIGTERM end a follow after its pass; a second one, at once. */
+export function stopOnSignals(): { now: boolean } {
+  const stop = { now: false };
+  stopGently();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stop.now) process.exit(128 + constants.signals[signal]);
+      stop.now = true;
+    });
+  }
+  return stop;
 }
 
 /**

@@ -65,6 +65,16 @@ const fsyncAsync = promisify(fsync);
 /** The temp files this process has made and not yet finished with. */
 const live = new Set<string>();
 let trapped = false;
+/** The run stops by itself on a signal, once what it writes is finished (see stopGently). */
+let gentle = false;
+
+/**
+ * For a run that ends cleanly when asked to (rollout-feed --follow): a signal no longer removes the
+ * temp files and exits here; the run finishes what it is writing, and stops.
+ */
+export function stopGently(): void {
+  gentle = true;
+}
 
 /**
  * Registers `path` (and files SQLite keeps beside it) as a temp file of this process, removed on
@@ -76,7 +86,8 @@ export function holdTemp(path: string, ...companions: string[]): () => void {
   if (!trapped) {
     trapped = true;
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-      process.once(signal, () => {
+      process.on(signal, () => {
+        if (gentle) return;
         for (const p of live) rmSync(p, { force: true });
         process.exit(128 + os.signals[signal]);
       });
