@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NPM_FLAGS := --no-audit --no-fund
 
-.PHONY: all install build lint test interop bench demo man clean
+.PHONY: all install build lint test interop interop-matrix bench demo man clean
 
 all: build
 
@@ -48,6 +48,11 @@ test: build
 interop: build
 	bash scripts/install-codex.sh >/dev/null
 	npx tap --disable-coverage test/interop/*.test.ts
+
+# The interop suite against one release of each stretch of Codex's history (MATRIX_VERSIONS="x y"
+# for another set), one after the other; writes docs/compatibility.md from what held.
+interop-matrix: build
+	node dist/scripts/interop-matrix.js
 
 demo: build
 	node dist/scripts/demo.js

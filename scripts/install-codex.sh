@@ -35,7 +35,11 @@ target_triple() {
 }
 
 read -r TRIPLE PLATFORM < <(target_triple)
+# Where the native binary is: in the per-platform package (since early 2026), or, in older releases,
+# beside the launcher in the main package.
 BIN="$PREFIX/node_modules/@openai/codex-$PLATFORM/vendor/$TRIPLE/bin/codex"
+OLD_BIN="$PREFIX/node_modules/@openai/codex/bin/codex-$TRIPLE"
+[ -x "$BIN" ] || [ ! -x "$OLD_BIN" ] || BIN="$OLD_BIN"
 
 # Idempotent: the version check also catches a half-finished earlier install.
 installed_version() {
@@ -51,6 +55,7 @@ if [ "$(installed_version || true)" != "$CODEX_VERSION" ]; then
   npm install --prefix "$PREFIX" --no-save --no-package-lock --no-audit --no-fund \
     --include=optional --loglevel=error "@openai/codex@$CODEX_VERSION" >&2 \
     || fail "npm install @openai/codex@$CODEX_VERSION failed (is the npm registry reachable?)"
+  [ -x "$BIN" ] || [ ! -x "$OLD_BIN" ] || BIN="$OLD_BIN"
   [ -x "$BIN" ] || fail "npm installed the launcher but not the platform binary $BIN"
   [ "$(installed_version || true)" = "$CODEX_VERSION" ] \
     || fail "$BIN does not report version $CODEX_VERSION"

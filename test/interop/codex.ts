@@ -11,7 +11,7 @@ import { startMock, type Mock } from './mock-responses.js';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..').replace(/\/dist$/, '');
 /** The version under test: $CODEX_VERSION (`make interop CODEX_VERSION=x.y.z`), else the pin in install-codex.sh. */
 export const CODEX_VERSION: string =
-  process.env.CODEX_VERSION || /^PINNED=(\S+)$/m.exec(fs.readFileSync(path.join(repoRoot, 'scripts/install-codex.sh'), 'utf8'))![1]!;
+  process.env.CODEX_VERSION || /^PINNED=(\S+)$/m.exec(fs.readFileSync(path.join(repoRoot, 'scripts/install-codex.sh'), 'utf8'))![1];
 /** The provider's env_key; Codex requires the variable to be set, the mock ignores its value. */
 const API_KEY_ENV = 'ROLLOUT_MOCK_API_KEY';
 
