@@ -35,11 +35,20 @@ target_triple() {
 }
 
 read -r TRIPLE PLATFORM < <(target_triple)
-# Where the native binary is: in the per-platform package (since early 2026), or, in older releases,
-# beside the launcher in the main package.
-BIN="$PREFIX/node_modules/@openai/codex-$PLATFORM/vendor/$TRIPLE/bin/codex"
-OLD_BIN="$PREFIX/node_modules/@openai/codex/bin/codex-$TRIPLE"
-[ -x "$BIN" ] || [ ! -x "$OLD_BIN" ] || BIN="$OLD_BIN"
+# Where the native binary is, by release: in the per-platform package under bin/ (0.15x on) or
+# codex/ (early 2026); in the main package under vendor/ (late 2025) or beside the launcher (mid-2025).
+bin_candidates() {
+  echo "$PREFIX/node_modules/@openai/codex-$PLATFORM/vendor/$TRIPLE/bin/codex"
+  echo "$PREFIX/node_modules/@openai/codex-$PLATFORM/vendor/$TRIPLE/codex/codex"
+  echo "$PREFIX/node_modules/@openai/codex/vendor/$TRIPLE/codex/codex"
+  echo "$PREFIX/node_modules/@openai/codex/bin/codex-$TRIPLE"
+}
+find_bin() {
+  local c
+  for c in $(bin_candidates); do [ -x "$c" ] && { echo "$c"; return; }; done
+  bin_candidates | head -n 1
+}
+BIN=$(find_bin)
 
 # Idempotent: the version check also catches a half-finished earlier install.
 installed_version() {
@@ -55,7 +64,7 @@ if [ "$(installed_version || true)" != "$CODEX_VERSION" ]; then
   npm install --prefix "$PREFIX" --no-save --no-package-lock --no-audit --no-fund \
     --include=optional --loglevel=error "@openai/codex@$CODEX_VERSION" >&2 \
     || fail "npm install @openai/codex@$CODEX_VERSION failed (is the npm registry reachable?)"
-  [ -x "$BIN" ] || [ ! -x "$OLD_BIN" ] || BIN="$OLD_BIN"
+  BIN=$(find_bin)
   [ -x "$BIN" ] || fail "npm installed the launcher but not the platform binary $BIN"
   [ "$(installed_version || true)" = "$CODEX_VERSION" ] \
     || fail "$BIN does not report version $CODEX_VERSION"
