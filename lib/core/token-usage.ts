@@ -8,8 +8,9 @@
 // is the `token_count` event: `last_token_usage` is the last response's, `total_token_usage` the
 // thread's running sum, and Codex writes the event again, unchanged, when nothing was asked of the
 // model (at a turn's end, on resume, with new rate limits). An event whose two usages equal the
-// previous event's is such a repeat; any other adds its `last_token_usage` (or, where that is
-// missing, what the running sum grew by since the last event).
+// previous event's is such a repeat, and one whose running sum did not move is no response either;
+// any other adds its `last_token_usage` (or, where that is missing, what the running sum grew by
+// since the last event).
 //
 // Lines copied from a parent (a legacy fork's copy, a sub-agent's inherited history) are not this
 // session's usage: the reader says which lines they are, and they only move the repeat check on.
@@ -194,10 +195,13 @@ export class UsageLedger {
     const before = this.lastInfo();
     const repeat = before ? before.equals(infoBytes) : this.carry.lastEvent !== undefined && digestOf(infoBytes) === this.carry.lastEvent;
     const counts = !repeat && !copied && !this.carry.perResponse;
-    // The previous sum is read only for an event without its own usage, and before keepInfo writes over it.
-    const t = counts
-      ? (tokensIn(infoBytes, 'last_token_usage') ?? grewBy(tokensIn(infoBytes, 'total_token_usage'), before ? totalOf(before) : this.carry.lastTotal))
-      : null;
+    // The previous sum is read before keepInfo writes over it. A running sum that did not move says
+    // no response was made, whatever the last usage says: after a compaction, Codex (0.151 was seen
+    // doing it) writes the new history's size there, with the sum as it was.
+    const total = counts ? tokensIn(infoBytes, 'total_token_usage') : null;
+    const previous = counts ? (before ? totalOf(before) : this.carry.lastTotal) : undefined;
+    const still = total !== null && previous !== undefined && TOKEN_FIELDS.every((k, i) => total[k] === previous[i]);
+    const t = counts && !still ? (tokensIn(infoBytes, 'last_token_usage') ?? grewBy(total, previous)) : null;
     this.keepInfo(infoBytes);
     if (t) this.add(t, where);
   }

@@ -91,6 +91,9 @@ const MIGRATIONS: string[] = [
   // is read anew, as for 2.
   `ALTER TABLE sessions ADD COLUMN usage TEXT;
    DELETE FROM sessions; DELETE FROM docs; DELETE FROM names; DELETE FROM meta;`,
+  // 5: a token_count whose running sum did not move is no response (Codex 0.151's event after a
+  // compaction counted once too many): every file's usage is counted anew.
+  `DELETE FROM sessions; DELETE FROM docs; DELETE FROM names; DELETE FROM meta;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

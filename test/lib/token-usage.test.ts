@@ -36,6 +36,20 @@ t.test('token_count: last usage counted, repeats once, info null nothing, a miss
   t.match(u.buckets, [{ at: 0, model: 'gpt-5.5', input: 700, output: 70, responses: 3 }]);
 });
 
+t.test('an event whose running sum did not move is no response, whatever its last usage says', async (t) => {
+  // Codex 0.151 after a compaction: the sum as it was, and the new history's size as the last usage.
+  const carry: UsageCarry = {};
+  const l = new UsageLedger(null, carry);
+  l.event(event(usage(1000, 10), usage(1000, 10)), at(0), false);
+  l.event(event(usage(1000, 10), usage(5500, 47)), at(1000), false);
+  t.equal(l.finish()!.responses, 1);
+  // And across reads: the sum carried is the one compared.
+  const next = new UsageLedger(null, carry);
+  next.event(event(usage(1000, 10), usage(6000, 1)), at(2000), false);
+  next.event(event(usage(2100, 20), usage(1100, 10)), at(3000), false);
+  t.equal(next.finish()!.responses, 1, 'only the response that moved the sum');
+});
+
 t.test('copied lines count nothing but move the repeat check and the running sum on', async (t) => {
   const l = new UsageLedger(null, {});
   l.event(event(usage(100, 10), usage(100, 10)), at(0), true);
