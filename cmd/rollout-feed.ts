@@ -85,7 +85,7 @@ await main({
       if (o.follow) {
         return (await follow(home, opts, stdout, ck, stopOnSignals())) ? EXIT_FAILURE : EXIT_OK;
       }
-      return (await feedPass(home, opts, stdout, ck)).failed ? EXIT_FAILURE : EXIT_OK;
+      return (await feedPass(home, opts, stdout, ck)) ? EXIT_FAILURE : EXIT_OK;
     } finally {
       ck?.close();
     }

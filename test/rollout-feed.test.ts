@@ -14,6 +14,11 @@ import { expectedFigures, feed, figuresOf, GrowingHome, latest, recordValidator 
 const MB = 1 << 20;
 const BIN = join(REPO, 'dist/cmd/rollout-feed.js');
 
+/** Waits (10 s at most) until `what` holds. */
+async function until(what: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !what(); i++) await new Promise((r) => setTimeout(r, 50));
+}
+
 function generated(t: { teardown(fn: () => void): void }, seed: number): { home: string; manifest: HomeManifest } {
   const home = join(tmpDir(t, 'rollout-feed-'), 'home');
   const manifest = generateHome({ dir: home, sessions: 40, bytes: 12 * MB, maxSession: 2 * MB, seed });
@@ -144,9 +149,6 @@ t.test('--follow writes a tool call as its line is written, and again with its o
   });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const until = async (what: () => boolean) => {
-    for (let i = 0; i < 200 && !what(); i++) await new Promise((r) => setTimeout(r, 50));
-  };
   const now = () => new Date().toISOString();
   await new Promise((r) => setTimeout(r, 700));
   appendFileSync(
@@ -182,9 +184,6 @@ t.test('--follow without a checkpoint sends each record once, then only what is 
   });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const until = async (what: () => boolean) => {
-    for (let i = 0; i < 200 && !what(); i++) await new Promise((r) => setTimeout(r, 50));
-  };
   await until(() => ndjson(out).length >= 2);
   await new Promise((r) => setTimeout(r, 1200));
   t.same(

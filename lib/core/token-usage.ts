@@ -195,15 +195,31 @@ export class UsageLedger {
     const before = this.lastInfo();
     const repeat = before ? before.equals(infoBytes) : this.carry.lastEvent !== undefined && digestOf(infoBytes) === this.carry.lastEvent;
     const counts = !repeat && !copied && !this.carry.perResponse;
-    // The previous sum is read before keepInfo writes over it. A running sum that did not move says
-    // no response was made, whatever the last usage says: after a compaction, Codex (0.151 was seen
-    // doing it) writes the new history's size there, with the sum as it was.
-    const total = counts ? tokensIn(infoBytes, 'total_token_usage') : null;
-    const previous = counts ? (before ? totalOf(before) : this.carry.lastTotal) : undefined;
-    const still = total !== null && previous !== undefined && TOKEN_FIELDS.every((k, i) => total[k] === previous[i]);
-    const t = counts && !still ? (tokensIn(infoBytes, 'last_token_usage') ?? grewBy(total, previous)) : null;
+    // Read before keepInfo writes over the previous event's bytes.
+    const t = counts && !this.sumStill(infoBytes, before) ? this.usageOf(infoBytes, before) : null;
     this.keepInfo(infoBytes);
     if (t) this.add(t, where);
+  }
+
+  /**
+   * Whether an event's running sum is the previous event's: then no response was made, whatever its
+   * last usage says (after a compaction, Codex, 0.151 was seen doing it, writes the new history's
+   * size there, with the sum as it was). Told by the bytes within a read; parsed only against a sum
+   * carried from the last read.
+   */
+  private sumStill(info: Buffer, before: Buffer | null): boolean {
+    if (before) {
+      const now = memberBytes(info, 'total_token_usage');
+      return now !== null && now.equals(memberBytes(before, 'total_token_usage') ?? EMPTY);
+    }
+    const previous = this.carry.lastTotal;
+    const total = previous ? tokensIn(info, 'total_token_usage') : null;
+    return total !== null && TOKEN_FIELDS.every((k, i) => total[k] === previous![i]);
+  }
+
+  /** An event's response: its last usage, or, where that is missing, what the running sum grew by. */
+  private usageOf(info: Buffer, before: Buffer | null): Tokens | null {
+    return tokensIn(info, 'last_token_usage') ?? grewBy(tokensIn(info, 'total_token_usage'), before ? totalOf(before) : this.carry.lastTotal);
   }
 
   private add(t: Tokens, where: Place): void {
@@ -250,10 +266,8 @@ const digestOf = (info: Buffer): string => createHash('sha256').update(info).dig
  * counts is parsed as JSON, and judged by tokensOf.
  */
 function tokensIn(info: Buffer, key: string): Tokens | null {
-  const at = memberValue(info, key);
-  const end = at === -1 || info[at] !== 0x7b ? -1 : valueEnd(info, at);
-  if (end === -1) return null;
-  const usage = info.subarray(at, end);
+  const usage = memberBytes(info, key);
+  if (usage === null) return null;
   const t = noTokens();
   for (const k of TOKEN_FIELDS) {
     const v = memberValue(usage, FIELD_KEYS[k]);
@@ -262,6 +276,15 @@ function tokensIn(info: Buffer, key: string): Tokens | null {
     t[k] = n;
   }
   return t;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The bytes of an object member of `info`, or null when it has none. */
+function memberBytes(info: Buffer, key: string): Buffer | null {
+  const at = memberValue(info, key);
+  const end = at === -1 || info[at] !== 0x7b ? -1 : valueEnd(info, at);
+  return end === -1 ? null : info.subarray(at, end);
 }
 
 /** The whole number written at `at`, ended by a comma or a brace; null for anything else. */

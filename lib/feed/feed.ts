@@ -32,29 +32,26 @@ export interface FeedOptions {
   terminal: boolean;
 }
 
-export interface PassResult {
-  sessions: number;
-  records: number;
-  failed: number;
-}
-
 /** How often --follow looks for new lines. */
 export const FOLLOW_MS = 500;
 
-/** One pass over the home: every record appended since the checkpoint, then the checkpoint moved on. */
-export async function feedPass(home: Home, opts: FeedOptions, out: Output, ck: Checkpoint | null): Promise<PassResult> {
+/**
+ * One pass over the home: every record appended since the checkpoint, then the checkpoint moved on.
+ * Returns how many files could not be read (each reported, and read again by the next pass).
+ */
+export async function feedPass(home: Home, opts: FeedOptions, out: Output, ck: Checkpoint | null): Promise<number> {
   const db = await openFresh(home, opts.index, true);
-  const result: PassResult = { sessions: 0, records: 0, failed: 0 };
+  let failed = 0;
   try {
     if (ck) db.prepare('ATTACH DATABASE ? AS ck').run(ck.path);
     for (const file of feedFiles(db, opts.filters, ck ? 'ck.progress' : null)) {
       try {
-        const progress = await feedFile(file, opts, out, result);
+        const progress = await feedFile(file, opts, out);
         ck?.set(file.rollout_id, progress);
       } catch (err) {
         if (!isPerSession(err)) throw err;
         report(err instanceof RolloutError && !err.where ? new RolloutError(err.message, { file: file.path }) : err);
-        result.failed++;
+        failed++;
       }
     }
   } finally {
@@ -65,14 +62,14 @@ export async function feedPass(home: Home, opts: FeedOptions, out: Output, ck: C
   // Records on a file are on the disk before the checkpoint says they were sent.
   if (fstatSync(out.fd).isFile()) fsyncSync(out.fd);
   ck?.commit();
-  return result;
+  return failed;
 }
 
 function detach(db: Database, ck: Checkpoint | null): void {
   if (ck && db.open) db.exec('DETACH DATABASE ck');
 }
 
-async function feedFile(file: FeedFile, opts: FeedOptions, out: Output, result: PassResult): Promise<Progress> {
+async function feedFile(file: FeedFile, opts: FeedOptions, out: Output): Promise<Progress> {
   const from: Progress | null =
     file.sent === null ? null : { sent: file.sent, line: file.line ?? 0, tail: file.tail, carry: JSON.parse(file.carry ?? '{}') as FeedCarry };
   const kinds = opts.kinds;
@@ -81,12 +78,10 @@ async function feedFile(file: FeedFile, opts: FeedOptions, out: Output, result: 
   const write = (item: FeedItem | ReturnType<typeof sessionRecord>, pos: number | 'session') => {
     const json = JSON.stringify({ record_id: `${file.rollout_id}:${pos === 'session' ? 0 : pos}:${item.kind}`, host, ...item });
     out.line(opts.terminal ? safeJson(json) : json);
-    result.records++;
   };
   const session = () => {
     if (started) return;
     started = true;
-    result.sessions++;
     if (kinds && !kinds.has('session')) return;
     const facts = sessionRecord(file);
     write(opts.items.redact ? redactDeep(facts) : facts, 'session');
@@ -149,7 +144,7 @@ export async function follow(home: Home, opts: FeedOptions, out: Output, given: 
   let failed = 0;
   try {
     while (!stop.now) {
-      failed += (await feedPass(home, opts, out, ck)).failed;
+      failed += await feedPass(home, opts, out, ck);
       if (!stop.now) await new Promise((r) => setTimeout(r, FOLLOW_MS));
     }
   } finally {

@@ -1,34 +1,23 @@
 // What rollout-feed writes: the records of rollout-export's NDJSON (its items), the usage of each
 // model response, and a session's facts as the index knows them, each with a record id and a host.
 import type { FeedFile } from '../index/query.js';
+import type { SessionFacts } from '../items/model.js';
 
 export const FEED_KINDS = ['session', 'turn', 'message', 'reasoning', 'tool_call', 'compaction', 'usage'] as const;
 export type FeedKind = (typeof FEED_KINDS)[number];
 
-/** A session's facts, as the index read them when the record was written (written again, same id, as they change). */
-export interface SessionRecord {
-  kind: 'session';
-  session: string;
+/**
+ * A session's facts, as the index read them when the record was written (written again, same id, as
+ * they change): the export's facts that the index keeps, and where the session stands.
+ */
+export interface SessionRecord extends Omit<SessionFacts, 'history_mode' | 'turns' | 'inherited_turns' | 'rolled_back_turns' | 'compactions' | 'tokens'> {
   /** The rollout file read (the session id, unless a thread has several files). */
   rollout: string;
-  title: string | null;
-  name: string | null;
-  file: string;
-  generation: string | null;
   history_mode: string | null;
-  created: string | null;
-  updated: string | null;
-  cwd: string | null;
-  git: { branch: string | null; commit: string | null; repository: string | null } | null;
-  model: string | null;
-  provider: string | null;
-  cli_version: string | null;
-  originator: string | null;
-  source: unknown;
-  forked_from: string | null;
   parent_thread: string | null;
   archived: boolean;
   turns: number;
+  /** The thread's token total from its last token count. */
   tokens: number;
 }
 

@@ -337,6 +337,9 @@ export function sizedFiles(db: Database, f: Filters): SizedFile[] {
   return f.search === undefined ? run() : ftsQuery(db, f.search, run);
 }
 
+/** Of a rollout in both roots (a copy), the file read furthest: `x`, over the session's files. */
+const FURTHEST_COPY = 'x.file = (SELECT y.file FROM sessions y WHERE y.rollout_id = x.rollout_id AND y.id = x.id ORDER BY y.read_offset DESC, y.file LIMIT 1)';
+
 export interface UsageFile {
   /** The session's thread id, and its current file's fields. */
   id: string;
@@ -370,7 +373,7 @@ export function usageFiles(db: Database, f: Filters): IterableIterator<UsageFile
            x.rollout_id, x.read_offset, x.own_turns, x.usage
          FROM sessions s LEFT JOIN names n ON n.id = s.id JOIN sessions x ON x.id = s.id
          WHERE ${w.join(' AND ')}
-           AND x.file = (SELECT y.file FROM sessions y WHERE y.rollout_id = x.rollout_id AND y.id = x.id ORDER BY y.read_offset DESC, y.file LIMIT 1)
+           AND ${FURTHEST_COPY}
          ORDER BY s.id, x.rollout_id`,
       )
       .iterate(...params) as IterableIterator<UsageFile>;
@@ -435,7 +438,7 @@ export function feedFiles(db: Database, f: Filters, progress: string | null): It
            ${progress ? 'p.sent, p.line, p.tail, p.carry' : 'NULL AS sent, NULL AS line, NULL AS tail, NULL AS carry'}
          FROM sessions s LEFT JOIN names n ON n.id = s.id JOIN sessions x ON x.id = s.id ${join}
          WHERE ${w.join(' AND ')}
-           AND x.file = (SELECT y.file FROM sessions y WHERE y.rollout_id = x.rollout_id AND y.id = x.id ORDER BY y.read_offset DESC, y.file LIMIT 1)
+           AND ${FURTHEST_COPY}
            ${changed}
          ORDER BY s.id, x.rollout_id`,
       )
