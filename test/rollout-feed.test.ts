@@ -4,7 +4,7 @@
 // one run's at a time; compression and archiving send nothing again; a rewritten file goes on by
 // line; --follow shows a tool call as its line is written; --kinds, --host and --redact.
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { generateHome, type HomeManifest } from '../bench/gen-home.js';
@@ -225,5 +225,33 @@ t.test('--kinds, --host and --redact', (t) => {
     /sk-proj-abcdefghij/,
     'and there without --redact',
   );
+  t.end();
+});
+
+t.test('--all, --reasoning, --max-output, the selection filters and --index', (t) => {
+  const home = join(tmpDir(t), 'home');
+  cpSync(join(REPO, 'test/fixtures/homes/basic'), home, { recursive: true });
+  const count = (records: any[], kind: string) => records.filter((r) => r.kind === kind).length;
+  const plain = feed(home);
+  const all = feed(home, ['--all']);
+  t.ok(count(all, 'message') > count(plain, 'message'), 'injected context and developer messages with --all');
+  t.ok(all.some((r) => r.kind === 'message' && r.context) && !plain.some((r) => r.kind === 'message' && r.context));
+  t.equal(count(plain, 'reasoning'), 0, 'no reasoning without --reasoning');
+  t.ok(count(feed(home, ['--reasoning']), 'reasoning') > 0, 'reasoning summaries with it');
+  const cut = feed(home, ['--max-output', '3', '--kinds', 'tool_call']);
+  t.ok(cut.length > 0 && cut.every((r) => r.output === null || (r.output.length <= 3 && r.omitted_chars > 0)), 'outputs cut, what was left out counted');
+  const shop = feed(home, ['--cwd', '/home/ana/src/shop', '--kinds', 'session']);
+  t.ok(shop.length > 0 && shop.every((r) => r.cwd === '/home/ana/src/shop'), '--cwd chooses as everywhere');
+  t.ok(
+    feed(home, ['--active', '--kinds', 'session']).every((r) => !r.archived),
+    '--active leaves the archived out',
+  );
+  t.ok(
+    plain.some((r) => r.kind === 'session' && r.archived),
+    'both roots by default',
+  );
+  const index = join(home, '..', 'elsewhere.sqlite');
+  t.equal(feed(home, ['--index', index]).length, plain.length, 'the same records through another index');
+  t.ok(existsSync(index), 'made where --index says');
   t.end();
 });
