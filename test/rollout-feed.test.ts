@@ -255,3 +255,24 @@ t.test('--all, --reasoning, --max-output, the selection filters and --index', (t
   t.ok(existsSync(index), 'made where --index says');
   t.end();
 });
+
+t.test('a broken .zst: an error naming it, exit 1, the other sessions fed, and that one tried again', (t) => {
+  const home = join(tmpDir(t), 'home');
+  cpSync(join(REPO, 'test/fixtures/homes/basic'), home, { recursive: true });
+  const zst = join(
+    home,
+    'sessions/2026/08/10',
+    readdirSync(join(home, 'sessions/2026/08/10')).find((n) => n.endsWith('.zst'))!,
+  );
+  writeFileSync(zst, readFileSync(zst).subarray(0, 200));
+  const ck = join(home, '..', 'feed.ck');
+  const first = run('rollout-feed', ['--codex-home', home, '--checkpoint', ck]);
+  t.equal(first.code, 1);
+  t.match(first.err, /^rollout-feed: error: .*\.jsonl\.zst: corrupt zstd data/m);
+  t.ok(ndjson(first.out).filter((r) => r.kind === 'session').length >= 10, 'the other sessions are fed');
+  const again = run('rollout-feed', ['--codex-home', home, '--checkpoint', ck]);
+  t.equal(again.code, 1, 'its progress was not saved: the next run tries it again');
+  t.match(again.err, /corrupt zstd data/);
+  t.same(ndjson(again.out), [], 'and sends nothing the first run sent');
+  t.end();
+});
