@@ -13,7 +13,7 @@ import { isRetag, retagChunks, RetagPlan, type Retag } from '../core/retag.js';
 import { openSource, STDIN } from '../core/source.js';
 import { compareStreams, hashing } from '../core/verify.js';
 import { compressChunks, decompress } from '../core/zstd.js';
-import { prepareAtomic, spool, sweepTemps, type Prepared } from '../fs/atomic.js';
+import { prepareAtomic, spool, sweepTemps, syncDir, type Prepared } from '../fs/atomic.js';
 import { assertUnchanged, destinationReason, fingerprint, lockSession, lstatOrNull, refuseReason } from '../fs/safety.js';
 import { cleanName, nameIn, readNames, type Names } from '../home/names.js';
 import { assertHome, discover, parseRolloutName, type Home, type SessionFile } from '../home/paths.js';
@@ -231,6 +231,8 @@ const IN_FLIGHT = 16;
  * grace, unchanged since compared), then its members are written atomically with the bundle's
  * mtime, each hashed again against the manifest before it takes its name. While one file waits
  * for the disk the next is written; a session's lock is held until its last file has its name.
+ * The folders are synced once each, at the end and before anything is reported: a killed run may
+ * lose a name it gave (the next run gives it again), never a file's bytes under its name.
  */
 async function write(
   home: Home,
@@ -306,6 +308,7 @@ async function write(
         prepared = await prepareAtomic(job.target, rewrite ? rewrite.written(m.path, h.chunks) : h.chunks, {
           mtime: new Date(m.mtime * 1000),
           exclusive: !replaced,
+          syncFolder: false,
           check: () => {
             const d = h.done();
             if (d.sha256 !== job.want.sha256 || d.bytes !== job.want.size)
@@ -334,6 +337,8 @@ async function write(
     close();
     await Promise.allSettled(inFlight);
     await Promise.all(released);
+    // The new names, made durable once per folder, before anything reports them written.
+    await Promise.all([...new Set(written.map((w) => dirname(w.path)))].map((dir) => syncDir(dir)));
     bar.finish();
   }
   if (trouble.fatal) throw trouble.fatal;

@@ -6,9 +6,9 @@
 // A lock is a file created exclusively, holding its owner's process id.
 // A signal removes it with the process's temp files; one left by a killed process is taken over
 // once that process is gone.
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { holdTemp, processAlive } from './atomic.js';
+import { holdTemp, openMaking, processAlive, unlinkIfThere } from './atomic.js';
 import { RolloutError } from '../cli/errors.js';
 
 const lockOf = (path: string) => join(dirname(path), `.${basename(path)}.rollout-lock`);
@@ -29,11 +29,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * that releases it, or the holder's process id when it was not free in time.
  */
 export async function takeLock(lock: string, waitMs: number): Promise<(() => void) | number> {
-  mkdirSync(dirname(lock), { recursive: true });
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
-      const fd = openSync(lock, 'wx', 0o600);
+      const fd = openMaking(lock, 'wx', 0o600);
       writeSync(fd, `${process.pid}\n`);
       closeSync(fd);
       break;
@@ -50,7 +49,7 @@ export async function takeLock(lock: string, waitMs: number): Promise<(() => voi
   }
   const forget = holdTemp(lock);
   return () => {
-    rmSync(lock, { force: true });
+    unlinkIfThere(lock);
     forget();
   };
 }

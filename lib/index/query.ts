@@ -132,6 +132,14 @@ function sourceValue(s: string | null): unknown {
   }
 }
 
+/**
+ * The columns `listed` reads: a listing selects these, not s.*, whose state, usage and tail columns
+ * were most of the time of listing ten thousand sessions.
+ */
+const LISTED_COLUMNS = `s.id, s.path, s.root, s.archived, s.compressed, s.created_at, s.updated_at, s.cwd, s.title, s.turns,
+  s.tokens, s.size, s.model, s.effort, s.model_provider, s.source, s.originator, s.cli_version, s.git_branch, s.git_sha,
+  s.git_origin_url, s.forked_from_id, s.parent_thread_id, s.history_base, s.history_mode, s.generation, s.rollout_id, s.bad_lines`;
+
 function listed(r: any): Listed {
   const out: Listed = {
     id: r.id,
@@ -498,7 +506,7 @@ export function list(db: Database, q: Query): Page<Listed> {
     params.push(c.v, c.v, c.id);
   }
   const limit = q.limit === undefined ? -1 : q.limit + 1;
-  const sql = `SELECT s.*, n.name AS name, ${column} AS sort_value FROM sessions s LEFT JOIN names n ON n.id = s.id
+  const sql = `SELECT ${LISTED_COLUMNS}, n.name AS name, ${column} AS sort_value FROM sessions s LEFT JOIN names n ON n.id = s.id
     WHERE ${w.join(' AND ')} ORDER BY ${column} ${dir}, s.id ${dir} LIMIT ?`;
   const rows = db.prepare(sql).all(...params, limit) as any[];
   return page(rows, q.limit, (r) => ({ k: sortName(q.sort), v: r.sort_value, id: r.id }), listed);
@@ -555,7 +563,7 @@ function searchSessions(db: Database, q: Query): Page<Listed> {
   // row along), whichever of its files it is in. Snippets are made for the page's rows alone.
   const sql = `WITH m AS MATERIALIZED (SELECT rowid AS doc, bm25(docs) AS rank FROM docs WHERE docs MATCH ?),
     hits AS (SELECT f.id AS id, m.doc AS doc, min(m.rank) AS rank FROM m JOIN sessions f ON f.file = (m.doc >> 32) GROUP BY f.id)
-    SELECT s.*, n.name AS name, h.rank AS rank, h.doc AS best_doc, ${column} AS sort_value FROM hits h JOIN sessions s ON s.id = h.id
+    SELECT ${LISTED_COLUMNS}, n.name AS name, h.rank AS rank, h.doc AS best_doc, ${column} AS sort_value FROM hits h JOIN sessions s ON s.id = h.id
       LEFT JOIN names n ON n.id = s.id
     WHERE ${w.join(' AND ')} ORDER BY ${column} ${dir}, s.id ${dir} LIMIT ?`;
   return ftsQuery(db, q.search!, () => {

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { inBlocks, mtimeOf, writeAtomic } from '../../lib/fs/atomic.js';
+import { inBlocks, mtimeOf, prepareAtomic, writeAtomic } from '../../lib/fs/atomic.js';
 import { tmpDir } from '../helpers/fixtures.js';
 
 async function* chunks(...parts: string[]): AsyncGenerator<Uint8Array> {
@@ -62,6 +62,29 @@ t.test('exclusive never overwrites, and a failed write leaves nothing', async (t
   const other = join(dir, 'y.jsonl');
   await t.rejects(writeAtomic(other, broken()), /source failed/);
   t.same(readdirSync(dir), ['x.jsonl'], 'neither the file nor its temp');
+});
+
+t.test('a file larger than one early flush, synced ahead by its writer, lands whole under its name', async (t) => {
+  const dir = tmpDir(t);
+  const path = join(dir, 'big.jsonl');
+  const block = Buffer.alloc(1 << 20, 0x61);
+  async function* big(): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < 80; i++) yield block;
+  }
+  const prepared = await prepareAtomic(path, big(), { syncFolder: false });
+  await prepared.sync();
+  t.equal(await prepared.commit(), 80 << 20);
+  t.equal(statSync(path).size, 80 << 20);
+  t.same(readdirSync(dir), ['big.jsonl'], 'no temp file left behind');
+});
+
+t.test('temp names of one run never repeat, and an aborted write leaves nothing', async (t) => {
+  const dir = tmpDir(t);
+  const path = join(dir, 'a.jsonl');
+  const held = await Promise.all([1, 2, 3].map(() => prepareAtomic(path, Buffer.from('x\n'))));
+  t.equal(new Set(readdirSync(dir)).size, 3, 'three temp files side by side');
+  for (const p of held) p.abort();
+  t.same(readdirSync(dir), []);
 });
 
 t.test('inBlocks gathers pieces into blocks of about a megabyte, in order', async (t) => {
