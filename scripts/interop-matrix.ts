@@ -63,25 +63,44 @@ function firstReason(text: string): string {
   return line.trim().replace(/\|/g, '\\|').slice(0, 200);
 }
 
-/** What the home the suite had Codex build says Codex wrote. */
-function written(root: string): Written | null {
-  const manifest = join(root, 'manifest.json');
+/** The generation a session's first line shows (the spec's section 3). */
+function generationOf(meta: any): string {
+  if (meta.type !== 'session_meta') return 'C (bare lines, state records)';
+  return meta.payload?.history_mode === 'paginated' ? 'E (envelopes, paginated history)' : 'D (envelopes, legacy history)';
+}
+
+/**
+ * What Codex wrote: in the home the suite had it build, or, for a release that cannot run the
+ * suite, in the files it wrote for test/fixtures/releases/<version>/ (make-old-fixtures.ts).
+ */
+function written(root: string, version: string): Written | null {
+  const fixtures = join(REPO, 'test/fixtures/releases', version);
+  const suiteMade = existsSync(join(root, 'manifest.json'));
+  const manifest = suiteMade ? join(root, 'manifest.json') : join(fixtures, 'manifest.json');
   if (!existsSync(manifest)) return null;
-  const m = JSON.parse(readFileSync(manifest, 'utf8')) as { sessions: Record<string, { path: string; relPath: string; forkedFromId: string | null }> };
-  const sessions = Object.values(m.sessions);
+  const m = JSON.parse(readFileSync(manifest, 'utf8')) as {
+    sessions: Record<string, { path?: string; relPath: string; forkedFromId?: string | null }>;
+  };
+  const sessions = Object.values(m.sessions).map((s) => ({ ...s, path: s.path ?? join(fixtures, s.relPath) }));
   const first = (path: string): any => {
     const text = path.endsWith('.zst') ? sh('zstd', ['-dc', path]).stdout : readFileSync(path, 'utf8');
     return JSON.parse(text.slice(0, text.indexOf('\n')));
   };
   const metas = sessions.map((s) => ({ s, meta: first(s.path) }));
-  const paginated = metas.some(({ meta }) => meta.payload?.history_mode === 'paginated');
   const forks = metas.filter(({ s }) => s.forkedFromId);
   return {
-    generation: paginated ? 'E (envelopes, paginated history)' : 'D (envelopes, legacy history)',
+    generation: [...new Set(metas.map(({ meta }) => generationOf(meta)))].sort().join(', '),
     nameForm: sessions.every((s) => /^(sessions\/\d{4}\/\d{2}\/\d{2}|archived_sessions)\//.test(s.relPath)) ? 'nested YYYY/MM/DD' : 'flat',
-    forks: forks.length === 0 ? 'none written' : forks.every(({ meta }) => meta.payload?.history_base) ? 'by reference (history_base)' : 'by copy',
-    compressed: sessions.some((s) => s.path.endsWith('.zst')) ? 'yes (.jsonl.zst)' : 'no',
-    cliVersion: String(metas[0]?.meta.payload?.cli_version ?? '?'),
+    // The fixtures of an old release hold no fork and were never offered for compression.
+    forks: !suiteMade
+      ? 'not tried'
+      : forks.length === 0
+        ? 'none written'
+        : forks.every(({ meta }) => meta.payload?.history_base)
+          ? 'by reference (history_base)'
+          : 'by copy',
+    compressed: !suiteMade ? 'not tried' : sessions.some((s) => s.path.endsWith('.zst')) ? 'yes (.jsonl.zst)' : 'no',
+    cliVersion: String(metas[0]?.meta.payload?.cli_version ?? version),
   };
 }
 
@@ -121,23 +140,36 @@ function runVersion(version: string): Outcome {
     if (!harness?.ok) {
       const thrown = /^\w*Error: (.*)$/m.exec(first.stderr)?.[1]?.trim() ?? firstReason(first.stdout + first.stderr);
       const reason = `cannot run offline against the loopback mock (${thrown.replace(/\|/g, '\\|').slice(0, 160)})`;
-      return { version, installed: true, reason, suites: new Map(), written: written(join(root, 'real-home')), ms: Date.now() - started };
+      return { version, installed: true, reason, suites: new Map(), written: written(join(root, 'real-home'), version), ms: Date.now() - started };
     }
     const rest = readdirSync(join(REPO, 'test/interop'))
       .filter((f) => f.endsWith('.test.ts') && f !== 'harness.test.ts')
       .map((f) => `test/interop/${f}`);
     const suites = suitesOf(tap(rest).stdout);
     suites.set('harness', harness);
-    return { version, installed: true, reason: null, suites, written: written(join(root, 'real-home')), ms: Date.now() - started };
+    return { version, installed: true, reason: null, suites, written: written(join(root, 'real-home'), version), ms: Date.now() - started };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
 }
 
-function report(outcomes: Outcome[], ms: number): string {
+/**
+ * The verdict of test/releases.test.ts on each release's own files (listed, streamed byte-exact,
+ * exported, checked, every record type known), for the releases that have a fixture folder.
+ */
+function fixtureVerdicts(): Map<string, boolean> {
+  const tap = sh('npx', ['tap', '--disable-coverage', '--reporter=tap', 'test/releases.test.ts']).stdout;
+  return new Map([...tap.matchAll(/^\s*(not )?ok \d+ - Codex (\S+)/gm)].map((m) => [m[2]!, !m[1]]));
+}
+
+function report(outcomes: Outcome[], fixtures: Map<string, boolean>, ms: number): string {
   const cell = (o: Outcome, file: string) => {
     const s = o.reason ? undefined : o.suites.get(file);
     return s ? (s.ok ? 'holds' : `**fails**: ${s.why}`) : '–';
+  };
+  const ownFiles = (o: Outcome) => {
+    const held = fixtures.get(o.version);
+    return held === undefined ? '–' : held ? 'holds' : '**fails**';
   };
   const lines = [
     '# Compatibility with released Codex CLIs',
@@ -153,7 +185,8 @@ function report(outcomes: Outcome[], ms: number): string {
     '|---|---|---|---|---|---|',
     ...outcomes.map((o) => {
       const w = o.written;
-      const runs = !o.installed ? `no: not installable (${o.reason})` : o.reason ? `no: ${o.reason}` : 'yes';
+      const partly = fixtures.has(o.version) ? 'only `codex exec` and its resume (test/fixtures/releases); the suite ' : '';
+      const runs = !o.installed ? `no: not installable (${o.reason})` : o.reason ? `${partly ? 'partly: ' + partly : 'no: '}${o.reason}` : 'yes';
       return `| ${o.version} | ${runs} | ${w?.generation ?? '–'} | ${w?.nameForm ?? '–'} | ${w?.forks ?? '–'} | ${w?.compressed ?? '–'} |`;
     }),
     '',
@@ -162,8 +195,10 @@ function report(outcomes: Outcome[], ms: number): string {
     `| Suite | ${outcomes.map((o) => o.version).join(' | ')} |`,
     `|---|${outcomes.map(() => '---').join('|')}|`,
     ...SUITES.map(([file, what]) => `| ${what} | ${outcomes.map((o) => cell(o, file)).join(' | ')} |`),
+    `| its own files (test/fixtures/releases): listed, cat byte-exact, exported, fsck clean, types known | ${outcomes.map(ownFiles).join(' | ')} |`,
     '',
-    'A dash: the version did not get that far (it could not be installed, or could not run against the mock).',
+    'A dash: the version did not get that far (it could not be installed, or could not run against the mock),',
+    'or, in the last row, no fixture of its files is committed (the suite reads the files it has it write).',
     '',
   ];
   return lines.join('\n');
@@ -172,7 +207,8 @@ function report(outcomes: Outcome[], ms: number): string {
 const versions = (process.env.MATRIX_VERSIONS ?? DEFAULT_VERSIONS.join(' ')).split(/\s+/).filter(Boolean);
 const started = Date.now();
 const outcomes = versions.map(runVersion);
+const fixtures = fixtureVerdicts();
 const out = join(REPO, 'docs/compatibility.md');
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, report(outcomes, Date.now() - started));
+writeFileSync(out, report(outcomes, fixtures, Date.now() - started));
 process.stderr.write(`interop-matrix: wrote ${out}\n`);
