@@ -8,6 +8,9 @@
 //   BENCH_OUT=DIR     where the generated homes go (default bench/out, which git ignores)
 //   BENCH_SKIP_CODEX=1  leave out the comparison with the real Codex listing
 //   BENCH_ONLY=rollout-bundle,rollout-unbundle   measure only these binaries (the report says so)
+//   BENCH_ONLY=growth  only the growth table (every binary once on each home)
+//   BENCH_HUGE=0      leave out the home of 100,000 sessions (generated once, about 5 GB; the
+//                     growth table then stops at 10,000)
 import { spawnSync } from 'node:child_process';
 import {
   appendFileSync,
@@ -244,6 +247,20 @@ function manyHome(): { dir: string; manifest: HomeManifest } {
     log(`generating ${sessions} small sessions in ${dir}`);
     return generateHome({ dir, sessions, bytes: sessions * 40 * 1024, maxSession: 4 * MB, seed: 21, log });
   });
+  return { dir, manifest: built.value };
+}
+
+/** The home of a year of subagents: 100,000 small sessions at scale 1, as many-x but ten times more. */
+function hugeHome(): { dir: string; manifest: HomeManifest } | null {
+  if (process.env.BENCH_HUGE === '0') return null;
+  const dir = join(OUT, `huge-x${SCALE}`);
+  const sessions = Math.max(500, Math.round(100_000 * SCALE));
+  const t0 = Date.now();
+  const built = cached(dir, { v: GENERATOR_VERSION, sessions }, () => {
+    log(`generating ${sessions} small sessions in ${dir} (once; BENCH_HUGE=0 leaves this out)`);
+    return generateHome({ dir, sessions, bytes: sessions * 40 * 1024, maxSession: 4 * MB, seed: 23, log });
+  });
+  if (built.fresh) log(`  done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return { dir, manifest: built.value };
 }
 
@@ -575,18 +592,11 @@ async function main(): Promise<void> {
 
   // Whole homes through the per-session commands: costs that grow with the number of sessions show here.
   const manyPaths = join(OUT, 'many-paths.txt');
-  // One file per thread (its newest): export -o DIR names its outputs by session, and a reverted
-  // thread's two files would be one output written twice (an error by design).
-  const byThread = new Map<string, string>();
-  for (const s of [...many.manifest.sessions].sort((a, b) => (a.path < b.path ? -1 : 1))) {
-    const thread = /-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:_[0-9a-f-]{36})?\.json/.exec(s.path)?.[1] ?? s.path;
-    byThread.set(thread, join(many.dir, s.path));
-  }
-  writeFileSync(manyPaths, [...byThread.values()].map((p) => p + '\n').join(''));
+  const threads = threadPaths(many, manyPaths);
   if (have('rollout-export')) {
     const dir = join(OUT, 'export-many');
     record(
-      `rollout-export --format json --batch -o DIR (${byThread.size} threads, their newest files)`,
+      `rollout-export --format json --batch -o DIR (${threads} threads, their newest files)`,
       ...pair(
         { argv: node('rollout-export', '--format', 'json', '--batch', '-o', dir), env: env(many.dir, manyIdx), stdin: manyPaths },
         { argv: readAll(many.dir) },
@@ -667,6 +677,11 @@ async function main(): Promise<void> {
   if (have('rollout-usage')) usageBench(many, manyIdx);
   if (have('rollout-feed')) feedBench(many, manyIdx, manyPaths, readAll(many.dir), statAll(many.dir));
 
+  // How each binary's time and memory grow with the number of sessions.
+  const huge = hugeHome();
+  const growthHomes = [home, many, ...(huge ? [huge] : [])];
+  for (const h of growthHomes) growthBench(h, statAll(h.dir));
+
   // Peak memory as sessions grow: it must stay flat.
   if (haveTime) {
     const rss = (what: string, label: string, cmd: Cmd) => {
@@ -735,6 +750,7 @@ async function main(): Promise<void> {
     ...(rssRows.size
       ? ['Peak memory (maximum resident set size from `/usr/bin/time -v`), by session size:', '', rssTable(probes.map((p) => p.label)), '']
       : []),
+    ...(growth.size ? ['How time and peak memory grow with the number of sessions (one run each):', '', growthTable(growthHomes), ''] : []),
     ...(notes.length ? ['Notes:', '', ...notes.map((n) => `- ${n}`), ''] : []),
     `Bench run took ${((Date.now() - started) / 1000).toFixed(0)} s.`,
     '',
@@ -744,6 +760,101 @@ async function main(): Promise<void> {
   const file = ONLY ? 'bench/results-partial.md' : 'bench/results.md';
   writeFileSync(join(REPO, file), report);
   log(`written to ${file}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Growth: every binary once on each home, 2,000 to 10,000 to 100,000 sessions.
+
+/**
+ * One file per thread (its newest), as a list for `--batch`/`--stdin` in `file`: export -o DIR
+ * names its outputs by session, and a reverted thread's two files would be one output written twice
+ * (an error by design). Returns the number of threads.
+ */
+function threadPaths(h: { dir: string; manifest: HomeManifest }, file: string): number {
+  const byThread = new Map<string, string>();
+  for (const s of [...h.manifest.sessions].sort((a, b) => (a.path < b.path ? -1 : 1))) byThread.set(s.id, join(h.dir, s.path));
+  writeFileSync(file, [...byThread.values()].map((p) => p + '\n').join(''));
+  return byThread.size;
+}
+
+/** Per command, per home (by its number of sessions): one run's time and peak memory. */
+const growth = new Map<string, Map<number, Sample | string>>();
+
+function growthBench(h: { dir: string; manifest: HomeManifest }, statWalk: string[]): void {
+  const n = h.manifest.sessions.length;
+  log(`growth: ${n} sessions`);
+  const idx = join(OUT, `index-growth-${n}.sqlite`);
+  const scratch = join(OUT, `growth-${n}`);
+  const paths = join(OUT, `growth-${n}-paths.txt`);
+  threadPaths(h, paths);
+  const env = { CODEX_HOME: h.dir, ROLLOUT_INDEX: idx, TZ: 'UTC' };
+  const mid = h.manifest.sessions[Math.floor(n / 2)].id;
+  const fresh = () => {
+    rmSync(scratch, { recursive: true, force: true });
+    mkdirSync(scratch, { recursive: true });
+  };
+  const measure = (what: string, cmd: Cmd, before?: () => void) => {
+    if (!growth.has(what)) growth.set(what, new Map());
+    try {
+      before?.();
+      growth.get(what)!.set(n, once(cmd));
+    } catch (err) {
+      growth.get(what)!.set(n, (err as Error).message.split('\n')[0].slice(0, 80));
+    }
+  };
+  const asked = (b: string) => existsSync(BIN(b)) && (!ONLY || ONLY.has(b) || ONLY.has('growth'));
+  const bin = (b: string, what: string, args: string[], extra: Partial<Cmd> = {}, before?: () => void) => {
+    if (asked(b)) measure(what, { argv: node(b, ...args), env, ...extra }, before);
+  };
+  measure('stat walk (find -printf), the floor', { argv: statWalk });
+  for (const f of [idx, `${idx}-wal`, `${idx}-shm`]) rmSync(f, { force: true });
+  bin('rollout-index', 'rollout-index, first build', ['-q']);
+  bin('rollout-index', 'rollout-index, nothing changed', ['-q']);
+  bin('rollout-ls', 'rollout-ls --limit 25', ['--limit', '25']);
+  bin('rollout-ls', `rollout-ls --search ${RARE_TERM}`, ['--search', RARE_TERM]);
+  bin('rollout-cat', 'rollout-cat <id>', [mid]);
+  bin('rollout-fork', 'rollout-fork -n <id>', ['-n', mid]);
+  bin('rollout-name', 'rollout-name -n <id> NAME', ['-n', mid, 'growth bench']);
+  bin('rollout-prune', 'rollout-prune -n --older-than 30d', ['-n', '-q', '--older-than', '30d']);
+  bin('rollout-prune', 'rollout-prune -n --older-than 30d --keep-last 5', ['-n', '-q', '--older-than', '30d', '--keep-last', '5']);
+  bin('rollout-fsck', 'rollout-fsck', ['-q']);
+  bin('rollout-du', 'rollout-du --include-archived', ['--include-archived']);
+  bin('rollout-usage', 'rollout-usage --by day', ['--by', 'day', '--json', '-q']);
+  bin('rollout-slim', 'rollout-slim -n', ['-n', '-q', '--grace', '0']);
+  bin('rollout-feed', 'rollout-feed (every record)', ['-q']);
+  bin('rollout-export', 'rollout-export --batch --format json -o DIR', ['--format', 'json', '--batch', '-q', '-o', scratch], { stdin: paths }, fresh);
+  const bundle = join(OUT, `growth-${n}.tar`);
+  bin('rollout-bundle', 'rollout-bundle --include-archived -o FILE', ['-q', '--include-archived', '-o', bundle]);
+  if (existsSync(bundle) && asked('rollout-unbundle'))
+    measure(
+      'rollout-unbundle FILE into an empty home',
+      { argv: node('rollout-unbundle', '-q', bundle), env: { CODEX_HOME: scratch, ROLLOUT_INDEX: join(scratch, 'idx.sqlite') } },
+      fresh,
+    );
+  rmSync(bundle, { force: true });
+  rmSync(scratch, { recursive: true, force: true });
+  rmSync(paths, { force: true });
+}
+
+function growthTable(homes: Array<{ manifest: HomeManifest }>): string {
+  const counts = homes.map((h) => h.manifest.sessions.length);
+  const head = homes.map((h) => `${h.manifest.sessions.length.toLocaleString('en')} sessions (${(h.manifest.bytes / MB).toFixed(0)} MB)`);
+  const out = [`| Command | ${head.join(' | ')} | peak RSS < 100 MB |`, `|---|${counts.map(() => '---|').join('')}---|`];
+  const floor = growth.get('stat walk (find -printf), the floor');
+  for (const [what, byCount] of growth) {
+    const cells = counts.map((c) => {
+      const v = byCount.get(c);
+      if (v === undefined) return '';
+      if (typeof v === 'string') return `failed: ${v.replace(/\|/g, '\\|')}`;
+      const f = floor?.get(c);
+      // What answers from the index is held to the stat walk it cannot avoid.
+      const vsFloor = /nothing changed|--limit|--search/.test(what) && f && typeof f !== 'string' ? ` (${(v.ms / f.ms).toFixed(1)}x the walk)` : '';
+      return `${fmtMs(v.ms)}${vsFloor}, ${v.rssMb === null ? '?' : v.rssMb.toFixed(0)} MB`;
+    });
+    const rss = [...byCount.values()].filter((v): v is Sample => typeof v !== 'string').map((v) => v.rssMb ?? 0);
+    out.push(`| ${what} | ${cells.join(' | ')} | ${what.startsWith('stat walk') ? '' : rss.every((v) => v < 100) ? 'yes' : '**no**'} |`);
+  }
+  return out.join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------
