@@ -476,6 +476,38 @@ t.test('tool outputs are searchable by their beginning and end, not their middle
   t.end();
 });
 
+t.test('a worker given its jobs chunk by chunk (more files than two chunks) builds the same index', (t) => {
+  const home = tmpDir(t);
+  const start = Date.parse('2026-07-01T10:00:00Z');
+  for (let i = 0; i < 700; i++) writeSession(home, { turns: [{ user: `request ${i} zebra${i}` }], start: new Date(start + i * 60_000) }, { mtime: past });
+  // A file that cannot be read, between chunks: the jobs after it keep their numbers.
+  writeRaw(home, `sessions/2026/07/01/rollout-2026-07-01T14-16-30-${uuidv7()}.jsonl.zst`, Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3]));
+  const dump = (index: string) => {
+    const db = new Database(index, { readonly: true });
+    try {
+      return {
+        rows: db.prepare('SELECT id, path, size, turns, bad_lines FROM sessions ORDER BY path').all(),
+        docs: db.prepare('SELECT s.path, d.text FROM docs d JOIN sessions s ON s.file = d.rowid >> 32 ORDER BY s.path, d.line').all(),
+      };
+    } finally {
+      db.close();
+    }
+  };
+  const built = (worker: string) => {
+    const index = join(home, `w${worker}.sqlite`);
+    const r = run('rollout-index', [], { env: { CODEX_HOME: home, ROLLOUT_INDEX: index, ROLLOUT_SCAN_WORKER: worker } });
+    t.equal(r.code, 0, r.err);
+    t.match(r.err, /corrupt zstd data/);
+    t.match(JSON.parse(r.out), { added: 701 });
+    return dump(index);
+  };
+  const [a, b] = [built('0'), built('1')];
+  t.equal(a.rows.length, 701);
+  t.equal(new Set(a.docs.map((d: { path: string }) => d.path)).size, 700, 'every readable file gave its documents');
+  t.same(b, a, 'the same rows, and each document under its own file');
+  t.end();
+});
+
 t.test('a run read on a worker thread builds the same index as one read on the main thread', (t) => {
   const home = tmpDir(t);
   cpSync(join(REPO, 'test/fixtures/homes/basic'), home, { recursive: true });

@@ -91,7 +91,8 @@ export function parseRolloutName(name: string): RolloutName | null {
     return {
       stamp: m[1]!,
       threadId,
-      rolloutId: (m[3] ?? m[2]!).toLowerCase(),
+      // (The same string when they are equal: a home holds one per file.)
+      rolloutId: m[3] ? m[3].toLowerCase() : threadId,
       compressed: m[4] !== undefined,
       json: false,
     };
@@ -165,12 +166,12 @@ function entries(dir: string): Dirent[] {
 }
 
 /** Rollout files directly in `dir`; directories and symlinks are never taken. */
-function filesIn(dir: string, root: Root, at: Parameters<typeof formOf>[1], where: DiscoverOptions['where'], out: Candidate[]): void {
+function* filesIn(dir: string, root: Root, at: Parameters<typeof formOf>[1], where: DiscoverOptions['where']): Generator<Candidate> {
   for (const e of entries(dir)) {
     if (!e.isFile()) continue;
     const name = parseRolloutName(e.name);
     if (!name || (where && !where(name))) continue;
-    out.push({ path: join(dir, e.name), root, name, form: formOf(name, at) });
+    yield { path: join(dir, e.name), root, name, form: formOf(name, at) };
   }
 }
 
@@ -182,19 +183,18 @@ function numericDirs(dir: string): string[] {
   return names.sort((a, b) => Number(a) - Number(b)).map((n) => join(dir, n));
 }
 
-function candidates(home: Home, opts: DiscoverOptions): Candidate[] {
-  const out: Candidate[] = [];
+// A generator, so that a home of 100,000 files is never held twice (as names, then as files).
+function* candidates(home: Home, opts: DiscoverOptions): Generator<Candidate> {
   const roots = opts.roots ?? ROOTS;
   if (roots.includes('sessions')) {
-    filesIn(home.sessions, 'sessions', 'flat', opts.where, out);
+    yield* filesIn(home.sessions, 'sessions', 'flat', opts.where);
     for (const year of numericDirs(home.sessions)) {
       for (const month of numericDirs(year)) {
-        for (const day of numericDirs(month)) filesIn(day, 'sessions', 'dated', opts.where, out);
+        for (const day of numericDirs(month)) yield* filesIn(day, 'sessions', 'dated', opts.where);
       }
     }
   }
-  if (roots.includes('archived_sessions')) filesIn(home.archived, 'archived_sessions', 'archived', opts.where, out);
-  return out;
+  if (roots.includes('archived_sessions')) yield* filesIn(home.archived, 'archived_sessions', 'archived', opts.where);
 }
 
 /**
@@ -213,17 +213,15 @@ export const noSessionsIn = (home: Home): string => `no sessions in ${home.dir}:
 /** Every session file of the home, oldest name first; empty files and symlinks are left out. */
 export async function discover(home: Home, opts: DiscoverOptions = {}): Promise<SessionFile[]> {
   assertHome(home);
-  const found = candidates(home, opts);
-  const stats = found.map((c) => lstatSync(c.path, { throwIfNoEntry: false }));
   const byPath = new Map<string, SessionFile>();
   const compressed: SessionFile[] = [];
-  found.forEach((c, i) => {
-    const st = stats[i];
-    if (!st || !st.isFile() || st.size === 0) return;
+  for (const c of candidates(home, opts)) {
+    const st = lstatSync(c.path, { throwIfNoEntry: false });
+    if (!st || !st.isFile() || st.size === 0) continue;
     const file = fileOf(c, st, [c.path]);
     if (c.name.compressed) compressed.push(file);
     else byPath.set(c.path, file);
-  });
+  }
   for (const z of compressed) {
     const plain = byPath.get(z.path.slice(0, -'.zst'.length));
     if (plain) plain.files.push(z.path);

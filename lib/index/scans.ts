@@ -86,28 +86,46 @@ export const WINDOW = 32;
 /** Below this many bytes to read, a worker's start-up costs more than it saves. */
 const WORKER_MIN_BYTES = 32 << 20;
 
+/**
+ * Jobs go to the worker this many at a time, at most two chunks ahead of what it has finished: a
+ * home of 100,000 files is never copied to it whole (given all at once, the jobs held hundreds of
+ * megabytes in both heaps).
+ */
+export const CHUNK = 256;
+
 const WORKER = fileURLToPath(new URL('./scan-worker.js', import.meta.url));
+
+/**
+ * The files of a run, made one at a time as they are reached (a job may hold its file's whole
+ * row); `count` and `bytes` say beforehand how large the run is.
+ */
+export interface ScanJobs<J extends ScanJob = ScanJob> {
+  count: number;
+  bytes: number;
+  jobs: AsyncIterable<J>;
+}
 
 /**
  * `ROLLOUT_SCAN_WORKER=0` reads on this thread always, `=1` on a worker whenever the build has one;
  * otherwise a worker reads runs of at least 32 MB on a machine with more than one core.
  */
-function useWorker(jobs: ScanJob[], env = process.env): boolean {
+function useWorker(run: ScanJobs, env = process.env): boolean {
   // (Run from the TypeScript sources, as the unit tests are, there is no compiled worker.)
-  if (env.ROLLOUT_SCAN_WORKER === '0' || jobs.length === 0 || !existsSync(WORKER)) return false;
+  if (env.ROLLOUT_SCAN_WORKER === '0' || run.count === 0 || !existsSync(WORKER)) return false;
   if (env.ROLLOUT_SCAN_WORKER === '1') return true;
-  return availableParallelism() > 1 && jobs.reduce((n, j) => n + j.file.size - (j.prev?.read_offset ?? 0), 0) >= WORKER_MIN_BYTES;
+  return availableParallelism() > 1 && run.bytes >= WORKER_MIN_BYTES;
 }
 
 /** `here`: on this thread, whatever the size. */
-export async function scanAll(jobs: ScanJob[], sink: ScanSink, here = false): Promise<void> {
-  if (!here && useWorker(jobs)) await onWorker(jobs, sink);
-  else await inOrder(jobs, sink);
+export async function scanAll(run: ScanJobs, sink: ScanSink, here = false): Promise<void> {
+  if (!here && useWorker(run)) await onWorker(run, sink);
+  else await inOrder(run.jobs, sink);
 }
 
 /** Reads the jobs on this thread: what a small run does, and what the worker does for a large one. */
-export async function inOrder(jobs: ScanJob[], sink: ScanSink<Doc>): Promise<void> {
-  for (const [i, { file, prev }] of jobs.entries()) {
+export async function inOrder(jobs: AsyncIterable<ScanJob> | Iterable<ScanJob>, sink: ScanSink<Doc>): Promise<void> {
+  let i = 0;
+  for await (const { file, prev } of jobs) {
     await breathe();
     let r: ScanResult;
     try {
@@ -115,36 +133,60 @@ export async function inOrder(jobs: ScanJob[], sink: ScanSink<Doc>): Promise<voi
     } catch (err) {
       const why = unreadable(err);
       if (why === null) throw err;
-      sink.failed(i, why);
+      sink.failed(i++, why);
       continue;
     }
-    await sink.done(i, r);
+    await sink.done(i++, r);
   }
 }
 
-async function onWorker(jobs: ScanJob[], sink: ScanSink): Promise<void> {
+/** What this thread posts to the worker: the next chunk of jobs, or the end of them. */
+export type JobMessage = { jobs: ScanJob[] } | { end: true };
+
+async function onWorker(run: ScanJobs, sink: ScanSink): Promise<void> {
   const { Worker } = await import('node:worker_threads');
   // How many messages this thread has handled; the worker waits on it when it is WINDOW ahead.
   const handled = new Int32Array(new SharedArrayBuffer(4));
   // A small young generation: the reader allocates fast and keeps little, and V8 would otherwise
   // grow it to tens of megabytes that are mostly garbage (its collections stay cheap either way).
-  const worker = new Worker(WORKER, {
-    workerData: { jobs: jobs.map(({ file, prev }) => ({ file, prev })), handled },
-    resourceLimits: { maxYoungGenerationSizeMb: 8 },
-  });
-  let left = jobs.length;
+  const worker = new Worker(WORKER, { workerData: { handled }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+  const source = run.jobs[Symbol.asyncIterator]();
+  let sent = 0;
+  let finished = 0;
+  let ended = false;
+  const topUp = async () => {
+    while (!ended && sent - finished < 2 * CHUNK) {
+      const chunk: ScanJob[] = [];
+      while (chunk.length < CHUNK) {
+        const next = await source.next();
+        if (next.done) {
+          ended = true;
+          break;
+        }
+        chunk.push({ file: next.value.file, prev: next.value.prev });
+      }
+      if (chunk.length) worker.postMessage({ jobs: chunk } satisfies JobMessage);
+      if (ended) worker.postMessage({ end: true } satisfies JobMessage);
+      sent += chunk.length;
+    }
+  };
   // A worker that ends without an error of its own (one is an 'error' event first) would leave the
   // loop waiting for ever.
   const early = (code: number) => worker.emit('error', new Error(`the reading thread stopped early (exit status ${code})`));
   worker.once('exit', early);
   try {
+    await topUp();
+    if (sent === 0) return;
     for await (const [m] of on(worker, 'message') as AsyncIterable<[ScanMessage]>) {
       if ('docs' in m) for (const d of unpack(m.docs)) sink.doc(m.job, d);
       else if ('done' in m) await sink.done(m.job, m.done);
       else sink.failed(m.job, m.failed);
       Atomics.add(handled, 0, 1);
       Atomics.notify(handled, 0);
-      if (!('docs' in m) && --left === 0) break;
+      if ('docs' in m) continue;
+      finished++;
+      await topUp();
+      if (ended && finished === sent) break;
     }
   } finally {
     worker.off('exit', early);

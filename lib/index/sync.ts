@@ -77,6 +77,9 @@ function plan(files: SessionFile[], known: Known[]): Plan {
   return out;
 }
 
+/** A file that may only have been appended to since its row was written. */
+const grew = (k: Known, f: SessionFile) => k.ino === f.ino && f.size > k.size && !f.compressed;
+
 /** A file that moved keeps its bytes: same compression and size, and its inode or its mtime. */
 const sameFile = (k: Known, f: SessionFile) => k.compressed === (f.compressed ? 1 : 0) && k.size === f.size && (k.ino === f.ino || k.mtime_ms === f.mtimeMs);
 
@@ -209,13 +212,24 @@ class Writer {
   }
 
   /**
-   * Reads the jobs into their rows and documents, in batches (each in the transaction of the batch
+   * Reads the files into their rows and documents, in batches (each in the transaction of the batch
    * it ends in). A file that cannot be read (a broken .zst, no permission) still gets a row, so it
-   * is listed and not retried until it changes. `each` follows every file.
+   * is listed and not retried until it changes. `each` follows every file. Each file's job is made
+   * as it is reached and dropped once written: a job may hold the file's whole row.
    * (No savepoint per file: FTS5 flushes its pending terms at each one, which made a segment per
    * file. A failed file's documents are one rowid range, dropped by hand.)
    */
-  async readAll(jobs: Job[], here: boolean, each: (job: Job, bytes: number) => void): Promise<void> {
+  async readAll(read: Plan['read'], resume: boolean, here: boolean, each: (job: Job, bytes: number) => void): Promise<void> {
+    const live = new Map<number, Job>();
+    const jobOf = (r: Plan['read'][number]) => this.job(r.file, r.prev, resume);
+    const made = (async function* () {
+      for (const [i, r] of read.entries()) {
+        const job = await jobOf(r);
+        live.set(i, job);
+        yield job;
+      }
+    })();
+    const jobAt = (i: number) => live.get(i)!;
     // The file being written: its row id and its next document's number.
     let at = -1;
     let file = 0;
@@ -228,14 +242,16 @@ class Writer {
       if (at === i) return;
       at = i;
       this.begin();
-      const { file: f, prev, old } = jobs[i]!;
+      const { file: f, prev, old } = jobAt(i);
       if (old) file = old.file;
       else file = Number(this.insertRow.run(freshRow(f)).lastInsertRowid);
       again = Boolean(old && !prev);
       n = prev ? prev.doc_count : 0;
     };
+    // (What a grown file adds, or the whole file: the estimate that decides on a worker.)
+    const bytes = read.reduce((n, { file, prev }) => n + file.size - (prev && grew(prev, file) ? prev.size : 0), 0);
     await scanAll(
-      jobs,
+      { count: read.length, bytes, jobs: made },
       {
         doc: (i, d) => {
           start(i);
@@ -254,22 +270,25 @@ class Writer {
           if (!r.appended) await this.history.inheritFor(r.row);
           this.updateRow.run({ ...r.row, file });
           this.touched.add(r.row.id);
-          const { old } = jobs[i]!;
-          if (old && old.id !== r.row.id) this.touched.add(old.id);
+          const job = jobAt(i);
+          if (job.old && job.old.id !== r.row.id) this.touched.add(job.old.id);
           this.pendingBytes += r.bytes;
           this.pendingFiles++;
-          each(jobs[i]!, r.bytes);
+          live.delete(i);
+          each(job, r.bytes);
         },
         failed: (i, why) => {
           start(i);
-          const f = jobs[i]!.file;
+          const job = jobAt(i);
+          const f = job.file;
           warn(`${why}; listed without its contents`, { file: f.path });
           this.deleteDocs.run(file * DOC_SHIFT, (file + 1) * DOC_SHIFT);
           const row = { ...freshRow(f), bad_lines: 1 };
           this.updateRow.run({ ...row, file });
           this.touched.add(row.id);
           this.pendingFiles++;
-          each(jobs[i]!, 0);
+          live.delete(i);
+          each(job, 0);
         },
       },
       here,
@@ -338,9 +357,7 @@ async function apply(db: Database, home: Home, p: Plan, resume: boolean, opts: {
       w.move(row, file);
       s.moved++;
     }
-    const jobs = [];
-    for (const { file, prev } of p.read) jobs.push(await w.job(file, prev, resume));
-    await w.readAll(jobs, Boolean(opts.here), ({ file, old }, bytes) => {
+    await w.readAll(p.read, resume, Boolean(opts.here), ({ file, old }, bytes) => {
       s.bytes_read += bytes;
       if (old) s.updated++;
       else s.added++;
@@ -448,7 +465,7 @@ export async function checkHere(home: Home, index: string): Promise<Drift[]> {
   const p = plan(files, known);
   const out: Drift[] = [];
   for (const { file, prev } of p.read) {
-    const grown = prev !== null && prev.ino === file.ino && file.size > prev.size && !file.compressed;
+    const grown = prev !== null && grew(prev, file);
     out.push({ drift: prev ? (grown ? 'grown' : 'changed') : 'new', id: file.name.threadId, path: file.path });
   }
   for (const { file, row } of p.moved) out.push({ drift: 'moved', id: row.id, path: file.path, from: row.path });
