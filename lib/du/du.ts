@@ -85,7 +85,7 @@ export interface Report<G> {
 }
 
 /** The files added up by group, sorted, the first `limit` of them; and the total of them all. */
-export function usage(files: SizedFile[], by: Exclude<By, 'kind'>, sort: DuSort, limit?: number): Report<Usage> {
+export function usage(files: Iterable<SizedFile>, by: Exclude<By, 'kind'>, sort: DuSort, limit?: number): Report<Usage> {
   const groups = new Map<string | null, Usage>();
   const total = empty(null);
   // A session's files all go to its group (the key comes from its current row).
@@ -110,7 +110,7 @@ export function usage(files: SizedFile[], by: Exclude<By, 'kind'>, sort: DuSort,
 }
 
 /** The bytes of each kind, over every chosen file. */
-export function kindUsage(files: SizedFile[], sort: DuSort, limit?: number): Report<KindUsage> {
+export function kindUsage(files: Iterable<SizedFile>, sort: DuSort, limit?: number): Report<KindUsage> {
   const rows: KindUsage[] = KINDS.map((key) => ({ key, bytes: 0, sessions: 0, files: 0 }));
   const total = empty(null);
   const sessions = KINDS.map(() => new Set<string>());

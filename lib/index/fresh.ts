@@ -105,9 +105,11 @@ const GONE = [-1, -1, -1, -1];
 /** Whether the home is still exactly as the snapshot saw it. */
 export function unchanged(snap: Snapshot, home: Home): boolean {
   if (snap.home !== home.dir || snap.names !== namesSignature(home)) return false;
-  const names = snap.entries === '' ? [] : snap.entries.split('\n');
   const stats = float64s(Buffer.from(snap.stats, 'base64'));
-  if (names.length * 4 !== stats.length) return false;
+  // The names are read one at a time from the joined string: split, 100,000 of them were tens of
+  // megabytes at the peak of every listing.
+  const { entries } = snap;
+  let at = 0;
   let k = 0;
   for (const [dir, mtime, ctime, count] of snap.dirs) {
     if (mtime === null) return false;
@@ -118,12 +120,17 @@ export function unchanged(snap: Snapshot, home: Home): boolean {
     }
     if (st.mtimeMs !== mtime || st.ctimeMs !== ctime) return false;
     for (const end = k + count; k < end; k++) {
-      const s = lstatSync(`${dir}/${names[k]}`, STAT);
+      if (at > entries.length || (k + 1) * 4 > stats.length) return false;
+      let next = entries.indexOf('\n', at);
+      if (next === -1) next = entries.length;
+      const s = lstatSync(`${dir}/${entries.slice(at, next)}`, STAT);
+      at = next + 1;
       const i = k << 2;
       if (!s || s.size !== stats[i] || s.mtimeMs !== stats[i + 1] || s.ctimeMs !== stats[i + 2] || s.ino !== stats[i + 3]) return false;
     }
   }
-  return k === names.length;
+  // Every name and every stat was accounted for: none left over.
+  return at >= entries.length && k * 4 === stats.length;
 }
 
 /** A small Buffer may sit in the shared pool at an offset no Float64Array can start from. */
