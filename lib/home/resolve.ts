@@ -23,15 +23,36 @@ const target = (file: SessionFile): Target => ({ stdin: false, file, label: file
 /** Whether a reference names a file rather than an id, a prefix or a name: it has a slash, or a rollout's suffix. */
 export const looksLikePath = (ref: string): boolean => ref.includes('/') || /\.jsonl?(\.zst)?$/.test(ref);
 
+/**
+ * Lookups that each walk the names for just what they seek, before the home is discovered once and
+ * kept: one reference in a home of 100,000 sessions then costs a walk of names (no lstat, nothing
+ * kept), not 100,000 files held; a batch soon pays for the whole list.
+ */
+const FEW_LOOKUPS = 4;
+
 export class Resolver {
   private files?: Promise<SessionFile[]>;
   private byKey?: { thread: Map<string, SessionFile[]>; rollout: Map<string, SessionFile[]> };
+  private lookups = 0;
 
   constructor(readonly home: Home) {}
 
   /** Every session file of the home, discovered once. */
   all(): Promise<SessionFile[]> {
     return (this.files ??= discover(this.home));
+  }
+
+  /** The files of a thread id or of a rollout id; undefined for none. */
+  private async filesOf(key: 'thread' | 'rollout', id: string): Promise<SessionFile[] | undefined> {
+    if (this.files || ++this.lookups > FEW_LOOKUPS) return (await this.keyed())[key].get(id);
+    const found = await discover(this.home, { where: (n) => (key === 'thread' ? n.threadId : n.rolloutId) === id });
+    return found.length ? found : undefined;
+  }
+
+  /** Which of these thread ids have a file in the home, in the order discovered. */
+  async threadsAmong(ids: ReadonlySet<string>): Promise<string[]> {
+    const files = this.files ? await this.all() : await discover(this.home, { where: (n) => ids.has(n.threadId) });
+    return [...new Set(files.map((f) => f.name.threadId).filter((id) => ids.has(id)))];
   }
 
   /** The files by thread id and by rollout id, built once: a batch resolves thousands of references. */
@@ -78,22 +99,22 @@ export class Resolver {
 
   /** The thread's current file; a rollout id (of a revision) names that very file. */
   async byId(id: string): Promise<SessionFile> {
-    const { thread, rollout } = await this.keyed();
-    const files = thread.get(id);
+    const files = await this.filesOf('thread', id);
     if (files) return currentFile(files);
-    const revision = rollout.get(id)?.[0];
+    const revision = (await this.filesOf('rollout', id))?.[0];
     if (revision) return revision;
     throw new RolloutError(`no session with id ${id}`);
   }
 
   /** The file whose rollout id is `id` (what `history_base.thread_id` names), or null. */
   async byRolloutId(id: string): Promise<SessionFile | null> {
-    const files = (await this.keyed()).rollout.get(id.toLowerCase());
+    const files = await this.filesOf('rollout', id.toLowerCase());
     return files ? currentFile(files) : null;
   }
 
   private async byPrefix(prefix: string): Promise<string | null> {
-    const ids = [...new Set((await this.all()).map((f) => f.name.threadId).filter((id) => id.startsWith(prefix)))];
+    const matching = this.files ? await this.all() : await discover(this.home, { where: (n) => n.threadId.startsWith(prefix) });
+    const ids = [...new Set(matching.map((f) => f.name.threadId).filter((id) => id.startsWith(prefix)))];
     if (ids.length > 1) {
       const shown = ids.slice(0, 10).join(', ') + (ids.length > 10 ? `, and ${ids.length - 10} more` : '');
       throw new RolloutError(`ambiguous id prefix '${prefix}' matches ${ids.length} sessions: ${shown}`);
@@ -103,7 +124,7 @@ export class Resolver {
 
   private async byName(name: string): Promise<SessionFile | null> {
     for (const id of await idsNamed(this.home, name)) {
-      const files = (await this.keyed()).thread.get(id);
+      const files = await this.filesOf('thread', id);
       if (files) return currentFile(files);
     }
     return null;

@@ -46,8 +46,9 @@ export async function setName(home: Home, resolver: Resolver, id: string, raw: s
   const name = cleanName(raw);
   const n = await readNames(home);
   if (!opts.force) {
-    const live = new Set((await resolver.all()).map((f) => f.name.threadId));
-    const holders = new Set([...allNames(n)].filter(([other, held]) => held === name && other !== id && live.has(other)).map(([other]) => other));
+    // Only the threads that hold the name are looked for on disk (one whose files are gone holds nothing).
+    const claim = new Set([...allNames(n)].filter(([other, held]) => held === name && other !== id).map(([other]) => other));
+    const holders = new Set(claim.size ? await resolver.threadsAmong(claim) : []);
     if (holders.size) {
       throw new RolloutError(`the name '${name}' is already used by session ${[...holders].join(', ')} (--force to use it anyway)`);
     }

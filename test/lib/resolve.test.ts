@@ -91,3 +91,23 @@ t.test('refsFrom: a last line without its newline (printf, echo -n) still names 
   t.same(await of('{"next_cursor":null}'), []);
   t.same(await of('abc\n  '), ['abc']);
 });
+
+t.test('the first few lookups walk the names for what they seek; later ones use the whole home, and answer the same', async (t) => {
+  const { dir, a, b, c } = home(t);
+  const id = '0199a213-0000-7000-8000-00000000000a';
+  const first = writeSession(dir, { id, start: new Date('2026-08-04T10:00:00Z') });
+  const revision = writeSession(dir, { id, start: new Date('2026-08-05T10:00:00Z') }, { rolloutId: '0199a213-0000-7000-8000-00000000000b' });
+  appendFileSync(join(dir, 'session_index.jsonl'), JSON.stringify({ id: c.id, thread_name: 'shelf', updated_at: '2026-08-05T00:00:00Z' }) + '\n');
+  const refs = [a.id, '0199b0', 'shelf', id, '0199a213-0000-7000-8000-00000000000b', b.id.toUpperCase(), a.id, 'shelf', id, '0199b0'];
+  const want = [a.path, c.path, c.path, revision.path, revision.path, b.path, a.path, c.path, revision.path, c.path];
+  const alone = [];
+  for (const ref of refs) alone.push(path(await new Resolver(codexHome(dir)).resolve(ref)));
+  t.same(alone, want, 'each reference by a fresh resolver (a walk of names each)');
+  const one = new Resolver(codexHome(dir));
+  const shared = [];
+  for (const ref of refs) shared.push(path(await one.resolve(ref)));
+  t.same(shared, want, 'all of them by one resolver (the home discovered once, past the first few)');
+  t.equal((await one.byRolloutId(id))?.path, first.path);
+  t.same(await new Resolver(codexHome(dir)).threadsAmong(new Set([a.id, 'no-such-thread', id])), [a.id, id]);
+  await t.rejects(one.resolve('0199ffff-0000-7000-8000-000000000009'), /no session with id/);
+});
