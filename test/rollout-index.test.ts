@@ -21,6 +21,16 @@ const summary = (home: string, ...args: string[]) => {
   return JSON.parse(r.out.trim().split('\n').pop()!);
 };
 const past = new Date('2026-09-01T12:00:00Z');
+
+/** What `read` finds in the index file, opened read-only and closed again. */
+function readIndex<T>(index: string, read: (db: any) => T): T {
+  const db = new Database(index, { readonly: true });
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
 const turns = (n: number, word = 'turn') => Array.from({ length: n }, (_, i) => ({ user: `${word} ${i + 1}`, tool: { cmd: 'ls', output: `out ${i}` } }));
 
 t.test('first run adds, second run opens nothing, a change is seen', (t) => {
@@ -482,17 +492,11 @@ t.test('a worker given its jobs chunk by chunk (more files than two chunks) buil
   for (let i = 0; i < 700; i++) writeSession(home, { turns: [{ user: `request ${i} zebra${i}` }], start: new Date(start + i * 60_000) }, { mtime: past });
   // A file that cannot be read, between chunks: the jobs after it keep their numbers.
   writeRaw(home, `sessions/2026/07/01/rollout-2026-07-01T14-16-30-${uuidv7()}.jsonl.zst`, Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3]));
-  const dump = (index: string) => {
-    const db = new Database(index, { readonly: true });
-    try {
-      return {
-        rows: db.prepare('SELECT id, path, size, turns, bad_lines FROM sessions ORDER BY path').all(),
-        docs: db.prepare('SELECT s.path, d.text FROM docs d JOIN sessions s ON s.file = d.rowid >> 32 ORDER BY s.path, d.line').all(),
-      };
-    } finally {
-      db.close();
-    }
-  };
+  const dump = (index: string) =>
+    readIndex(index, (db) => ({
+      rows: db.prepare('SELECT id, path, size, turns, bad_lines FROM sessions ORDER BY path').all(),
+      docs: db.prepare('SELECT s.path, d.text FROM docs d JOIN sessions s ON s.file = d.rowid >> 32 ORDER BY s.path, d.line').all(),
+    }));
   const built = (worker: string) => {
     const index = join(home, `w${worker}.sqlite`);
     const r = run('rollout-index', [], { env: { CODEX_HOME: home, ROLLOUT_INDEX: index, ROLLOUT_SCAN_WORKER: worker } });
@@ -523,18 +527,12 @@ t.test('a run read on a worker thread builds the same index as one read on the m
     t.equal(r.code, 0, r.err);
     return { summary: { ...JSON.parse(r.out), ms: 0 }, err: r.err.replaceAll(index, 'INDEX') };
   };
-  const contents = (index: string) => {
-    const db = new Database(index, { readonly: true });
-    try {
-      return {
-        rows: db.prepare('SELECT * FROM sessions ORDER BY path').all(),
-        docs: db.prepare('SELECT rowid, text, role, line, ordinal FROM docs ORDER BY rowid').all(),
-        search: db.prepare("SELECT rowid FROM docs WHERE docs MATCH 'grüße' ORDER BY rowid").pluck().all(),
-      };
-    } finally {
-      db.close();
-    }
-  };
+  const contents = (index: string) =>
+    readIndex(index, (db) => ({
+      rows: db.prepare('SELECT * FROM sessions ORDER BY path').all(),
+      docs: db.prepare('SELECT rowid, text, role, line, ordinal FROM docs ORDER BY rowid').all(),
+      search: db.prepare("SELECT rowid FROM docs WHERE docs MATCH 'grüße' ORDER BY rowid").pluck().all(),
+    }));
   const [here, there] = [join(home, 'here.sqlite'), join(home, 'there.sqlite')];
   const a = build('0', here);
   const b = build('1', there);

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { isPerSession, report, RolloutError, UsageError } from '../cli/errors.js';
 import { idsNamed } from './names.js';
-import { currentFile, discover, fileAt, UUID_RE, type Home, type SessionFile } from './paths.js';
+import { currentFile, discover, fileAt, UUID_RE, type Home, type RolloutName, type SessionFile } from './paths.js';
 import { lines, newStats } from '../core/lines.js';
 import { isObject, parseLine } from '../core/record.js';
 import { readHead } from '../core/session.js';
@@ -42,17 +42,21 @@ export class Resolver {
     return (this.files ??= discover(this.home));
   }
 
+  /** The files whose names pass `where`: from the home once discovered, else from a walk of its names. */
+  private async find(where: (name: RolloutName) => boolean): Promise<SessionFile[]> {
+    return this.files ? (await this.all()).filter((f) => where(f.name)) : discover(this.home, { where });
+  }
+
   /** The files of a thread id or of a rollout id; undefined for none. */
   private async filesOf(key: 'thread' | 'rollout', id: string): Promise<SessionFile[] | undefined> {
     if (this.files || ++this.lookups > FEW_LOOKUPS) return (await this.keyed())[key].get(id);
-    const found = await discover(this.home, { where: (n) => (key === 'thread' ? n.threadId : n.rolloutId) === id });
+    const found = await this.find((n) => (key === 'thread' ? n.threadId : n.rolloutId) === id);
     return found.length ? found : undefined;
   }
 
   /** Which of these thread ids have a file in the home, in the order discovered. */
   async threadsAmong(ids: ReadonlySet<string>): Promise<string[]> {
-    const files = this.files ? await this.all() : await discover(this.home, { where: (n) => ids.has(n.threadId) });
-    return [...new Set(files.map((f) => f.name.threadId).filter((id) => ids.has(id)))];
+    return [...new Set((await this.find((n) => ids.has(n.threadId))).map((f) => f.name.threadId))];
   }
 
   /** The files by thread id and by rollout id, built once: a batch resolves thousands of references. */
@@ -113,8 +117,7 @@ export class Resolver {
   }
 
   private async byPrefix(prefix: string): Promise<string | null> {
-    const matching = this.files ? await this.all() : await discover(this.home, { where: (n) => n.threadId.startsWith(prefix) });
-    const ids = [...new Set(matching.map((f) => f.name.threadId).filter((id) => id.startsWith(prefix)))];
+    const ids = [...new Set((await this.find((n) => n.threadId.startsWith(prefix))).map((f) => f.name.threadId))];
     if (ids.length > 1) {
       const shown = ids.slice(0, 10).join(', ') + (ids.length > 10 ? `, and ${ids.length - 10} more` : '');
       throw new RolloutError(`ambiguous id prefix '${prefix}' matches ${ids.length} sessions: ${shown}`);

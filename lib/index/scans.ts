@@ -99,10 +99,10 @@ const WORKER = fileURLToPath(new URL('./scan-worker.js', import.meta.url));
  * The files of a run, made one at a time as they are reached (a job may hold its file's whole
  * row); `count` and `bytes` say beforehand how large the run is.
  */
-export interface ScanJobs<J extends ScanJob = ScanJob> {
+export interface ScanJobs {
   count: number;
   bytes: number;
-  jobs: AsyncIterable<J>;
+  jobs: AsyncIterable<ScanJob>;
 }
 
 /**
@@ -163,6 +163,7 @@ async function onWorker(run: ScanJobs, sink: ScanSink): Promise<void> {
           ended = true;
           break;
         }
+        // Only what the reader needs crosses to it (a caller's job may carry more, such as the old row).
         chunk.push({ file: next.value.file, prev: next.value.prev });
       }
       if (chunk.length) worker.postMessage({ jobs: chunk } satisfies JobMessage);
