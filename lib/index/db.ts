@@ -94,6 +94,17 @@ const MIGRATIONS: string[] = [
   // 5: a token_count whose running sum did not move is no response (Codex 0.151's event after a
   // compaction counted once too many): every file's usage is counted anew.
   `DELETE FROM sessions; DELETE FROM docs; DELETE FROM names; DELETE FROM meta;`,
+  // 6: the freshness snapshot (fresh.ts), one row per directory instead of one value in meta, so
+  // that a check holds one directory at a time. The rows stay; the next full run stores it anew.
+  `CREATE TABLE IF NOT EXISTS snapshot (
+     seq INTEGER PRIMARY KEY,
+     dir TEXT NOT NULL,
+     mtime REAL,
+     ctime REAL NOT NULL,
+     names TEXT NOT NULL,
+     stats BLOB NOT NULL
+   );
+   DELETE FROM meta WHERE key = 'snapshot';`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

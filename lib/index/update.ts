@@ -4,13 +4,13 @@ import { existsSync } from 'node:fs';
 import { notice } from '../cli/errors.js';
 import { assertHome, noSessionsIn, type Home } from '../home/paths.js';
 import { indexError, inspectIndex, isBehind, isDamage, openIndex, type Database } from './db.js';
-import { isFresh, type Snapshot } from './fresh.js';
+import { isFresh, type SnapshotHead } from './fresh.js';
 import { emptySummary, type Drift, type PathsOptions, type Summary, type UpdateOptions } from './summary.js';
 
 export type { Drift, PathsOptions, Summary, UpdateOptions };
 
 /** The snapshot of the last full run, when the home still matches it (see fresh.ts). */
-function freshSnapshot(home: Home, index: string): Snapshot | null {
+function freshSnapshot(home: Home, index: string): SnapshotHead | null {
   if (!existsSync(index)) return null;
   const db = openIndex(index, { readonly: true });
   try {

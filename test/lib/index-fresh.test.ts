@@ -3,7 +3,7 @@ import { appendFileSync, mkdirSync, renameSync, rmSync, utimesSync, writeFileSyn
 import { dirname, join } from 'node:path';
 import t from 'tap';
 import { openIndex } from '../../lib/index/db.js';
-import { readSnapshot, saveSnapshot, takeSnapshot, unchanged } from '../../lib/index/fresh.js';
+import { dropSnapshot, readSnapshot, saveSnapshot, takeSnapshot, unchanged, type Snapshot } from '../../lib/index/fresh.js';
 import { codexHome } from '../../lib/home/paths.js';
 import { tmpDir, uuidv7, writeRaw, writeSession } from '../helpers/fixtures.js';
 
@@ -29,7 +29,7 @@ t.test('an untouched home is unchanged; reading files does not count as a change
   const { home, a } = setup(t);
   const snap = takeSnapshot(home);
   t.ok(unchanged(snap, home));
-  t.ok(unchanged(JSON.parse(JSON.stringify(snap)), home), 'survives being stored as JSON');
+  t.ok(unchanged(stored(t, snap), home), 'survives being stored in the index');
   writeFileSync('/dev/null', a.path);
   t.ok(unchanged(snap, home));
 });
@@ -101,7 +101,7 @@ t.test('files beside subdirectories (a flat legacy rollout in sessions/) are che
   s.ageAll();
   const snap = takeSnapshot(s.home);
   t.ok(unchanged(snap, s.home));
-  t.ok(unchanged(JSON.parse(JSON.stringify(snap)), s.home), 'survives being stored as JSON');
+  t.ok(unchanged(stored(t, snap), s.home), 'survives being stored in the index');
   for (const path of [flat, archived, s.a.path]) {
     const again = takeSnapshot(s.home);
     appendFileSync(path, ' ');
@@ -115,10 +115,36 @@ t.test('a snapshot stored by an earlier version, or a damaged one, is not vouche
   const db = openIndex(join(s.dir, 'index.sqlite'), { create: true });
   t.teardown(() => db.close());
   saveSnapshot(db, snap);
-  t.same(readSnapshot(db), snap);
-  db.prepare("UPDATE meta SET value = ? WHERE key = 'snapshot'").run(JSON.stringify({ ...snap, entries: undefined, stats: undefined }));
-  t.equal(readSnapshot(db), null, 'the earlier shape');
+  const back = readSnapshot(db)!;
+  t.same({ ...back, dirs: [...back.dirs] }, snap, 'read back row by row as it was taken');
+  t.equal(db.prepare('SELECT count(*) FROM snapshot').pluck().get(), snap.dirs.length, 'one row per directory');
+  saveSnapshot(db, snap);
+  t.equal(db.prepare('SELECT count(*) FROM snapshot').pluck().get(), snap.dirs.length, 'stored again, it replaces the rows');
+  const value = db.prepare("SELECT value FROM meta WHERE key = 'snapshot'").pluck().get() as string;
+  db.prepare("UPDATE meta SET value = ? WHERE key = 'snapshot'").run(JSON.stringify({ home: s.home.dir, entries: '', stats: '', dirs: [] }));
+  t.equal(readSnapshot(db), null, 'the earlier shape, one JSON value');
   db.prepare("UPDATE meta SET value = '{' WHERE key = 'snapshot'").run();
   t.equal(readSnapshot(db), null, 'not JSON');
-  t.notOk(unchanged({ ...snap, stats: snap.stats.slice(0, 8) }, s.home), 'stats that do not cover the names');
+  db.prepare("UPDATE meta SET value = ? WHERE key = 'snapshot'").run(value);
+  t.ok(unchanged(readSnapshot(db)!, s.home), 'restored, it holds again');
+  db.prepare("UPDATE snapshot SET stats = substr(stats, 1, 8) WHERE names != ''").run();
+  t.notOk(unchanged(readSnapshot(db)!, s.home), 'stats that do not cover the names');
 });
+
+t.test('a run that writes other rows drops the snapshot, rows and all', async (t) => {
+  const s = setup(t);
+  const db = openIndex(join(s.dir, 'index.sqlite'), { create: true });
+  t.teardown(() => db.close());
+  saveSnapshot(db, takeSnapshot(s.home));
+  dropSnapshot(db);
+  t.equal(readSnapshot(db), null);
+  t.equal(db.prepare('SELECT count(*) FROM snapshot').pluck().get(), 0);
+});
+
+/** The snapshot as a later run reads it back from an index. */
+function stored(t: Parameters<typeof tmpDir>[0], snap: Snapshot): Snapshot {
+  const db = openIndex(join(tmpDir(t), 'index.sqlite'), { create: true });
+  t.teardown(() => db.close());
+  saveSnapshot(db, snap);
+  return readSnapshot(db)!;
+}
