@@ -1,6 +1,6 @@
 // rollout-index as a subprocess: incremental behaviour, every generation, concurrency and crashes.
 import { spawn } from 'node:child_process';
-import { appendFileSync, cpSync, mkdirSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import t from 'tap';
@@ -470,6 +470,54 @@ t.test('when no directory changed, a run trusts the snapshot, yet still sees app
   const listed = run('rollout-ls', ['--format', '%(id) %(turns)'], { env: { CODEX_HOME: home, ROLLOUT_INDEX: '' } }).out;
   t.match(listed, `${id} 3\n`, 'rollout-ls brought it up to date first');
   t.match(summary(home), { unchanged: 2, bytes_read: 0 });
+  t.end();
+});
+
+t.test("a run takes the snapshot's word for each directory that did not change, and only for those", (t) => {
+  const home = tmpDir(t);
+  const db = join(home, 'rollout-index.sqlite');
+  const days = ['2026-08-01', '2026-08-02', '2026-08-03'].map((day) =>
+    writeSession(home, { turns: turns(1, `day ${day}`), start: new Date(`${day}T10:00:00Z`) }, { mtime: past }),
+  );
+  const dayOf = (s: { path: string }) => s.path.slice(0, s.path.lastIndexOf('/'));
+  ageDirs(home);
+  t.match(summary(home), { scanned: 3, added: 3 });
+  // A row edited behind the index's back, as if its file had another size: where the directory did
+  // not change, its snapshot row vouches for its files, and a run looks at neither file nor row.
+  const edit = (sql: string, id: string) => {
+    const w = new Database(db);
+    w.prepare(sql).run(id);
+    w.close();
+  };
+  const sizeOf = (id: string) => readIndex(db, (r) => r.prepare('SELECT size FROM sessions WHERE id = ?').pluck().get(id));
+  edit('UPDATE sessions SET size = 1 WHERE id = ?', days[0].id);
+  const appended = days[1];
+  appendFileSync(appended.path, appended.lines.slice(-1).join('\n') + '\n');
+  t.match(summary(home), { scanned: 3, updated: 1, unchanged: 2 }, 'the append is read');
+  t.equal(sizeOf(days[0].id), 1, 'the unchanged directory was trusted');
+  // A rollout written by another binary (as rollout-fork does) gets its row at once, and its
+  // directory is no longer vouched for: the next full run compares that directory's rows again.
+  edit('UPDATE sessions SET size = 1 WHERE id = ?', days[2].id);
+  const fork = writeSession(home, { turns: turns(2, 'forked'), start: new Date('2026-08-03T11:00:00Z') }, { mtime: past });
+  const paths = run('rollout-index', ['--stdin'], { env: { CODEX_HOME: home, ROLLOUT_INDEX: '' }, input: fork.path + '\n' });
+  t.equal(paths.code, 0, paths.err);
+  utimesSync(dayOf(fork), past, past);
+  t.match(summary(home), { scanned: 4, updated: 1, unchanged: 3 }, 'the edited row of that directory is read again');
+  t.equal(sizeOf(days[2].id), statSync(days[2].path).size);
+  t.equal(sizeOf(days[0].id), 1, 'the other directories are still trusted');
+  // Rows of a directory that do not add up to its files are not trusted, whatever its snapshot says.
+  // (The append makes it a full run: the check that no file changed does not look at rows at all.)
+  edit('DELETE FROM sessions WHERE id = ?', days[0].id);
+  appendFileSync(fork.path, fork.lines.slice(-1).join('\n') + '\n');
+  t.match(summary(home), { scanned: 4, added: 1, updated: 1, unchanged: 2 }, 'the missing row is noticed');
+  t.equal(sizeOf(days[0].id), statSync(days[0].path).size);
+  // A directory gone as a whole: its rows go too.
+  rmSync(dayOf(appended), { recursive: true });
+  t.match(summary(home), { scanned: 3, removed: 1, unchanged: 3 });
+  t.notOk(
+    ls(home).some((r) => r.id === appended.id),
+    'its session is no longer listed',
+  );
   t.end();
 });
 

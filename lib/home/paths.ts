@@ -1,6 +1,6 @@
 // CODEX_HOME, its two roots, the file-name grammar of every generation, and discovery.
 // Knows nothing of file contents: everything here comes from names and lstat.
-import { lstatSync, readdirSync, statSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -153,8 +153,74 @@ interface Candidate {
 
 const NUMERIC = /^\d+$/;
 
+/** One directory as the walk of a home found it. */
+export interface WalkedDir {
+  dir: string;
+  /** As lstat saw the directory before its listing (null: not a directory, or not there); only with `entries`. */
+  stat: Stats | null;
+  /** Every rollout-named entry but subdirectories, as lstat saw it (null: gone); only with `entries`. */
+  entries: Array<[name: string, stat: Stats | null]>;
+  /** Its session files (a file and its `.zst` are one); none where discovery takes none. */
+  files: SessionFile[];
+}
+
+export interface WalkOptions extends DiscoverOptions {
+  /** Also lstat each directory and every rollout-named entry, for the index's snapshot (index/fresh.ts). */
+  entries?: boolean;
+}
+
+const STAT = { throwIfNoEntry: false } as const;
+
+/**
+ * The directories of the home that may hold rollouts (each root, and YYYY/MM/DD below sessions/),
+ * each listed once, in ascending order, with the session files discovery takes from it: the flat
+ * files of sessions/ (2025's first form), the dated ones of each day, the archived ones. Empty files
+ * and symlinks are left out. Nothing is held beyond the directory at hand: a home of 100,000 files
+ * is walked in the memory of one day.
+ */
+export function* walkHome(home: Home, opts: WalkOptions = {}): Generator<WalkedDir> {
+  assertHome(home);
+  const roots = opts.roots ?? ROOTS;
+  if (roots.includes('sessions')) yield* walkDir(home.sessions, 3, 'sessions', 'flat', opts);
+  if (roots.includes('archived_sessions')) yield* walkDir(home.archived, 0, 'archived_sessions', 'archived', opts);
+}
+
 // The walk is synchronous on purpose: a home holds thousands of small directories and files, and
 // a promise per readdir and lstat costs several times the system calls themselves.
+function* walkDir(dir: string, depth: number, root: Root, at: Parameters<typeof formOf>[1] | null, opts: WalkOptions): Generator<WalkedDir> {
+  const stat = opts.entries ? (lstatSync(dir, STAT) ?? null) : null;
+  const out: WalkedDir = { dir, stat: stat?.isDirectory() ? stat : null, entries: [], files: [] };
+  const byPath = new Map<string, SessionFile>();
+  const compressed: SessionFile[] = [];
+  const below: string[] = [];
+  for (const e of entries(dir)) {
+    if (depth > 0 && e.isDirectory() && NUMERIC.test(e.name)) {
+      below.push(e.name);
+      continue;
+    }
+    const name = parseRolloutName(e.name);
+    if (!name) continue;
+    const take = at !== null && e.isFile() && (!opts.where || opts.where(name));
+    if (!take && !opts.entries) continue;
+    const path = join(dir, e.name);
+    const st = lstatSync(path, STAT) ?? null;
+    if (opts.entries) out.entries.push([e.name, st]);
+    if (!take || !st?.isFile() || st.size === 0) continue;
+    const file = fileOf({ path, root, name, form: formOf(name, at) }, st, [path]);
+    if (name.compressed) compressed.push(file);
+    else byPath.set(path, file);
+  }
+  for (const z of compressed) {
+    const plain = byPath.get(z.path.slice(0, -ZST.length));
+    if (plain) plain.files.push(z.path);
+    else byPath.set(z.path, z);
+  }
+  out.files = [...byPath.values()];
+  yield out;
+  below.sort((a, b) => Number(a) - Number(b));
+  for (const sub of below) yield* walkDir(join(dir, sub), depth - 1, root, depth === 1 ? 'dated' : null, opts);
+}
+
 function entries(dir: string): Dirent[] {
   try {
     return readdirSync(dir, { withFileTypes: true });
@@ -163,38 +229,6 @@ function entries(dir: string): Dirent[] {
     if (code === 'ENOENT' || code === 'ENOTDIR') return [];
     throw err;
   }
-}
-
-/** Rollout files directly in `dir`; directories and symlinks are never taken. */
-function* filesIn(dir: string, root: Root, at: Parameters<typeof formOf>[1], where: DiscoverOptions['where']): Generator<Candidate> {
-  for (const e of entries(dir)) {
-    if (!e.isFile()) continue;
-    const name = parseRolloutName(e.name);
-    if (!name || (where && !where(name))) continue;
-    yield { path: join(dir, e.name), root, name, form: formOf(name, at) };
-  }
-}
-
-/** Numeric subdirectories (YYYY, MM, DD), in ascending order. */
-function numericDirs(dir: string): string[] {
-  const names = entries(dir)
-    .filter((e) => e.isDirectory() && NUMERIC.test(e.name))
-    .map((e) => e.name);
-  return names.sort((a, b) => Number(a) - Number(b)).map((n) => join(dir, n));
-}
-
-// A generator, so that a home of 100,000 files is never held twice (as names, then as files).
-function* candidates(home: Home, opts: DiscoverOptions): Generator<Candidate> {
-  const roots = opts.roots ?? ROOTS;
-  if (roots.includes('sessions')) {
-    yield* filesIn(home.sessions, 'sessions', 'flat', opts.where);
-    for (const year of numericDirs(home.sessions)) {
-      for (const month of numericDirs(year)) {
-        for (const day of numericDirs(month)) yield* filesIn(day, 'sessions', 'dated', opts.where);
-      }
-    }
-  }
-  if (roots.includes('archived_sessions')) yield* filesIn(home.archived, 'archived_sessions', 'archived', opts.where);
 }
 
 /**
@@ -212,22 +246,9 @@ export const noSessionsIn = (home: Home): string => `no sessions in ${home.dir}:
 
 /** Every session file of the home, oldest name first; empty files and symlinks are left out. */
 export async function discover(home: Home, opts: DiscoverOptions = {}): Promise<SessionFile[]> {
-  assertHome(home);
-  const byPath = new Map<string, SessionFile>();
-  const compressed: SessionFile[] = [];
-  for (const c of candidates(home, opts)) {
-    const st = lstatSync(c.path, { throwIfNoEntry: false });
-    if (!st || !st.isFile() || st.size === 0) continue;
-    const file = fileOf(c, st, [c.path]);
-    if (c.name.compressed) compressed.push(file);
-    else byPath.set(c.path, file);
-  }
-  for (const z of compressed) {
-    const plain = byPath.get(z.path.slice(0, -'.zst'.length));
-    if (plain) plain.files.push(z.path);
-    else byPath.set(z.path, z);
-  }
-  return [...byPath.values()].sort(byName);
+  const files: SessionFile[] = [];
+  for (const d of walkHome(home, opts)) files.push(...d.files);
+  return files.sort(byName);
 }
 
 function fileOf(c: Candidate, st: { size: number; mtimeMs: number; ino: number }, files: string[]): SessionFile {

@@ -95,7 +95,8 @@ const MIGRATIONS: string[] = [
   // compaction counted once too many): every file's usage is counted anew.
   `DELETE FROM sessions; DELETE FROM docs; DELETE FROM names; DELETE FROM meta;`,
   // 6: the freshness snapshot (fresh.ts), one row per directory instead of one value in meta, so
-  // that a check holds one directory at a time. The rows stay; the next full run stores it anew.
+  // that a check holds one directory at a time and a full run can trust each directory on its own.
+  // The rows stay; the next full run stores it anew.
   `CREATE TABLE IF NOT EXISTS snapshot (
      seq INTEGER PRIMARY KEY,
      dir TEXT NOT NULL,
@@ -104,6 +105,7 @@ const MIGRATIONS: string[] = [
      names TEXT NOT NULL,
      stats BLOB NOT NULL
    );
+   CREATE INDEX IF NOT EXISTS snapshot_dir ON snapshot(dir);
    DELETE FROM meta WHERE key = 'snapshot';`,
 ];
 

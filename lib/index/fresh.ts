@@ -6,9 +6,9 @@
 // thousand lstat calls. Anything else (or any doubt) sends the caller to the full comparison.
 // The snapshot is stored a directory per row, and checked a row at a time: at 100,000 sessions it is
 // 10 MB, which as one value was a third of a listing's peak memory.
-import { lstatSync, readdirSync, statSync, type Dirent } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 
-import { parseRolloutName, sessionIndexPath, stateDbPath, type Home } from '../home/paths.js';
+import { sessionIndexPath, stateDbPath, walkHome, type Home, type WalkedDir } from '../home/paths.js';
 import type { Database } from './db.js';
 
 /**
@@ -46,57 +46,42 @@ export interface Snapshot extends SnapshotHead {
  * clean" files).
  */
 const RACY_MS = 2000;
-const NUMERIC = /^\d+$/;
 /** One options object for the thousands of lstat calls of a check. */
 const STAT = { throwIfNoEntry: false } as const;
 
-/** Where discovery looks, and what is there now. Taken before discovery, so later changes show. */
+/** Where discovery looks, and what is there now (as tests and a listing see it). */
 export function takeSnapshot(home: Home): Snapshot & { dirs: DirSnapshot[] } {
-  const out: Walk = { now: Date.now(), dirs: [] };
-  walk(home.sessions, 3, out);
-  walk(home.archived, 0, out);
-  return { home: home.dir, files: 0, names: namesSignature(home), dirs: out.dirs };
+  const snap = newSnapshot(home);
+  const now = Date.now();
+  for (const d of walkHome(home, { entries: true })) snap.dirs.push(dirSnapshot(d, now));
+  return snap;
 }
 
-interface Walk {
-  now: number;
-  dirs: DirSnapshot[];
+/** A snapshot with no directory yet: a full run adds each as its walk reaches it. */
+export function newSnapshot(home: Home): Snapshot & { dirs: DirSnapshot[] } {
+  return { home: home.dir, files: 0, names: namesSignature(home), dirs: [] };
 }
 
-/** A directory and, `depth` levels down, its numeric subdirectories (YYYY/MM/DD). */
-function walk(dir: string, depth: number, out: Walk): void {
-  const st = lstatSync(dir, STAT);
-  if (!st?.isDirectory()) {
-    out.dirs.push({ dir, mtime: -1, ctime: -1, names: '', stats: EMPTY });
-    return;
-  }
+/**
+ * One directory of the walk, as a snapshot records it. The walk took the directory's times before
+ * listing it, and each entry's stats once: the same stats discovery used, so the rows that a run
+ * writes from them are never newer than the snapshot stored with them.
+ */
+export function dirSnapshot(d: WalkedDir, now: number): DirSnapshot {
+  const st = d.stat;
+  if (!st) return { dir: d.dir, mtime: -1, ctime: -1, names: '', stats: EMPTY };
+  // A directory changed this recently is not vouched for (RACY_MS); nor is one whose listing failed.
   // (An entry change sets both times at once; the ctime is compared too, for mtimes put back.)
-  const racy = out.now - st.mtimeMs < RACY_MS;
-  const entry: DirSnapshot = { dir, mtime: racy ? null : st.mtimeMs, ctime: st.ctimeMs, names: '', stats: EMPTY };
-  out.dirs.push(entry);
-  // A racy directory fails every check anyway; its listing would be wasted.
-  if (racy) return;
-  let list: Dirent[];
-  try {
-    list = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    entry.mtime = null;
-    return;
-  }
-  const names: string[] = [];
-  const stats: number[] = [];
-  const below: string[] = [];
-  for (const e of list) {
-    if (depth > 0 && e.isDirectory() && NUMERIC.test(e.name)) below.push(`${dir}/${e.name}`);
-    else if (parseRolloutName(e.name)) {
-      const s = lstatSync(`${dir}/${e.name}`, STAT);
-      names.push(e.name);
-      stats.push(...(s ? [s.size, s.mtimeMs, s.ctimeMs, s.ino] : GONE));
-    }
-  }
-  entry.names = names.join('\n');
-  entry.stats = Buffer.from(Float64Array.from(stats).buffer);
-  for (const sub of below) walk(sub, depth - 1, out);
+  const racy = now - st.mtimeMs < RACY_MS;
+  const stats = new Float64Array(d.entries.length * 4);
+  d.entries.forEach(([, s], k) => stats.set(s ? [s.size, s.mtimeMs, s.ctimeMs, s.ino] : GONE, k * 4));
+  return {
+    dir: d.dir,
+    mtime: racy ? null : st.mtimeMs,
+    ctime: st.ctimeMs,
+    names: d.entries.map(([name]) => name).join('\n'),
+    stats: Buffer.from(stats.buffer),
+  };
 }
 
 const GONE = [-1, -1, -1, -1];
@@ -155,19 +140,52 @@ export function readSnapshot(db: Database): Snapshot | null {
   return { home: head.home, files: head.files, names: head.names, dirs: { [Symbol.iterator]: () => rows.iterate() as Iterator<DirSnapshot> } };
 }
 
-/** Stored in the transaction that completes a full run. */
-export function saveSnapshot(db: Database, snap: Snapshot): void {
-  dropSnapshot(db);
-  const head: SnapshotHead = { home: snap.home, files: snap.files, names: snap.names };
-  db.prepare(`INSERT INTO meta (key, value) VALUES ('${KEY}', ?)`).run(JSON.stringify(head));
-  const insert = db.prepare('INSERT INTO snapshot (dir, mtime, ctime, names, stats) VALUES (?, ?, ?, ?, ?)');
-  for (const d of snap.dirs) insert.run(d.dir, d.mtime, d.ctime, d.names, d.stats);
+/**
+ * The stored snapshot's directories, looked up one at a time as a full run walks: a directory whose
+ * row still holds (times, names and stats alike) has files whose rows are as the last full run
+ * wrote them, so the run need not look at those rows. None when there is no snapshot of this home.
+ */
+export function storedDirs(db: Database, home: Home): ((now: DirSnapshot) => boolean) | null {
+  const snap = readSnapshot(db);
+  if (!snap || snap.home !== home.dir) return null;
+  const row = db.prepare('SELECT dir, mtime, ctime, names, stats FROM snapshot WHERE dir = ?');
+  return (now) => {
+    if (now.mtime === null) return false;
+    const was = row.get(now.dir) as DirSnapshot | undefined;
+    return was !== undefined && was.mtime === now.mtime && was.ctime === now.ctime && was.names === now.names && was.stats.equals(now.stats);
+  };
 }
 
-/** Any other write to the rows makes the snapshot meaningless: it goes in the same transaction. */
-export function dropSnapshot(db: Database): void {
+/**
+ * Rows of these directories were written by a run that did not walk the home: their snapshot rows
+ * no longer vouch for them (nor, until the next full run, for the home), while every other
+ * directory's still does.
+ */
+export function distrust(db: Database, dirs: Iterable<string>): void {
+  const mark = db.prepare('UPDATE snapshot SET mtime = NULL WHERE dir = ?');
+  for (const dir of new Set(dirs)) mark.run(dir);
+}
+
+/**
+ * Stored in the transaction that completes a full run. `kept`: directories whose stored rows held
+ * when the run walked them (see storedDirs), and stay as they are; `snap.dirs` holds the others.
+ * Every other row goes.
+ */
+export function saveSnapshot(db: Database, snap: Snapshot, kept: string[] = []): void {
+  withdrawSnapshot(db);
+  db.prepare('DELETE FROM snapshot WHERE dir NOT IN (SELECT value FROM json_each(?))').run(JSON.stringify(kept));
+  const insert = db.prepare('INSERT INTO snapshot (dir, mtime, ctime, names, stats) VALUES (?, ?, ?, ?, ?)');
+  for (const d of snap.dirs) insert.run(d.dir, d.mtime, d.ctime, d.names, d.stats);
+  const head: SnapshotHead = { home: snap.home, files: snap.files, names: snap.names };
+  db.prepare(`INSERT INTO meta (key, value) VALUES ('${KEY}', ?)`).run(JSON.stringify(head));
+}
+
+/**
+ * Without its head, the snapshot vouches for nothing: a full run withdraws it as it starts writing
+ * (its directory rows stay, for the same run to keep those that still hold).
+ */
+export function withdrawSnapshot(db: Database): void {
   db.prepare(`DELETE FROM meta WHERE key = '${KEY}'`).run();
-  db.prepare('DELETE FROM snapshot').run();
 }
 
 /** The index is fresh for this home: the snapshot of its last full run still holds. */

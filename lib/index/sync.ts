@@ -11,11 +11,23 @@ import { RolloutError, warn } from '../cli/errors.js';
 import { Progress } from '../cli/progress.js';
 import { allNames, readNames } from '../home/names.js';
 import { ancestry } from '../home/history.js';
-import { compareCurrent, discover, fileAt, parseRolloutName, plainPath, rootOf, zstPath, type CurrentKey, type Home, type SessionFile } from '../home/paths.js';
+import {
+  byName,
+  compareCurrent,
+  walkHome,
+  fileAt,
+  parseRolloutName,
+  plainPath,
+  rootOf,
+  zstPath,
+  type CurrentKey,
+  type Home,
+  type SessionFile,
+} from '../home/paths.js';
 import { Resolver } from '../home/resolve.js';
 import { TurnTally } from '../core/turns.js';
 import { drainWal, finishScratch, indexPath, mendIndex, openIndex, openScratch, WriterLock, type Database } from './db.js';
-import { dropSnapshot, namesSignature, saveSnapshot, takeSnapshot, type Snapshot } from './fresh.js';
+import { dirSnapshot, distrust, namesSignature, newSnapshot, saveSnapshot, storedDirs, withdrawSnapshot, type DirSnapshot, type Snapshot } from './fresh.js';
 import { DOC_SHIFT } from './query.js';
 import { baseOf, canAppend, freshRow, inherit, tallyPrefix, type Doc, type Row } from './scan.js';
 import { scanAll, type ScanJob, type SinkDoc } from './scans.js';
@@ -44,29 +56,141 @@ interface Plan {
   unchanged: number;
 }
 
-/** What changed between the files and the rows. */
-function plan(files: SessionFile[], known: Known[]): Plan {
-  const byPath = new Map(known.map((k) => [k.path, k]));
-  const seen = new Set<string>();
-  const out: Plan = { read: [], moved: [], gone: [], unchanged: 0 };
+/**
+ * The rows a run compares against, looked up one path at a time rather than all held: at 100,000
+ * sessions, holding them (and a map of them) was most of a run's memory when one file had changed.
+ * With no index, there are none.
+ */
+class Rows {
+  private readonly byPath;
+  private readonly inRange;
+  private readonly countIn;
+  private readonly byRolloutId;
+  private readonly byFile;
+
+  constructor(private readonly db: Database | null) {
+    this.byPath = db?.prepare(`SELECT ${KNOWN} FROM sessions WHERE path = ?`);
+    this.inRange = db?.prepare(`SELECT ${KNOWN} FROM sessions WHERE path >= ? AND path < ?`);
+    this.countIn = db?.prepare('SELECT count(*) FROM sessions WHERE path >= ? AND path < ?').pluck();
+    this.byRolloutId = db?.prepare(`SELECT ${KNOWN} FROM sessions WHERE rollout_id = ?`);
+    this.byFile = db?.prepare(`SELECT ${KNOWN} FROM sessions WHERE file = ?`);
+  }
+
+  at(path: string): Known | undefined {
+    return this.byPath?.get(path) as Known | undefined;
+  }
+
+  /**
+   * The rows of the rollouts directly in `dir`, by path: one range of the path index, which costs
+   * a tenth of looking each file up. (Every rollout's name starts with `rollout-`, and `-` sorts
+   * just before `.`: so the range holds no file of a subdirectory.)
+   */
+  in(dir: string): Map<string, Known> {
+    const rows = (this.inRange?.all(`${dir}/rollout-`, `${dir}/rollout.`) as Known[] | undefined) ?? [];
+    return new Map(rows.map((k) => [k.path, k]));
+  }
+
+  withRolloutId(id: string): Known[] {
+    return (this.byRolloutId?.all(id) as Known[] | undefined) ?? [];
+  }
+  /** How many rows there are (in `dir` alone: directly, as `in`). */
+  count(dir?: string): number {
+    if (!this.db) return 0;
+    if (dir === undefined) return this.db.prepare('SELECT count(*) FROM sessions').pluck().get() as number;
+    return this.countIn!.get(`${dir}/rollout-`, `${dir}/rollout.`) as number;
+  }
+
+  /** The rows neither in a trusted directory nor among `seen` (ascending file numbers). */
+  others(seen: Uint32Array, trusted: Set<string>): Known[] {
+    if (!this.db) return [];
+    const missing: number[] = [];
+    let i = 0;
+    for (const [file, path] of this.db.prepare('SELECT file, path FROM sessions ORDER BY file').raw().iterate() as Iterable<[number, string]>) {
+      while (i < seen.length && seen[i]! < file) i++;
+      if (seen[i] !== file && !trusted.has(dirname(path))) missing.push(file);
+    }
+    return missing.map((file) => this.byFile!.get(file) as Known);
+  }
+}
+
+const KNOWN = 'file, id, rollout_id, path, size, mtime_ms, ino, compressed';
+
+/** A directory of the home as a run walks it. */
+interface Walked {
+  dir: string;
+  files: SessionFile[];
+  /** Its files are as the rows have them (the stored snapshot vouches for it): nothing to compare. */
+  trusted: boolean;
+}
+
+/** A snapshot as a full run takes it (see saveSnapshot). */
+interface Taken extends Snapshot {
+  /** Directories whose stored rows do not hold, as this walk found them. */
+  dirs: DirSnapshot[];
+  /** Directories whose stored rows hold: kept as they are, and not held here. */
+  kept: string[];
+}
+
+const taking = (home: Home): Taken => ({ ...newSnapshot(home), kept: [] });
+
+/**
+ * The home's directories as a full run walks them, each recorded in `snap` as it is reached, and
+ * trusted when its row of the stored snapshot still holds.
+ */
+function* walkRecording(home: Home, db: Database | null, snap: Taken): Generator<Walked> {
+  const holds = db ? storedDirs(db, home) : null;
+  const now = Date.now();
+  for (const d of walkHome(home, { entries: true })) {
+    const s = dirSnapshot(d, now);
+    const trusted = holds?.(s) ?? false;
+    if (trusted) snap.kept.push(d.dir);
+    else snap.dirs.push(s);
+    yield { dir: d.dir, files: d.files, trusted };
+  }
+}
+
+/**
+ * What changed between the files, as the walk yields them, and the rows. Cost follows the changes:
+ * a trusted directory's files are counted and nothing more; another's are compared with its rows,
+ * fetched as one range. An unchanged file leaves only its row's number behind (four bytes, to find
+ * rows whose files are gone, which are only looked for when the count of rows says there are some).
+ */
+function plan(dirs: Iterable<Walked>, rows: Rows): Plan & { scanned: number } {
+  const out: Plan & { scanned: number } = { read: [], moved: [], gone: [], unchanged: 0, scanned: 0 };
+  const seen = new FileNumbers();
+  const trusted = new Set<string>();
+  let inTrusted = 0;
   const fresh: SessionFile[] = [];
-  for (const f of files) {
-    const k = byPath.get(f.path);
-    if (!k) {
-      fresh.push(f);
+  for (const { dir, files, trusted: holds } of dirs) {
+    out.scanned += files.length;
+    // (The count is a check on the snapshot's word: it costs one walk of the path index's range.)
+    if (holds && rows.count(dir) === files.length) {
+      trusted.add(dir);
+      inTrusted += files.length;
+      out.unchanged += files.length;
       continue;
     }
-    seen.add(f.path);
-    if (k.size === f.size && k.mtime_ms === f.mtimeMs && k.ino === f.ino) out.unchanged++;
-    else out.read.push({ file: f, prev: k });
+    const known = rows.in(dir);
+    for (const f of files) {
+      const k = known.get(f.path);
+      if (!k) {
+        fresh.push(f);
+        continue;
+      }
+      seen.add(k.file);
+      if (k.size === f.size && k.mtime_ms === f.mtimeMs && k.ino === f.ino) out.unchanged++;
+      else out.read.push({ file: f, prev: k });
+    }
   }
   const vanished = new Map<string, Known[]>();
-  for (const k of known) {
-    if (seen.has(k.path)) continue;
+  const others = rows.count() === inTrusted + seen.length ? [] : rows.others(seen.sorted(), trusted);
+  for (const k of others) {
     const list = vanished.get(k.rollout_id) ?? [];
     list.push(k);
     vanished.set(k.rollout_id, list);
   }
+  // Oldest first, as a first build has always read them (and numbered their rows).
+  fresh.sort(byName);
   for (const f of fresh) {
     const candidates = vanished.get(f.name.rolloutId) ?? [];
     const i = candidates.findIndex((k) => sameFile(k, f));
@@ -75,6 +199,25 @@ function plan(files: SessionFile[], known: Known[]): Plan {
   }
   for (const list of vanished.values()) out.gone.push(...list);
   return out;
+}
+
+/** Row numbers, four bytes each, outside the heap. */
+class FileNumbers {
+  private list = new Uint32Array(1024);
+  length = 0;
+
+  add(file: number): void {
+    if (this.length === this.list.length) {
+      const bigger = new Uint32Array(this.list.length * 2);
+      bigger.set(this.list);
+      this.list = bigger;
+    }
+    this.list[this.length++] = file;
+  }
+
+  sorted(): Uint32Array {
+    return this.list.subarray(0, this.length).sort();
+  }
 }
 
 /** A file that may only have been appended to since its row was written. */
@@ -125,7 +268,10 @@ class Writer {
     // (A text comes as a string, or from the reading thread as UTF-8 bytes, which SQLite takes as they are.)
     this.insertDoc = db.prepare('INSERT INTO docs (rowid, text, role, line, ordinal) VALUES (?, CAST(? AS TEXT), ?, ?, ?)');
     this.selectDoc = db.prepare('SELECT text, role, line, ordinal FROM docs WHERE rowid = ?');
-    this.deleteDocs = db.prepare('DELETE FROM docs WHERE rowid >= ? AND rowid < ?');
+    // (The bounds are cast: bound as JavaScript numbers they arrive as REAL, which FTS5 does not use
+    // as bounds, and every delete scanned every document after the range, a second per file at
+    // 100,000 sessions.)
+    this.deleteDocs = db.prepare('DELETE FROM docs WHERE rowid >= CAST(? AS INTEGER) AND rowid < CAST(? AS INTEGER)');
     this.moveRow = db.prepare(
       `UPDATE sessions SET path = @path, root = @root, archived = @archived, mtime_ms = @mtime, ino = @ino,
          updated_at = max(last_line_at, @mtime) WHERE file = @file`,
@@ -330,15 +476,12 @@ class HistoryReader {
   }
 }
 
-function readKnown(db: Database): Known[] {
-  return db.prepare('SELECT file, id, rollout_id, path, size, mtime_ms, ino, compressed FROM sessions').all() as Known[];
-}
-
 /**
- * Applies a plan to the index. `opts.snap` is given by a full run (the home as it was before discovery),
- * and stored with its last batch; any other run leaves no snapshot behind. `opts.here`: read on this thread.
+ * Applies a plan to the index. `opts.snap` is given by a full run (the home as its walk found it),
+ * and stored with its last batch; any other run leaves the snapshot vouching for none of the
+ * directories it wrote rows of. `opts.here`: read on this thread.
  */
-async function apply(db: Database, home: Home, p: Plan, resume: boolean, opts: { snap?: Snapshot; here?: boolean } = {}): Promise<Summary> {
+async function apply(db: Database, home: Home, p: Plan, resume: boolean, opts: { snap?: Taken; here?: boolean } = {}): Promise<Summary> {
   const w = new Writer(db, new HistoryReader(home));
   const s = emptySummary();
   const bar = new Progress(
@@ -348,7 +491,10 @@ async function apply(db: Database, home: Home, p: Plan, resume: boolean, opts: {
     'file',
   );
   try {
-    w.within(() => dropSnapshot(db));
+    // A full run stores its snapshot anew at the end; another run's rows are vouched for by no
+    // snapshot, so it withdraws the word of their directories'.
+    if (opts.snap) w.within(() => withdrawSnapshot(db));
+    else w.within(() => distrust(db, touchedDirs(p)));
     for (const k of p.gone) {
       w.remove(k);
       s.removed++;
@@ -370,7 +516,7 @@ async function apply(db: Database, home: Home, p: Plan, resume: boolean, opts: {
       w.within(() => replaceNames(db, names, sig));
     }
     const snap = opts.snap;
-    if (snap) w.within(() => saveSnapshot(db, snap));
+    if (snap) w.within(() => saveSnapshot(db, snap, snap.kept));
     w.commit();
   } catch (err) {
     w.rollback();
@@ -382,6 +528,13 @@ async function apply(db: Database, home: Home, p: Plan, resume: boolean, opts: {
   return s;
 }
 
+/** The directories of every file a plan writes rows for, moves from or drops. */
+function* touchedDirs(p: Plan): Generator<string> {
+  for (const { file } of p.read) yield dirname(file.path);
+  for (const { file, row } of p.moved) yield* [dirname(file.path), dirname(row.path)];
+  for (const k of p.gone) yield dirname(k.path);
+}
+
 /** `update` past the snapshot check: the work itself. */
 export async function updateHere(home: Home, opts: UpdateOptions): Promise<Summary | null> {
   const started = Date.now();
@@ -391,21 +544,24 @@ export async function updateHere(home: Home, opts: UpdateOptions): Promise<Summa
     // Holding the lock, no other run is building: scratch files beside the index are abandoned.
     sweepTemps(dirname(opts.index));
     mendIndex(opts.index);
-    const snap = takeSnapshot(home);
-    const files = await discover(home);
-    snap.files = files.length;
+    const snap = taking(home);
     let s: Summary;
     // A first build is a rebuild too: built beside, without a journal, and renamed into place.
-    if (opts.rebuild || !existsSync(opts.index)) s = await rebuild(home, opts.index, files, snap);
-    else {
+    if (opts.rebuild || !existsSync(opts.index)) {
+      const p = plan(walkRecording(home, null, snap), new Rows(null));
+      snap.files = p.scanned;
+      s = await rebuild(home, opts.index, p, snap);
+    } else {
       const db = openIndex(opts.index, { create: true });
       try {
-        s = await apply(db, home, plan(files, readKnown(db)), true, { snap });
+        const p = plan(walkRecording(home, db, snap), new Rows(db));
+        snap.files = p.scanned;
+        s = await apply(db, home, p, true, { snap });
       } finally {
         db.close();
       }
     }
-    return { ...s, scanned: files.length, ms: Date.now() - started };
+    return { ...s, scanned: snap.files, ms: Date.now() - started };
   } finally {
     lock.release();
   }
@@ -416,7 +572,7 @@ export async function updateHere(home: Home, opts: UpdateOptions): Promise<Summa
  * The scratch file and SQLite's files beside it go, whatever stops the build (an error, a full
  * disk, a signal); a build killed outright leaves them to the next run, which sweeps them.
  */
-async function rebuild(home: Home, index: string, files: SessionFile[], snap: Snapshot): Promise<Summary> {
+async function rebuild(home: Home, index: string, p: Plan, snap: Taken): Promise<Summary> {
   const tmp = `${index}.rebuild-${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   const companions = ['-wal', '-shm', '-journal'].map((ext) => tmp + ext);
   const release = holdTemp(tmp, ...companions);
@@ -427,7 +583,7 @@ async function rebuild(home: Home, index: string, files: SessionFile[], snap: Sn
   try {
     const db = openScratch(tmp);
     try {
-      s = await apply(db, home, plan(files, []), true, { snap });
+      s = await apply(db, home, p, true, { snap });
       finishScratch(db);
     } finally {
       if (db.open) db.close();
@@ -450,19 +606,17 @@ async function rebuild(home: Home, index: string, files: SessionFile[], snap: Sn
 
 /** `check` past the snapshot check. */
 export async function checkHere(home: Home, index: string): Promise<Drift[]> {
-  const files = await discover(home);
-  let known: Known[] = [];
+  let p: Plan;
   let names: string | null = null;
   if (existsSync(index)) {
     const db = openIndex(index, { readonly: true });
     try {
-      known = readKnown(db);
+      p = plan(walkRecording(home, db, taking(home)), new Rows(db));
       names = (db.prepare("SELECT value FROM meta WHERE key = 'names'").pluck().get() as string | undefined) ?? null;
     } finally {
       db.close();
     }
-  }
-  const p = plan(files, known);
+  } else p = plan(walkRecording(home, null, taking(home)), new Rows(null));
   const out: Drift[] = [];
   for (const { file, prev } of p.read) {
     const grown = prev !== null && grew(prev, file);
@@ -516,8 +670,7 @@ export async function updatePathsHere(home: Home, paths: string[], opts: PathsOp
     mendIndex(opts.index);
     const db = openIndex(opts.index, { create: true });
     try {
-      const known = readKnown(db);
-      const byPath = new Map(known.map((k) => [k.path, k]));
+      const rows = new Rows(db);
       const p: Plan = { read: [], moved: [], gone: [], unchanged: 0 };
       const seen = new Set<string>();
       for (const given of paths) {
@@ -527,23 +680,23 @@ export async function updatePathsHere(home: Home, paths: string[], opts: PathsOp
         seen.add(plain);
         const name = parseRolloutName(plain.slice(plain.lastIndexOf('/') + 1));
         const file = rootOf(home, plain) && name ? await logicalFile(home, plain) : null;
-        if (!file && !byPath.has(plain) && !byPath.has(zstPath(plain))) {
+        if (!file && !rows.at(plain) && !rows.at(zstPath(plain))) {
           if (!rootOf(home, plain) || !name) warn('not a session file of this home; skipped', { file: given });
           continue;
         }
         for (const stale of [plain, zstPath(plain)]) {
-          const k = byPath.get(stale);
+          const k = rows.at(stale);
           if (k && stale !== file?.path) p.gone.push(k);
         }
         if (!file) continue;
-        const k = byPath.get(file.path);
+        const k = rows.at(file.path);
         if (k) {
           if (!opts.force && k.size === file.size && k.mtime_ms === file.mtimeMs && k.ino === file.ino) p.unchanged++;
           else p.read.push({ file, prev: k });
           continue;
         }
         // Not indexed at this path: moved here from a path that no longer exists?
-        const from = known.find((o) => o.rollout_id === file.name.rolloutId && !existsSync(o.path) && sameFile(o, file));
+        const from = rows.withRolloutId(file.name.rolloutId).find((o) => !existsSync(o.path) && sameFile(o, file));
         if (from && !opts.force) {
           p.moved.push({ file, row: from });
           p.gone = p.gone.filter((g) => g.file !== from.file);

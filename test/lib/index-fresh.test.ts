@@ -3,7 +3,7 @@ import { appendFileSync, mkdirSync, renameSync, rmSync, utimesSync, writeFileSyn
 import { dirname, join } from 'node:path';
 import t from 'tap';
 import { openIndex } from '../../lib/index/db.js';
-import { dropSnapshot, readSnapshot, saveSnapshot, takeSnapshot, unchanged, type Snapshot } from '../../lib/index/fresh.js';
+import { distrust, readSnapshot, saveSnapshot, takeSnapshot, unchanged, withdrawSnapshot, type Snapshot } from '../../lib/index/fresh.js';
 import { codexHome } from '../../lib/home/paths.js';
 import { tmpDir, uuidv7, writeRaw, writeSession } from '../helpers/fixtures.js';
 
@@ -131,14 +131,25 @@ t.test('a snapshot stored by an earlier version, or a damaged one, is not vouche
   t.notOk(unchanged(readSnapshot(db)!, s.home), 'stats that do not cover the names');
 });
 
-t.test('a run that writes other rows drops the snapshot, rows and all', async (t) => {
+t.test('a full run keeps the rows that still hold, replaces the others and drops those of directories gone', async (t) => {
   const s = setup(t);
   const db = openIndex(join(s.dir, 'index.sqlite'), { create: true });
   t.teardown(() => db.close());
-  saveSnapshot(db, takeSnapshot(s.home));
-  dropSnapshot(db);
-  t.equal(readSnapshot(db), null);
-  t.equal(db.prepare('SELECT count(*) FROM snapshot').pluck().get(), 0);
+  const snap = takeSnapshot(s.home);
+  saveSnapshot(db, snap);
+  const rows = () => db.prepare('SELECT dir, mtime FROM snapshot ORDER BY dir').all() as Array<{ dir: string; mtime: number | null }>;
+  const [kept, ...others] = snap.dirs;
+  withdrawSnapshot(db);
+  t.equal(readSnapshot(db), null, 'withdrawn, it vouches for nothing');
+  t.equal(rows().length, snap.dirs.length, 'yet its rows are still there to be kept');
+  saveSnapshot(db, { ...snap, dirs: others.slice(1) }, [kept.dir]);
+  t.same(
+    rows().map((r) => r.dir),
+    [kept, ...others.slice(1)].map((d) => d.dir).sort(),
+  );
+  distrust(db, [others[1].dir, others[1].dir]);
+  t.equal(rows().find((r) => r.dir === others[1].dir)!.mtime, null, 'a directory written by another run is vouched for no more');
+  t.notOk(unchanged(readSnapshot(db)!, s.home), 'nor is the home');
 });
 
 /** The snapshot as a later run reads it back from an index. */
