@@ -106,6 +106,27 @@ t.test('a fork not chosen moves its offsets with its rewritten parent, and keeps
   t.same(types(full(h.dir, h.fork.id).out), types(forkBefore.out));
 });
 
+t.test('more sessions than a page: a fork chosen pages after its parent is rewritten with it, once', async (t) => {
+  const h = home(t);
+  // Between the parent and its fork by name, enough chosen sessions to put them a page apart.
+  const start = Date.parse('2026-08-01T13:00:00Z');
+  for (let i = 0; i < 510; i++)
+    writeSession(
+      h.dir,
+      { cwd: '/home/ana/src/shop/web', start: new Date(start + i * 60_000), turns: [{ user: `filler ${i}` }] },
+      { mtime: new Date(Date.now() - DAY) },
+    );
+  const forkBefore = full(h.dir, h.fork.id);
+  const r = prune(h.dir, MAP);
+  t.equal(r.code, 0, r.err);
+  t.equal(r.lines.length, 513, 'every chosen session once');
+  t.equal(r.lines.filter((l) => l.id === h.fork.id).length, 1, 'the fork once');
+  const meta = JSON.parse(textOf(h.fork.path).split('\n')[0]);
+  t.equal(meta.payload.cwd, '/Users/ana/code/shop/api');
+  t.equal(meta.payload.history_base.end_byte_offset, readFileSync(h.shop.path).length, "its offset moved to the rewritten parent's end");
+  t.same(types(full(h.dir, h.fork.id).out), types(forkBefore.out));
+});
+
 t.test('a group that cannot be rewritten whole is left alone whole', async (t) => {
   const h = home(t);
   const lock = await holdWriterLock(h.dir, h.fork.id);

@@ -1,7 +1,7 @@
 // rollout-prune as a user runs it: real subprocesses on throwaway homes whose files are backdated
 // with utimes, each rule tested on both sides of its boundary.
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import t from 'tap';
 import { ndjson, run, tmpDir, uuidv7 } from './helpers/fixtures.js';
@@ -158,6 +158,57 @@ t.test('history_base: when the fork is skipped (grace), its parent stays too', a
       ['skip', parent.id, `referenced by ${child.id}`],
     ],
   );
+});
+
+t.test('more sessions than a page: a fork chosen pages after its parent still goes first, or keeps it', async (t) => {
+  // The run takes the chosen sessions a page (500) at a time, oldest first: the parent is in the
+  // first page, its fork (the newest) in the second.
+  const setup = () => {
+    const home = tmpDir(t);
+    const { parent, child } = family(home, 40 * DAY);
+    utimesSync(parent.path, new Date(Date.now() - 90 * DAY), new Date(Date.now() - 90 * DAY));
+    const fillers = Array.from({ length: 510 }, (_, i) => aged(home, 60 * DAY - i * MINUTE));
+    return { home, parent, child, fillers };
+  };
+  const all = setup();
+  const both = prune(all.home, ['--older-than', '30d']);
+  t.equal(both.code, 0, both.err);
+  const order = ndjson(both.out).map((l) => [l.action, l.id]);
+  t.equal(order.length, 512, 'every session, once');
+  t.ok(
+    order.every(([action]) => action === 'delete'),
+    'all deleted',
+  );
+  t.ok(order.findIndex(([, id]) => id === all.child.id) < order.findIndex(([, id]) => id === all.parent.id), 'the fork first');
+  t.notOk(existsSync(all.parent.path) || existsSync(all.child.path));
+  t.equal(readdirSync(join(all.home, 'sessions'), { recursive: true }).filter((p) => String(p).endsWith('.jsonl')).length, 0, 'nothing left');
+
+  const kept = setup();
+  utimesSync(kept.child.path, new Date(), new Date());
+  const r = prune(kept.home, ['--older-than', '30d', '--grace', '1h']);
+  const lines = ndjson(r.out);
+  t.same(
+    lines.filter((l) => l.action === 'skip').map((l) => [l.id, l.reason]),
+    [[kept.parent.id, `referenced by ${kept.child.id}`]],
+    'the fork is not chosen (active just now): its parent, pages before it, stays',
+  );
+  t.equal(lines.filter((l) => l.action === 'delete').length, 510);
+  t.ok(existsSync(kept.parent.path) && existsSync(kept.child.path));
+
+  // Named one by one, the fork is chosen, and left alone when its page comes (written just now):
+  // the parent waited for it, and stays.
+  const named = setup();
+  utimesSync(named.child.path, new Date(), new Date());
+  const ids = [named.parent, ...named.fillers, named.child].map((s) => s.id).join('\n') + '\n';
+  const waited = ndjson(prune(named.home, ['--stdin'], ids).out);
+  t.same(
+    waited.filter((l) => l.action === 'skip').map((l) => [l.id, l.reason.replace(/ \(.*/, '')]),
+    [
+      [named.child.id, 'modified within the grace period'],
+      [named.parent.id, `referenced by ${named.child.id}`],
+    ],
+  );
+  t.ok(existsSync(named.parent.path));
 });
 
 t.test('a reverted thread: all its files move together, and its own revision is no outside reference', async (t) => {

@@ -306,6 +306,24 @@ export function rootOf(home: Home, path: string): Root | null {
 }
 
 /**
+ * The session file at `path` (a path of the index) as discovery would take it now: a regular,
+ * non-empty rollout file inside a root, reached by lstat, with its `.zst` beside it when there is
+ * one; null when there is no such file any more.
+ */
+export function sessionFileAt(home: Home, path: string): SessionFile | null {
+  const root = rootOf(home, path);
+  const name = parseRolloutName(basename(path));
+  const st = lstatSync(path, STAT);
+  if (!root || !name || !st?.isFile() || st.size === 0) return null;
+  const at = root === 'archived_sessions' ? 'archived' : DATED.test(dirname(path)) ? 'dated' : 'flat';
+  const files = [path];
+  if (!name.compressed && lstatSync(`${path}${ZST}`, STAT)?.isFile()) files.push(`${path}${ZST}`);
+  return fileOf({ path, root, name, form: formOf(name, at) }, st, files);
+}
+
+const DATED = /\/\d{4}\/\d{2}\/\d{2}$/;
+
+/**
  * A path given by the user, described as discovery would describe it. A file whose name is not a
  * rollout name is still readable; its ids are then empty and come from its `session_meta` alone.
  */
@@ -322,7 +340,7 @@ export async function fileAt(home: Home, path: string): Promise<SessionFile> {
   // Reading follows a link the user named; commands that change files check links themselves.
   const st = await stat(abs);
   const root = rootOf(home, abs) ?? 'sessions';
-  const dated = /\/\d{4}\/\d{2}\/\d{2}$/.test(dirname(abs));
+  const dated = DATED.test(dirname(abs));
   const form = formOf(name, dated ? 'dated' : root === 'archived_sessions' ? 'archived' : 'flat');
   const files = [abs];
   if (!name.compressed) {

@@ -304,6 +304,97 @@ export function selectIds(db: Database, f: Filters): string[] {
   return f.search === undefined ? run() : ftsQuery(db, f.search, run);
 }
 
+/**
+ * The threads the filters choose, kept in the connection's own temporary table `chosen` rather than
+ * in the heap: at 100,000 sessions a prune chooses most of them. Ordered by the name of each
+ * thread's current file (oldest first, as discovery sorts), so that they can be taken a page at a
+ * time; each carries what became of it (`done`: 0 not yet, 1 acted on, 2 left alone), which the
+ * sessions that read it through `history_base` depend on.
+ */
+export class ChosenThreads {
+  private readonly rankOf;
+  private readonly doneOf;
+  private readonly setDone;
+
+  constructor(
+    private readonly db: Database,
+    f: Filters,
+  ) {
+    db.exec(
+      'CREATE TEMP TABLE IF NOT EXISTS chosen (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, done INTEGER NOT NULL DEFAULT 0); DELETE FROM temp.chosen;',
+    );
+    const params: unknown[] = [];
+    const w = where(db, f, params);
+    const fill = () =>
+      db
+        .prepare(
+          `INSERT INTO temp.chosen (id) SELECT s.id FROM sessions s LEFT JOIN names n ON n.id = s.id WHERE ${w.join(' AND ')} ORDER BY s.name_at, s.rollout_id, s.path`,
+        )
+        .run(...params);
+    if (f.search === undefined) fill();
+    else ftsQuery(db, f.search, fill);
+    this.rankOf = db.prepare('SELECT seq FROM temp.chosen WHERE id = ?').pluck();
+    this.doneOf = db.prepare('SELECT done FROM temp.chosen WHERE id = ?').pluck();
+    this.setDone = db.prepare('UPDATE temp.chosen SET done = ? WHERE id = ?');
+  }
+
+  /** How many threads, and the bytes of their files in `roots` as the index has them (a progress bar's total). */
+  totals(roots: Filters['archived']): { count: number; bytes: number } {
+    const r = rootsClause({ archived: roots }, 's');
+    return this.db
+      .prepare(
+        `SELECT count(DISTINCT c.id) AS count, coalesce(sum(s.size), 0) AS bytes FROM temp.chosen c JOIN sessions s ON s.id = c.id${r ? ` WHERE ${r}` : ''}`,
+      )
+      .get() as { count: number; bytes: number };
+  }
+
+  /**
+   * The paths of the files in `roots` of the threads ranked after `after`, up to `limit` threads: for
+   * each, its rank and thread id, oldest name first.
+   */
+  files(after: number, limit: number, roots: Filters['archived']): Array<{ seq: number; id: string; path: string }> {
+    const r = rootsClause({ archived: roots }, 's');
+    return this.db
+      .prepare(
+        `SELECT c.seq, c.id, s.path FROM (SELECT seq, id FROM temp.chosen WHERE seq > ? ORDER BY seq LIMIT ?) c
+         JOIN sessions s ON s.id = c.id${r ? ` AND ${r}` : ''} ORDER BY c.seq, s.name_at, s.rollout_id, s.path`,
+      )
+      .all(after, limit) as Array<{ seq: number; id: string; path: string }>;
+  }
+
+  /** Where the thread stands in the choice (from 1), or 0 when it was not chosen. */
+  rank(id: string): number {
+    return (this.rankOf.get(id) as number | undefined) ?? 0;
+  }
+
+  /** Whether the thread was chosen and acted on; `done` records it. */
+  acted(id: string): boolean {
+    return this.doneOf.get(id) === 1;
+  }
+
+  /** Whether a decision was made about the thread (acted on or left alone). */
+  decided(id: string): boolean {
+    return ((this.doneOf.get(id) as number | undefined) ?? 0) !== 0;
+  }
+
+  done(id: string, acted: boolean): void {
+    this.setDone.run(acted ? 1 : 2, id);
+  }
+
+  /**
+   * Runs `work` (a page) in one transaction of the temporary table: a write of its own per thread
+   * cost a journal of its own. The index itself is only read meanwhile.
+   */
+  async within<T>(work: () => Promise<T>): Promise<T> {
+    this.db.exec('BEGIN');
+    try {
+      return await work();
+    } finally {
+      this.db.exec('COMMIT');
+    }
+  }
+}
+
 /** One file of a chosen session, with what its bytes are spent on (see `Row`). */
 export interface SizedFile {
   /** The session's thread id, and its current file's fields. */

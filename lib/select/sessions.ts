@@ -5,10 +5,10 @@
 import { isPerSession, UsageError } from '../cli/errors.js';
 import type { Database } from '../core/sqlite.js';
 import type { Filters } from '../index/query.js';
-import { readersOf } from '../index/query.js';
-import { discover, type Home, type SessionFile } from '../home/paths.js';
+import { ChosenThreads, readersOf } from '../index/query.js';
+import { discover, sessionFileAt, type Home, type SessionFile } from '../home/paths.js';
 import type { SessionFiles } from '../fs/safety.js';
-import { chooseIds, namedSessions, openForChoice } from './choose.js';
+import { namedSessions, openForChoice } from './choose.js';
 
 export type Action = 'delete' | 'archive' | 'compress' | 'unarchive' | 'retag';
 /** Prune's actions, and rollout-slim's rewriting (slimming or restoring), which chooses the same way. */
@@ -79,10 +79,31 @@ export interface SkipLine {
   reason: string;
 }
 
-export interface Choice {
+/** Threads a page holds: enough that a page's queries pay for themselves, few enough to hold. */
+const PAGE = 500;
+
+/** A page of the choice: its sessions, and those of them named but left alone (and why). */
+export interface ChoicePage {
   sessions: Chosen[];
-  /** Sessions named but left alone, and why (already archived, already compressed, ...). */
-  skipped: Array<{ id: string; path: string; reason: string }>;
+  skipped: SkipLine[];
+}
+
+/**
+ * What the selection chose, taken a page at a time so that no run holds every chosen session:
+ * the threads stay in the index's temporary table (see ChosenThreads), each page's files are looked
+ * at on disk as the page is reached. `close` when done.
+ */
+export interface Choice {
+  /** Sessions named but left alone before any page (not in the roots the action takes from). */
+  skipped: SkipLine[];
+  /** How many sessions, and their bytes as the index has them: a progress bar's total. */
+  count: number;
+  bytes: number;
+  pages(): AsyncGenerator<ChoicePage>;
+  /** These chosen threads (readers of a page's sessions ranked in another page), as a page has them. */
+  load(ids: string[]): Promise<Chosen[]>;
+  threads: ChosenThreads;
+  close(): void;
 }
 
 export async function choose(home: Home, sel: Selection, onError: (err: unknown) => void): Promise<Choice> {
@@ -90,43 +111,74 @@ export async function choose(home: Home, sel: Selection, onError: (err: unknown)
   const named = sel.refs ? await namedSessions(home, sel.refs, { insideRoots: true }, onError) : undefined;
   const db = await openForChoice(home, sel.index, sel.filters);
   try {
-    const ids = new Set(chooseIds(db, { ...sel.filters, archived: roots }, named));
-    // Only the chosen threads' names are looked at on disk: a walk of names, no lstat of the rest.
-    const files = await discover(home, { where: (n) => ids.has(n.threadId) || Boolean(named?.has(n.threadId)) });
-    const inRoots = (f: SessionFile) => roots === 'include' || (roots === 'only') === (f.root === 'archived_sessions');
-    const byId = new Map<string, SessionFile[]>();
-    for (const f of files) {
-      if (!ids.has(f.name.threadId) || !inRoots(f)) continue;
-      const list = byId.get(f.name.threadId);
-      if (list) list.push(f);
-      else byId.set(f.name.threadId, [f]);
-    }
-    const skipped: Choice['skipped'] = [];
+    const threads = new ChosenThreads(db, named ? { ...sel.filters, archived: roots, ids: [...named.keys()] } : { ...sel.filters, archived: roots });
+    const inRoots = db.prepare(`SELECT 1 FROM sessions WHERE id = ?${roots === 'include' ? '' : ` AND archived = ${roots === 'only' ? 1 : 0}`}`).pluck();
+    const skipped: SkipLine[] = [];
     for (const [id, { file }] of named ?? []) {
-      if (!byId.has(id) && !files.some((f) => f.name.threadId === id && inRoots(f))) skipped.push({ id, path: file.path, reason: elsewhere(sel.action, file) });
+      if (!threads.rank(id) && !inRoots.get(id)) skipped.push({ action: 'skip', id, path: file.path, reason: elsewhere(sel.action, file) });
     }
-    const sessions: Chosen[] = [];
-    for (const [id, group] of byId) {
-      const why = sel.action === 'compress' ? uncompressible(group) : null;
-      if (why) {
-        // Said only of sessions named one by one; a filter simply finds nothing to do there.
-        if (named?.has(id)) skipped.push({ id, path: group[0]!.path, reason: why });
-        continue;
+    const readers = sel.action !== 'compress' && sel.action !== 'unarchive';
+    // Chosen threads as a page has them: their files in the roots as they are on disk now (a file
+    // gone since the index saw it is simply not there), each with its readers.
+    const sessionsOf = async (rows: Array<{ id: string; path: string }>, out: ChoicePage): Promise<void> => {
+      const byId = new Map<string, SessionFile[]>();
+      for (const { id, path } of rows) {
+        const f = sessionFileAt(home, path);
+        if (!f || f.name.threadId !== id) continue;
+        const list = byId.get(id);
+        if (list) list.push(f);
+        else byId.set(id, [f]);
       }
-      sessions.push({ id, files: group, readers: [] });
-    }
-    if (sel.action !== 'compress' && sel.action !== 'unarchive') await addReaders(home, db, sessions, sel.action === 'retag');
-    return { sessions, skipped };
-  } finally {
+      for (const [id, group] of byId) {
+        const why = sel.action === 'compress' ? uncompressible(group) : null;
+        // Said only of sessions named one by one; a filter simply finds nothing to do there.
+        if (why) {
+          if (named?.has(id)) out.skipped.push({ action: 'skip', id, path: group[0]!.path, reason: why });
+          continue;
+        }
+        out.sessions.push({ id, files: group, readers: [] });
+      }
+      if (readers) await addReaders(home, db, out.sessions, sel.action === 'retag' ? threads : null);
+    };
+    return {
+      skipped,
+      ...threads.totals(roots),
+      threads,
+      async *pages() {
+        for (let after = 0; ;) {
+          const rows = threads.files(after, PAGE, roots);
+          if (!rows.length) return;
+          after = rows[rows.length - 1]!.seq;
+          const page: ChoicePage = { sessions: [], skipped: [] };
+          await sessionsOf(rows, page);
+          yield page;
+        }
+      },
+      async load(ids) {
+        const page: ChoicePage = { sessions: [], skipped: [] };
+        await sessionsOf(
+          ids.flatMap((id) => {
+            const rank = threads.rank(id);
+            return rank ? threads.files(rank - 1, 1, roots) : [];
+          }),
+          page,
+        );
+        return page.sessions;
+      },
+      close: () => db.close(),
+    };
+  } catch (err) {
     db.close();
+    throw err;
   }
 }
 
 /**
- * Each session's readers: the other threads whose files read one of its files. With `carry`, the
- * readers that were not chosen join the list (and theirs, down the forks), marked as carried.
+ * Each session's readers: the other threads whose files read one of its files. With `carry` (the
+ * choice), the readers that were not chosen join the list (and theirs, down the forks), marked as
+ * carried; chosen ones of other pages are the caller's to fetch.
  */
-async function addReaders(home: Home, db: Database, sessions: Chosen[], carry: boolean): Promise<void> {
+async function addReaders(home: Home, db: Database, sessions: Chosen[], carry: ChosenThreads | null): Promise<void> {
   const byId = new Map(sessions.map((s) => [s.id, s]));
   for (let fresh = sessions; fresh.length;) {
     const readers = readersOf(db, [...new Set(fresh.flatMap((s) => s.files.map((f) => f.name.rolloutId)))]);
@@ -135,7 +187,7 @@ async function addReaders(home: Home, db: Database, sessions: Chosen[], carry: b
       ids.delete(s.id);
       s.readers = [...ids].sort();
     }
-    const missing = new Set(fresh.flatMap((s) => s.readers).filter((id) => !byId.has(id)));
+    const missing = new Set(fresh.flatMap((s) => s.readers).filter((id) => !byId.has(id) && !carry?.rank(id)));
     fresh = [];
     if (!carry || !missing.size) break;
     const found = new Map<string, SessionFile[]>();

@@ -84,42 +84,47 @@ export async function slimSessions(home: Home, opts: SlimRunOptions, sink: SlimS
   const store = new ObjectStore(home);
   const drop = opts.drop && !opts.dryRun && opts.mode === 'slim' ? dropSink(home) : null;
   try {
-    const { sessions, skipped } = await choose(home, { ...opts, action: 'slim' }, error);
-    for (const s of skipped) line({ action: 'skip', ...s });
-    const kept = await readOffsets(home, sessions);
-    const sizeOf = (s: Chosen) => s.files.reduce((n, f) => n + f.size, 0);
-    const bar = new Progress(
-      `${opts.mode === 'slim' ? 'slimming' : 'restoring'}${opts.dryRun ? ' (dry run)' : ''}`,
-      sessions.length,
-      sessions.reduce((n, s) => n + sizeOf(s), 0),
-      'session',
-    );
-    const touched: string[] = [];
-    for (const s of sessions) {
-      await breathe();
-      try {
-        const done = await oneSession(home, s, { ...opts, store, sink: drop?.store, kept });
-        if (!done) summary.unchanged++;
-        else if (done.line.action === 'skip') line(done.line);
-        else {
-          line(done.line);
-          summary.acted++;
-          summary.bytes += done.line.bytes;
-          summary.after += done.line.after;
-          summary.blobs += done.line.blobs;
-          touched.push(...done.touched);
-          if (done.stateError) error(done.stateError);
+    const choice = await choose(home, { ...opts, action: 'slim' }, error);
+    try {
+      for (const s of choice.skipped) line(s);
+      const bar = new Progress(`${opts.mode === 'slim' ? 'slimming' : 'restoring'}${opts.dryRun ? ' (dry run)' : ''}`, choice.count, choice.bytes, 'session');
+      for await (const page of choice.pages()) {
+        for (const s of page.skipped) line(s);
+        const kept = await readOffsets(home, page.sessions);
+        const touched: string[] = [];
+        for (const s of page.sessions) {
+          await breathe();
+          try {
+            const done = await oneSession(home, s, { ...opts, store, sink: drop?.store, kept });
+            if (!done) summary.unchanged++;
+            else if (done.line.action === 'skip') line(done.line);
+            else {
+              line(done.line);
+              summary.acted++;
+              summary.bytes += done.line.bytes;
+              summary.after += done.line.after;
+              summary.blobs += done.line.blobs;
+              touched.push(...done.touched);
+              if (done.stateError) error(done.stateError);
+            }
+          } catch (err) {
+            error(err);
+          } finally {
+            bar.add(
+              1,
+              s.files.reduce((n, f) => n + f.size, 0),
+            );
+          }
         }
-      } catch (err) {
-        error(err);
-      } finally {
-        bar.add(1, sizeOf(s));
+        // The index is told a page at a time: never the whole run's paths at once.
+        if (touched.length) {
+          const { syncPaths } = await import('../index/sync.js');
+          await syncPaths(home, touched, { index: opts.index });
+        }
       }
-    }
-    bar.finish();
-    if (touched.length) {
-      const { syncPaths } = await import('../index/sync.js');
-      await syncPaths(home, touched, { index: opts.index });
+      bar.finish();
+    } finally {
+      choice.close();
     }
     return summary;
   } finally {
