@@ -6,7 +6,7 @@ import { isPerSession, UsageError } from '../cli/errors.js';
 import type { Database } from '../core/sqlite.js';
 import type { Filters } from '../index/query.js';
 import { ChosenThreads, readersOf } from '../index/query.js';
-import { discover, sessionFileAt, type Home, type SessionFile } from '../home/paths.js';
+import { sessionFileAt, type Home, type SessionFile } from '../home/paths.js';
 import type { SessionFiles } from '../fs/safety.js';
 import { namedSessions, openForChoice } from './choose.js';
 
@@ -102,6 +102,8 @@ export interface Choice {
   pages(): AsyncGenerator<ChoicePage>;
   /** These chosen threads (readers of a page's sessions ranked in another page), as a page has them. */
   load(ids: string[]): Promise<Chosen[]>;
+  /** Every file of these threads, chosen or not, in either root, as they are on disk now. */
+  filesOf(ids: Iterable<string>): Map<string, SessionFile[]>;
   threads: ChosenThreads;
   close(): void;
 }
@@ -165,12 +167,32 @@ export async function choose(home: Home, sel: Selection, onError: (err: unknown)
         );
         return page.sessions;
       },
+      filesOf: (ids) => threadFiles(home, db, ids),
       close: () => db.close(),
     };
   } catch (err) {
     db.close();
     throw err;
   }
+}
+
+/**
+ * Every file of these threads (either root) as discovery would take it now, by thread, oldest name
+ * first: the index says where they are, lstat whether they still are.
+ */
+function threadFiles(home: Home, db: Database, ids: Iterable<string>): Map<string, SessionFile[]> {
+  const rows = db
+    .prepare('SELECT id, path FROM sessions WHERE id IN (SELECT value FROM json_each(?)) ORDER BY name_at, rollout_id, path')
+    .all(JSON.stringify([...ids])) as Array<{ id: string; path: string }>;
+  const out = new Map<string, SessionFile[]>();
+  for (const { id, path } of rows) {
+    const f = sessionFileAt(home, path);
+    if (f?.name.threadId !== id) continue;
+    const list = out.get(id);
+    if (list) list.push(f);
+    else out.set(id, [f]);
+  }
+  return out;
 }
 
 /**
@@ -190,9 +212,7 @@ async function addReaders(home: Home, db: Database, sessions: Chosen[], carry: C
     const missing = new Set(fresh.flatMap((s) => s.readers).filter((id) => !byId.has(id) && !carry?.rank(id)));
     fresh = [];
     if (!carry || !missing.size) break;
-    const found = new Map<string, SessionFile[]>();
-    for (const f of await discover(home, { where: (n) => missing.has(n.threadId) })) found.set(f.name.threadId, [...(found.get(f.name.threadId) ?? []), f]);
-    for (const [id, files] of found) {
+    for (const [id, files] of threadFiles(home, db, missing)) {
       const s: Chosen = { id, files, readers: [], carried: true };
       byId.set(id, s);
       sessions.push(s);

@@ -5,7 +5,7 @@
 import { lstatSync, rmSync } from 'node:fs';
 import { count, humanBytes } from '../cli/units.js';
 import { openSource } from '../core/source.js';
-import { discover, type Home } from '../home/paths.js';
+import { walkHome, type Home } from '../home/paths.js';
 import { markedObjects } from '../core/blob-marker.js';
 import { lockStore } from '../fs/objects.js';
 import { ObjectStore } from './store.js';
@@ -20,22 +20,27 @@ export interface GcPlan {
   files: number;
 }
 
-/** What a collection of the store would remove, read from every rollout of the home. */
+/**
+ * What a collection of the store would remove, read from every rollout of the home as the walk
+ * reaches it: what is held grows with the store (its objects and records), not with the home.
+ */
 export async function planGc(home: Home, store: ObjectStore): Promise<GcPlan> {
   const referenced = new Set<string>();
-  const rollouts = new Set<string>();
+  const orphans = new Set(store.records());
   let files = 0;
-  for (const f of await discover(home)) {
-    rollouts.add(f.name.rolloutId);
-    for (const path of f.files) {
-      files++;
-      await markedObjects(openSource(path), referenced);
+  for (const dir of walkHome(home)) {
+    for (const f of dir.files) {
+      orphans.delete(f.name.rolloutId);
+      for (const path of f.files) {
+        files++;
+        await markedObjects(openSource(path), referenced);
+      }
     }
   }
   return {
     referenced,
     unreferenced: store.objects().filter((sha) => !referenced.has(sha)),
-    orphanRecords: store.records().filter((id) => !rollouts.has(id)),
+    orphanRecords: [...orphans],
     files,
   };
 }

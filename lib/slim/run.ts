@@ -18,9 +18,9 @@ import type { Shifts } from '../core/retag.js';
 import { breathe, mtimeOf, processAlive } from '../fs/atomic.js';
 import { backupPath, backUp, readyBackup } from '../fs/backup.js';
 import { assertUnchanged, fingerprint, lockSession, refuseReason } from '../fs/safety.js';
-import { byName, discover, type Home } from '../home/paths.js';
+import { byName, type Home } from '../home/paths.js';
 import type { Filters } from '../index/query.js';
-import { choose, tallied, type Chosen, type SkipLine } from '../select/sessions.js';
+import { choose, tallied, type Choice, type Chosen, type SkipLine } from '../select/sessions.js';
 import type { BlobRules } from './blobs.js';
 import { restoreFile, slimFile, type SlimFileOptions } from './file.js';
 import { lockStore, STORE_DIR } from '../fs/objects.js';
@@ -90,7 +90,7 @@ export async function slimSessions(home: Home, opts: SlimRunOptions, sink: SlimS
       const bar = new Progress(`${opts.mode === 'slim' ? 'slimming' : 'restoring'}${opts.dryRun ? ' (dry run)' : ''}`, choice.count, choice.bytes, 'session');
       for await (const page of choice.pages()) {
         for (const s of page.skipped) line(s);
-        const kept = await readOffsets(home, page.sessions);
+        const kept = await readOffsets(choice, page.sessions);
         const touched: string[] = [];
         for (const s of page.sessions) {
           await breathe();
@@ -242,11 +242,11 @@ function tellCodex(home: Home, s: Chosen, changed: Array<{ path: string; shifts:
 }
 
 /** For every file a chosen session's readers read through `history_base`, how far they read it. */
-async function readOffsets(home: Home, sessions: Chosen[]): Promise<Map<string, number>> {
+async function readOffsets(choice: Choice, sessions: Chosen[]): Promise<Map<string, number>> {
   const readers = new Set(sessions.flatMap((s) => s.readers));
   const out = new Map<string, number>();
   if (!readers.size) return out;
-  for (const f of await discover(home, { where: (n) => readers.has(n.threadId) })) {
+  for (const f of [...choice.filesOf(readers).values()].flat()) {
     for (const path of f.files) {
       const base = await readHead(path, f.form).then(
         (h) => h.meta?.history_base,
