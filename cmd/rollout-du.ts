@@ -5,7 +5,6 @@ import { EXIT_OK, UsageError } from '../lib/cli/errors.js';
 import { stdout } from '../lib/cli/output.js';
 import { codexHome } from '../lib/home/paths.js';
 import { indexPath } from '../lib/index/db.js';
-import { sizedFiles } from '../lib/index/query.js';
 import { shortener } from '../lib/index/table.js';
 import { openFresh } from '../lib/index/update.js';
 import { parseSelection, SELECTION_OPTIONS } from '../lib/select/options.js';
@@ -43,11 +42,12 @@ await main({
     const home = codexHome(single(o.codexHome));
     const db = await openFresh(home, indexPath(home, single(o.index)), o.update !== false);
     try {
-      const files = sizedFiles(db, filters);
-      const report: Report<Usage | KindUsage> = by === 'kind' ? kindUsage(files, sort, limit) : usage(files, by, sort, limit);
+      const report: Report<Usage | KindUsage> = by === 'kind' ? kindUsage(db, filters, sort, limit) : usage(db, filters, by, sort, limit);
       if (form.table) {
-        const t = { shortId: shortener(db, by === 'session' ? (report.groups as Usage[]).map((g) => ({ id: g.key! })) : []), color: form.color };
-        const lines = by === 'kind' ? kindTable(report as Report<KindUsage>, t) : usageTable(by, report as Report<Usage>, t);
+        // A table is sized to its rows: those go in memory (the NDJSON rows stream).
+        const groups = [...report.groups];
+        const t = { shortId: shortener(db, by === 'session' ? (groups as Usage[]).map((g) => ({ id: g.key! })) : []), color: form.color };
+        const lines = by === 'kind' ? kindTable({ ...report, groups } as Report<KindUsage>, t) : usageTable(by, { ...report, groups } as Report<Usage>, t);
         for (const l of lines) stdout.line(l);
       } else {
         for (const g of report.groups) stdout.json(jsonRow(by, g));

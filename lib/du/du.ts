@@ -1,26 +1,15 @@
 // Where a home's bytes are: the chosen sessions' files added up by session, folder, month, source
 // or kind of content, from the index alone (the kinds are counted while files are indexed).
 import { UsageError } from '../cli/errors.js';
-import { KINDS, noBytes, type Kind, type KindBytes } from '../core/kinds.js';
-import { sourceKindOf } from '../core/record.js';
-import type { SizedFile } from '../index/query.js';
+import { KINDS, type Kind } from '../core/kinds.js';
+import type { Database } from '../index/db.js';
+import { kindSums, sizeGroups, sizeTotal, type Filters, type SizeSums } from '../index/query.js';
 
 export const GROUPINGS = ['session', 'dir', 'month', 'source', 'kind'] as const;
 export type By = (typeof GROUPINGS)[number];
 
-/** One group's bytes (for `--by kind`, one kind's: see `KindUsage`). */
-export interface Usage extends KindBytes {
-  /** The group: a session id, a folder, a `YYYY-MM` month (UTC, of the session's start), a source. Null when unknown. */
-  key: string | null;
-  sessions: number;
-  files: number;
-  on_disk: number;
-  uncompressed: number;
-  /** For `--by session`: the current file, and what the session is called. */
-  path?: string;
-  cwd?: string | null;
-  label?: string | null;
-}
+/** One group's bytes (for `--by kind`, one kind's: see `KindUsage`); the key is null when unknown. */
+export type Usage = SizeSums;
 
 export interface KindUsage {
   key: Kind;
@@ -55,80 +44,23 @@ export function parseBy(value: string | undefined): By {
   return value as By;
 }
 
-/** The key of a file's session under a grouping (not `kind`). */
-function keyOf(f: SizedFile, by: Exclude<By, 'kind'>): string | null {
-  switch (by) {
-    case 'session':
-      return f.id;
-    case 'dir':
-      return f.cwd;
-    case 'month':
-      return f.created_at > 0 ? new Date(f.created_at).toISOString().slice(0, 7) : null;
-    case 'source':
-      return sourceKindOf(f.source, f.thread_source);
-  }
-}
-
-const empty = (key: string | null): Usage => ({ key, sessions: 0, files: 0, on_disk: 0, uncompressed: 0, ...noBytes() });
-
-function add(u: Usage, f: SizedFile): void {
-  u.files++;
-  u.on_disk += f.size;
-  u.uncompressed += f.uncompressed;
-  for (const k of KINDS) u[k] += f[k];
-}
-
 export interface Report<G> {
-  groups: G[];
+  groups: Iterable<G>;
   /** Every chosen file, whatever `limit` left out. */
   total: Usage & { groups: number };
 }
 
-/** The files added up by group, sorted, the first `limit` of them; and the total of them all. */
-export function usage(files: Iterable<SizedFile>, by: Exclude<By, 'kind'>, sort: DuSort, limit?: number): Report<Usage> {
-  const groups = new Map<string | null, Usage>();
-  const total = empty(null);
-  // A session's files all go to its group (the key comes from its current row).
-  const seen = new Set<string>();
-  for (const f of files) {
-    const key = keyOf(f, by);
-    let g = groups.get(key);
-    if (!g) {
-      groups.set(key, (g = empty(key)));
-      if (by === 'session') Object.assign(g, { path: f.path, cwd: f.cwd, label: f.name ?? f.title });
-    }
-    add(g, f);
-    add(total, f);
-    if (!seen.has(f.id)) {
-      seen.add(f.id);
-      g.sessions++;
-      total.sessions++;
-    }
-  }
-  const rows = [...groups.values()].sort(compare(sort, (u) => (sort.key === 'size' ? u.on_disk : u[sort.key as Exclude<SortKey, 'size' | 'key'>])));
-  return { groups: limit === undefined ? rows : rows.slice(0, limit), total: { ...total, groups: rows.length } };
+/** The chosen files added up by group, sorted, the first `limit` of them (as the index streams them); and the total of them all. */
+export function usage(db: Database, filters: Filters, by: Exclude<By, 'kind'>, sort: DuSort, limit?: number): Report<Usage> {
+  const column = sort.key === 'size' ? 'on_disk' : sort.key;
+  return { groups: sizeGroups(db, filters, by, { column, descending: sort.descending }, limit), total: sizeTotal(db, filters, by) };
 }
 
 /** The bytes of each kind, over every chosen file. */
-export function kindUsage(files: Iterable<SizedFile>, sort: DuSort, limit?: number): Report<KindUsage> {
-  const rows: KindUsage[] = KINDS.map((key) => ({ key, bytes: 0, sessions: 0, files: 0 }));
-  const total = empty(null);
-  const sessions = KINDS.map(() => new Set<string>());
-  const all = new Set<string>();
-  for (const f of files) {
-    add(total, f);
-    all.add(f.id);
-    KINDS.forEach((k, i) => {
-      if (f[k] <= 0) return;
-      rows[i]!.bytes += f[k];
-      rows[i]!.files++;
-      sessions[i]!.add(f.id);
-    });
-  }
-  rows.forEach((r, i) => (r.sessions = sessions[i]!.size));
-  total.sessions = all.size;
+export function kindUsage(db: Database, filters: Filters, sort: DuSort, limit?: number): Report<KindUsage> {
+  const rows = kindSums(db, filters);
   rows.sort(compare(sort, (r) => (sort.key === 'sessions' || sort.key === 'files' ? r[sort.key] : r.bytes)));
-  return { groups: limit === undefined ? rows : rows.slice(0, limit), total: { ...total, groups: rows.length } };
+  return { groups: limit === undefined ? rows : rows.slice(0, limit), total: sizeTotal(db, filters, 'kind') };
 }
 
 /** Order by the sort's number (or by key), ties by key; an unknown key (null) last. */

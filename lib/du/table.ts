@@ -60,7 +60,7 @@ export function usageTable(by: Exclude<By, 'kind'>, report: Report<Usage>, t: Du
       drop: 10,
     });
   } else columns.push({ head: 'SESSIONS', cell: (l) => String(l.u.sessions), align: 'right', drop: 2 });
-  const lines: Line[] = [...report.groups.map((u): Line => ({ total: false, u })), { total: true, u: report.total }];
+  const lines: Line[] = [...Array.from(report.groups, (u): Line => ({ total: false, u })), { total: true, u: report.total }];
   return layout(columns, lines, t.width ?? terminalWidth(), painter(t.color));
 }
 
@@ -76,7 +76,7 @@ export function kindTable(report: Report<KindUsage>, t: DuTable): string[] {
     { head: 'FILES', cell: (l) => String(l.files), align: 'right', drop: 1 },
   ];
   const lines: KLine[] = [
-    ...report.groups.map((k) => ({ total: false, key: k.key, bytes: k.bytes, sessions: k.sessions, files: k.files })),
+    ...Array.from(report.groups, (k) => ({ total: false, key: k.key, bytes: k.bytes, sessions: k.sessions, files: k.files })),
     { total: true, key: 'total', bytes: whole, sessions: report.total.sessions, files: report.total.files },
   ];
   return layout(columns, lines, t.width ?? terminalWidth(), painter(t.color));

@@ -1,7 +1,8 @@
 // Questions asked of the index: which sessions, in what order, a page at a time; and full-text
 // search, by session (best first, with a snippet) or by message.
 import { UsageError } from '../cli/errors.js';
-import { sourceKinds } from '../core/record.js';
+import { KINDS, type Kind } from '../core/kinds.js';
+import { sourceKindOf, sourceKinds } from '../core/record.js';
 import type { Database } from './db.js';
 import type { Row } from './scan.js';
 import { badQuery, ftsMatch } from './fts.js';
@@ -210,10 +211,13 @@ function rootsClause(f: Filters, alias: string): string | null {
 
 const withFunctions = new WeakSet<Database>();
 
-/** SQL functions the filters use: `has_source(source, thread_source, kind)`. */
+/** SQL functions the filters use: `has_source(source, thread_source, kind)`, and `source_kind(source, thread_source)`. */
 function ensureFunctions(db: Database): void {
   if (withFunctions.has(db)) return;
   withFunctions.add(db);
+  db.function('source_kind', { deterministic: true }, (source: unknown, threadSource: unknown) =>
+    sourceKindOf(typeof source === 'string' ? source : null, typeof threadSource === 'string' ? threadSource : null),
+  );
   db.function('has_source', { deterministic: true }, (source: unknown, threadSource: unknown, kind: unknown) => {
     const parsed = typeof source === 'string' && source.startsWith('{') ? safeParse(source) : source;
     return sourceKinds({ source: parsed as never, thread_source: threadSource as never }).includes(String(kind)) ? 1 : 0;
@@ -395,20 +399,15 @@ export class ChosenThreads {
   }
 }
 
-/** One file of a chosen session, with what its bytes are spent on (see `Row`). */
-export interface SizedFile {
-  /** The session's thread id, and its current file's fields. */
-  id: string;
-  path: string;
-  cwd: string | null;
-  created_at: number;
-  source: string | null;
-  thread_source: string | null;
-  title: string | null;
-  name: string | null;
-  /** This file's (one of the session's files). */
-  file_path: string;
-  size: number;
+/** What rollout-du adds up by: a session, its folder, the month it began, its source kind. */
+export type SizeGrouping = 'session' | 'dir' | 'month' | 'source';
+
+/** The sums of a group of files (or of all of them), as rollout-du shows them. */
+export interface SizeSums {
+  key: string | null;
+  sessions: number;
+  files: number;
+  on_disk: number;
   uncompressed: number;
   images: number;
   tool_output: number;
@@ -416,25 +415,81 @@ export interface SizedFile {
   compaction: number;
   copied: number;
   other: number;
+  /** For `session`: its current file, folder and what it is called. */
+  path?: string;
+  cwd?: string | null;
+  label?: string | null;
 }
 
+/** A group's key, over `s` (the session's current row). */
+const GROUP_KEYS: Record<SizeGrouping, string> = {
+  session: 's.id',
+  dir: 's.cwd',
+  month: "CASE WHEN s.created_at > 0 THEN strftime('%Y-%m', s.created_at / 1000, 'unixepoch') END",
+  source: 'source_kind(s.source, s.thread_source)',
+};
+
+/** The sums' columns; a group of one session's files counts it without a DISTINCT over 100,000 groups. */
+const sums = (
+  oneSession: boolean,
+) => `${oneSession ? '1' : 'count(DISTINCT s.id)'} AS sessions, count(*) AS files, coalesce(sum(x.size), 0) AS on_disk, coalesce(sum(x.uncompressed), 0) AS uncompressed,
+  ${KINDS.map((k) => `coalesce(sum(x.${k}), 0) AS ${k}`).join(', ')}`;
+
+/** Every file of each chosen session (`x`), beside the session's current row (`s`). */
+const SIZED = 'FROM sessions s LEFT JOIN names n ON n.id = s.id JOIN sessions x ON x.id = s.id';
+
 /**
- * Every file of the sessions the filters choose (all of a thread's files, as `minSize` weighs them),
- * each with its session's current row: what `rollout-du` adds up. Streamed: a home of 100,000
- * sessions as one array was most of rollout-du's memory.
+ * The chosen sessions' files added up by group, in SQL: at 100,000 sessions, a group per session
+ * held in the heap (and the set of sessions seen) was most of rollout-du's memory. Ordered by
+ * `order` (a column of SizeSums, or `key`), ties by key, an unknown key (null) last; the first
+ * `limit` groups.
  */
-export function sizedFiles(db: Database, f: Filters): IterableIterator<SizedFile> {
+export function sizeGroups(
+  db: Database,
+  f: Filters,
+  by: SizeGrouping,
+  order: { column: string; descending: boolean },
+  limit?: number,
+): IterableIterator<SizeSums> {
   const params: unknown[] = [];
   const w = where(db, f, params);
+  const dir = order.descending ? 'DESC' : 'ASC';
+  const byKey = order.column === 'key' ? `key IS NULL ${dir}, key ${dir}` : `${order.column} ${dir}, key IS NULL, key`;
+  const about = by === 'session' ? ', s.path AS path, s.cwd AS cwd, coalesce(n.name, s.title) AS label' : '';
   const run = () =>
     db
       .prepare(
-        `SELECT s.id, s.path, s.cwd, s.created_at, s.source, s.thread_source, s.title, n.name AS name, x.path AS file_path, x.size,
-           x.uncompressed, x.images, x.tool_output, x.reasoning, x.compaction, x.copied, x.other
-         FROM sessions s LEFT JOIN names n ON n.id = s.id JOIN sessions x ON x.id = s.id WHERE ${w.join(' AND ')}`,
+        `SELECT ${GROUP_KEYS[by]} AS key, ${sums(by === 'session')}${about} ${SIZED} WHERE ${w.join(' AND ')} GROUP BY key ORDER BY ${byKey}${limit === undefined ? '' : ' LIMIT ?'}`,
       )
-      .iterate(...params) as IterableIterator<SizedFile>;
+      .iterate(...params, ...(limit === undefined ? [] : [limit])) as IterableIterator<SizeSums>;
   return f.search === undefined ? run() : ftsQuery(db, f.search, run);
+}
+
+/** The sums over every chosen file, and how many groups `by` makes of them. */
+export function sizeTotal(db: Database, f: Filters, by: SizeGrouping | 'kind'): SizeSums & { groups: number } {
+  const params: unknown[] = [];
+  const w = where(db, f, params);
+  const key = by === 'kind' ? null : GROUP_KEYS[by];
+  // (A session's key is its id, never null: as many groups as sessions.)
+  const groups = by === 'session' ? 'count(DISTINCT s.id)' : key ? `count(DISTINCT ${key}) + max(${key} IS NULL)` : KINDS.length;
+  const run = () =>
+    db.prepare(`SELECT NULL AS key, ${sums(false)}, coalesce(${groups}, 0) AS groups ${SIZED} WHERE ${w.join(' AND ')}`).get(...params) as SizeSums & {
+      groups: number;
+    };
+  return f.search === undefined ? run() : ftsQuery(db, f.search, run);
+}
+
+/** For each kind of content: its bytes over every chosen file, and the sessions and files with any. */
+export function kindSums(db: Database, f: Filters): Array<{ key: Kind; bytes: number; sessions: number; files: number }> {
+  const params: unknown[] = [];
+  const w = where(db, f, params);
+  const cols = KINDS.map(
+    (k) =>
+      `coalesce(sum(x.${k}), 0) AS ${k}_bytes, count(DISTINCT CASE WHEN x.${k} > 0 THEN s.id END) AS ${k}_sessions, count(CASE WHEN x.${k} > 0 THEN 1 END) AS ${k}_files`,
+  );
+  const run = () => db.prepare(`SELECT ${cols.join(', ')} ${SIZED} WHERE ${w.join(' AND ')}`).get(...params) as Record<string, number>;
+  const r = f.search === undefined ? run() : ftsQuery(db, f.search, run);
+  return KINDS.map((key) => ({ key, bytes: r[`${key}_bytes`]!, sessions: r[`${key}_sessions`]!, files: r[`${key}_files`]! }));
 }
 
 /** Of a rollout in both roots (a copy), the file read furthest: `x`, over the session's files. */
