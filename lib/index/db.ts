@@ -113,13 +113,6 @@ const MIGRATIONS: string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/**
- * Page cache of a writer: enough for full-text segments to merge in memory, small enough that a run
- * stays within its memory budget whatever the size of the sessions (dirty pages spill to the WAL).
- * (8 MB built no faster than 4 on the bench's homes.)
- */
-const CACHE_KB = 4 << 10;
-
 export interface OpenOptions {
   /** Make the file (and its directory) when missing; otherwise a missing index is an error. */
   create?: boolean;
@@ -133,10 +126,6 @@ export function openIndex(path: string, opts: OpenOptions = {}): Database {
   if (opts.create) mkdirSync(dirname(path), { recursive: true });
   const db = openSqlite(path, { readonly: opts.readonly, fileMustExist: !opts.create, timeoutMs: opts.busyMs ?? 10_000 });
   try {
-    // Readers too: SQLite as built here caches 16 MB per schema (the index, and the temporary one
-    // a choice of sessions lives in), which at 100,000 sessions was a third of a run's memory.
-    db.pragma(`cache_size = -${CACHE_KB}`);
-    db.pragma(`temp.cache_size = -${CACHE_KB >> 2}`);
     if (!opts.readonly) {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
@@ -318,7 +307,6 @@ export function openScratch(path: string): Database {
   const db = openSqlite(path, { timeoutMs: 10_000 });
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');
-  db.pragma(`cache_size = -${CACHE_KB}`);
   migrate(db);
   return db;
 }

@@ -57,9 +57,9 @@ interface Plan {
 }
 
 /**
- * The rows a run compares against, looked up one path at a time rather than all held: at 100,000
- * sessions, holding them (and a map of them) was most of a run's memory when one file had changed.
- * With no index, there are none.
+ * The rows a run compares against, looked up a directory (or a path) at a time rather than all
+ * held: at 100,000 sessions, holding them (and a map of them) was most of a run's memory when one
+ * file had changed. With no index, there are none.
  */
 class Rows {
   private readonly byPath;
@@ -81,9 +81,9 @@ class Rows {
   }
 
   /**
-   * The rows of the rollouts directly in `dir`, by path: one range of the path index, which costs
-   * a tenth of looking each file up. (Every rollout's name starts with `rollout-`, and `-` sorts
-   * just before `.`: so the range holds no file of a subdirectory.)
+   * The rows of the rollouts directly in `dir`, by path: one range of the path index, cheaper than
+   * looking each file up. (Every rollout's name starts with `rollout-`, and `-` sorts just before
+   * `.`: so the range holds no file of a subdirectory.)
    */
   in(dir: string): Map<string, Known> {
     const rows = (this.inRange?.all(`${dir}/rollout-`, `${dir}/rollout.`) as Known[] | undefined) ?? [];
@@ -93,6 +93,7 @@ class Rows {
   withRolloutId(id: string): Known[] {
     return (this.byRolloutId?.all(id) as Known[] | undefined) ?? [];
   }
+
   /** How many rows there are (in `dir` alone: directly, as `in`). */
   count(dir?: string): number {
     if (!this.db) return 0;
