@@ -92,49 +92,54 @@ type Line = (row: ActLine | SkipLine) => void;
  * the session it reads, so the parent is free to go once every reader has gone. A parent whose
  * chosen readers are in a later page waits until the end (only such parents are held).
  */
-class Pruning {
+/** What both kinds of run share: the run's context, and what it has to tell once a page is done. */
+abstract class PageRun {
   readonly touched: string[] = [];
   readonly deleted = new Set<string>();
-  private readonly waiting = new Map<string, Chosen>();
 
   constructor(
-    private readonly home: Home,
-    private readonly opts: PruneOptions,
-    private readonly choice: Choice,
-    private readonly summary: Summary,
-    private readonly line: Line,
-    private readonly error: (err: unknown) => void,
+    protected readonly home: Home,
+    protected readonly opts: PruneOptions,
+    protected readonly choice: Choice,
+    protected readonly summary: Summary,
+    protected readonly line: Line,
+    protected readonly error: (err: unknown) => void,
   ) {}
 
-  async page(sessions: Chosen[], bar: Progress): Promise<void> {
+  abstract page(sessions: Chosen[], bar: Progress): Promise<void>;
+  abstract finish(bar: Progress): Promise<void>;
+}
+
+class Pruning extends PageRun {
+  private readonly waiting = new Map<string, Chosen>();
+
+  page(sessions: Chosen[], bar: Progress): Promise<void> {
+    return this.readersFirst(sessions, bar, true);
+  }
+
+  /** The parents that waited for readers of later pages, readers first. */
+  finish(bar: Progress): Promise<void> {
+    const waiting = [...this.waiting.values()];
+    this.waiting.clear();
+    return this.readersFirst(waiting, bar, false);
+  }
+
+  /** Each session after its readers among `sessions`; with `wait`, one whose chosen readers are undecided waits. */
+  private async readersFirst(sessions: Chosen[], bar: Progress, wait: boolean): Promise<void> {
     const here = new Map(sessions.map((s) => [s.id, s]));
     const visited = new Set<string>();
+    const threads = this.choice.threads;
     const visit = async (s: Chosen): Promise<void> => {
       if (visited.has(s.id)) return;
       visited.add(s.id);
       for (const r of s.readers) if (here.has(r)) await visit(here.get(r)!);
-      if (s.readers.some((r) => this.choice.threads.rank(r) && !this.choice.threads.decided(r))) this.waiting.set(s.id, s);
+      if (wait && s.readers.some((r) => threads.rank(r) && !threads.decided(r))) this.waiting.set(s.id, s);
       else await this.act(s, bar);
     };
     for (const s of sessions) {
       await breathe();
       await visit(s);
     }
-  }
-
-  /** The parents that waited for readers of later pages, readers first. */
-  async finish(bar: Progress): Promise<void> {
-    const waiting = [...this.waiting.values()];
-    this.waiting.clear();
-    const here = new Map(waiting.map((s) => [s.id, s]));
-    const visited = new Set<string>();
-    const visit = async (s: Chosen): Promise<void> => {
-      if (visited.has(s.id)) return;
-      visited.add(s.id);
-      for (const r of s.readers) if (here.has(r)) await visit(here.get(r)!);
-      await this.act(s, bar);
-    };
-    for (const s of waiting) await visit(s);
   }
 
   private async act(s: Chosen, bar: Progress): Promise<void> {
@@ -165,19 +170,7 @@ class Pruning {
  * Rewriting (retag) goes the other way: a session first, and with it every thread that reads it
  * (chosen ones of another page are fetched for the group, and count as done when their page comes).
  */
-class Rewriting {
-  readonly touched: string[] = [];
-  readonly deleted = new Set<string>();
-
-  constructor(
-    private readonly home: Home,
-    private readonly opts: PruneOptions,
-    private readonly choice: Choice,
-    private readonly summary: Summary,
-    private readonly line: Line,
-    private readonly error: (err: unknown) => void,
-  ) {}
-
+class Rewriting extends PageRun {
   async page(sessions: Chosen[], bar: Progress): Promise<void> {
     const here = new Map(sessions.map((s) => [s.id, s]));
     for (const s of sessions) {
